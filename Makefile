@@ -1,0 +1,30 @@
+# Two commands do all the set-up on a fresh machine with Python 3.11+ and make:
+#   make demo   - install, then load the demo holding company (SQLite in ./instance)
+#   make test   - install, then run the whole test suite
+VENV ?= .venv
+BIN = $(VENV)/bin
+PYTHON ?= python3
+
+.PHONY: demo test lint bench-import clean
+
+$(BIN)/.installed: setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+demo: $(BIN)/.installed
+	$(BIN)/chargeback demo
+
+test: $(BIN)/.installed
+	$(BIN)/pytest
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+
+bench-import: $(BIN)/.installed
+	$(BIN)/python benchmarks/import.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

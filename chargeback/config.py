@@ -1,0 +1,49 @@
+"""Configuration read from the environment.
+
+Everything a deployment changes comes from environment variables, so the same code runs the
+demo on SQLite and production on PostgreSQL. The secret key is never a constant in the code:
+when ``SECRET_KEY`` is unset it is generated once and kept in the instance folder.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+def _secret_key(instance_path: Path) -> str:
+    """Read the key from the environment, else from (or into) ``instance/secret_key``."""
+    key = os.environ.get("SECRET_KEY")
+    if key:
+        return key
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def _database_url(instance_path: Path) -> str:
+    url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance_path / 'chargeback.db'}"
+    # Heroku-style URLs name the old driver; SQLAlchemy wants the psycopg 3 dialect.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def from_environment(instance_path: str) -> dict:
+    """The settings of one app, as a mapping for ``app.config.update``."""
+    path = Path(instance_path)
+    return {
+        "SECRET_KEY": _secret_key(path),
+        "SQLALCHEMY_DATABASE_URI": _database_url(path),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "CHARGEBACK_PACK_DIR": os.environ.get("CHARGEBACK_PACK_DIR") or str(path / "packs"),
+        "CHARGEBACK_CURRENCY": os.environ.get("CHARGEBACK_CURRENCY", "USD"),
+        "MAX_CONTENT_LENGTH": 512 * 1024 * 1024,
+    }

@@ -1,0 +1,424 @@
+"""One handler per import kind: resolve codes to rows, refuse what breaks a rule, store.
+
+A handler sees each validated row once (``accept``), and gets the accepted rows in chunks
+(``store``) only while the batch is still clean, so a refused batch stops writing at its
+first bad row but goes on reading to report every bad row. ``finish`` runs at the end of every
+batch (units check and store their tree there; ``--replace`` deletes the older lines) and
+writes nothing once the batch has an error.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from sqlalchemy import delete, func, insert, select
+
+from chargeback.importing.context import ImportContext
+from chargeback.models import (
+    Budget,
+    Consumer,
+    DriverQuantity,
+    MetricObservation,
+    RateCard,
+    Service,
+    ServiceModel,
+    SpendLine,
+    Unit,
+    UsageLine,
+)
+
+
+def _text(value) -> str | None:
+    return None if value is None else str(value)
+
+
+class Handler:
+    """Base: duplicate natural keys within the file are bad rows."""
+
+    kind = ""
+    file_key: tuple[str, ...] = ()  # natural key, as file columns; empty = lines add up
+
+    def __init__(self, ctx: ImportContext):
+        self.ctx = ctx
+        self._seen: dict[tuple, int] = {}
+
+    def accept(self, line: int, values: dict) -> dict | None:
+        """A row to store, or None when the row is bad (its errors are on ``ctx``)."""
+        if self.file_key and not self._first_of_key(line, values):
+            return None
+        return self.resolve(line, values)
+
+    def _first_of_key(self, line: int, values: dict) -> bool:
+        key = tuple(values[c] for c in self.file_key)
+        first = self._seen.setdefault(key, line)
+        if first != line:
+            named = ", ".join(f"{c} {v}" for c, v in zip(self.file_key, key, strict=True))
+            self.ctx.error(line, self.file_key[-1],
+                           f"a second row for {named} (first on line {first})")
+            return False
+        return True
+
+    def resolve(self, line: int, values: dict) -> dict | None:
+        raise NotImplementedError
+
+    def store(self, rows: list[dict]) -> None:
+        raise NotImplementedError
+
+    def finish(self) -> None:
+        """Work that needs the whole clean batch; nothing by default."""
+
+
+class KeyedHandler(Handler):
+    """A later batch's row replaces the stored value; the audit log keeps the old one."""
+
+    model: type = None
+    db_key: tuple[str, ...] = ()
+    db_values: tuple[str, ...] = ()
+
+    def store(self, rows: list[dict]) -> None:
+        existing = self._existing(rows)
+        for row in rows:
+            label = row.pop("_label")
+            key = tuple(row[c] for c in self.db_key)
+            current = existing.get(key)
+            if current is None:
+                obj = self.model(**row)
+                self.ctx.session.add(obj)
+                existing[key] = obj
+                continue
+            before = {c: _text(getattr(current, c)) for c in self.db_values}
+            after = {c: _text(row[c]) for c in self.db_values}
+            if before != after:
+                for column in self.db_values:
+                    setattr(current, column, row[column])
+                if hasattr(current, "batch_id"):
+                    current.batch_id = row["batch_id"]
+                self.ctx.audit(f"import.{self.kind}.replace", self.kind, label, before, after)
+        self.ctx.session.flush()
+
+    def _existing(self, rows: list[dict]) -> dict[tuple, object]:
+        conditions = [getattr(self.model, c).in_({r[c] for r in rows}) for c in self.db_key]
+        found = self.ctx.session.scalars(select(self.model).where(*conditions))
+        return {tuple(getattr(o, c) for c in self.db_key): o for o in found}
+
+
+class PeriodKeyed(KeyedHandler):
+    """Keyed rows of a month (budgets, metrics, drivers): the month must be open."""
+
+    def periods_of(self, rows):
+        return {r["period"] for r in rows}
+
+    def store(self, rows):
+        self.ctx.ensure_periods(self.periods_of(rows))
+        super().store(rows)
+
+
+class UnitsHandler(Handler):
+    """Units arrive in any order (a child before its parent), so they are stored at the end."""
+
+    kind = "units"
+    file_key = ("code",)
+
+    def __init__(self, ctx):
+        super().__init__(ctx)
+        self.rows: dict[str, tuple[int, dict]] = {}
+        self.models = set(ctx.session.scalars(select(ServiceModel.code)))
+
+    def resolve(self, line, values):
+        if values["service_model"] not in self.models:
+            known = ", ".join(sorted(self.models))
+            self.ctx.error(line, "service_model",
+                           f"unknown service model '{values['service_model']}' (known: {known})")
+            return None
+        if values["parent_code"] == values["code"]:
+            self.ctx.error(line, "parent_code", "a unit cannot be its own parent")
+            return None
+        self.rows[values["code"]] = (line, values)
+        return values
+
+    def store(self, rows):
+        """Nothing yet: parents may come later in the file."""
+
+    def finish(self):
+        stored = {u.code: u for u in self.ctx.session.scalars(select(Unit))}
+        parents = {code: (u.parent.code if u.parent else None) for code, u in stored.items()}
+        parents.update({code: v["parent_code"] for code, (_, v) in self.rows.items()})
+        if not self._tree_is_sound(parents) or self.ctx.errors:
+            return
+        for code in self._parents_first(parents):
+            if code in self.rows:
+                self._upsert(stored, *self.rows[code])
+        self.ctx.session.flush()
+        self.ctx._units = None
+
+    def _tree_is_sound(self, parents: dict[str, str | None]) -> bool:
+        ok = True
+        for line, values in self.rows.values():
+            parent = values["parent_code"]
+            if parent is not None and parent not in parents:
+                self.ctx.error(line, "parent_code", f"unknown unit '{parent}'")
+                ok = False
+        roots = sorted(code for code, parent in parents.items() if parent is None)
+        for code in roots[1:] if len(roots) > 1 else []:
+            if code in self.rows:
+                line = self.rows[code][0]
+                other = next(r for r in roots if r != code)
+                self.ctx.error(line, "parent_code", f"required: the holding company already "
+                               f"has a root unit '{other}'; give this unit a parent")
+                ok = False
+        return ok and self._no_cycles(parents)
+
+    def _no_cycles(self, parents) -> bool:
+        for code, (line, _) in self.rows.items():
+            path, node = [code], parents.get(code)
+            while node is not None and node not in path and node in parents:
+                path.append(node)
+                node = parents.get(node)
+            if node is not None and node in path:
+                cycle = " -> ".join(path[path.index(node):] + [node])
+                self.ctx.error(line, "parent_code", f"the tree would have a cycle: {cycle}")
+                return False
+        return True
+
+    @staticmethod
+    def _parents_first(parents) -> list[str]:
+        depth: dict[str, int] = {}
+
+        def depth_of(code):
+            if code not in depth:
+                parent = parents.get(code)
+                depth[code] = 0 if parent is None else depth_of(parent) + 1
+            return depth[code]
+
+        return sorted(parents, key=lambda c: (depth_of(c), c))
+
+    FIELDS = ("name", "service_model_code", "billing_mode", "recovery_account", "head_email",
+              "parent_code")
+
+    def _upsert(self, stored: dict[str, Unit], line: int, values: dict) -> None:
+        parent = stored.get(values["parent_code"]) if values["parent_code"] else None
+        new = {"name": values["name"], "service_model_code": values["service_model"],
+               "billing_mode": values["billing_mode"] or "chargeback",
+               "recovery_account": values["recovery_account"],
+               "head_email": values["head_email"], "parent_code": values["parent_code"]}
+        unit = stored.get(values["code"])
+        if unit is None:
+            unit = Unit(code=values["code"], parent=parent,
+                        **{k: v for k, v in new.items() if k != "parent_code"})
+            self.ctx.session.add(unit)
+            stored[unit.code] = unit
+            return
+        before = {f: (unit.parent.code if unit.parent else None) if f == "parent_code"
+                  else getattr(unit, f) for f in self.FIELDS}
+        if before != new:
+            for f, value in new.items():
+                if f != "parent_code":
+                    setattr(unit, f, value)
+            unit.parent = parent
+            self.ctx.audit("import.units.replace", "units", unit.code, before, new)
+
+
+class ConsumersHandler(KeyedHandler):
+    kind = "consumers"
+    file_key = ("code",)
+    model = Consumer
+    db_key = ("code",)
+    db_values = ("name", "gl_account", "unit_id")
+
+    def resolve(self, line, v):
+        unit_id = self.ctx.lookup(line, "unit_code", self.ctx.units, v["unit_code"], "unit")
+        if v["unit_code"] is not None and unit_id is None:
+            return None
+        return {"code": v["code"], "name": v["name"], "gl_account": v["gl_account"],
+                "unit_id": unit_id, "_label": v["code"]}
+
+    def finish(self):
+        self.ctx._consumers = None
+
+
+class ServicesHandler(KeyedHandler):
+    kind = "services"
+    file_key = ("code",)
+    model = Service
+    db_key = ("code",)
+    db_values = ("unit_id", "name", "uom")
+
+    def resolve(self, line, v):
+        unit_id = self.ctx.lookup(line, "unit_code", self.ctx.units, v["unit_code"], "unit")
+        if unit_id is None:
+            return None
+        return {"code": v["code"], "unit_id": unit_id, "name": v["name"], "uom": v["uom"],
+                "_label": v["code"]}
+
+    def finish(self):
+        self.ctx._services = None
+
+
+class RatesHandler(KeyedHandler):
+    """A price may change only from an open month on: earlier it would re-price a closed one."""
+
+    kind = "rates"
+    file_key = ("service_code", "effective_from")
+    model = RateCard
+    db_key = ("service_id", "effective_from")
+    db_values = ("price",)
+
+    def __init__(self, ctx):
+        super().__init__(ctx)
+        rows = ctx.session.execute(select(RateCard.service_id, RateCard.effective_from,
+                                          RateCard.price))
+        self.prices = {(sid, eff): price for sid, eff, price in rows}
+        self.latest_closed = ctx.latest_closed()
+
+    def resolve(self, line, v):
+        found = self.ctx.lookup(line, "service_code", self.ctx.services, v["service_code"],
+                                "service")
+        if found is None:
+            return None
+        key = (found[0], v["effective_from"])
+        unchanged = key in self.prices and self.prices[key] == v["price"]
+        if not unchanged and self.latest_closed and v["effective_from"] <= self.latest_closed:
+            self.ctx.error(line, "effective_from",
+                           f"{v['effective_from']} is not after the last closed period "
+                           f"{self.latest_closed}: a new price would change a closed period; "
+                           "make it effective from an open month")
+            return None
+        return {"service_id": found[0], "effective_from": v["effective_from"],
+                "price": v["price"], "batch_id": self.ctx.batch_id,
+                "_label": f"{v['service_code']}/{v['effective_from']}"}
+
+
+class BudgetHandler(PeriodKeyed):
+    kind = "budget"
+    file_key = ("unit_code", "period")
+    model = Budget
+    db_key = ("unit_id", "period")
+    db_values = ("amount",)
+
+    def resolve(self, line, v):
+        unit_id = self.ctx.lookup(line, "unit_code", self.ctx.units, v["unit_code"], "unit")
+        if unit_id is None or not self.ctx.open_period(line, v["period"]):
+            return None
+        return {"unit_id": unit_id, "period": v["period"], "amount": v["amount"],
+                "batch_id": self.ctx.batch_id, "_label": f"{v['unit_code']}/{v['period']}"}
+
+
+class MetricsHandler(PeriodKeyed):
+    kind = "metrics"
+    file_key = ("unit_code", "period", "measure")
+    model = MetricObservation
+    db_key = ("unit_id", "period", "measure")
+    db_values = ("value",)
+
+    def resolve(self, line, v):
+        unit_id = self.ctx.lookup(line, "unit_code", self.ctx.units, v["unit_code"], "unit")
+        if unit_id is None or not self.ctx.open_period(line, v["period"]):
+            return None
+        return {"unit_id": unit_id, "period": v["period"], "measure": v["measure"],
+                "value": v["value"], "batch_id": self.ctx.batch_id,
+                "_label": f"{v['unit_code']}/{v['period']}/{v['measure']}"}
+
+
+class DriversHandler(PeriodKeyed):
+    kind = "drivers"
+    file_key = ("consumer_code", "period", "driver")
+    model = DriverQuantity
+    db_key = ("consumer_id", "period", "driver")
+    db_values = ("quantity",)
+
+    def resolve(self, line, v):
+        consumer_id = self.ctx.lookup(line, "consumer_code", self.ctx.consumers,
+                                      v["consumer_code"], "consumer")
+        if consumer_id is None or not self.ctx.open_period(line, v["period"]):
+            return None
+        return {"consumer_id": consumer_id, "period": v["period"], "driver": v["driver"],
+                "quantity": v["quantity"], "batch_id": self.ctx.batch_id,
+                "_label": f"{v['consumer_code']}/{v['period']}/{v['driver']}"}
+
+
+class LinesHandler(Handler):
+    """Spend and usage: lines add up; ``--replace`` swaps the covered (month, unit) lines."""
+
+    model: type = None
+
+    def __init__(self, ctx):
+        super().__init__(ctx)
+        self.covered: dict[str, set[int]] = defaultdict(set)  # period -> unit ids
+
+    def store(self, rows):
+        self.ctx.ensure_periods({r["period"] for r in rows})
+        self.ctx.session.execute(insert(self.model), rows)
+
+    def finish(self):
+        if not self.ctx.replace or self.ctx.errors:
+            return
+        for period, unit_ids in sorted(self.covered.items()):
+            for unit_id in sorted(unit_ids):
+                self._replace(period, unit_id)
+
+    def _older_lines(self, period: str, unit_id: int):
+        raise NotImplementedError
+
+    def _replace(self, period: str, unit_id: int) -> None:
+        where = self._older_lines(period, unit_id)
+        count, total = self.ctx.session.execute(
+            select(func.count(), func.sum(self._summed())).where(*where)).one()
+        if count:
+            self.ctx.session.execute(delete(self.model).where(*where))
+            code = next(c for c, i in self.ctx.units.items() if i == unit_id)
+            self.ctx.audit(f"import.{self.kind}.replace", self.kind, f"{code}/{period}",
+                           {"lines": count, "total": _text(total)}, {"batch": self.ctx.batch_id})
+
+
+class SpendHandler(LinesHandler):
+    kind = "spend"
+    model = SpendLine
+
+    def resolve(self, line, v):
+        unit_id = self.ctx.lookup(line, "unit_code", self.ctx.units, v["unit_code"], "unit")
+        if unit_id is None or not self.ctx.open_period(line, v["period"]):
+            return None
+        self.covered[v["period"]].add(unit_id)
+        return {"batch_id": self.ctx.batch_id, "period": v["period"], "unit_id": unit_id,
+                "cost_pool": v["cost_pool"], "amount": v["amount"], "tower": v["tower"],
+                "account": v["account"], "description": v["description"]}
+
+    def _summed(self):
+        return SpendLine.amount
+
+    def _older_lines(self, period, unit_id):
+        return (SpendLine.period == period, SpendLine.unit_id == unit_id,
+                SpendLine.batch_id != self.ctx.batch_id)
+
+
+class UsageHandler(LinesHandler):
+    kind = "usage"
+    model = UsageLine
+
+    def resolve(self, line, v):
+        consumer_id = self.ctx.lookup(line, "consumer_code", self.ctx.consumers,
+                                      v["consumer_code"], "consumer")
+        service = self.ctx.lookup(line, "service_code", self.ctx.services, v["service_code"],
+                                  "service")
+        if consumer_id is None or service is None or not self.ctx.open_period(line, v["period"]):
+            return None
+        self.covered[v["period"]].add(service[1])
+        return {"batch_id": self.ctx.batch_id, "period": v["period"], "consumer_id": consumer_id,
+                "service_id": service[0], "quantity": v["quantity"]}
+
+    def _summed(self):
+        return UsageLine.quantity
+
+    def _older_lines(self, period, unit_id):
+        services = [sid for sid, uid in self.ctx.services.values() if uid == unit_id]
+        return (UsageLine.period == period, UsageLine.service_id.in_(services),
+                UsageLine.batch_id != self.ctx.batch_id)
+
+
+HANDLERS: dict[str, type[Handler]] = {
+    h.kind: h
+    for h in (UnitsHandler, ConsumersHandler, ServicesHandler, RatesHandler, SpendHandler,
+              BudgetHandler, MetricsHandler, UsageHandler, DriversHandler)
+}
+
+__all__ = ["HANDLERS", "Handler"]

@@ -1,0 +1,109 @@
+"""Stream rows out of CSV or XLSX files, one ``(line_number, {column: text})`` at a time.
+
+Line numbers are what a spreadsheet shows (header = line 1). Cells arrive as text, whatever
+the file type, so one validation path serves both. XLSX is read with python-calamine: it
+returns the cached value of a formula cell and never evaluates one, and runs no macros.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import BinaryIO
+
+from python_calamine import CalamineWorkbook
+
+
+class FileFormatError(Exception):
+    """The file cannot be read as a table at all (not the fault of a single row)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Table:
+    header: list[str]
+    rows: Iterator[tuple[int, list[str]]]
+
+
+def open_table(stream: BinaryIO, filename: str) -> Table:
+    """Pick the reader by the file's extension (XLSX) or its first bytes (a ZIP)."""
+    head = stream.read(4)
+    stream.seek(0)
+    if filename.lower().endswith((".xlsx", ".xlsm")) or head == b"PK\x03\x04":
+        return _xlsx_table(stream)
+    return _csv_table(stream)
+
+
+def _csv_table(stream: BinaryIO) -> Table:
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+    reader = csv.reader(text)
+    try:
+        header = next(reader, None)
+    except UnicodeDecodeError as exc:
+        raise FileFormatError("line 1: file is not UTF-8 text") from exc
+    except csv.Error as exc:
+        raise FileFormatError(f"line 1: not a CSV file ({exc})") from exc
+    if header is None:
+        raise FileFormatError("line 1: the file is empty: a header row is required")
+    return Table(header=[h.strip() for h in header], rows=_csv_rows(reader))
+
+
+def _csv_rows(reader) -> Iterator[tuple[int, list[str]]]:
+    line = 1
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except UnicodeDecodeError as exc:
+            raise FileFormatError(f"line {line + 1}: file is not UTF-8 text") from exc
+        except csv.Error as exc:
+            raise FileFormatError(f"line {line + 1}: {exc}") from exc
+        line = reader.line_num
+        if any(cell.strip() for cell in row):
+            yield line, row
+
+
+def _xlsx_table(stream: BinaryIO) -> Table:
+    try:
+        workbook = CalamineWorkbook.from_filelike(stream)
+        sheet = workbook.get_sheet_by_index(0)
+        rows = iter(sheet.iter_rows())
+    except Exception as exc:  # calamine raises its own error types for broken files
+        raise FileFormatError(f"line 1: not a readable XLSX workbook ({exc})") from exc
+    header = next(rows, None)
+    if header is None:
+        raise FileFormatError("line 1: the first sheet is empty: a header row is required")
+    return Table(header=[cell_text(c).strip() for c in header], rows=_xlsx_rows(rows))
+
+
+def _xlsx_rows(rows) -> Iterator[tuple[int, list[str]]]:
+    for line, row in enumerate(rows, start=2):
+        cells = [cell_text(c) for c in row]
+        if any(cell.strip() for cell in cells):
+            yield line, cells
+
+
+def cell_text(value) -> str:
+    """A cell as the text a person sees; a date cell in a period column becomes ``YYYY-MM``."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        # repr is the shortest text that reads back as the same double: 0.1 -> "0.1".
+        text = repr(value)
+        return str(int(value)) if value.is_integer() and "e" not in text else _plain(text)
+    if isinstance(value, dt.datetime | dt.date):
+        return f"{value.year:04d}-{value.month:02d}" if value.day == 1 else value.isoformat()
+    return str(value)
+
+
+def _plain(text: str) -> str:
+    """Scientific notation (1e-05) written out, as a spreadsheet user would type it."""
+    return format(Decimal(text), "f") if "e" in text or "E" in text else text

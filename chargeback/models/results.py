@@ -1,0 +1,119 @@
+"""What a close computes and freezes: ratings, criterion results, charges, journal lines.
+
+Attainment and scores are kept at full precision as decimal text (28 significant digits
+do not fit a portable NUMERIC column); the pack and pages round them for display only.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from chargeback.models.base import CODE, MONEY, PRICE, QUANTITY, Base, one_of
+from chargeback.models.types import ExactDecimal
+
+BANDS = ("exceeds", "meets", "watch", "below", "unrated")
+CHARGE_METHODS = ("usage", "driver", "fixed")
+
+
+class Rating(Base):
+    """A unit's attainment against its own scorecard version in force for the period."""
+
+    __tablename__ = "ratings"
+    __table_args__ = (UniqueConstraint("period", "unit_id"), one_of("band", BANDS))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period: Mapped[str] = mapped_column(ForeignKey("periods.period"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    scorecard_version_id: Mapped[int] = mapped_column(ForeignKey("scorecard_versions.id"))
+    attainment: Mapped[Decimal | None] = mapped_column(ExactDecimal)
+    band: Mapped[str] = mapped_column(String(8))
+
+    results: Mapped[list[CriterionResultRow]] = relationship(
+        order_by="CriterionResultRow.position", cascade="all, delete-orphan"
+    )
+
+
+class CriterionResultRow(Base):
+    """One criterion's value, score (or reason it was not rated) and explanation."""
+
+    __tablename__ = "criterion_results"
+    __table_args__ = (UniqueConstraint("rating_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rating_id: Mapped[int] = mapped_column(ForeignKey("ratings.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    key: Mapped[str] = mapped_column(CODE)
+    label: Mapped[str] = mapped_column(String(200))
+    expr: Mapped[str] = mapped_column(Text)
+    direction: Mapped[str] = mapped_column(String(8))
+    method: Mapped[str] = mapped_column(String(8))
+    weight: Mapped[Decimal] = mapped_column(QUANTITY)
+    target: Mapped[Decimal | None] = mapped_column(QUANTITY)
+    floor: Mapped[Decimal | None] = mapped_column(QUANTITY)
+    bands: Mapped[list | None]
+    actual: Mapped[Decimal | None] = mapped_column(ExactDecimal)
+    score: Mapped[Decimal | None] = mapped_column(ExactDecimal)
+    note: Mapped[str | None] = mapped_column(Text)
+    explanation: Mapped[str] = mapped_column(Text)
+
+
+class Charge(Base):
+    """One charge line from a providing unit to a consumer (showback lines included)."""
+
+    __tablename__ = "charges"
+    __table_args__ = (
+        Index("ix_charges_period_unit", "period", "unit_id"),
+        one_of("method", CHARGE_METHODS),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period: Mapped[str] = mapped_column(ForeignKey("periods.period"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    consumer_id: Mapped[int] = mapped_column(ForeignKey("consumers.id"))
+    service_id: Mapped[int | None] = mapped_column(ForeignKey("services.id"))
+    method: Mapped[str] = mapped_column(String(8))
+    basis: Mapped[str] = mapped_column(Text)
+    quantity: Mapped[Decimal | None] = mapped_column(QUANTITY)
+    rate: Mapped[Decimal | None] = mapped_column(PRICE)
+    amount: Mapped[Decimal] = mapped_column(MONEY)
+
+
+class UnitPeriodResult(Base):
+    """A unit's money for a closed period: spend, internal received, charged, absorbed."""
+
+    __tablename__ = "unit_period_results"
+    __table_args__ = (UniqueConstraint("period", "unit_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period: Mapped[str] = mapped_column(ForeignKey("periods.period"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    spend: Mapped[Decimal] = mapped_column(MONEY)
+    internal_received: Mapped[Decimal] = mapped_column(MONEY)
+    budget: Mapped[Decimal | None] = mapped_column(MONEY)
+    charged: Mapped[Decimal] = mapped_column(MONEY)
+    absorbed: Mapped[Decimal] = mapped_column(MONEY)
+
+
+class JournalLine(Base):
+    """A GL line; debit and credit in their own columns, never negative."""
+
+    __tablename__ = "journal_lines"
+    __table_args__ = (
+        CheckConstraint("debit >= 0", name="debit_not_negative"),
+        CheckConstraint("credit >= 0", name="credit_not_negative"),
+        Index("ix_journal_lines_period_unit", "period", "unit_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    journal: Mapped[str] = mapped_column(String(64))
+    period: Mapped[str] = mapped_column(ForeignKey("periods.period"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    account: Mapped[str] = mapped_column(String(64))
+    consumer_id: Mapped[int | None] = mapped_column(ForeignKey("consumers.id"))
+    description: Mapped[str] = mapped_column(Text)
+    debit: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0.00"))
+    credit: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0.00"))
+    currency: Mapped[str] = mapped_column(String(3))

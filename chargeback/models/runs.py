@@ -1,0 +1,30 @@
+"""Job runs: what the scheduler (or a person) ran, for which period, and how it went."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from chargeback.models.base import PERIOD, Base, created_at_column, one_of
+
+RUN_STATUSES = ("queued", "running", "succeeded", "failed", "waiting")
+
+
+class JobRun(Base):
+    __tablename__ = "job_runs"
+    __table_args__ = (one_of("status", RUN_STATUSES),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job: Mapped[str] = mapped_column(String(64), index=True)
+    period: Mapped[str | None] = mapped_column(PERIOD)
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    progress: Mapped[int] = mapped_column(Integer, default=0)
+    requested_by: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[dt.datetime] = created_at_column()
+    started_at: Mapped[dt.datetime | None]
+    finished_at: Mapped[dt.datetime | None]
+    heartbeat_at: Mapped[dt.datetime | None]
+    message: Mapped[str | None] = mapped_column(Text)
+    pack_id: Mapped[int | None] = mapped_column(ForeignKey("pack_files.id"))

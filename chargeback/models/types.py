@@ -1,0 +1,25 @@
+"""A column type for decimals kept at full precision on every database."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import String
+from sqlalchemy.types import TypeDecorator
+
+
+class ExactDecimal(TypeDecorator):
+    """Stores a Decimal as its exact text, so 80.8333... survives SQLite's float affinity."""
+
+    impl = String(64)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if not isinstance(value, Decimal):
+            raise TypeError(f"ExactDecimal takes a Decimal, not {type(value).__name__}")
+        return str(value)
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else Decimal(value)

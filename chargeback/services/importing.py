@@ -1,0 +1,154 @@
+"""Import one file as one batch: every row valid and stored, or nothing stored.
+
+The same verb serves the command line, the web app and the API. Rows stream through
+(memory does not grow with the file); they are written inside a savepoint while the batch is
+clean, and the savepoint is rolled back at the first sign that it is not, so a refused batch
+leaves only its own record (with its errors) behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from chargeback.importing.context import MAX_STORED_ERRORS, ImportContext
+from chargeback.importing.kinds import HANDLERS
+from chargeback.importing.readers import FileFormatError, open_table
+from chargeback.importing.schemas import RowValidator, columns
+from chargeback.models import IMPORT_KINDS, ImportBatch
+
+CHUNK = 5000
+REPLACEABLE = ("spend", "usage")
+
+
+class BatchRefused(Exception):
+    """Raised inside the savepoint to roll the batch's rows back."""
+
+
+@dataclass
+class ImportResult:
+    kind: str
+    filename: str
+    status: str  # "stored", "refused" or "already_imported"
+    rows: int = 0
+    errors: list[str] = field(default_factory=list)
+    batch_id: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status != "refused"
+
+    def summary(self) -> str:
+        if self.status == "already_imported":
+            return f"{self.filename}: already imported (batch {self.batch_id}); nothing changed"
+        if self.status == "stored":
+            return f"{self.filename}: {self.rows} {self.kind} rows imported (batch {self.batch_id})"
+        return (f"{self.filename}: refused, {len(self.errors)} error(s); nothing was stored")
+
+
+def file_sha256(stream: BinaryIO) -> str:
+    digest = hashlib.sha256()
+    for block in iter(lambda: stream.read(1 << 20), b""):
+        digest.update(block)
+    stream.seek(0)
+    return digest.hexdigest()
+
+
+def import_file(session: Session, kind: str, stream: BinaryIO, filename: str, actor: str,
+                replace: bool = False,
+                progress: Callable[[int], None] | None = None) -> ImportResult:
+    """Import ``stream`` as a batch of ``kind``; ``progress`` gets the bytes read so far."""
+    if kind not in IMPORT_KINDS:
+        raise ValueError(f"unknown import kind '{kind}' (kinds: {', '.join(IMPORT_KINDS)})")
+    if replace and kind not in REPLACEABLE:
+        raise ValueError(f"--replace applies to {' and '.join(REPLACEABLE)} lines; "
+                         f"{kind} rows always replace the stored value of their key")
+    sha = file_sha256(stream)
+    earlier = session.scalar(select(ImportBatch).where(
+        ImportBatch.kind == kind, ImportBatch.sha256 == sha, ImportBatch.status == "stored"))
+    if earlier is not None:
+        return ImportResult(kind, filename, "already_imported", earlier.rows, [], earlier.id)
+
+    batch = ImportBatch(kind=kind, filename=filename[:255], sha256=sha, replace=replace,
+                        status="stored", actor=actor)
+    session.add(batch)
+    session.flush()
+    ctx = ImportContext(session=session, batch_id=batch.id, actor=actor, replace=replace)
+    try:
+        with session.begin_nested():
+            _read_and_store(ctx, kind, stream, filename, progress)
+            if ctx.errors:
+                raise BatchRefused
+    except (BatchRefused, FileFormatError) as exc:
+        if isinstance(exc, FileFormatError):
+            ctx.errors.append(str(exc))
+        batch.status = "refused"
+        batch.error_count = len(ctx.errors)
+        batch.errors = "\n".join(ctx.errors[:MAX_STORED_ERRORS])
+    batch.rows = ctx.rows_read
+    session.flush()
+    return ImportResult(kind, filename, batch.status, batch.rows, ctx.errors, batch.id)
+
+
+def _read_and_store(ctx: ImportContext, kind: str, stream: BinaryIO, filename: str,
+                    progress) -> None:
+    table = open_table(stream, filename)
+    if not _header_ok(ctx, kind, table.header):
+        return
+    validator = RowValidator(kind, table.header)
+    handler = HANDLERS[kind](ctx)
+    pending: list[dict] = []
+    for line, cells in table.rows:
+        ctx.rows_read += 1
+        if len(cells) > len(table.header) and any(c.strip() for c in cells[len(table.header):]):
+            ctx.error(line, f"column {len(table.header) + 1}", "a value beyond the header's columns")
+            continue
+        values, errors = validator.validate(cells)
+        for column, message in errors.items():
+            ctx.error(line, column, message)
+        row = None if errors else handler.accept(line, values)
+        if row is not None and not ctx.errors:
+            pending.append(row)
+            if len(pending) >= CHUNK:
+                handler.store(pending)
+                pending = []
+        if progress and ctx.rows_read % CHUNK == 0:
+            progress(_position(stream))
+    if pending and not ctx.errors:
+        handler.store(pending)
+    handler.finish()
+    if progress:
+        progress(_position(stream))
+
+
+def _position(stream: BinaryIO) -> int:
+    try:
+        return stream.tell()
+    except (OSError, ValueError):
+        return 0
+
+
+def _header_ok(ctx: ImportContext, kind: str, header: list[str]) -> bool:
+    required, optional = columns(kind)
+    known = set(required) | set(optional)
+    ok = True
+    seen: set[str] = set()
+    for name in header:
+        if name in seen:
+            ctx.error(1, name or "(empty)", "the column appears twice in the header")
+            ok = False
+        seen.add(name)
+        if name not in known:
+            allowed = ", ".join(required + optional)
+            ctx.error(1, name or "(empty)", f"unknown column for {kind} (columns: {allowed})")
+            ok = False
+    for name in required:
+        if name not in header:
+            ctx.error(1, name, f"missing required column for {kind}")
+            ok = False
+    return ok

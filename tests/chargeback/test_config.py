@@ -1,0 +1,46 @@
+"""Configuration comes from the environment; the secret key is generated once, never a constant."""
+
+from __future__ import annotations
+
+from sqlalchemy import inspect
+
+from chargeback import config, create_app
+
+
+def test_secret_key_is_generated_once_into_the_instance_folder(tmp_path, monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    first = config.from_environment(str(tmp_path))["SECRET_KEY"]
+    second = config.from_environment(str(tmp_path))["SECRET_KEY"]
+    assert first == second and len(first) == 64
+    assert (tmp_path / "secret_key").read_text() == first
+    other = tmp_path / "other"
+    assert config.from_environment(str(other))["SECRET_KEY"] != first
+
+
+def test_environment_wins(tmp_path, monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "from-env")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u@h/db")
+    monkeypatch.setenv("CHARGEBACK_PACK_DIR", "/srv/packs")
+    settings = config.from_environment(str(tmp_path))
+    assert settings["SECRET_KEY"] == "from-env"
+    assert settings["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@h/db"
+    assert settings["CHARGEBACK_PACK_DIR"] == "/srv/packs"
+
+
+def test_defaults_live_in_the_instance_folder(tmp_path, monkeypatch):
+    for name in ("DATABASE_URL", "CHARGEBACK_PACK_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SECRET_KEY", "k")
+    settings = config.from_environment(str(tmp_path))
+    assert settings["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'chargeback.db'}"
+    assert settings["CHARGEBACK_PACK_DIR"] == str(tmp_path / "packs")
+
+
+def test_create_app_has_no_side_effects(tmp_path):
+    db_file = tmp_path / "untouched.db"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_file}", "SECRET_KEY": "k"})
+    from chargeback.extensions import db
+
+    with app.app_context():
+        assert inspect(db.engine).get_table_names() == []  # no migration ran
+    assert not (tmp_path / "packs").exists()
