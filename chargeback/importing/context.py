@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from chargeback.models import AuditEntry, Consumer, Period, Service, Unit
+from chargeback.models import Consumer, Period, Service, Unit
+from chargeback.services.audit import record
 
 MAX_STORED_ERRORS = 1000
 
@@ -84,5 +85,4 @@ class ImportContext:
             self.periods.update(dict.fromkeys(new, "open"))
 
     def audit(self, action: str, entity: str, key: str, before, after, reason=None) -> None:
-        self.session.add(AuditEntry(actor=self.actor, action=action, entity=entity,
-                                    entity_key=key, before=before, after=after, reason=reason))
+        record(self.session, self.actor, action, entity, key, before, after, reason)

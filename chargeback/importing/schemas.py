@@ -22,6 +22,18 @@ def not_a_ledger_measure(value: str) -> None:
         )
 
 
+RESERVED_POOLS = ("internal", "all", "unrecovered")
+
+
+def not_a_reserved_pool(value: str) -> None:
+    """Allocation rules give these pool names a meaning of their own (allocation.md)."""
+    if value in RESERVED_POOLS:
+        raise ValidationError(
+            f"'{value}' is reserved for allocation rules (internal charges received, the "
+            "whole spend, what usage left unrecovered); use another cost pool code"
+        )
+
+
 class RowSchema(Schema):
     class Meta:
         unknown = EXCLUDE  # unknown columns are refused once, at the header, not per row
@@ -63,7 +75,7 @@ class RateRow(RowSchema):
 class SpendRow(RowSchema):
     period = Period(required=True)
     unit_code = Code(required=True)
-    cost_pool = Code(required=True)
+    cost_pool = Code(required=True, validate=not_a_reserved_pool)
     amount = Money(required=True, negative=True)
     tower = Code(load_default=None)
     account = Text(max_length=64, load_default=None)

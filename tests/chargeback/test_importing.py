@@ -345,6 +345,12 @@ def test_metric_names_and_ledger_measures(reference):
             "metric")
 
 
+def test_reserved_cost_pools(reference):
+    refused(reference, "spend", "period,unit_code,cost_pool,amount\n2026-03,WW,internal,1.00\n",
+            "line 2: cost_pool: 'internal' is reserved for allocation rules (internal charges "
+            "received, the whole spend, what usage left unrecovered); use another cost pool code")
+
+
 def test_file_level_problems(reference):
     refused(reference, "spend", "", "line 1: the file is empty: a header row is required")
     before = data_fingerprint()

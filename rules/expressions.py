@@ -1,0 +1,226 @@
+"""The criterion language: arithmetic over measure names, parsed by rule-engine, never run as
+Python.
+
+A unit head types ``desktop_spend / seats``; that text reaches the server from a web form,
+so it must not be able to call, import or reach anything. Three fences, each cheap:
+
+1. a scan of the text that admits only measure names (``[a-z][a-z0-9_]*``), plain decimal
+   numbers (``12``, ``1.05``), ``+ - * /`` and parentheses. It catches what rule-engine
+   would accept and fold into a constant before we see it (``2 ** 3``, ``7 % 2``,
+   ``1e3``, ``0x10``), and says in words what is wrong;
+2. rule-engine's own parser, with every symbol typed FLOAT (Decimal), which rejects
+   attribute access, indexing and calls on a number;
+3. a walk of the parsed tree that refuses any node that is not ``+``, ``-``, ``*``, ``/``,
+   unary minus, a finite number or a plain measure name.
+"""
+
+from __future__ import annotations
+
+import decimal
+import difflib
+import functools
+import re
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import rule_engine
+from rule_engine import ast
+
+from rules.model import RuleError
+from rules.money import CONTEXT, D
+
+NAME_RE = re.compile(r"[a-z][a-z0-9_]*\Z")
+"""A measure name: lower-case ASCII letter, then lower-case letters, digits or ``_``."""
+
+RESERVED = frozenset({"true", "false", "inf", "nan", "null", "and", "in", "or", "not", "for", "if"})
+"""Words rule-engine reads as constants or operators, so they cannot name a measure."""
+
+_TOKEN = re.compile(
+    r"\s*(?:(?P<number>\d+(?:\.\d+)?(?![\w.]))|(?P<word>[A-Za-z_]\w*)"
+    r"|(?P<operator>\*\*|//|<<|>>|==|!=|<=|>=|=~~?|!~~?|\?\?|&\.)|(?P<op>[-+*/()])|(?P<other>\S))",
+    re.ASCII,
+)
+
+_REFUSED_CHARACTERS = {
+    **dict.fromkeys("\"'", "quoted text is not allowed"),
+    "$": "built-in symbols ($name) are not allowed",
+    ".": "attribute access is not allowed",
+    "%": "operator % is not allowed",
+    **dict.fromkeys("<>=!", "comparisons are not allowed"),
+    **dict.fromkeys("[]", "indexing is not allowed"),
+    **dict.fromkeys("{}", "collections are not allowed"),
+    **dict.fromkeys("&|^~", "bitwise operators are not allowed"),
+    **dict.fromkeys("?:", "conditional expressions are not allowed"),
+    "#": "comments are not allowed",
+    ",": "lists and function arguments are not allowed",
+}
+
+_REFUSED_OPERATORS = {
+    **dict.fromkeys(("<<", ">>"), "bitwise operators are not allowed"),
+    **dict.fromkeys(("==", "!=", "<=", ">=", "=~", "=~~", "!~", "!~~"),
+                    "comparisons are not allowed"),
+    "??": "conditional expressions are not allowed",
+    "&.": "attribute access is not allowed",
+}
+
+_NODE_WORDS = {
+    ast.FunctionCallExpression: "a function call",
+    ast.GetAttributeExpression: "attribute access",
+    ast.GetItemExpression: "indexing",
+    ast.GetSliceExpression: "slicing",
+    ast.StringExpression: "quoted text",
+    ast.BooleanExpression: "a true/false value",
+    ast.NullExpression: "null",
+    ast.ComparisonExpression: "a comparison",
+    ast.ArithmeticComparisonExpression: "a comparison",
+    ast.LogicExpression: "and/or",
+    ast.TernaryExpression: "a conditional expression",
+}
+
+_EVAL_CONTEXT = CONTEXT.copy()
+_EVAL_CONTEXT.traps[decimal.InvalidOperation] = False  # 0 / 0 gives NaN, read as "division by zero"
+_PARSE_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True, kw_only=True)
+class ParsedExpression:
+    """An expression that passed all three fences, ready to evaluate many times.
+
+    ``order`` lists its measure names in order of first appearance, so "missing measure"
+    always names the same (first) missing one.
+    """
+
+    text: str
+    order: tuple[str, ...]
+    rule: rule_engine.Rule = field(compare=False, repr=False)
+
+    @property
+    def names(self) -> frozenset[str]:
+        """The measure names the expression reads."""
+        return frozenset(self.order)
+
+
+def parse(
+    expr: str, *, source: str = "expression"
+) -> tuple[ParsedExpression | None, list[RuleError]]:
+    """Parse ``expr``; on refusal return None and one error per problem, field ``expr``."""
+    parsed, problems = _parse_cached(expr)
+    return parsed, [RuleError(source=source, field="expr", message=p) for p in problems]
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse_cached(expr: str) -> tuple[ParsedExpression | None, tuple[str, ...]]:
+    """Parse once per distinct text: scoring a whole holding reuses a few dozen expressions."""
+    if not isinstance(expr, str) or not expr.strip():
+        return None, ("is empty",)
+    problems = _scan(expr)
+    if problems:
+        return None, tuple(problems)
+    rule, problem = _rule_engine_parse(expr)
+    if rule is None:
+        return None, (problem,)
+    order: list[str] = []
+    problems = _refusals(rule.statement, order)
+    if problems:
+        return None, tuple(dict.fromkeys(problems))
+    return ParsedExpression(text=expr, order=tuple(order), rule=rule), ()
+
+
+def _scan(expr: str) -> list[str]:
+    """First fence: refuse, in words, every token outside the language."""
+    problems: list[str] = []
+    tokens = [m for m in _TOKEN.finditer(expr) if m.lastgroup]
+    for index, match in enumerate(tokens):
+        kind, text = match.lastgroup, match.group(match.lastgroup)
+        following = tokens[index + 1].group(0).strip() if index + 1 < len(tokens) else ""
+        problems.extend(_token_problems(kind, text, following))
+    return list(dict.fromkeys(problems))
+
+
+def _token_problems(kind: str, text: str, following: str) -> list[str]:
+    """What is wrong with one token, given the token after it (a call is ``name(``)."""
+    if kind == "word":
+        if following == "(":
+            return [f"function calls are not allowed ({text})"]
+        if text in RESERVED:
+            return [f"'{text}' is a reserved word, not a measure name"]
+        if not NAME_RE.match(text):
+            return [f"'{text}' is not a measure name (lower-case letters, digits and _, "
+                    "starting with a letter)"]
+    if kind == "operator":
+        return [_REFUSED_OPERATORS.get(text, f"operator {text} is not allowed")]
+    if kind == "other":
+        if text.isdigit() or (text == "." and following[:1].isdigit()):
+            return ["malformed number (write plain decimals such as 1.05)"]
+        return [_REFUSED_CHARACTERS.get(text, f"unexpected character {text!r}")]
+    return []
+
+
+def _rule_engine_parse(expr: str) -> tuple[rule_engine.Rule | None, str]:
+    """Second fence: rule-engine's grammar, every symbol a Decimal, a fresh context each time
+    (a context accumulates the symbols of every rule parsed with it)."""
+    context = rule_engine.Context(
+        type_resolver=lambda _name: rule_engine.DataType.FLOAT,
+        decimal_context=_EVAL_CONTEXT,
+    )
+    try:
+        with _PARSE_LOCK:
+            return rule_engine.Rule(expr, context=context), ""
+    except rule_engine.errors.RuleSyntaxError as error:
+        token = getattr(error, "token", None)
+        where = f" at {token.value!r}" if token is not None else " (incomplete expression)"
+        return None, f"syntax error{where}"
+    except rule_engine.errors.ArithmeticError:
+        return None, "division by zero"
+    except (rule_engine.errors.EngineError, ValueError, TypeError) as error:
+        return None, f"cannot be parsed: {getattr(error, 'message', error)}"
+
+
+def _refusals(node: object, order: list[str]) -> list[str]:
+    """Third fence: walk the tree left to right, collecting names and refusing other nodes."""
+    kind = type(node)
+    if kind is ast.Statement:
+        return _refusals(node.expression, order)
+    if kind in (ast.AddExpression, ast.SubtractExpression) or (
+        kind is ast.ArithmeticExpression and node.type in ("mul", "tdiv")
+    ):
+        return _refusals(node.left, order) + _refusals(node.right, order)
+    if kind is ast.ArithmeticExpression:
+        return [f"operator {node.type} is not allowed"]
+    if kind is ast.UnaryExpression and node.type == "uminus":
+        return _refusals(node.right, order)
+    if kind is ast.FloatExpression:
+        return [] if node.value.is_finite() else ["division by zero"]
+    if kind is ast.SymbolExpression and node.scope is None and NAME_RE.match(node.name):
+        if node.name not in order:
+            order.append(node.name)
+        return []
+    return [f"{_NODE_WORDS.get(kind, kind.__name__)} is not allowed"]
+
+
+def evaluate(
+    parsed: ParsedExpression, measures: Mapping[str, Decimal]
+) -> tuple[Decimal | None, str | None]:
+    """The value of the expression, or None and the spec's reason for not rating it.
+
+    The reason is "missing measure NAME" (the first missing name in order of appearance)
+    or "division by zero": the two ways real data fails, which the pack shows as a note.
+    """
+    for name in parsed.order:
+        if measures.get(name) is None:
+            return None, f"missing measure {name}"
+    values = {name: D(measures[name]) for name in parsed.order}
+    try:
+        value = parsed.rule.evaluate(values)
+    except rule_engine.errors.ArithmeticError as error:
+        return None, "division by zero" if "division by zero" in error.message else "overflow"
+    if value.is_nan():
+        return None, "division by zero"
+    return value, None
+
+
+def suggest(name: str, known_names: Iterable[str]) -> list[str]:
+    """The known names closest to a misspelt one, best first, for "did you mean ...?"."""
+    return difflib.get_close_matches(name, sorted(set(known_names)), n=3, cutoff=0.6)

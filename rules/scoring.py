@@ -1,0 +1,457 @@
+"""Rating a unit against its own scorecard, exactly as /shared/spec/scoring.md writes it.
+
+Each criterion turns one measured value into a score from 0 to 100; the unit's attainment
+is the weighted mean of the rated criteria. A criterion whose data is missing is not
+rated and says why, rather than scoring 0: no data is not bad performance.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal, localcontext
+from typing import Any
+
+from rules.expressions import evaluate, parse, suggest
+from rules.model import (
+    Band,
+    BandThresholds,
+    Criterion,
+    CriterionResult,
+    Rating,
+    RuleError,
+    Scorecard,
+)
+from rules.money import CONTEXT, HUNDRED, ZERO, D, one_decimal, weighted_mean
+
+DIRECTIONS = ("higher", "lower")
+METHODS = ("linear", "binary", "bands")
+KEY_RE = re.compile(r"[a-z][a-z0-9_-]*\Z")
+PERIOD_RE = re.compile(r"\d{4}-(0[1-9]|1[0-2])\Z")
+DEFAULT_THRESHOLDS = BandThresholds()
+
+
+# --- validation ----------------------------------------------------------------------
+
+
+def validate_scorecard(
+    scorecard: Scorecard, known_measures: set[str] | None
+) -> tuple[list[RuleError], list[RuleError]]:
+    """(warnings, errors) for a scorecard about to be stored; any error means store nothing.
+
+    A measure never seen for the unit is only a warning, with the closest known names: a
+    unit head may define a criterion before its first figure arrives. ``known_measures``
+    None skips that check.
+    """
+    errors = _scorecard_errors(scorecard)
+    seen: set[str] = set()
+    for criterion in scorecard.criteria:
+        source = f"criterion {criterion.key}"
+        if criterion.key in seen:
+            errors.append(RuleError(source=source, field="key", message="appears twice"))
+        seen.add(criterion.key)
+        errors.extend(criterion_errors(criterion))
+    warnings = [] if known_measures is None else _unknown_measures(scorecard, known_measures)
+    return warnings, errors
+
+
+def _scorecard_errors(scorecard: Scorecard) -> list[RuleError]:
+    """Errors of the scorecard as a whole: whose it is, from when, and that it says something."""
+    errors = []
+    if not scorecard.unit:
+        errors.append(RuleError(source="scorecard", field="unit", message="is required"))
+    if not PERIOD_RE.match(scorecard.effective_from or ""):
+        errors.append(RuleError(source=f"scorecard {scorecard.unit}", field="effective_from",
+                                message="must be a period YYYY-MM"))
+    if not scorecard.criteria:
+        errors.append(RuleError(source=f"scorecard {scorecard.unit}", field="criteria",
+                                message="needs at least one criterion"))
+    return errors
+
+
+def criterion_errors(criterion: Criterion) -> list[RuleError]:
+    """Every reason a criterion cannot be stored, each naming the criterion and the field."""
+    source = f"criterion {criterion.key}"
+    errors = _identity_errors(criterion, source)
+    errors.extend(_number_errors(criterion, source))
+    if criterion.method in METHODS:
+        errors.extend(_usage_errors(criterion, source))
+    if criterion.method in _METHOD_CHECKS:
+        errors.extend(_METHOD_CHECKS[criterion.method](criterion, source))
+    return errors
+
+
+def _identity_errors(criterion: Criterion, source: str) -> list[RuleError]:
+    """Key, label, expression, direction and method: the words of a criterion."""
+    errors = []
+    if not KEY_RE.match(criterion.key or ""):
+        errors.append(RuleError(source=source, field="key", message=(
+            "must be a slug: lower-case letters, digits, _ or -, starting with a letter")))
+    if not (criterion.label or "").strip():
+        errors.append(RuleError(source=source, field="label", message="is required"))
+    errors.extend(parse(criterion.expr, source=source)[1])
+    if criterion.direction not in DIRECTIONS:
+        errors.append(RuleError(source=source, field="direction",
+                                message="must be 'higher' or 'lower'"))
+    if criterion.method not in METHODS:
+        errors.append(RuleError(source=source, field="method",
+                                message="must be 'linear', 'binary' or 'bands'"))
+    return errors
+
+
+def _number_errors(criterion: Criterion, source: str) -> list[RuleError]:
+    """A positive weight; target and floor, when given, real numbers."""
+    errors = []
+    if not _finite(criterion.weight) or criterion.weight <= ZERO:
+        errors.append(RuleError(source=source, field="weight", message="must be above 0"))
+    for name in ("target", "floor"):
+        value = getattr(criterion, name)
+        if value is not None and not _finite(value):
+            errors.append(RuleError(source=source, field=name, message="must be a number"))
+    return errors
+
+
+def _usage_errors(criterion: Criterion, source: str) -> list[RuleError]:
+    """Target and floor given exactly when the method uses them, bands only for ``bands``.
+
+    A floor on a binary criterion would silently do nothing; saying so is kinder.
+    """
+    uses = _FIELDS_USED[criterion.method]
+    errors = []
+    for name in ("target", "floor"):
+        present = getattr(criterion, name) is not None
+        if name in uses and not present:
+            errors.append(RuleError(source=source, field=name,
+                                    message=f"is required for the {criterion.method} method"))
+        if name not in uses and present:
+            errors.append(RuleError(source=source, field=name,
+                                    message=f"is not used by the {criterion.method} method"))
+    if criterion.bands and "bands" not in uses:
+        errors.append(RuleError(source=source, field="bands",
+                                message=f"is not used by the {criterion.method} method"))
+    return errors
+
+
+def _linear_errors(criterion: Criterion, source: str) -> list[RuleError]:
+    """The target must lie on the better side of the floor, or the line has no slope."""
+    target, floor = criterion.target, criterion.floor
+    if not (_finite(target) and _finite(floor)):
+        return []  # reported as missing or not a number
+    if criterion.direction == "higher" and not target > floor:
+        return [RuleError(source=source, field="target",
+                          message="must be above floor for a 'higher' criterion")]
+    if criterion.direction == "lower" and not target < floor:
+        return [RuleError(source=source, field="target",
+                          message="must be below floor for a 'lower' criterion")]
+    return []
+
+
+def _bands_errors(criterion: Criterion, source: str) -> list[RuleError]:
+    """At least one band, scores within 0..100, no two bands at the same value."""
+    if not criterion.bands:
+        return [RuleError(source=source, field="bands", message="needs at least one band")]
+    errors = []
+    seen: set[Decimal] = set()
+    for number, band in enumerate(criterion.bands, start=1):
+        if not _finite(band.at):
+            errors.append(RuleError(source=source, field="bands",
+                                    message=f"band {number}: at must be a number"))
+        elif band.at in seen:
+            errors.append(RuleError(source=source, field="bands",
+                                    message=f"band {number}: another band is already at {band.at}"))
+        else:
+            seen.add(band.at)
+        if not _finite(band.score) or not ZERO <= band.score <= HUNDRED:
+            errors.append(RuleError(source=source, field="bands",
+                                    message=f"band {number}: score must be between 0 and 100"))
+    return errors
+
+
+_FIELDS_USED = {"linear": ("target", "floor"), "binary": ("target",), "bands": ("bands",)}
+_METHOD_CHECKS: dict[str, Callable[[Criterion, str], list[RuleError]]] = {
+    "linear": _linear_errors,
+    "bands": _bands_errors,
+}
+
+
+def _finite(value: object) -> bool:
+    """A Decimal that is a real number (not NaN, not infinite)."""
+    return isinstance(value, Decimal) and value.is_finite()
+
+
+def _unknown_measures(scorecard: Scorecard, known: set[str]) -> list[RuleError]:
+    """Warnings for measure names never seen for the unit, with "did you mean ...?"."""
+    warnings = []
+    for criterion in scorecard.criteria:
+        parsed, _ = parse(criterion.expr)
+        for name in parsed.order if parsed else ():
+            if name in known:
+                continue
+            close = suggest(name, known)
+            hint = f"; did you mean {' or '.join(close)}?" if close else ""
+            warnings.append(RuleError(source=f"criterion {criterion.key}", field="expr",
+                                      message=f"measure {name} has not been seen for unit "
+                                              f"{scorecard.unit}{hint}"))
+    return warnings
+
+
+# --- scores --------------------------------------------------------------------------
+
+
+def score(criterion: Criterion, measures: Mapping[str, Decimal]) -> CriterionResult:
+    """Score one criterion from 0 to 100, or leave it not rated with the reason.
+
+    An invalid criterion (which validation keeps out of the database) is not rated either,
+    with the first problem as its note, so a bad row can never stop a close.
+    """
+    problems = criterion_errors(criterion)
+    if problems:
+        return _unrated(criterion, f"invalid criterion: {problems[0].field}: {problems[0].message}")
+    parsed, _ = parse(criterion.expr)
+    actual, reason = evaluate(parsed, measures)
+    if reason is not None:
+        return _unrated(criterion, reason)
+    with localcontext(CONTEXT):
+        raw = _SCORERS[criterion.method](criterion, actual)
+    clamped = min(max(raw, ZERO), HUNDRED)
+    return _result(criterion, actual=actual, score=clamped, note=None,
+                   explanation=_explain(criterion, actual, clamped, clamped != raw))
+
+
+def _linear(criterion: Criterion, actual: Decimal) -> Decimal:
+    """100 at the target, 0 at the floor, a straight line between (clamped by the caller)."""
+    if criterion.direction == "higher":
+        return HUNDRED * (actual - criterion.floor) / (criterion.target - criterion.floor)
+    return HUNDRED * (criterion.floor - actual) / (criterion.floor - criterion.target)
+
+
+def _binary(criterion: Criterion, actual: Decimal) -> Decimal:
+    """All or nothing: 100 when the target is reached (inclusive), else 0."""
+    return HUNDRED if _reaches(criterion.direction, actual, criterion.target) else ZERO
+
+
+def _bands(criterion: Criterion, actual: Decimal) -> Decimal:
+    """The best score among the bands the value reaches, 0 when it reaches none."""
+    reached = [b.score for b in criterion.bands if _reaches(criterion.direction, actual, b.at)]
+    return max(reached, default=ZERO)
+
+
+def _reaches(direction: str, actual: Decimal, mark: Decimal) -> bool:
+    """``actual >= mark`` when higher is better, ``actual <= mark`` when lower is."""
+    return actual >= mark if direction == "higher" else actual <= mark
+
+
+_SCORERS: dict[str, Callable[[Criterion, Decimal], Decimal]] = {
+    "linear": _linear,
+    "binary": _binary,
+    "bands": _bands,
+}
+
+
+def _unrated(criterion: Criterion, reason: str) -> CriterionResult:
+    """A criterion left out of the attainment, keeping the reason for the pack."""
+    return _result(criterion, actual=None, score=None, note=reason,
+                   explanation=f"{criterion.expr}: not rated ({reason})")
+
+
+def _result(criterion: Criterion, **outcome: Any) -> CriterionResult:
+    """The criterion's definition together with its outcome."""
+    return CriterionResult(
+        key=criterion.key, label=criterion.label, expr=criterion.expr,
+        direction=criterion.direction, method=criterion.method, weight=criterion.weight,
+        target=criterion.target, floor=criterion.floor, bands=criterion.bands, **outcome,
+    )
+
+
+def _explain(criterion: Criterion, actual: Decimal, value: Decimal, clamped: bool) -> str:
+    """One sentence a unit head can check by hand, e.g.
+    "desktop_spend / seats = 50; lower is better; linear from 65 (0) to 45 (100): 75.0"."""
+    if criterion.method == "linear":
+        how = f"linear from {_show(criterion.floor)} (0) to {_show(criterion.target)} (100)"
+    elif criterion.method == "binary":
+        side = "above" if criterion.direction == "higher" else "below"
+        how = f"100 at or {side} {_show(criterion.target)}, else 0"
+    else:
+        how = "bands " + ", ".join(f"{_show(b.at)} -> {_show(b.score)}" for b in criterion.bands)
+    tail = " (clamped)" if clamped else ""
+    return (f"{criterion.expr} = {_show(actual)}; {criterion.direction} is better; "
+            f"{how}: {one_decimal(value)}{tail}")
+
+
+def _show(value: Decimal) -> str:
+    """A number as people write it: no exponent, at most four decimals for computed values."""
+    if value.as_tuple().exponent < -4:
+        value = value.quantize(Decimal("0.0001"), context=CONTEXT).normalize(CONTEXT)
+    return format(value, "f")
+
+
+# --- attainment and bands ------------------------------------------------------------
+
+
+def attain(
+    scorecard: Scorecard,
+    measures: Mapping[str, Decimal],
+    thresholds: BandThresholds = DEFAULT_THRESHOLDS,
+) -> Rating:
+    """A unit's attainment: ``sum(weight * score) / sum(weight)`` over rated criteria.
+
+    Kept at full precision: the band and every roll-up use the unrounded value.
+    """
+    results = tuple(score(criterion, measures) for criterion in scorecard.criteria)
+    attainment = weighted_mean((r.weight, r.score) for r in results if r.score is not None)
+    return Rating(unit=scorecard.unit, attainment=attainment,
+                  band=band_of(attainment, thresholds), results=results)
+
+
+def band_of(attainment: Decimal | None, thresholds: BandThresholds = DEFAULT_THRESHOLDS) -> str:
+    """The band name of an unrounded attainment: exceeds, meets, watch, below, or unrated.
+
+    Taken from the unrounded value, so 89.96 is "meets" even though it shows as 90.0.
+    """
+    if attainment is None:
+        return "unrated"
+    if attainment >= thresholds.exceeds:
+        return "exceeds"
+    if attainment >= thresholds.meets:
+        return "meets"
+    if attainment >= thresholds.watch:
+        return "watch"
+    return "below"
+
+
+# --- the scorecard file --------------------------------------------------------------
+
+_TOP_FIELDS = (("unit", "effective_from", "criteria"), ())
+_CRITERION_FIELDS = (("key", "label", "expr", "direction", "method", "weight"),
+                     ("target", "floor", "bands"))
+_BAND_FIELDS = (("at", "score"), ())
+
+
+def scorecard_from_dict(data: Any, source: str) -> tuple[Scorecard | None, list[RuleError]]:
+    """Read the JSON structure of a scorecard file (interfaces.md), checking its shape only.
+
+    Numbers may be JSON numbers or strings; they become Decimals through their text, so
+    4.5 is exactly 4.5. Unknown fields are errors (a typo must not vanish); so are missing
+    required ones. Call ``validate_scorecard`` next for the rules of the criteria.
+    """
+    errors: list[RuleError] = []
+    if not _check_fields(data, _TOP_FIELDS, source, "scorecard", errors):
+        return None, errors
+    unit = _text(data, "unit", source, errors)
+    effective_from = _text(data, "effective_from", source, errors)
+    items = data.get("criteria")
+    if not isinstance(items, list):
+        errors.append(RuleError(source=source, field="criteria", message="must be a list"))
+        items = []
+    criteria = [_criterion_from_dict(item, number, source, errors)
+                for number, item in enumerate(items, start=1)]
+    if errors:
+        return None, errors
+    return Scorecard(unit=unit, effective_from=effective_from, criteria=tuple(criteria)), []
+
+
+def _criterion_from_dict(
+    data: Any, number: int, source: str, errors: list[RuleError]
+) -> Criterion | None:
+    """One criterion object; errors name it by key when it has one, else by position."""
+    key = data.get("key") if isinstance(data, dict) else None
+    where = f"{source}: criterion {key if isinstance(key, str) and key else number}"
+    before = len(errors)
+    if not _check_fields(data, _CRITERION_FIELDS, where, "criterion", errors):
+        return None
+    texts = {name: _text(data, name, where, errors)
+             for name in ("key", "label", "expr", "direction", "method")}
+    weight = _number(data["weight"], where, "weight", errors)
+    limits = {name: _number(data[name], where, name, errors)
+              for name in ("target", "floor") if data.get(name) is not None}
+    bands = _bands_from_list(data.get("bands"), where, errors)
+    if len(errors) > before:
+        return None
+    return Criterion(**texts, weight=weight, **limits, bands=bands)
+
+
+def _bands_from_list(items: Any, where: str, errors: list[RuleError]) -> tuple[Band, ...] | None:
+    """The ``bands`` list of {"at", "score"} objects (absent or null: none); None if unreadable."""
+    if items is None:
+        return ()
+    if not isinstance(items, list):
+        errors.append(RuleError(source=where, field="bands", message="must be a list"))
+        return None
+    before = len(errors)
+    bands = []
+    for number, item in enumerate(items, start=1):
+        label = f"{where} band {number}"
+        if _check_fields(item, _BAND_FIELDS, label, "band", errors):
+            at, value = (_number(item[n], label, n, errors) for n in ("at", "score"))
+            bands.append(Band(at=at, score=value))
+    return tuple(bands) if len(errors) == before else None
+
+
+def _check_fields(data: Any, fields: tuple[Sequence[str], Sequence[str]], source: str,
+                  what: str, errors: list[RuleError]) -> bool:
+    """An object with every required field and no unknown one; False when it is not an object."""
+    if not isinstance(data, dict):
+        errors.append(RuleError(source=source, field=what, message="must be an object"))
+        return False
+    required, optional = fields
+    for name in required:
+        if name not in data:
+            errors.append(RuleError(source=source, field=name, message="is required"))
+    for name in data:
+        if name not in required and name not in optional:
+            errors.append(RuleError(source=source, field=str(name),
+                                    message="is not a known field"))
+    return all(name in data for name in required)
+
+
+def _text(data: dict, name: str, source: str, errors: list[RuleError]) -> str:
+    """A required text field ("" when absent or not text, with an error for the latter)."""
+    value = data.get(name, "")
+    if not isinstance(value, str):
+        errors.append(RuleError(source=source, field=name, message="must be text"))
+        return ""
+    return value
+
+
+def _number(value: Any, source: str, name: str, errors: list[RuleError]) -> Decimal | None:
+    """A JSON number or numeric string as an exact Decimal, through its text.
+
+    ``json`` gives 4.5 as a binary number; its text "4.5" is what the author wrote, so the
+    Decimal is exactly 4.5. No arithmetic happens before the conversion.
+    """
+    if isinstance(value, (bool, list, dict)) or value is None:
+        errors.append(RuleError(source=source, field=name, message="must be a number"))
+        return None
+    try:
+        return D(str(value))
+    except ValueError:
+        errors.append(RuleError(source=source, field=name, message="must be a number"))
+        return None
+
+
+def scorecard_to_dict(scorecard: Scorecard) -> dict[str, Any]:
+    """The JSON structure of a scorecard, numbers as strings so no digit is lost.
+
+    ``scorecard_from_dict`` reads it back to an equal Scorecard; absent target, floor and
+    bands are left out rather than written as null.
+    """
+    return {
+        "unit": scorecard.unit,
+        "effective_from": scorecard.effective_from,
+        "criteria": [_criterion_to_dict(c) for c in scorecard.criteria],
+    }
+
+
+def _criterion_to_dict(criterion: Criterion) -> dict[str, Any]:
+    """One criterion in the file's field order, leaving out the fields it does not use."""
+    data: dict[str, Any] = {"key": criterion.key, "label": criterion.label, "expr": criterion.expr,
+                            "direction": criterion.direction, "method": criterion.method}
+    for name in ("target", "floor"):
+        if getattr(criterion, name) is not None:
+            data[name] = format(getattr(criterion, name), "f")
+    if criterion.bands:
+        data["bands"] = [{"at": format(b.at, "f"), "score": format(b.score, "f")}
+                         for b in criterion.bands]
+    data["weight"] = format(criterion.weight, "f")
+    return data
+
