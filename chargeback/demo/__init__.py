@@ -1,9 +1,18 @@
-"""The demo holding company: data files shipped in ``demo/data``, loaded in contract order."""
+"""The demo holding company: data files shipped in ``demo/data``, loaded in contract order,
+then its scorecards and allocation rules, then every month closed with its pack.
+
+Running it again is safe: imported files are recognised, stored scorecards and rules are
+kept, closed months stay closed.
+"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
+
+from sqlalchemy import select
 
 DATA_DIR = Path(__file__).parent / "data"
 # Reference data first (units before what names them), then the months' figures.
@@ -11,8 +20,14 @@ IMPORT_ORDER = ("units", "consumers", "services", "rates", "spend", "budget", "m
                 "usage", "drivers")
 DEMO_ACTOR = "demo"
 
+Echo = Callable[[str], None]
 
-def load_demo_data(session, echo: Callable[[str], None]) -> None:
+
+def _json(path: Path):
+    return json.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
+
+
+def load_demo_data(session, echo: Echo) -> None:
     """Import every demo file; a file already imported is recognised and skipped."""
     from chargeback.services.importing import import_file
 
@@ -25,8 +40,65 @@ def load_demo_data(session, echo: Callable[[str], None]) -> None:
         echo(result.summary())
 
 
-def run_demo(echo: Callable[[str], None]) -> None:
-    """Migrate the configured database, load the demo company, and report what is there."""
+def load_demo_scorecards(session, echo: Echo) -> None:
+    """Approve each unit's scorecards in date order, unless the unit already has versions."""
+    from chargeback.models import ScorecardVersion, Unit
+    from chargeback.services.scorecards import save_version
+
+    files = sorted((DATA_DIR / "scorecards").glob("*.json"),
+                   key=lambda p: (_json(p)["unit"], _json(p)["effective_from"]))
+    stored = set(session.scalars(select(Unit.code).join(
+        ScorecardVersion, ScorecardVersion.unit_id == Unit.id)))
+    for path in files:
+        data = _json(path)
+        if data["unit"] in stored:
+            continue
+        result = save_version(session, data, DEMO_ACTOR, status="approved", source=path.name)
+        if not result.ok:
+            raise RuntimeError(f"{path.name}: " + "; ".join(map(str, result.errors)))
+        echo(f"scorecard {path.name}: version {result.version.version} approved from "
+             f"{result.version.effective_from}")
+
+
+def load_demo_rules(session, echo: Echo) -> None:
+    from chargeback.models import AllocationRuleSet, Unit
+    from chargeback.services.allocation_rules import save_rules
+
+    stored = set(session.scalars(select(Unit.code).join(
+        AllocationRuleSet, AllocationRuleSet.unit_id == Unit.id)))
+    for path in sorted((DATA_DIR / "rules").glob("*.json")):
+        data = _json(path)
+        if data["unit"] in stored:
+            continue
+        rule_set, errors = save_rules(session, data, DEMO_ACTOR)
+        if errors:
+            raise RuntimeError(f"{path.name}: " + "; ".join(map(str, errors)))
+        echo(f"rules {path.name}: {len(rule_set.rules)} rule(s) from {rule_set.effective_from}")
+
+
+def close_demo_months(echo: Echo) -> list[Path]:
+    """Close every open month in order; each close commits on its own."""
+    from chargeback.extensions import db
+    from chargeback.models import Period
+    from chargeback.services.close_runner import close_and_publish
+    from chargeback.services.packs import latest_pack
+
+    def refuse(message: str) -> None:
+        raise RuntimeError(message)
+
+    paths = []
+    for period in db.session.scalars(select(Period).order_by(Period.period)).all():
+        if period.status == "open":
+            path = close_and_publish(period.period, DEMO_ACTOR, refuse)
+            echo(f"closed {period.period}: {path}")
+        else:
+            path = Path(latest_pack(db.session, period.period).path)
+        paths.append(path)
+    return paths
+
+
+def run_demo(echo: Echo) -> list[Path]:
+    """Migrate the configured database, load the demo company, close its months."""
     from flask_migrate import upgrade
 
     from chargeback.extensions import db
@@ -34,4 +106,11 @@ def run_demo(echo: Callable[[str], None]) -> None:
     upgrade()
     load_demo_data(db.session, echo)
     db.session.commit()
-    echo("The demo holding company is loaded.")
+    load_demo_scorecards(db.session, echo)
+    load_demo_rules(db.session, echo)
+    db.session.commit()
+    packs = close_demo_months(echo)
+    echo(f"The demo holding company is loaded and {len(packs)} months are closed.")
+    if packs:
+        echo(f"Monthly packs for finance are in {packs[-1].parent}")
+    return packs
