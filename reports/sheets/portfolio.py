@@ -1,0 +1,68 @@
+"""The ``Portfolio`` sheet: one row per unit, groups included, in the order given (tree
+order: the service layer sorts).
+
+On a group the money and the attainment are its subtree's roll-up, ``Own attainment`` and
+``Own band`` its rating against its own scorecard (if it has one), and the band-count
+columns count the subtree's units by band; those columns are empty on a leaf.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from reports import styles as s
+from reports.model import PortfolioRow
+from reports.sheets._table import Column, Table
+
+TITLE = "Portfolio"
+BANDS = ("exceeds", "meets", "watch", "below", "unrated")
+
+COLUMNS = (
+    Column("Unit", "text", s.WIDTH_CODE),
+    Column("Name", "text", s.WIDTH_NAME),
+    Column("Parent", "text", s.WIDTH_CODE),
+    Column("Level", "integer", s.WIDTH_SMALL),
+    Column("Group", "text", s.WIDTH_SMALL),
+    Column("Service model", "text", 24),
+    Column("Billing mode", "text", s.WIDTH_SHORT),
+    Column("Spend", "money", s.WIDTH_MONEY),
+    Column("Budget", "money", s.WIDTH_MONEY),
+    Column("Charged", "money", s.WIDTH_MONEY),
+    Column("Recovery %", "one_decimal", s.WIDTH_SHORT),
+    Column("Absorbed", "money", s.WIDTH_MONEY),
+    Column("Internal eliminated", "money", 20),
+    Column("Attainment", "one_decimal", s.WIDTH_SHORT),
+    Column("Band", "text", s.WIDTH_SHORT),
+    Column("Own attainment", "one_decimal", 16),
+    Column("Own band", "text", s.WIDTH_SHORT),
+    *(Column(band.capitalize(), "integer", s.WIDTH_SMALL) for band in BANDS),
+)
+
+GUIDE = (
+    "One row per unit, groups included, in tree order (Level 0 is the holding company). "
+    "Money in the pack currency; on a group Spend, Budget and Charged are the subtree's "
+    "sums with internal charges eliminated (Internal eliminated). Recovery % = Charged / "
+    "Spend as a percentage. Attainment is the unit's score against its own scorecard; on "
+    "a group it is the spend-weighted roll-up of its units, Own attainment its rating "
+    "against its own scorecard, and Exceeds..Unrated count its units by band."
+)
+
+
+def values(row: PortfolioRow) -> tuple:
+    counts = tuple(row.band_counts.get(band, 0) for band in BANDS) if row.is_group else (
+        (None,) * len(BANDS))
+    return (
+        row.unit, row.name, row.parent, row.depth, "yes" if row.is_group else "no",
+        row.service_model, row.billing_mode, row.spend, row.budget, row.charged,
+        row.recovery_pct, row.absorbed, row.internal_eliminated, row.attainment, row.band,
+        row.own_attainment, row.own_band, *counts,
+    )
+
+
+def write(workbook, rows: Iterable[PortfolioRow], *, provisional: bool) -> list[str]:
+    """Write the sheet; returns the sheet titles written."""
+    table = Table(workbook, TITLE, COLUMNS, provisional=provisional)
+    for row in rows:
+        table.append(values(row))
+    table.finish()
+    return [TITLE]
