@@ -104,9 +104,12 @@ def _plural(what: str) -> str:
     return {"quantity": "quantities"}.get(what, what + "s")
 
 
+GROUPED_RE = re.compile(r"\s*-?\d{1,3}(,\d{3})+(\.\d+)?\s*")
+
+
 def _grouped(text: str) -> bool:
     """``1,234.50`` as a spreadsheet exports it: commas only between groups of three digits."""
-    return bool(re.fullmatch(r"\s*-?\d{1,3}(,\d{3})+(\.\d+)?\s*", text))
+    return "," in text and bool(GROUPED_RE.fullmatch(text))
 
 
 def Money(**kw) -> Number:  # noqa: N802  (reads like a field class)

@@ -347,7 +347,8 @@ class LinesHandler(Handler):
 
     def store(self, rows):
         self.ctx.ensure_periods({r["period"] for r in rows})
-        self.ctx.session.execute(insert(self.model), rows)
+        # A Core insert of the table: the ORM's bulk path would cost as much again per row.
+        self.ctx.session.execute(insert(self.model.__table__), rows)
 
     def finish(self):
         if not self.ctx.replace or self.ctx.errors:

@@ -48,10 +48,17 @@ def _csv_table(stream: BinaryIO) -> Table:
         raise FileFormatError(f"line 1: not a CSV file ({exc})") from exc
     if header is None:
         raise FileFormatError("line 1: the file is empty: a header row is required")
-    return Table(header=[h.strip() for h in header], rows=_csv_rows(reader))
+    return Table(header=[h.strip() for h in header], rows=_csv_rows(reader, text))
 
 
-def _csv_rows(reader) -> Iterator[tuple[int, list[str]]]:
+def _csv_rows(reader, text: io.TextIOWrapper) -> Iterator[tuple[int, list[str]]]:
+    try:
+        yield from _csv_lines(reader)
+    finally:
+        text.detach()  # the caller's stream stays open (a wrapper closes it when collected)
+
+
+def _csv_lines(reader) -> Iterator[tuple[int, list[str]]]:
     line = 1
     while True:
         try:

@@ -369,3 +369,13 @@ def test_a_late_bad_row_rolls_back_rows_already_written(reference):
     assert result.rows == 12_001
     assert reference.scalar(select(func.count()).select_from(UsageLine)) == 0
     assert reference.get(Period, "2026-03") is None
+
+
+def test_thousands_separators_and_the_callers_stream_stays_open(reference):
+    stream = io.BytesIO(b'period,unit_code,cost_pool,amount\n2026-03,WW,labor,"1,234.50"\n')
+    result = import_file(reference, "spend", stream, "spend.csv", "tester")
+    assert result.status == "stored", result.errors
+    assert not stream.closed
+    assert reference.scalar(select(SpendLine.amount)) == Decimal("1234.50")
+    refused(reference, "spend", 'period,unit_code,cost_pool,amount\n2026-03,WW,labor,"1,23.5"\n',
+            "line 2: amount: '1,23.5' is not a number")
