@@ -17,7 +17,7 @@ from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
 
 from chargeback.importing.fields import PERIOD_RE
-from chargeback.models import IMPORT_KINDS
+from chargeback.models import IMPORT_KINDS, ROLES
 
 
 def cli_actor() -> str:
@@ -95,12 +95,35 @@ class TerminalProgress:
 
 
 @click.command("demo")
+@click.option("--serve/--no-serve", default=True, show_default=True,
+              help="serve the web app when the demo is loaded")
+@click.option("--port", default=5000, show_default=True, help="port on 127.0.0.1")
 @with_appcontext
-def demo_command() -> None:
-    """Load the demo holding company into the configured database."""
-    from chargeback.demo import run_demo
+def demo_command(serve: bool, port: int) -> None:
+    """Load the demo holding company, close its months, write their packs, serve the app."""
+    from flask import current_app
+
+    from chargeback.demo import ensure_demo_users, run_demo
+    from chargeback.extensions import db
 
     run_demo(echo=click.echo)
+    logins = ensure_demo_users(db.session, click.echo)
+    click.echo("Sign in with (passwords are new on every run of the demo):")
+    for email, role, password in logins:
+        click.echo(f"  {role:<11} {email:<26} {password}")
+    if serve:
+        from werkzeug.serving import run_simple
+
+        from chargeback.scheduler import start_in_background
+
+        app = current_app._get_current_object()
+        scheduler = start_in_background(app)
+        click.echo(f"Serving the web app at http://127.0.0.1:{port}/ with the scheduler "
+                   "(Ctrl+C to stop)")
+        try:
+            run_simple("127.0.0.1", port, app, threaded=True)
+        finally:
+            scheduler.shutdown(wait=True)
 
 
 def _read_json(file: Path):
@@ -201,9 +224,101 @@ def pack_command(period: str, out: Path | None) -> None:
     click.echo(str(rewrite_pack(period, out, refuse)))
 
 
+@click.group("user")
+def user_group() -> None:
+    """People who sign in to the web app."""
+
+
+@user_group.command("add")
+@click.argument("email")
+@click.option("--role", required=True, type=click.Choice(ROLES))
+@click.option("--unit", "units", multiple=True, metavar="CODE",
+              help="a unit in the user's scope (repeat; required for unit_head)")
+@with_appcontext
+def user_add(email: str, role: str, units: tuple[str, ...]) -> None:
+    """Add a user. The password is one line of standard input; when standard input is a
+    terminal or the line is empty, a password is generated and printed once."""
+    from chargeback.extensions import db
+    from chargeback.services.users import UserRefused, create_user, generate_password
+
+    password = "" if sys.stdin.isatty() else sys.stdin.readline().rstrip("\r\n")
+    generated = not password
+    if generated:
+        password = generate_password()
+    try:
+        user = create_user(db.session, email, role, password, cli_actor(), list(units))
+    except UserRefused as exc:
+        db.session.rollback()
+        refuse(str(exc))
+    db.session.commit()
+    click.echo(f"user {user.email} added as {role}"
+               + (f" for {', '.join(units)}" if units else ""))
+    if generated:
+        click.echo(f"password (shown once): {password}")
+
+
+@click.command("scheduler")
+@click.option("--once", is_flag=True,
+              help="catch up on due months and queued requests, then exit")
+@with_appcontext
+def scheduler_command(once: bool) -> None:
+    """Run the scheduler process (closes months, nightly provisional packs, run-now requests)."""
+    import logging
+
+    from flask import current_app
+
+    from chargeback import scheduler
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    scheduler.run(current_app._get_current_object(), once=once)
+
+
+@click.group("jobs")
+def jobs_group() -> None:
+    """Scheduled jobs and their runs."""
+
+
+@jobs_group.command("list")
+@click.option("--limit", default=20, show_default=True)
+@with_appcontext
+def jobs_list(limit: int) -> None:
+    """The latest job runs."""
+    from sqlalchemy import select
+
+    from chargeback.extensions import db
+    from chargeback.models import JobRun
+
+    runs = db.session.scalars(select(JobRun).order_by(JobRun.id.desc()).limit(limit)).all()
+    if not runs:
+        click.echo("no job runs yet")
+    for run in runs:
+        click.echo(f"{run.id:>5} {run.job:<12} {run.period or '-':<8} {run.status:<9} "
+                   f"{run.progress:>3}% {run.created_at:%Y-%m-%d %H:%M} {run.message or ''}")
+
+
+@jobs_group.command("run")
+@click.argument("job", type=click.Choice(("close-month", "provisional")))
+@click.option("--period", type=PERIOD, help="the month (default: what is due)")
+@with_appcontext
+def jobs_run(job: str, period: str | None) -> None:
+    """Run JOB now, in this process."""
+    from flask import current_app
+
+    from chargeback import jobs
+
+    jobs.bind(current_app._get_current_object())
+    outcomes = jobs.run_now(job, period, cli_actor())
+    if not outcomes:
+        click.echo(f"{job}: nothing is due")
+    for outcome in outcomes:
+        click.echo(f"{outcome.job} {outcome.period or '-'}: {outcome.status}: {outcome.message}")
+    if any(o.status == "failed" for o in outcomes):
+        sys.exit(1)
+
+
 def register_commands(app: Flask) -> None:
     for command in (import_command, demo_command, scorecard_group, rules_group, close_command,
-                    reopen_command, pack_command):
+                    reopen_command, pack_command, user_group, scheduler_command, jobs_group):
         app.cli.add_command(command)
 
 

@@ -46,4 +46,41 @@ def from_environment(instance_path: str) -> dict:
         "CHARGEBACK_PACK_DIR": os.environ.get("CHARGEBACK_PACK_DIR") or str(path / "packs"),
         "CHARGEBACK_CURRENCY": os.environ.get("CHARGEBACK_CURRENCY", "USD"),
         "MAX_CONTENT_LENGTH": 512 * 1024 * 1024,
+        "CHARGEBACK_HTTPS": os.environ.get("CHARGEBACK_HTTPS") == "1",
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        **_schedule_settings(),
+        **_mail_settings(),
+    }
+
+
+def _int(name: str, default: int | None) -> int | None:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
+def _schedule_settings() -> dict:
+    """When the month closes itself and what "ready" means (see docs/scheduler.md)."""
+    extra = os.environ.get("CHARGEBACK_READINESS_EXTRA", "")
+    return {
+        "CHARGEBACK_TIMEZONE": os.environ.get("CHARGEBACK_TIMEZONE", "UTC"),
+        "CHARGEBACK_CLOSE_BUSINESS_DAY": _int("CHARGEBACK_CLOSE_BUSINESS_DAY", 3),
+        "CHARGEBACK_CLOSE_HOUR": _int("CHARGEBACK_CLOSE_HOUR", 6),
+        "CHARGEBACK_CLOSE_ANYWAY_AFTER_DAYS": _int("CHARGEBACK_CLOSE_ANYWAY_AFTER_DAYS", None),
+        "CHARGEBACK_PROVISIONAL_HOUR": _int("CHARGEBACK_PROVISIONAL_HOUR", 1),
+        "CHARGEBACK_READINESS_EXTRA": tuple(x.strip() for x in extra.split(",") if x.strip()),
+        "CHARGEBACK_STALE_MINUTES": _int("CHARGEBACK_STALE_MINUTES", 30),
+        "CHARGEBACK_POLL_SECONDS": _int("CHARGEBACK_POLL_SECONDS", 3),
+    }
+
+
+def _mail_settings() -> dict:
+    """SMTP for "the pack is published" mails; mail is off while the host is unset."""
+    return {
+        "CHARGEBACK_SMTP_HOST": os.environ.get("CHARGEBACK_SMTP_HOST") or None,
+        "CHARGEBACK_SMTP_PORT": _int("CHARGEBACK_SMTP_PORT", 25),
+        "CHARGEBACK_SMTP_USER": os.environ.get("CHARGEBACK_SMTP_USER") or None,
+        "CHARGEBACK_SMTP_PASSWORD": os.environ.get("CHARGEBACK_SMTP_PASSWORD") or None,
+        "CHARGEBACK_SMTP_STARTTLS": os.environ.get("CHARGEBACK_SMTP_STARTTLS") == "1",
+        "CHARGEBACK_MAIL_FROM": os.environ.get("CHARGEBACK_MAIL_FROM", "chargeback@localhost"),
+        "CHARGEBACK_BASE_URL": os.environ.get("CHARGEBACK_BASE_URL", "http://127.0.0.1:5000"),
     }

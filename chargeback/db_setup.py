@@ -7,8 +7,29 @@ back whole on both databases, so the SQLite engine gets explicit BEGIN and forei
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+
+_immediate: ContextVar[bool] = ContextVar("sqlite_immediate", default=False)
+
+
+@contextmanager
+def write_transaction() -> Iterator[None]:
+    """Transactions begun inside take SQLite's write lock at once (BEGIN IMMEDIATE).
+
+    A long writer such as the close must not start as a reader: if another process writes
+    meanwhile, SQLite refuses the upgrade to a writer outright (it cannot wait for it).
+    Taking the lock first makes the others wait their turn instead. PostgreSQL ignores it.
+    """
+    token = _immediate.set(True)
+    try:
+        yield
+    finally:
+        _immediate.reset(token)
 
 
 def configure_engine(engine: Engine) -> None:
@@ -26,4 +47,4 @@ def configure_engine(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if _immediate.get() else "BEGIN")

@@ -56,6 +56,7 @@ def _test_config(database_url: str, folder: Path) -> dict:
         "SECRET_KEY": "test-only-key",
         "CHARGEBACK_PACK_DIR": str(folder / "packs"),
         "WTF_CSRF_ENABLED": True,
+        "CHARGEBACK_PASSWORD_HASH": "scrypt:1024:8:1",  # the real cost, 32768, is slow
     }
 
 
@@ -67,11 +68,24 @@ def _normalise(url: str) -> str:
 @pytest.fixture
 def app(migrated, tmp_path):
     app = create_app(_test_config(migrated, tmp_path))
+    _fresh_g_per_request(app)
     with app.app_context():
         _empty_tables()
         yield app
         db.session.remove()
         db.engine.dispose()
+
+
+def _fresh_g_per_request(app) -> None:
+    """The test keeps an app context pushed, so requests would share one ``g``, where
+    Flask-Login caches the user and Flask-WTF the CSRF token: one client's sign-in would
+    leak into the next client's request. A real server has a context per request."""
+    from flask import g
+
+    @app.before_request
+    def forget_previous_request():
+        g.pop("_login_user", None)
+        g.pop("csrf_token", None)
 
 
 def _empty_tables() -> None:

@@ -97,6 +97,33 @@ def close_demo_months(echo: Echo) -> list[Path]:
     return paths
 
 
+DEMO_USERS = (  # e-mail, role, units in scope
+    ("admin@demo.example", "admin", ()),
+    ("central-it@demo.example", "central_it", ()),
+    ("finance@demo.example", "finance", ()),
+    ("alt-head@demo.example", "unit_head", ("ALT",)),
+    ("rnd-head@demo.example", "unit_head", ("RND",)),
+)
+
+
+def ensure_demo_users(session, echo: Echo) -> list[tuple[str, str, str]]:
+    """One user per role, each with a fresh password printed for this run only."""
+    from chargeback.models import User
+    from chargeback.services.users import create_user, generate_password, set_password
+
+    logins = []
+    for email, role, units in DEMO_USERS:
+        password = generate_password()
+        user = session.scalar(select(User).where(User.email == email))
+        if user is None:
+            create_user(session, email, role, password, DEMO_ACTOR, list(units))
+        else:
+            set_password(session, user, password, DEMO_ACTOR)
+        logins.append((email, role, password))
+    session.commit()
+    return logins
+
+
 def run_demo(echo: Echo) -> list[Path]:
     """Migrate the configured database, load the demo company, close its months."""
     from flask_migrate import upgrade

@@ -21,6 +21,8 @@ class ImportContext:
     replace: bool = False
     errors: list[str] = field(default_factory=list)
     rows_read: int = 0
+    # Unit codes the importer may name (a unit head's subtree); None: any unit.
+    allowed_units: frozenset[str] | None = None
     _units: dict[str, int] | None = None
     _consumers: dict[str, int] | None = None
     _services: dict[str, tuple[int, int]] | None = None
@@ -68,6 +70,17 @@ class ImportContext:
                        "open period, or central IT reopens it")
             return False
         return True
+
+    def in_scope(self, line: int, code: str | None) -> bool:
+        """False (with an error) when a known unit outside the importer's scope is named."""
+        if self.allowed_units is None or code is None or code in self.allowed_units:
+            return True
+        if code not in self.units:
+            return True  # the lookup reports an unknown code in its own words
+        mine = ", ".join(sorted(self.allowed_units)) or "none"
+        self.error(line, "unit_code", f"'{code}' is not one of your units ({mine}); "
+                   "a unit head imports for their own units only")
+        return False
 
     def lookup(self, line: int, column: str, table: dict, code: str | None, what: str):
         if code is None:

@@ -226,6 +226,8 @@ class ConsumersHandler(KeyedHandler):
     db_values = ("name", "gl_account", "unit_id")
 
     def resolve(self, line, v):
+        if not self.ctx.in_scope(line, v["unit_code"]):
+            return None
         unit_id = self.ctx.lookup(line, "unit_code", self.ctx.units, v["unit_code"], "unit")
         if v["unit_code"] is not None and unit_id is None:
             return None
@@ -244,6 +246,8 @@ class ServicesHandler(KeyedHandler):
     db_values = ("unit_id", "name", "uom")
 
     def resolve(self, line, v):
+        if not self.ctx.in_scope(line, v["unit_code"]):
+            return None
         unit_id = self.ctx.lookup(line, "unit_code", self.ctx.units, v["unit_code"], "unit")
         if unit_id is None:
             return None
@@ -296,6 +300,8 @@ class BudgetHandler(PeriodKeyed):
     db_values = ("amount",)
 
     def resolve(self, line, v):
+        if not self.ctx.in_scope(line, v["unit_code"]):
+            return None
         unit_id = self.ctx.lookup(line, "unit_code", self.ctx.units, v["unit_code"], "unit")
         if unit_id is None or not self.ctx.open_period(line, v["period"]):
             return None
@@ -311,6 +317,8 @@ class MetricsHandler(PeriodKeyed):
     db_values = ("value",)
 
     def resolve(self, line, v):
+        if not self.ctx.in_scope(line, v["unit_code"]):
+            return None
         unit_id = self.ctx.lookup(line, "unit_code", self.ctx.units, v["unit_code"], "unit")
         if unit_id is None or not self.ctx.open_period(line, v["period"]):
             return None
@@ -376,6 +384,8 @@ class SpendHandler(LinesHandler):
     model = SpendLine
 
     def resolve(self, line, v):
+        if not self.ctx.in_scope(line, v["unit_code"]):
+            return None
         unit_id = self.ctx.lookup(line, "unit_code", self.ctx.units, v["unit_code"], "unit")
         if unit_id is None or not self.ctx.open_period(line, v["period"]):
             return None

@@ -25,6 +25,10 @@ class Period(Base):
     closed_by: Mapped[str | None] = mapped_column(String(254))
     # How many times the period has been closed; the pack of close n>1 is "-r<n>".
     close_count: Mapped[int] = mapped_column(Integer, default=0)
+    # The holding-wide settings the close used, so a later change of them leaves the
+    # closed month (its group bands, its pack written again) as it was.
+    currency: Mapped[str | None] = mapped_column(String(3))
+    band_limits: Mapped[dict | None]
 
 
 class PackFile(Base):

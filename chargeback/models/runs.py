@@ -1,4 +1,11 @@
-"""Job runs: what the scheduler (or a person) ran, for which period, and how it went."""
+"""Job runs: what the scheduler (or a person) ran, for which period, and how it went.
+
+``lock_key`` ("close-month:2026-03") is set while a run is running and cleared when it
+ends. It is unique, so a second process trying to run the same job for the same period at
+the same time fails to take it: that is what makes a close happen once even when two
+schedulers were started by mistake. A run whose heartbeat stopped (its process was killed)
+is marked stale and its key released, so the next run may go ahead.
+"""
 
 from __future__ import annotations
 
@@ -28,3 +35,6 @@ class JobRun(Base):
     heartbeat_at: Mapped[dt.datetime | None]
     message: Mapped[str | None] = mapped_column(Text)
     pack_id: Mapped[int | None] = mapped_column(ForeignKey("pack_files.id"))
+    lock_key: Mapped[str | None] = mapped_column(String(100), unique=True)
+    host: Mapped[str | None] = mapped_column(String(255))
+    pid: Mapped[int | None] = mapped_column(Integer)

@@ -33,6 +33,17 @@ class User(Base):
 
     units: Mapped[list[Unit]] = relationship(secondary=user_unit_scopes)
 
+    # What Flask-Login asks of a user object (kept here so models need no Flask import).
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def get_id(self) -> str:
+        return str(self.id)
+
 
 class ApiToken(Base):
     """A personal token, stored as a hash; it carries its owner's role and scope."""

@@ -7,16 +7,19 @@ all-or-nothing behaviour.
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 from flask import current_app
 
+from chargeback.db_setup import write_transaction
 from chargeback.extensions import db
 from chargeback.services import packs
 from chargeback.services.closing import CloseRefused, close_period
 from chargeback.services.periods import PeriodRefused
-from chargeback.services.settings import currency
+from chargeback.services.settings import currency, currency_of
 
 
 def _pack_dir() -> Path:
@@ -26,10 +29,13 @@ def _pack_dir() -> Path:
 def close_and_publish(period: str, actor: str, refuse: Callable[[str], None]) -> Path:
     """Close ``period`` and return the published pack; ``refuse`` reports a refusal."""
     closed = None
+    money = currency(db.session, current_app.config["CHARGEBACK_CURRENCY"])
+    db.session.rollback()  # the close starts its own transaction, as the writer
     try:
-        closed = close_period(db.session, period, actor, _pack_dir(),
-                              currency(db.session, current_app.config["CHARGEBACK_CURRENCY"]))
-        db.session.commit()
+        with write_transaction():
+            closed = close_period(db.session, period, actor, _pack_dir(), money)
+            failpoint("close.before-commit")
+            db.session.commit()
     except (CloseRefused, PeriodRefused) as exc:
         db.session.rollback()
         _discard(closed)
@@ -40,6 +46,14 @@ def close_and_publish(period: str, actor: str, refuse: Callable[[str], None]) ->
         _discard(closed)
         raise
     return closed.publish()
+
+
+def failpoint(name: str) -> None:
+    """Fault injection for the kill test: ``CHARGEBACK_FAILPOINT=close.before-commit:30``
+    makes a close sleep there (for 30 s), so a test can kill a real process mid-close."""
+    setting = os.environ.get("CHARGEBACK_FAILPOINT", "")
+    if setting.startswith(name + ":"):
+        time.sleep(float(setting.split(":", 1)[1]))
 
 
 def _discard(closed) -> None:
@@ -60,5 +74,5 @@ def rewrite_pack(period: str, out: Path | None, refuse: Callable[[str], None]) -
     target = out or _pack_dir() / packs.pack_filename(period, row.close_count)
     target.parent.mkdir(parents=True, exist_ok=True)
     packs.write(db.session, period, target,
-                currency(db.session, current_app.config["CHARGEBACK_CURRENCY"]))
+                currency_of(db.session, period, current_app.config["CHARGEBACK_CURRENCY"]))
     return target

@@ -38,10 +38,9 @@ from chargeback.services import allocation_rules, packs, scorecards
 from chargeback.services import measures as measure_data
 from chargeback.services.audit import record
 from chargeback.services.periods import PeriodRefused
-from chargeback.services.settings import thresholds
+from chargeback.services.settings import frozen_for_close, thresholds
 from rules import allocation
 from rules import model as rm
-from rules.measures import ledger_measures
 from rules.scoring import attain
 
 CHUNK = 10_000
@@ -90,23 +89,53 @@ class Inputs:
 def close_period(session: Session, period: str, actor: str, pack_dir: Path,
                  currency: str) -> ClosedPeriod:
     """Close ``period``; raise CloseRefused or PeriodRefused, with nothing changed."""
-    row = session.get(Period, period)
-    if row is None:
-        raise PeriodRefused(f"period {period} has no data: import its spend first")
-    if row.status == "closed":
-        raise PeriodRefused(f"period {period} is already closed; central IT may reopen it "
-                            f"with `chargeback reopen {period} --reason ...`")
-    inputs = gather(session, period)
-    result = compute(session, period, inputs, currency)
-    _clear_results(session, period)
-    store(session, period, inputs, result)
-    _rate_units(session, period, inputs, result[0])
-    _snapshot_tree(session, period)
+    row = _open_period(session, period)
+    freeze_results(session, period, currency)
+    kept = frozen_for_close(session, currency)
+    row.currency, row.band_limits = currency, kept["band_limits"]
     row.status, row.closed_at, row.closed_by = "closed", dt.datetime.now(dt.UTC), actor
     row.close_count += 1
     record(session, actor, "period.close", "period", period, after={"close": row.close_count})
     session.flush()
     return _write_pack(session, period, row.close_count, pack_dir, currency, actor)
+
+
+def _open_period(session: Session, period: str) -> Period:
+    """The period's row, locked against a concurrent close (on PostgreSQL), if it is open."""
+    row = session.scalar(select(Period).where(Period.period == period).with_for_update())
+    if row is None:
+        raise PeriodRefused(f"period {period} has no data: import its spend first")
+    if row.status == "closed":
+        raise PeriodRefused(f"period {period} is already closed; central IT may reopen it "
+                            f"with `chargeback reopen {period} --reason ...`")
+    return row
+
+
+def freeze_results(session: Session, period: str, currency: str) -> None:
+    """Allocate, check, store charges and journal, rate every unit, snapshot the tree."""
+    inputs = gather(session, period)
+    result = compute(session, period, inputs, currency)
+    _clear_results(session, period)
+    store(session, period, inputs, result)
+    _rate_units(session, period, inputs)
+    _snapshot_tree(session, period)
+    session.flush()
+
+
+def provisional_pack(session: Session, period: str, path: Path, currency: str):
+    """A draft pack of an open month with the data so far; nothing of it is kept.
+
+    The close's own steps run inside a savepoint that is rolled back once the workbook
+    (marked provisional on every sheet) is written, so the draft shows exactly what a
+    close would, and the month stays open and untouched.
+    """
+    _open_period(session, period)
+    savepoint = session.begin_nested()
+    try:
+        freeze_results(session, period, currency)
+        return packs.write(session, period, path, currency, status="provisional")
+    finally:
+        savepoint.rollback()
 
 
 def compute(session, period: str, inputs: Inputs, currency: str):
@@ -210,25 +239,16 @@ def store(session: Session, period: str, inputs: Inputs, result) -> None:
         for t in allocated.totals.values()])
 
 
-def _rate_units(session: Session, period: str, inputs: Inputs, allocated) -> None:
-    """Rate every unit with a scorecard in force, against that scorecard only."""
-    towers = measure_data.spend_by(session, SpendLine.tower, period)
-    budgets = measure_data.budgets(session, period)
-    known_pools = {p for u in inputs.units for p in u.spend_by_pool} | {"internal"}
-    known_towers = {t for by in towers.values() for t in by}
+def _rate_units(session: Session, period: str, inputs: Inputs) -> None:
+    """Rate every unit with a scorecard in force, against that scorecard only, with the
+    measures of the results just stored (so a preview later sees exactly the same)."""
     limits = thresholds(session)
     for unit in inputs.units:
         unit_id = inputs.unit_ids[unit.code]
         version = scorecards.in_force(session, unit_id, period)
         if version is None:
             continue
-        totals = allocated.totals[unit.code]
-        pools = dict(unit.spend_by_pool)
-        pools["internal"] = pools.get("internal", Decimal("0.00")) + totals.internal_received
-        measures = measure_data.observed(session, unit_id, period)
-        measures.update(ledger_measures(pools, towers.get(unit_id, {}), budgets.get(unit_id),
-                                        totals.charged, known_pools=known_pools,
-                                        known_towers=known_towers))
+        measures = measure_data.for_unit(session, unit_id, period)
         rating = attain(scorecards.to_rules(version, unit.code), measures, limits)
         _store_rating(session, period, unit_id, version.id, rating)
 

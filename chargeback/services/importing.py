@@ -61,8 +61,13 @@ def file_sha256(stream: BinaryIO) -> str:
 
 def import_file(session: Session, kind: str, stream: BinaryIO, filename: str, actor: str,
                 replace: bool = False,
-                progress: Callable[[int], None] | None = None) -> ImportResult:
-    """Import ``stream`` as a batch of ``kind``; ``progress`` gets the bytes read so far."""
+                progress: Callable[[int], None] | None = None,
+                allowed_unit_codes: set[str] | None = None) -> ImportResult:
+    """Import ``stream`` as a batch of ``kind``; ``progress`` gets the bytes read so far.
+
+    ``allowed_unit_codes`` limits the units a row may name (a unit head's own subtree):
+    a row naming another known unit is a bad row.
+    """
     if kind not in IMPORT_KINDS:
         raise ValueError(f"unknown import kind '{kind}' (kinds: {', '.join(IMPORT_KINDS)})")
     if replace and kind not in REPLACEABLE:
@@ -78,7 +83,9 @@ def import_file(session: Session, kind: str, stream: BinaryIO, filename: str, ac
                         status="stored", actor=actor)
     session.add(batch)
     session.flush()
-    ctx = ImportContext(session=session, batch_id=batch.id, actor=actor, replace=replace)
+    scope = None if allowed_unit_codes is None else frozenset(allowed_unit_codes)
+    ctx = ImportContext(session=session, batch_id=batch.id, actor=actor, replace=replace,
+                        allowed_units=scope)
     try:
         with session.begin_nested():
             _read_and_store(ctx, kind, stream, filename, progress)

@@ -12,8 +12,8 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from chargeback.models import Budget, MetricObservation, SpendLine
-from rules.measures import measure_suffix
+from chargeback.models import Budget, MetricObservation, SpendLine, UnitPeriodResult
+from rules.measures import ledger_measures, measure_suffix
 
 
 def observed(session: Session, unit_id: int, period: str) -> dict[str, Decimal]:
@@ -50,3 +50,47 @@ def known_names(session: Session, unit_id: int) -> set[str]:
             SpendLine.unit_id == unit_id, column.is_not(None)))
         names |= {prefix + measure_suffix(code) for code in codes}
     return names
+
+
+NO_MONEY = Decimal("0.00")
+
+
+def for_unit(session: Session, unit_id: int, period: str) -> dict[str, Decimal]:
+    """A unit's measures in a month whose results are stored (the close rates with these).
+
+    Observed metrics, then the ledger measures: ``spend`` includes the internal charges the
+    unit received (stored by the close, as pool ``internal``), ``charged`` and ``budget``
+    are what the close stored, and every pool or tower seen in the month's ledger gives a
+    ``spend_pool_*`` / ``spend_tower_*`` measure (0 when this unit has none).
+    """
+    result = session.scalar(select(UnitPeriodResult).where(
+        UnitPeriodResult.unit_id == unit_id, UnitPeriodResult.period == period))
+    pools = _spend(session, SpendLine.cost_pool, unit_id, period)
+    internal = result.internal_received if result is not None else NO_MONEY
+    pools["internal"] = pools.get("internal", NO_MONEY) + internal
+    if result is not None:
+        budget, charged = result.budget, result.charged
+    else:  # the unit did not exist when the month closed
+        budget, charged = budgets(session, period).get(unit_id), NO_MONEY
+    measures = observed(session, unit_id, period)
+    measures.update(ledger_measures(
+        pools, _spend(session, SpendLine.tower, unit_id, period), budget, charged,
+        known_pools=_codes(session, SpendLine.cost_pool, period) | {"internal"},
+        known_towers=_codes(session, SpendLine.tower, period)))
+    return measures
+
+
+def _spend(session: Session, column, unit_id: int, period: str) -> dict[str, Decimal]:
+    """{pool or tower: external spend} of one unit, summed as Decimals (not by SQLite)."""
+    totals: dict[str, Decimal] = {}
+    rows = session.execute(select(column, SpendLine.amount).where(
+        SpendLine.unit_id == unit_id, SpendLine.period == period, column.is_not(None)))
+    for code, amount in rows:
+        totals[code] = totals.get(code, NO_MONEY) + amount
+    return totals
+
+
+def _codes(session: Session, column, period: str) -> set[str]:
+    """Every pool or tower code in the month's ledger, whichever unit spent on it."""
+    return set(session.scalars(select(column).distinct().where(
+        SpendLine.period == period, column.is_not(None))))

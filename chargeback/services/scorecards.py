@@ -3,6 +3,13 @@
 The version in force for P is the latest approved one with ``effective_from <= P``. A new
 version may only take effect after the last closed month, so approving one never changes
 which version rated a closed month, nor a rating stored for it.
+
+A unit head's change goes draft -> submitted -> approved, or back to draft with central IT's
+comment. A unit has at most one version on its way (a draft or a submitted one): editing
+continues that draft, so two half-finished proposals never compete for approval. The file
+import (central IT's) stores a version approved straight away with ``save_version``; the web
+form goes through ``save_draft``, ``submit``, ``send_back`` and ``approve_submitted``, and
+both are validated by ``check``, so a rule holds the same whichever way a scorecard comes in.
 """
 
 from __future__ import annotations
@@ -14,12 +21,12 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from chargeback.models import CriterionDefinition, ScorecardVersion, Unit
+from chargeback.models import CriterionDefinition, Period, ScorecardVersion, Unit
 from chargeback.services import measures as measure_data
 from chargeback.services.audit import record
-from chargeback.services.periods import closed_problem
+from chargeback.services.periods import closed_problem, first_changeable
 from rules.model import Band, Criterion, RuleError, Scorecard
-from rules.scoring import scorecard_from_dict, scorecard_to_dict, validate_scorecard
+from rules.scoring import PERIOD_RE, scorecard_from_dict, scorecard_to_dict, validate_scorecard
 
 
 @dataclass
@@ -44,7 +51,7 @@ def check(session: Session, data, source: str = "scorecard") -> tuple[
         return scorecard, None, [], errors + [
             RuleError(source=source, field="unit", message=f"unknown unit '{scorecard.unit}'")]
     warnings, problems = validate_scorecard(scorecard, measure_data.known_names(session, unit.id))
-    errors += problems + _precision_errors(scorecard)
+    errors += problems + _storage_errors(scorecard)
     problem = closed_problem(session, scorecard.effective_from)
     if problem:
         errors.append(RuleError(source=source, field="effective_from", message=problem))
@@ -57,19 +64,24 @@ def save_version(session: Session, data, actor: str, *, status: str = "draft",
     scorecard, unit, warnings, errors = check(session, data, source)
     if errors:
         return ScorecardResult(None, warnings, errors)
+    version = _create(session, scorecard, unit, actor)
+    if status == "approved":
+        approve(session, version, actor)
+    return ScorecardResult(version, warnings, [])
+
+
+def _create(session: Session, scorecard: Scorecard, unit: Unit, actor: str) -> ScorecardVersion:
+    """A new draft numbered after the unit's last version, recorded in the audit log."""
     number = (session.scalar(select(func.max(ScorecardVersion.version))
                              .where(ScorecardVersion.unit_id == unit.id)) or 0) + 1
     version = ScorecardVersion(unit_id=unit.id, version=number, status="draft",
                                effective_from=scorecard.effective_from, created_by=actor,
-                               criteria=[_definition(i, c) for i, c in
-                                         enumerate(scorecard.criteria, start=1)])
+                               criteria=_definitions(scorecard))
     session.add(version)
     session.flush()
     record(session, actor, "scorecard.create", "scorecard", f"{unit.code} v{number}",
            after=scorecard_to_dict(scorecard))
-    if status == "approved":
-        approve(session, version, actor)
-    return ScorecardResult(version, warnings, [])
+    return version
 
 
 def approve(session: Session, version: ScorecardVersion, actor: str,
@@ -80,18 +92,21 @@ def approve(session: Session, version: ScorecardVersion, actor: str,
     if problem:
         return [RuleError(source=f"version {version.version}", field="effective_from",
                           message=problem)]
+    before = {"status": version.status, "effective_from": version.effective_from}
     replaced = session.scalars(select(ScorecardVersion).where(
         ScorecardVersion.unit_id == version.unit_id, ScorecardVersion.status == "approved",
         ScorecardVersion.effective_from == start, ScorecardVersion.id != version.id))
     for old in replaced:
         old.status = "retired"
+        record(session, actor, "scorecard.retire", "scorecard", _key(session, old),
+               before={"status": "approved"}, after={"status": "retired"},
+               reason=f"replaced by v{version.version} from {start}")
     version.effective_from = start
     version.status = "approved"
     version.approved_by = actor
     version.approved_at = dt.datetime.now(dt.UTC)
-    unit_code = session.get(Unit, version.unit_id).code
-    record(session, actor, "scorecard.approve", "scorecard", f"{unit_code} v{version.version}",
-           after={"effective_from": start})
+    record(session, actor, "scorecard.approve", "scorecard", _key(session, version),
+           before=before, after={"status": "approved", "effective_from": start})
     session.flush()
     return []
 
@@ -103,6 +118,153 @@ def in_force(session: Session, unit_id: int, period: str) -> ScorecardVersion | 
                ScorecardVersion.effective_from <= period)
         .order_by(ScorecardVersion.effective_from.desc(), ScorecardVersion.version.desc())
         .limit(1))
+
+
+# --- the unit head's way: draft -> submitted -> approved (or back to draft) -----------
+
+PENDING = ("draft", "submitted")
+COMMENT_LIMIT = 2000
+
+
+def pending(session: Session, unit_id: int) -> ScorecardVersion | None:
+    """The unit's version on its way to approval (a draft or a submitted one), if any."""
+    return session.scalar(
+        select(ScorecardVersion)
+        .where(ScorecardVersion.unit_id == unit_id, ScorecardVersion.status.in_(PENDING))
+        .order_by(ScorecardVersion.version.desc()).limit(1))
+
+
+def current(session: Session, unit_id: int) -> ScorecardVersion | None:
+    """The approved version that rates the next month to close (else the latest approved).
+
+    What "start from the current version" copies and what the editor shows as in force.
+    """
+    version = in_force(session, unit_id, first_changeable(session))
+    if version is not None:
+        return version
+    return session.scalar(
+        select(ScorecardVersion)
+        .where(ScorecardVersion.unit_id == unit_id, ScorecardVersion.status == "approved")
+        .order_by(ScorecardVersion.effective_from.desc(), ScorecardVersion.version.desc())
+        .limit(1))
+
+
+def save_draft(session: Session, data, actor: str,
+               source: str = "scorecard form") -> ScorecardResult:
+    """Store the form's scorecard as the unit's draft: a new one, or the open one updated.
+
+    Validated by ``check`` exactly like a file; a submitted version is not edited until
+    central IT approves it or sends it back.
+    """
+    scorecard, unit, warnings, errors = check(session, data, source)
+    if errors:
+        return ScorecardResult(None, warnings, errors)
+    draft = pending(session, unit.id)
+    if draft is None:
+        return ScorecardResult(_create(session, scorecard, unit, actor), warnings, [])
+    if draft.status != "draft":
+        return ScorecardResult(None, warnings, [_waiting(draft)])
+    before = scorecard_to_dict(to_rules(draft, unit.code))
+    draft.criteria.clear()
+    session.flush()  # old rows out first: a kept key would otherwise collide on insert
+    draft.criteria = _definitions(scorecard)
+    draft.effective_from = scorecard.effective_from
+    record(session, actor, "scorecard.update", "scorecard", f"{unit.code} v{draft.version}",
+           before=before, after=scorecard_to_dict(scorecard))
+    session.flush()
+    return ScorecardResult(draft, warnings, [])
+
+
+def _waiting(version: ScorecardVersion) -> RuleError:
+    return RuleError(source=f"version {version.version}", field="status",
+                     message="waits for central IT's decision: it cannot be changed until it "
+                             "is approved or sent back")
+
+
+def submit(session: Session, version: ScorecardVersion, actor: str) -> list[RuleError]:
+    """Hand a draft to central IT; its start month must still be after the last close."""
+    where = f"version {version.version}"
+    if version.status != "draft":
+        return [RuleError(source=where, field="status",
+                          message=f"is {version.status}, only a draft can be submitted")]
+    problem = closed_problem(session, version.effective_from)
+    if problem:
+        return [RuleError(source=where, field="effective_from", message=problem)]
+    version.status = "submitted"
+    version.submitted_at = dt.datetime.now(dt.UTC)
+    record(session, actor, "scorecard.submit", "scorecard", _key(session, version),
+           before={"status": "draft"}, after={"status": "submitted",
+                                              "effective_from": version.effective_from})
+    session.flush()
+    return []
+
+
+def send_back(session: Session, version: ScorecardVersion, actor: str,
+              comment: str | None) -> list[RuleError]:
+    """Return a submitted version to its unit as a draft, with central IT's reason."""
+    where = f"version {version.version}"
+    text = (comment or "").strip()
+    if version.status != "submitted":
+        return [RuleError(source=where, field="status",
+                          message=f"is {version.status}, only a submitted version can be "
+                                  "sent back")]
+    if not text:
+        return [RuleError(source=where, field="comment",
+                          message="say what to change: a comment is required")]
+    if len(text) > COMMENT_LIMIT:
+        return [RuleError(source=where, field="comment",
+                          message=f"at most {COMMENT_LIMIT} characters")]
+    version.status = "draft"
+    version.comment = text
+    record(session, actor, "scorecard.send_back", "scorecard", _key(session, version),
+           before={"status": "submitted"}, after={"status": "draft"}, reason=text)
+    session.flush()
+    return []
+
+
+def approval_periods(session: Session, version: ScorecardVersion | None = None) -> list[str]:
+    """The months a version may take effect from: open ones after the last close.
+
+    The month after the last close is offered even before its first import creates it,
+    and so is the month the unit head asked for, when it is later still.
+    """
+    start = first_changeable(session)
+    months = set(session.scalars(select(Period.period).where(
+        Period.status == "open", Period.period >= start)))
+    months.add(start)
+    if version is not None and PERIOD_RE.match(version.effective_from or "") \
+            and version.effective_from >= start:
+        months.add(version.effective_from)
+    return sorted(months)
+
+
+def approve_submitted(session: Session, version: ScorecardVersion, actor: str,
+                      effective_from: str | None) -> list[RuleError]:
+    """Central IT's approval of a submitted version, from a month ``approval_periods`` offers."""
+    where = f"version {version.version}"
+    if version.status != "submitted":
+        return [RuleError(source=where, field="status",
+                          message=f"is {version.status}, only a submitted version can be "
+                                  "approved")]
+    choices = approval_periods(session, version)
+    if effective_from not in choices:
+        return [RuleError(source=where, field="effective_from",
+                          message="choose one of " + ", ".join(choices))]
+    return approve(session, version, actor, effective_from)
+
+
+def submitted(session: Session) -> list[tuple[ScorecardVersion, Unit]]:
+    """Every version waiting for central IT, oldest submission first."""
+    rows = session.execute(
+        select(ScorecardVersion, Unit).join(Unit, Unit.id == ScorecardVersion.unit_id)
+        .where(ScorecardVersion.status == "submitted")
+        .order_by(ScorecardVersion.submitted_at, ScorecardVersion.id))
+    return [(version, unit) for version, unit in rows]
+
+
+def _key(session: Session, version: ScorecardVersion) -> str:
+    """The audit key of a version: "ALT v3"."""
+    return f"{session.get(Unit, version.unit_id).code} v{version.version}"
 
 
 def to_rules(version: ScorecardVersion, unit_code: str) -> Scorecard:
@@ -119,6 +281,10 @@ def _dec(text) -> Decimal:
     return Decimal(str(text))
 
 
+def _definitions(scorecard: Scorecard) -> list[CriterionDefinition]:
+    return [_definition(i, c) for i, c in enumerate(scorecard.criteria, start=1)]
+
+
 def _definition(position: int, c: Criterion) -> CriterionDefinition:
     return CriterionDefinition(
         position=position, key=c.key, label=c.label, expr=c.expr, direction=c.direction,
@@ -126,15 +292,34 @@ def _definition(position: int, c: Criterion) -> CriterionDefinition:
         bands=[{"at": str(b.at), "score": str(b.score)} for b in c.bands] or None)
 
 
-def _precision_errors(scorecard: Scorecard) -> list[RuleError]:
-    """Targets, floors, band limits and weights are stored with 6 decimals: no more."""
+def _storage_errors(scorecard: Scorecard) -> list[RuleError]:
+    """What the columns can hold: 6 decimals and 18 digits before the point, the key and
+    label lengths. Refused here, with the field named, rather than by the database."""
     errors = []
     for c in scorecard.criteria:
+        source = f"criterion {c.key}"
         values = {"target": c.target, "floor": c.floor, "weight": c.weight}
         values |= {f"bands[{i}].at": b.at for i, b in enumerate(c.bands)}
         for name, value in values.items():
-            exponent = value.as_tuple().exponent if value is not None else 0
-            if isinstance(exponent, int) and exponent < -6:
-                errors.append(RuleError(source=f"criterion {c.key}", field=name,
-                                        message="at most 6 decimal places"))
+            problem = _number_problem(value)
+            if problem:
+                errors.append(RuleError(source=source, field=name, message=problem))
+        for name, limit in TEXT_LIMITS.items():
+            if len(getattr(c, name) or "") > limit:
+                errors.append(RuleError(source=source, field=name,
+                                        message=f"at most {limit} characters"))
     return errors
+
+
+TEXT_LIMITS = {"key": 64, "label": 200, "expr": 1000}
+_LARGEST = Decimal(10) ** 18
+
+
+def _number_problem(value: Decimal | None) -> str | None:
+    if value is None or not value.is_finite():
+        return None  # missing or not a number: the rules say so
+    if value.as_tuple().exponent < -6:
+        return "at most 6 decimal places"
+    if abs(value) >= _LARGEST:
+        return "must be less than 10^18"
+    return None

@@ -1,15 +1,29 @@
-"""Holding-wide settings with their defaults: band thresholds and the currency."""
+"""Holding-wide settings with their defaults: band thresholds and the currency.
+
+Central IT changes them from the web app (``set_thresholds``, ``set_currency``); every change
+goes to the audit log with the old and the new value. A rating stores its band when its
+period closes, so new thresholds apply to the periods closed from then on.
+"""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
 from chargeback.models import Setting
+from chargeback.services.audit import record
 from rules.model import BandThresholds
 
 DEFAULT_THRESHOLDS = BandThresholds()
+BAND_NAMES = ("exceeds", "meets", "watch")
+CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
+HUNDRED = Decimal(100)
+
+
+class SettingRefused(Exception):
+    """A value the settings do not allow (thresholds out of order, a bad currency code)."""
 
 
 def _get(session: Session, key: str) -> str | None:
@@ -17,12 +31,100 @@ def _get(session: Session, key: str) -> str | None:
     return row.value if row else None
 
 
+def _put(session: Session, key: str, value: str) -> None:
+    row = session.get(Setting, key)
+    if row is None:
+        session.add(Setting(key=key, value=value))
+    else:
+        row.value = value
+
+
 def thresholds(session: Session) -> BandThresholds:
-    values = {name: _get(session, f"band_{name}") for name in ("exceeds", "meets", "watch")}
-    return BandThresholds(**{name: Decimal(v) if v is not None else getattr(DEFAULT_THRESHOLDS, name)
+    values = {name: _get(session, f"band_{name}") for name in BAND_NAMES}
+    return BandThresholds(**{name: Decimal(v) if v is not None
+                             else getattr(DEFAULT_THRESHOLDS, name)
                              for name, v in values.items()})
 
 
 def currency(session: Session, default: str = "USD") -> str:
     """The setting stored by central IT, else the deployment's ``CHARGEBACK_CURRENCY``."""
     return _get(session, "currency") or default
+
+
+def threshold_problem(exceeds: Decimal, meets: Decimal, watch: Decimal) -> str | None:
+    """Why these limits cannot be the bands, or None: each in 0..100, exceeds > meets > watch."""
+    for name, value in zip(BAND_NAMES, (exceeds, meets, watch), strict=True):
+        if not isinstance(value, Decimal) or not value.is_finite():
+            return f"{name} must be a number"
+        if not Decimal(0) <= value <= HUNDRED:
+            return f"{name} must be between 0 and 100"
+        exponent = value.as_tuple().exponent
+        if isinstance(exponent, int) and exponent < -2:
+            return f"{name} has at most 2 decimal places"
+    if not exceeds > meets > watch:
+        return "the limits must go down: exceeds above meets, meets above watch"
+    return None
+
+
+def set_thresholds(session: Session, exceeds: Decimal, meets: Decimal, watch: Decimal,
+                   actor: str) -> BandThresholds:
+    """Store new band limits; raise SettingRefused when they are not in order."""
+    problem = threshold_problem(exceeds, meets, watch)
+    if problem:
+        raise SettingRefused(problem)
+    before = thresholds(session)
+    new = {"exceeds": exceeds, "meets": meets, "watch": watch}
+    for name, value in new.items():
+        _put(session, f"band_{name}", _plain(value))
+    record(session, actor, "settings.bands", "settings", "bands",
+           before={n: _plain(getattr(before, n)) for n in BAND_NAMES},
+           after={n: _plain(v) for n, v in new.items()})
+    session.flush()
+    return thresholds(session)
+
+
+def set_currency(session: Session, code: str, actor: str, default: str = "USD") -> str:
+    """Store the holding company's currency (ISO 4217 style: three capital letters)."""
+    code = (code or "").strip().upper()
+    if not CURRENCY_RE.match(code):
+        raise SettingRefused("the currency is three letters, e.g. USD or EUR")
+    before = currency(session, default)
+    _put(session, "currency", code)
+    record(session, actor, "settings.currency", "settings", "currency",
+           before={"currency": before}, after={"currency": code})
+    session.flush()
+    return code
+
+
+def _plain(value: Decimal) -> str:
+    """``90`` rather than ``9E+1`` or ``90.00``: the text a person would type."""
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def frozen_for_close(session: Session, default_currency: str) -> dict:
+    """The settings a close keeps on its period row."""
+    limits = thresholds(session)
+    return {"currency": currency(session, default_currency),
+            "band_limits": {"exceeds": str(limits.exceeds), "meets": str(limits.meets),
+                            "watch": str(limits.watch)}}
+
+
+def thresholds_of(session: Session, period: str) -> BandThresholds:
+    """The band limits a closed period was closed with; the current ones otherwise."""
+    from chargeback.models import Period
+
+    row = session.get(Period, period)
+    if row is not None and row.status == "closed" and row.band_limits:
+        return BandThresholds(**{k: Decimal(v) for k, v in row.band_limits.items()})
+    return thresholds(session)
+
+
+def currency_of(session: Session, period: str, default: str) -> str:
+    """The currency a closed period was closed in; the current one otherwise."""
+    from chargeback.models import Period
+
+    row = session.get(Period, period)
+    if row is not None and row.status == "closed" and row.currency:
+        return row.currency
+    return currency(session, default)

@@ -179,3 +179,20 @@ def test_reopen_and_close_again_writes_r2(closed, runner, app, session):
     assert (pack_dir / "chargeback-2026-03.xlsx").exists()
     assert (pack_dir / "chargeback-2026-03-r2.xlsx").exists()
     assert session.scalar(select(func.count()).select_from(Charge)) == 9
+
+
+def test_a_later_change_of_settings_leaves_a_closed_month_as_it_was(closed, runner, session,
+                                                                     tmp_path):
+    """Band limits and currency are kept with the close: the pack written again agrees."""
+    from chargeback.services.settings import set_currency, set_thresholds
+
+    set_thresholds(session, Decimal("95"), Decimal("88"), Decimal("50"), "test")
+    set_currency(session, "EUR", "test")
+    session.commit()
+    out = tmp_path / "again.xlsx"
+    run(runner, "pack", "2026-03", "--out", str(out))
+    again = openpyxl.load_workbook(out)
+    rows = {r["Unit"]: r for r in table(again["Portfolio"])}
+    assert rows["GRP"]["Band"] == "meets"  # 86.8 would be "watch" under the new limits
+    cover = {r["Item"]: r["Value"] for r in table(again["Cover"])}
+    assert cover["Currency"] == "USD"

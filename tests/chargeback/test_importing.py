@@ -379,3 +379,16 @@ def test_thousands_separators_and_the_callers_stream_stays_open(reference):
     assert reference.scalar(select(SpendLine.amount)) == Decimal("1234.50")
     refused(reference, "spend", 'period,unit_code,cost_pool,amount\n2026-03,WW,labor,"1,23.5"\n',
             "line 2: amount: '1,23.5' is not a number")
+
+
+def test_a_scoped_importer_may_name_only_their_units(reference):
+    text = "period,unit_code,measure,value\n2026-03,ALT,seats,5\n2026-03,WW,seats,1\n"
+    before = data_fingerprint()
+    result = import_file(reference, "metrics", io.BytesIO(text.encode()), "m.csv", "head",
+                         allowed_unit_codes={"ALT"})
+    assert result.status == "refused"
+    assert result.errors == ["line 3: unit_code: 'WW' is not one of your units (ALT); a unit "
+                             "head imports for their own units only"]
+    assert data_fingerprint() == before
+    ok = import_file(reference, "metrics", io.BytesIO(text.encode()), "m.csv", "central-it")
+    assert ok.status == "stored"

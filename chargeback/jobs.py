@@ -1,0 +1,232 @@
+"""Job targets the scheduler runs by reference ("chargeback.jobs:close_month").
+
+Each target opens an app context of its own (the scheduler's threads have none) and is
+idempotent on its own: a run takes a lock per (job, period), and a month already closed
+is not closed again. ``now`` is a parameter so tests can travel in time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from flask import Flask, current_app
+from sqlalchemy import select
+
+from chargeback.extensions import db
+from chargeback.models import PackFile, Period
+from chargeback.services import job_runs, notify, readiness
+from chargeback.services.calendar import current_period, due_at, previous_period
+from chargeback.services.close_runner import close_and_publish
+from chargeback.services.closing import CloseRefused, provisional_pack
+from chargeback.services.packs import latest_pack
+from chargeback.services.periods import PeriodRefused
+from chargeback.services.settings import currency
+
+log = logging.getLogger("chargeback.jobs")
+_app: Flask | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    job: str
+    period: str | None
+    status: str  # succeeded, waiting, failed, skipped
+    message: str
+
+
+def bind(app: Flask) -> None:
+    """The app whose database and settings the jobs use (set by the scheduler process)."""
+    global _app
+    _app = app
+
+
+def _context():
+    global _app
+    if _app is None:
+        from chargeback import create_app
+
+        _app = create_app()
+    return _app.app_context()
+
+
+def _now(now: dt.datetime | None) -> dt.datetime:
+    tz = ZoneInfo(current_app.config["CHARGEBACK_TIMEZONE"])
+    return (now or dt.datetime.now(dt.UTC)).astimezone(tz)
+
+
+# --- close-month -----------------------------------------------------------------------
+
+
+def close_month(now: dt.datetime | None = None) -> list[Outcome]:
+    """Close every month that is due, oldest first; stop at the first that is not ready."""
+    with _context():
+        moment = _now(now)
+        outcomes = []
+        for period in due_periods(moment):
+            outcome = close_one(period, "scheduler", moment)
+            outcomes.append(outcome)
+            if outcome.status not in ("succeeded", "skipped"):
+                break
+        return outcomes
+
+
+def due_periods(moment: dt.datetime) -> list[str]:
+    """Open months whose close date has passed, and last month even with no data yet."""
+    config = current_app.config
+    day, hour = config["CHARGEBACK_CLOSE_BUSINESS_DAY"], config["CHARGEBACK_CLOSE_HOUR"]
+    open_ones = db.session.scalars(select(Period.period).where(Period.status == "open")
+                                   .order_by(Period.period)).all()
+    due = [p for p in open_ones if due_at(p, day, hour, moment.tzinfo) <= moment]
+    last = previous_period(moment)
+    if due_at(last, day, hour, moment.tzinfo) <= moment and db.session.get(Period, last) is None:
+        due.append(last)
+    db.session.rollback()
+    return sorted(due)
+
+
+def close_one(period: str, requested_by: str, moment: dt.datetime,
+              run_id: int | None = None) -> Outcome:
+    """Close one month if it is ready (or has waited long enough and may close anyway)."""
+    run = job_runs.start("close-month", period, requested_by, run_id)
+    if run is None:
+        return Outcome("close-month", period, "skipped", "already running elsewhere")
+    try:
+        return _close_run(run, period, moment)
+    except Exception as exc:  # a job never takes the scheduler down; the run says why
+        db.session.rollback()
+        log.exception("close-month %s failed", period)
+        return _finish(run, period, "failed", f"error: {exc}")
+
+
+def _finish(run, period, status, message, pack_id=None, job="close-month") -> Outcome:
+    job_runs.finish(run.id, status, message, pack_id)
+    log.info("%s %s: %s: %s", job, period, status, message)
+    return Outcome(job, period, status, message)
+
+
+def _close_run(run, period: str, moment: dt.datetime) -> Outcome:
+    row = db.session.get(Period, period)
+    if row is None:
+        return _finish(run, period, "waiting", f"no data imported for {period} yet")
+    if row.status == "closed":
+        return _finish(run, period, "succeeded", f"{period} is already closed")
+    note = _readiness_note(period, moment)
+    if note is not None and note.startswith("waiting"):
+        return _finish(run, period, "waiting", note)
+    job_runs.progress(run, 50, "closing")
+    try:
+        path = close_and_publish(period, f"scheduler ({run.requested_by})", lambda _m: None)
+    except (CloseRefused, PeriodRefused) as exc:
+        return _finish(run, period, "failed", str(exc))
+    pack = latest_pack(db.session, period)
+    job_runs.progress(run, 90, "telling finance")
+    mailed = notify.pack_published(db.session, pack, current_app.config)
+    message = f"closed; pack {Path(path).name}; mailed {mailed} finance user(s)"
+    return _finish(run, period, "succeeded", (note + "; " if note else "") + message, pack.id)
+
+
+def _readiness_note(period: str, moment: dt.datetime) -> str | None:
+    """None when ready; "waiting: ..." when not; "closed anyway ..." when it may go ahead."""
+    config = current_app.config
+    problems = readiness.missing(db.session, period, config["CHARGEBACK_READINESS_EXTRA"])
+    db.session.rollback()
+    if not problems:
+        return None
+    since = job_runs.waiting_since("close-month", period) or moment
+    days = (moment - since).days
+    limit = config["CHARGEBACK_CLOSE_ANYWAY_AFTER_DAYS"]
+    if limit is not None and days >= limit:
+        return f"closed anyway after {days} day(s) waiting for: " + "; ".join(problems)
+    return f"waiting ({days} day(s) so far) for: " + "; ".join(problems)
+
+
+# --- provisional -----------------------------------------------------------------------
+
+
+def provisional(now: dt.datetime | None = None, period: str | None = None,
+                run_id: int | None = None, requested_by: str = "scheduler") -> Outcome:
+    """Rate and allocate the open month with the data so far; write its draft pack."""
+    with _context():
+        target = period or _provisional_period(_now(now))
+        if target is None:
+            if run_id:
+                job_runs.finish(run_id, "succeeded", "no open month: nothing to draft")
+            return Outcome("provisional", None, "skipped", "no open month")
+        run = job_runs.start("provisional", target, requested_by, run_id)
+        if run is None:
+            return Outcome("provisional", target, "skipped", "already running elsewhere")
+        try:
+            return _provisional_run(run, target)
+        except (CloseRefused, PeriodRefused) as exc:
+            db.session.rollback()
+            return _finish(run, target, "failed", str(exc), job="provisional")
+        except Exception as exc:
+            db.session.rollback()
+            log.exception("provisional %s failed", target)
+            return _finish(run, target, "failed", f"error: {exc}", job="provisional")
+
+
+def _provisional_period(moment: dt.datetime) -> str | None:
+    current = current_period(moment)
+    period = db.session.scalar(select(Period.period).where(
+        Period.status == "open", Period.period <= current).order_by(Period.period.desc()))
+    db.session.rollback()
+    return period
+
+
+def _provisional_run(run, period: str) -> Outcome:
+    folder = Path(current_app.config["CHARGEBACK_PACK_DIR"])
+    path = folder / f"chargeback-{period}-provisional.xlsx"
+    job_runs.progress(run, 30, "rating and allocating the data so far")
+    written = provisional_pack(db.session, period, path,
+                               currency(db.session, current_app.config["CHARGEBACK_CURRENCY"]))
+    db.session.rollback()  # nothing of the draft is kept but its file and its record
+    pack = db.session.scalar(select(PackFile).where(
+        PackFile.period == period, PackFile.kind == "provisional"))
+    if pack is None:
+        pack = PackFile(period=period, kind="provisional", revision=1, path=str(path),
+                        sha256=written.sha256, created_by="scheduler")
+        db.session.add(pack)
+    pack.sha256, pack.path, pack.created_at = written.sha256, str(path), job_runs.now()
+    db.session.commit()
+    return _finish(run, period, "succeeded", f"draft pack {path.name} written", pack.id,
+                   job="provisional")
+
+
+# --- requests and housekeeping ---------------------------------------------------------
+
+
+def process_requests(now: dt.datetime | None = None) -> list[Outcome]:
+    """Run the "run now" requests queued from the web app, oldest first."""
+    with _context():
+        outcomes = []
+        for run in job_runs.claim_queued():
+            outcomes.append(run_request(run, _now(now)))
+        return outcomes
+
+
+def run_request(run, moment: dt.datetime) -> Outcome:
+    if run.job == "provisional":
+        return provisional(moment, run.period, run.id, run.requested_by)
+    period = run.period or previous_period(moment)
+    return close_one(period, run.requested_by, moment, run.id)
+
+
+def sweep_stale() -> int:
+    with _context():
+        return job_runs.release_stale()
+
+
+def run_now(job: str, period: str | None, requested_by: str,
+            now: dt.datetime | None = None) -> list[Outcome]:
+    """``chargeback jobs run``: the job, in this process, now."""
+    if job == "provisional":
+        return [provisional(now, period, requested_by=requested_by)]
+    if period is None:
+        return close_month(now)
+    with _context():
+        return [close_one(period, requested_by, _now(now))]

@@ -1,0 +1,52 @@
+"""Telling finance a pack is published: one e-mail to the active finance users.
+
+Mail is off while ``CHARGEBACK_SMTP_HOST`` is unset; a mail that cannot be sent is logged
+and never undoes the close (the pack is already where finance finds it).
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from email.message import EmailMessage
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from chargeback.models import PackFile, User
+
+log = logging.getLogger(__name__)
+
+
+def finance_recipients(session: Session) -> list[str]:
+    return list(session.scalars(select(User.email).where(
+        User.role == "finance", User.active.is_(True)).order_by(User.email)))
+
+
+def pack_published(session: Session, pack: PackFile, config: dict) -> int:
+    """Send the mail; returns how many recipients it went to (0 when mail is off)."""
+    host = config.get("CHARGEBACK_SMTP_HOST")
+    recipients = finance_recipients(session)
+    if not host or not recipients:
+        return 0
+    message = EmailMessage()
+    message["Subject"] = f"Chargeback pack {pack.period} is published"
+    message["From"] = config["CHARGEBACK_MAIL_FROM"]
+    message["To"] = ", ".join(recipients)
+    link = f"{config['CHARGEBACK_BASE_URL'].rstrip('/')}/packs/{pack.id}/download"
+    revision = "" if pack.revision == 1 else f" (revision {pack.revision})"
+    message.set_content(
+        f"The monthly chargeback pack for {pack.period}{revision} is ready.\n\n"
+        f"Download it here: {link}\n\nThis mail was sent by the chargeback scheduler.\n")
+    try:
+        with smtplib.SMTP(host, config["CHARGEBACK_SMTP_PORT"], timeout=30) as smtp:
+            if config.get("CHARGEBACK_SMTP_STARTTLS"):
+                smtp.starttls()
+            if config.get("CHARGEBACK_SMTP_USER"):
+                smtp.login(config["CHARGEBACK_SMTP_USER"], config["CHARGEBACK_SMTP_PASSWORD"])
+            smtp.send_message(message)
+    except (OSError, smtplib.SMTPException) as exc:
+        log.error("could not mail finance about the %s pack: %s", pack.period, exc)
+        return 0
+    log.info("mailed %d finance user(s) about the %s pack", len(recipients), pack.period)
+    return len(recipients)

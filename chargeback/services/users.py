@@ -1,0 +1,113 @@
+"""People: create them with a role and unit scopes, check passwords, change them.
+
+Passwords are hashed with Werkzeug's scrypt; a new password may be generated, in which case
+the caller shows it once and it is never stored in clear.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from functools import cache
+
+from flask import current_app, has_app_context
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from chargeback.models import ROLES, Unit, User
+from chargeback.services.audit import record
+
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MIN_PASSWORD = 10
+
+
+class UserRefused(Exception):
+    """The request breaks a rule (role, e-mail, password, unit scope)."""
+
+
+def generate_password() -> str:
+    return secrets.token_urlsafe(12)
+
+
+def _method() -> str:
+    """Werkzeug's scrypt; ``CHARGEBACK_PASSWORD_HASH`` may tune its cost (the tests lower it)."""
+    if has_app_context():
+        return current_app.config.get("CHARGEBACK_PASSWORD_HASH", "scrypt")
+    return "scrypt"
+
+
+def _hash(password: str) -> str:
+    if len(password) < MIN_PASSWORD:
+        raise UserRefused(f"a password needs at least {MIN_PASSWORD} characters")
+    return generate_password_hash(password, method=_method())
+
+
+def _units(session: Session, codes: list[str]) -> list[Unit]:
+    units = list(session.scalars(select(Unit).where(Unit.code.in_(codes)))) if codes else []
+    missing = sorted(set(codes) - {u.code for u in units})
+    if missing:
+        raise UserRefused(f"unknown unit(s): {', '.join(missing)}")
+    return units
+
+
+def create_user(session: Session, email: str, role: str, password: str, actor: str,
+                unit_codes: list[str] | None = None) -> User:
+    email = email.strip().lower()
+    if not EMAIL_RE.match(email):
+        raise UserRefused(f"'{email}' is not an e-mail address")
+    if role not in ROLES:
+        raise UserRefused(f"unknown role '{role}' (roles: {', '.join(ROLES)})")
+    if session.scalar(select(User).where(func.lower(User.email) == email)):
+        raise UserRefused(f"a user {email} already exists")
+    units = _units(session, unit_codes or [])
+    if role == "unit_head" and not units:
+        raise UserRefused("a unit head needs at least one unit (--unit CODE)")
+    user = User(email=email, role=role, password_hash=_hash(password), units=units)
+    session.add(user)
+    session.flush()
+    record(session, actor, "user.create", "user", email,
+           after={"role": role, "units": [u.code for u in units]})
+    return user
+
+
+def update_user(session: Session, user: User, actor: str, *, role: str | None = None,
+                unit_codes: list[str] | None = None, active: bool | None = None) -> User:
+    before = {"role": user.role, "units": [u.code for u in user.units], "active": user.active}
+    if role is not None:
+        if role not in ROLES:
+            raise UserRefused(f"unknown role '{role}'")
+        user.role = role
+    if unit_codes is not None:
+        user.units = _units(session, unit_codes)
+    if active is not None:
+        user.active = active
+    if user.role == "unit_head" and not user.units:
+        raise UserRefused("a unit head needs at least one unit")
+    after = {"role": user.role, "units": [u.code for u in user.units], "active": user.active}
+    record(session, actor, "user.update", "user", user.email, before=before, after=after)
+    session.flush()
+    return user
+
+
+def set_password(session: Session, user: User, password: str, actor: str) -> None:
+    user.password_hash = _hash(password)
+    record(session, actor, "user.password", "user", user.email)
+    session.flush()
+
+
+def authenticate(session: Session, email: str, password: str) -> User | None:
+    """The active user with that e-mail and password, else None (same answer either way)."""
+    user = session.scalar(select(User).where(func.lower(User.email) == (email or "").strip()
+                                             .lower()))
+    if user is None:
+        check_password_hash(_dummy_hash(), password or "")  # same time, user or not
+        return None
+    if not check_password_hash(user.password_hash, password or "") or not user.active:
+        return None
+    return user
+
+
+@cache
+def _dummy_hash() -> str:
+    return generate_password_hash(secrets.token_hex(8), method=_method())

@@ -1,0 +1,140 @@
+"""Central IT's desk for scorecard versions: approve from an open month, or send back.
+
+A unit head submits a version from the scorecard editor; here central IT (or an admin)
+reviews it beside the version in force and the preview over the last closed months, then
+approves it, choosing the month it takes effect from (never a closed one), or sends it back
+to the unit as a draft with a comment saying what to change. Both go in the audit log.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import SelectField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from chargeback.extensions import db
+from chargeback.models import AuditEntry, ScorecardVersion, Unit
+from chargeback.services import scorecards
+from chargeback.services.scorecard_preview import preview
+from chargeback.web.access import MANAGE, roles
+
+bp = Blueprint("approvals", __name__, template_folder="templates")
+
+PER_PAGE = 50
+RECENT = 20
+DECISIONS = ("scorecard.approve", "scorecard.send_back")
+
+
+class ApproveForm(FlaskForm):
+    effective_from = SelectField("Take effect from", choices=[])
+
+
+class SendBackForm(FlaskForm):
+    comment = TextAreaField("Comment for the unit head", validators=[
+        DataRequired(message="Say what to change: a comment is required."),
+        Length(max=scorecards.COMMENT_LIMIT)])
+
+
+@bp.route("/approvals")
+@roles(*MANAGE)
+def index():
+    """Every submitted version, oldest first, and the latest decisions."""
+    waiting = scorecards.submitted(db.session)
+    pages = max(1, -(-len(waiting) // PER_PAGE))
+    page = min(max(request.args.get("page", 1, type=int), 1), pages)
+    recent = db.session.scalars(select(AuditEntry).where(AuditEntry.action.in_(DECISIONS))
+                                .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+                                .limit(RECENT))
+    return render_template("approvals/index.html",
+                           waiting=waiting[(page - 1) * PER_PAGE:page * PER_PAGE],
+                           total=len(waiting), page=page, pages=pages, recent=list(recent))
+
+
+@bp.route("/approvals/<int:version_id>")
+@roles(*MANAGE)
+def review(version_id: int):
+    found = _waiting(version_id)
+    if found is None:
+        return redirect(url_for(".index"))
+    version, unit = found
+    return _review_page(version, unit, *_forms(version))
+
+
+@bp.route("/approvals/<int:version_id>/approve", methods=["POST"])
+@roles(*MANAGE)
+def approve(version_id: int):
+    found = _waiting(version_id)
+    if found is None:
+        return redirect(url_for(".index"))
+    version, unit = found
+    approve_form, send_back_form = _forms(version)
+    if not approve_form.validate_on_submit():
+        return _review_page(version, unit, approve_form, send_back_form), 400
+    errors = scorecards.approve_submitted(db.session, version, current_user.email,
+                                          approve_form.effective_from.data)
+    if errors:
+        db.session.rollback()
+        approve_form.effective_from.errors = [e.message for e in errors]
+        return _review_page(version, unit, approve_form, send_back_form), 400
+    db.session.commit()
+    flash(f"{unit.code} version {version.version} approved: it rates {unit.code} from "
+          f"{version.effective_from} on.", "success")
+    return redirect(url_for(".index"))
+
+
+@bp.route("/approvals/<int:version_id>/send-back", methods=["POST"])
+@roles(*MANAGE)
+def send_back(version_id: int):
+    found = _waiting(version_id)
+    if found is None:
+        return redirect(url_for(".index"))
+    version, unit = found
+    approve_form, send_back_form = _forms(version)
+    if not send_back_form.validate_on_submit():
+        return _review_page(version, unit, approve_form, send_back_form), 400
+    errors = scorecards.send_back(db.session, version, current_user.email,
+                                  send_back_form.comment.data)
+    if errors:
+        db.session.rollback()
+        send_back_form.comment.errors = [e.message for e in errors]
+        return _review_page(version, unit, approve_form, send_back_form), 400
+    db.session.commit()
+    flash(f"{unit.code} version {version.version} sent back to the unit as a draft, with "
+          "your comment.", "success")
+    return redirect(url_for(".index"))
+
+
+def _waiting(version_id: int) -> tuple[ScorecardVersion, Unit] | None:
+    """The version and its unit when it waits for a decision; else None, and a message."""
+    version = db.session.get(ScorecardVersion, version_id)
+    if version is None:
+        abort(404)
+    unit = db.session.get(Unit, version.unit_id)
+    if version.status != "submitted":
+        flash(f"{unit.code} version {version.version} is {version.status}: there is nothing "
+              "to decide.", "info")
+        return None
+    return version, unit
+
+
+def _forms(version: ScorecardVersion) -> tuple[ApproveForm, SendBackForm]:
+    """The two forms; the months offered are the open ones after the last close."""
+    approve_form = ApproveForm()
+    choices = scorecards.approval_periods(db.session, version)
+    approve_form.effective_from.choices = [(p, p) for p in choices]
+    if request.method == "GET":
+        approve_form.effective_from.data = (version.effective_from
+                                            if version.effective_from in choices else choices[0])
+    return approve_form, SendBackForm()
+
+
+def _review_page(version: ScorecardVersion, unit: Unit, approve_form: ApproveForm,
+                 send_back_form: SendBackForm):
+    current = scorecards.current(db.session, unit.id)
+    previews = preview(db.session, unit, scorecards.to_rules(version, unit.code))
+    return render_template("approvals/review.html", version=version, unit=unit,
+                           current=current, previews=previews, approve_form=approve_form,
+                           send_back_form=send_back_form)

@@ -1,0 +1,74 @@
+"""The /jobs page: what the scheduler ran and is running; "run now" queues a request.
+
+The web app never runs a job itself (APScheduler lives in the scheduler process): the
+button writes a queued run that the scheduler picks up within a few seconds, and the page
+polls a small JSON view for live progress.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+from wtforms import SelectField, StringField
+from wtforms.validators import DataRequired, Optional, Regexp
+
+from chargeback.extensions import db
+from chargeback.models import JobRun
+from chargeback.services import job_runs
+from chargeback.web.access import MANAGE, READ_ALL, roles
+
+bp = Blueprint("jobs", __name__)
+PAGE_SIZE = 50
+
+
+class RunNowForm(FlaskForm):
+    job = SelectField("Job", choices=[("close-month", "Close a month"),
+                                      ("provisional", "Provisional pack")],
+                      validators=[DataRequired()])
+    period = StringField("Period (YYYY-MM, empty: what is due)", validators=[
+        Optional(), Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", message="write YYYY-MM")])
+
+
+def _page() -> int:
+    try:
+        return max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        return 1
+
+
+@bp.route("/jobs")
+@roles(*READ_ALL)
+def index():
+    page = _page()
+    total = db.session.scalar(select(func.count()).select_from(JobRun))
+    runs = db.session.scalars(select(JobRun).order_by(JobRun.id.desc())
+                              .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
+    waiting = db.session.scalars(select(JobRun).where(JobRun.status == "waiting")
+                                 .order_by(JobRun.id.desc()).limit(1)).all()
+    return render_template("jobs/index.html", runs=runs, page=page, total=total,
+                           pages=max(1, -(-total // PAGE_SIZE)), form=RunNowForm(),
+                           waiting=waiting, can_run=current_user.role in MANAGE)
+
+
+@bp.route("/jobs/run", methods=["POST"])
+@roles(*MANAGE)
+def run_now():
+    form = RunNowForm()
+    if not form.validate_on_submit():
+        for field, errors in form.errors.items():
+            flash(f"{field}: {'; '.join(errors)}", "danger")
+        return redirect(url_for("jobs.index"))
+    run = job_runs.queue(form.job.data, form.period.data or None, current_user.email)
+    flash(f"Run {run.id} queued: the scheduler picks it up within a few seconds.", "info")
+    return redirect(url_for("jobs.index"))
+
+
+@bp.route("/jobs/runs.json")
+@roles(*READ_ALL)
+def runs_json():
+    """The latest runs, for the page's live progress."""
+    runs = db.session.scalars(select(JobRun).order_by(JobRun.id.desc()).limit(PAGE_SIZE))
+    return jsonify([{"id": r.id, "status": r.status, "progress": r.progress,
+                     "message": r.message or ""} for r in runs])

@@ -1,0 +1,429 @@
+"""The scorecard editor: a unit head writes the unit's own definition of success.
+
+``/units/<code>/scorecard`` shows the approved version in force, the history of versions
+and, for those who may edit, the draft as a form. The form works without JavaScript: every
+button (add, remove, move, add a band, start from the template, preview, save, submit) posts
+the whole form with ``action`` naming what to do, and the server answers with the form
+changed. Only "Save draft" and "Submit for approval" store anything, and both validate with
+``services.scorecards.check``, the very rules of the file import; each error is put back
+next to the field it names.
+
+Field names are the scorecard file's: ``effective_from``, ``criteria-<i>-<field>`` and
+``criteria-<i>-bands-<j>-at|score``, numbered from 0 in the order shown.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from chargeback.extensions import db
+from chargeback.models import MetricObservation, ScorecardVersion, Unit
+from chargeback.services import scorecards
+from chargeback.services.measures import for_unit as measures_for
+from chargeback.services.measures import known_names
+from chargeback.services.periods import first_changeable, latest_closed
+from chargeback.services.scorecard_preview import last_closed, preview
+from chargeback.web.access import ALL_ROLES, may_edit_scorecard, roles, unit_or_403
+from rules.model import RuleError
+from rules.scoring import scorecard_to_dict
+from rules.templates import template_for
+
+bp = Blueprint("scorecard_editor", __name__, template_folder="templates")
+
+SOURCE = "scorecard form"
+PER_PAGE = 50
+MAX_CRITERIA = 50
+MAX_BANDS = 20
+CRITERION_FIELDS = ("key", "label", "expr", "direction", "method", "target", "floor", "weight")
+_FIELD = re.compile(r"criteria-(\d{1,3})-(" + "|".join(CRITERION_FIELDS) + r")\Z")
+_BAND = re.compile(r"criteria-(\d{1,3})-bands-(\d{1,3})-(at|score)\Z")
+_ROW_ACTION = re.compile(r"(remove|up|down|add-band)-(\d{1,3})\Z")
+_BAND_ACTION = re.compile(r"remove-band-(\d{1,3})-(\d{1,3})\Z")
+_ERROR_SOURCE = re.compile(r"(?:.*: )?criterion (?P<id>.*?)(?: band (?P<band>\d+))?\Z")
+_STORED_BAND = re.compile(r"bands\[(\d+)\]\.(at|score)\Z")
+_SHOWN = re.compile(r"(" + "|".join(CRITERION_FIELDS) + r"|bands|bands-\d+-(at|score))\Z")
+
+
+# --- the form's state -----------------------------------------------------------------
+
+
+@dataclass
+class BandRow:
+    at: str = ""
+    score: str = ""
+
+    @property
+    def blank(self) -> bool:
+        return not (self.at or self.score)
+
+
+@dataclass
+class CriterionRow:
+    """One criterion as typed: text, so what the head wrote comes back exactly."""
+
+    key: str = ""
+    label: str = ""
+    expr: str = ""
+    direction: str = "higher"
+    method: str = "linear"
+    target: str = ""
+    floor: str = ""
+    weight: str = "1"
+    bands: list[BandRow] = field(default_factory=list)
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    warnings: dict[str, list[str]] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data) -> CriterionRow:
+        """From a scorecard file's criterion (a template, a stored version): numbers as text."""
+        if not isinstance(data, dict):
+            return cls()
+        values = {name: _text(data.get(name)) for name in CRITERION_FIELDS
+                  if data.get(name) is not None}
+        bands = data.get("bands") if isinstance(data.get("bands"), list) else []
+        return cls(**values, bands=[BandRow(at=_text(b.get("at")), score=_text(b.get("score")))
+                                    for b in bands if isinstance(b, dict)])
+
+    def to_dict(self) -> dict:
+        """The scorecard file's criterion: empty target or floor left out, as a file would."""
+        data = {name: getattr(self, name) for name in
+                ("key", "label", "expr", "direction", "method", "weight")}
+        for name in ("target", "floor"):
+            if getattr(self, name):
+                data[name] = getattr(self, name)
+        if self.bands:
+            data["bands"] = [{"at": b.at, "score": b.score} for b in self.bands]
+        return data
+
+
+@dataclass
+class DraftForm:
+    effective_from: str = ""
+    criteria: list[CriterionRow] = field(default_factory=list)
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_request(cls, form) -> DraftForm:
+        """The posted form; blank band rows dropped, at most MAX_CRITERIA criteria."""
+        rows: dict[int, dict] = {}
+        bands: dict[int, dict[int, BandRow]] = {}
+        for name, value in form.items():
+            if found := _FIELD.match(name):
+                rows.setdefault(int(found[1]), {})[found[2]] = value.strip()
+            elif found := _BAND.match(name):
+                band = bands.setdefault(int(found[1]), {}).setdefault(int(found[2]), BandRow())
+                setattr(band, found[3], value.strip())
+        draft = cls(effective_from=(form.get("effective_from") or "").strip())
+        for index in sorted(rows)[:MAX_CRITERIA]:
+            kept = [b for _, b in sorted(bands.get(index, {}).items()) if not b.blank]
+            draft.criteria.append(CriterionRow(**rows[index], bands=kept[:MAX_BANDS]))
+        if len(rows) > MAX_CRITERIA:
+            draft.errors["criteria"] = [f"at most {MAX_CRITERIA} criteria"]
+        return draft
+
+    @classmethod
+    def from_scorecard(cls, data: dict) -> DraftForm:
+        return cls(effective_from=_text(data.get("effective_from")),
+                   criteria=[CriterionRow.from_dict(c) for c in data.get("criteria") or []])
+
+    def to_data(self, unit_code: str) -> dict:
+        return {"unit": unit_code, "effective_from": self.effective_from,
+                "criteria": [c.to_dict() for c in self.criteria]}
+
+    def apply(self, action: str) -> bool:
+        """Add, remove or move a criterion, add or remove a band; False if not one of these."""
+        if action == "refresh":  # Enter in a text field: redraw, change nothing
+            return True
+        if action == "add":
+            if len(self.criteria) < MAX_CRITERIA:
+                self.criteria.append(CriterionRow())
+            return True
+        if found := _BAND_ACTION.match(action):
+            row, band = int(found[1]), int(found[2])
+            if row < len(self.criteria) and band < len(self.criteria[row].bands):
+                del self.criteria[row].bands[band]
+            return True
+        if found := _ROW_ACTION.match(action):
+            self._row_action(found[1], int(found[2]))
+            return True
+        return False
+
+    def _row_action(self, verb: str, index: int) -> None:
+        rows = self.criteria
+        if index >= len(rows):
+            return  # the form changed under the button: nothing to do
+        if verb == "remove":
+            del rows[index]
+        elif verb == "up" and index > 0:
+            rows[index - 1], rows[index] = rows[index], rows[index - 1]
+        elif verb == "down" and index + 1 < len(rows):
+            rows[index + 1], rows[index] = rows[index], rows[index + 1]
+        elif verb == "add-band" and len(rows[index].bands) < MAX_BANDS:
+            rows[index].bands.append(BandRow())
+
+    def attach(self, errors: list[RuleError], warnings: list[RuleError]) -> None:
+        """Put each problem next to the field it names (criterion key or position, field)."""
+        for error in errors:
+            self._place(error, warning=False)
+        for warning in warnings:
+            self._place(warning, warning=True)
+
+    def _place(self, problem: RuleError, *, warning: bool) -> None:
+        found = _ERROR_SOURCE.match(problem.source)
+        indices = self._indices(found["id"], problem) if found else []
+        if not indices:
+            name = problem.field if problem.field in ("effective_from", "criteria") else "general"
+            text = problem.message if name != "general" else str(problem)
+            if warning:
+                self.warnings.append(str(problem))
+            else:
+                self.errors.setdefault(name, []).append(text)
+            return
+        name = _form_field(problem.field, found["band"])
+        if not _SHOWN.match(name):  # no place for it in the form: say it above the form
+            target = self.warnings if warning else self.errors.setdefault("general", [])
+            target.append(str(problem))
+            return
+        for index in indices:
+            target = self.criteria[index].warnings if warning else self.criteria[index].errors
+            target.setdefault(name, []).append(problem.message)
+
+    def _indices(self, ident: str, problem: RuleError) -> list[int]:
+        """Which rows a "criterion X" names: by key, else by position (keyless rows)."""
+        matching = [i for i, c in enumerate(self.criteria) if c.key == ident]
+        if problem.field == "key" and problem.message == "appears twice":
+            return matching[1:]
+        if not matching and ident.isdigit() and 0 < int(ident) <= len(self.criteria):
+            return [int(ident) - 1]
+        return matching
+
+    @property
+    def has_errors(self) -> bool:
+        return bool(self.errors) or any(c.errors for c in self.criteria)
+
+
+def _form_field(name: str, band: str | None) -> str:
+    """A rules field name as the form's: band N's "at" -> "bands-<N-1>-at"."""
+    if band is not None and name in ("at", "score"):
+        return f"bands-{int(band) - 1}-{name}"
+    if found := _STORED_BAND.match(name):
+        return f"bands-{found[1]}-{found[2]}"
+    if name not in CRITERION_FIELDS and name.startswith("band"):
+        return "bands"
+    return name
+
+
+def _text(value) -> str:
+    """A number or text from a scorecard structure as the form shows it (no exponent)."""
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return _plain(value)
+    return str(value)
+
+
+def _plain(value: Decimal) -> str:
+    """4.500000 -> "4.5", 100.000000 -> "100"."""
+    return format(value.normalize(), "f")
+
+
+def version_form(version: ScorecardVersion) -> DraftForm:
+    """A stored version as the form shows it: 4.500000 comes back as 4.5."""
+    return DraftForm(effective_from=version.effective_from, criteria=[
+        CriterionRow(key=c.key, label=c.label, expr=c.expr, direction=c.direction,
+                     method=c.method, target=_text(c.target), floor=_text(c.floor),
+                     weight=_text(c.weight),
+                     bands=[BandRow(at=_text(b.get("at")), score=_text(b.get("score")))
+                            for b in c.bands or ()])
+        for c in version.criteria])
+
+
+# --- the page ---------------------------------------------------------------------------
+
+
+@bp.route("/units/<code>/scorecard", methods=["GET", "POST"])
+@roles(*ALL_ROLES)
+def edit(code: str):
+    """The scorecard of a unit: in force, history, and the draft form for its editors."""
+    unit = unit_or_403(code)
+    if request.method == "POST":
+        if not may_edit_scorecard(current_user, unit):
+            abort(403)
+        return _act(unit)
+    form = None
+    draft = scorecards.pending(db.session, unit.id)
+    if may_edit_scorecard(current_user, unit) and (draft is None or draft.status == "draft"):
+        form = _stored_form(unit, draft)
+    return _page(unit, form)
+
+
+def _stored_form(unit: Unit, draft: ScorecardVersion | None) -> DraftForm:
+    """The open draft with its current warnings and errors, or an empty form."""
+    if draft is None:
+        return DraftForm(effective_from=first_changeable(db.session))
+    form = version_form(draft)
+    _, _, warnings, errors = scorecards.check(db.session, form.to_data(unit.code), SOURCE)
+    form.attach(errors, warnings)
+    return form
+
+
+def _act(unit: Unit):
+    """One press of a button of the draft form."""
+    waiting = scorecards.pending(db.session, unit.id)
+    if waiting is not None and waiting.status == "submitted":
+        flash(f"Version {waiting.version} waits for central IT's decision: it cannot be "
+              "changed until it is approved or sent back.", "warning")
+        return redirect(url_for(".edit", code=unit.code))
+    form = DraftForm.from_request(request.form)
+    action = request.form.get("action", "")
+    if action in ("save", "submit"):
+        return _store(unit, form, submit=action == "submit")
+    if action == "preview":
+        return _preview(unit, form)
+    if action in ("template", "current"):
+        return _start_from(unit, form, action)
+    if not form.apply(action):
+        flash("That button is not known: nothing was changed.", "danger")
+        return _page(unit, form), 400
+    return _page(unit, form)
+
+
+def _store(unit: Unit, form: DraftForm, *, submit: bool):
+    """Save the draft (and submit it): validated like a file, all or nothing."""
+    actor = current_user.email
+    if form.has_errors:  # too many criteria: refused before the rules look at it
+        return _refused(unit, form, [], [])
+    result = scorecards.save_draft(db.session, form.to_data(unit.code), actor, SOURCE)
+    errors = result.errors
+    if result.ok and submit:
+        errors = scorecards.submit(db.session, result.version, actor)
+    if errors:
+        return _refused(unit, form, errors, result.warnings)
+    db.session.commit()
+    version = result.version
+    for warning in result.warnings:
+        flash(f"Warning: {warning}", "warning")
+    if submit:
+        flash(f"Version {version.version} submitted: central IT will approve it or send it "
+              "back with a comment.", "success")
+    else:
+        flash(f"Draft saved as version {version.version}. Preview it, then submit it for "
+              "approval.", "success")
+    return redirect(url_for(".edit", code=unit.code))
+
+
+def _refused(unit: Unit, form: DraftForm, errors, warnings):
+    db.session.rollback()
+    form.attach(errors, warnings)
+    flash("Nothing was saved: correct the fields marked below.", "danger")
+    return _page(unit, form), 400
+
+
+def _preview(unit: Unit, form: DraftForm):
+    """The form scored over the last closed months beside the stored ratings."""
+    scorecard, _, warnings, errors = scorecards.check(db.session, form.to_data(unit.code),
+                                                      SOURCE)
+    form.attach(errors, warnings)
+    if errors or form.has_errors:
+        flash("The preview needs a valid scorecard: correct the fields marked below.", "danger")
+        return _page(unit, form), 400
+    return _page(unit, form, previews=preview(db.session, unit, scorecard))
+
+
+def _start_from(unit: Unit, form: DraftForm, source: str):
+    """Replace the form's criteria with the template's or the approved version's."""
+    if source == "template":
+        criteria = template_criteria(unit)
+        if criteria is None:
+            flash(f"The service model {unit.service_model_code} has no template: add "
+                  "criteria by hand.", "warning")
+            return _page(unit, form)
+        what = f"the {unit.service_model_code.replace('_', ' ')} template"
+    else:
+        version = scorecards.current(db.session, unit.id)
+        if version is None:
+            flash("There is no approved version yet: start from the template.", "warning")
+            return _page(unit, form)
+        criteria = version_form(version).criteria
+        what = f"version {version.version}"
+    form.criteria = criteria
+    flash(f"Started from {what}: edit it, then Save draft (nothing is stored until then).",
+          "info")
+    return _page(unit, form)
+
+
+def template_criteria(unit: Unit) -> list[CriterionRow] | None:
+    """The starter criteria: the holding's own template for its model, else the built-in."""
+    model = unit.service_model
+    custom = model.template if model is not None else None
+    if isinstance(custom, dict):
+        return [CriterionRow.from_dict(c) for c in custom.get("criteria") or []]
+    if isinstance(custom, list):
+        return [CriterionRow.from_dict(c) for c in custom]
+    built_in = template_for(unit.service_model_code, unit=unit.code)
+    if built_in is None:
+        return None
+    return DraftForm.from_scorecard(scorecard_to_dict(built_in)).criteria
+
+
+def _page(unit: Unit, form: DraftForm | None, previews=None):
+    session = db.session
+    draft = scorecards.pending(session, unit.id)
+    current = scorecards.current(session, unit.id)
+    history, pages, page = _history(unit)
+    return render_template(
+        "scorecards/edit.html", unit=unit, form=form, draft=draft, current=current,
+        editable=may_edit_scorecard(current_user, unit), history=history, page=page,
+        pages=pages, measures=measure_choices(unit), next_period=first_changeable(session),
+        previews=previews, closed=last_closed(session),
+        has_template=template_criteria(unit) is not None)
+
+
+def _history(unit: Unit) -> tuple[list[ScorecardVersion], int, int]:
+    """One page of the unit's versions, newest first; a bad page number shows the nearest."""
+    total = db.session.scalar(select(func.count()).select_from(ScorecardVersion)
+                              .where(ScorecardVersion.unit_id == unit.id)) or 0
+    pages = max(1, -(-total // PER_PAGE))
+    page = min(max(request.args.get("page", 1, type=int), 1), pages)
+    rows = db.session.scalars(select(ScorecardVersion)
+                              .where(ScorecardVersion.unit_id == unit.id)
+                              .order_by(ScorecardVersion.version.desc())
+                              .offset((page - 1) * PER_PAGE).limit(PER_PAGE))
+    return list(rows), pages, page
+
+
+@dataclass(frozen=True)
+class MeasureChoice:
+    name: str
+    value: Decimal | None
+    period: str | None
+
+
+def measure_choices(unit: Unit) -> list[MeasureChoice]:
+    """The unit's measure names with their latest value: observed ones from their latest
+    month, ledger ones from the latest closed month."""
+    session = db.session
+    latest: dict[str, tuple[str, Decimal]] = {}
+    rows = session.execute(select(MetricObservation.measure, MetricObservation.period,
+                                  MetricObservation.value)
+                           .where(MetricObservation.unit_id == unit.id)
+                           .order_by(MetricObservation.period.desc()))
+    for name, period, value in rows:
+        latest.setdefault(name, (period, value))
+    closed = latest_closed(session)
+    ledger = measures_for(session, unit.id, closed) if closed else {}
+    choices = []
+    for name in sorted(known_names(session, unit.id) | set(latest)):
+        if name in latest:
+            choices.append(MeasureChoice(name, latest[name][1], latest[name][0]))
+        else:
+            value = ledger.get(name)
+            choices.append(MeasureChoice(name, value, closed if value is not None else None))
+    return choices

@@ -1,0 +1,98 @@
+"""Signing in: the form, CSRF, rate limits, cookies, headers, the user command."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from chargeback.models import User
+from tests.chargeback.web.conftest import PASSWORD, csrf_from, sign_in
+
+
+def test_sign_in_and_out(app, users):
+    client = sign_in(app.test_client(), "finance")
+    assert client.get("/portfolio").status_code == 200
+    page = client.get("/portfolio").get_data(as_text=True)
+    out = client.post("/logout", data={"csrf_token": csrf_from(page)})
+    assert out.status_code == 302
+    assert client.get("/portfolio").status_code == 302  # back to the login page
+
+
+def test_wrong_password_and_inactive_user(app, users, session):
+    client = app.test_client()
+    token = csrf_from(client.get("/login").get_data(as_text=True))
+    bad = client.post("/login", data={"email": "fin@example.com", "password": "nope",
+                                      "csrf_token": token})
+    assert bad.status_code == 401 and "not right" in bad.get_data(as_text=True)
+    users["finance"].active = False
+    session.commit()
+    off = client.post("/login", data={"email": "fin@example.com", "password": PASSWORD,
+                                      "csrf_token": token})
+    assert off.status_code == 401
+
+
+def test_post_without_csrf_is_refused(app, users):
+    client = app.test_client()
+    response = client.post("/login", data={"email": "fin@example.com", "password": PASSWORD})
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("key", ["email", "address"])
+def test_ten_failures_answer_429_until_the_window_passes(app, users, key):
+    from chargeback.extensions import limiter
+
+    limiter.reset()
+    client = app.test_client()
+    token = csrf_from(client.get("/login").get_data(as_text=True))
+    for attempt in range(10):
+        email = "fin@example.com" if key == "email" else f"nobody{attempt}@example.com"
+        environ = {"REMOTE_ADDR": f"10.0.0.{attempt}"} if key == "email" else {}
+        response = client.post("/login", data={"email": email, "password": "bad",
+                                               "csrf_token": token}, environ_base=environ)
+        assert response.status_code == 401
+    environ = {"REMOTE_ADDR": "10.0.1.1"} if key == "email" else {}
+    blocked = client.post("/login", data={"email": "fin@example.com", "password": PASSWORD,
+                                          "csrf_token": token}, environ_base=environ)
+    assert blocked.status_code == 429
+    limiter.reset()
+
+
+def test_cookies_and_security_headers(app, users):
+    client = app.test_client()
+    page = client.get("/login")
+    policy = page.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+    assert page.headers["X-Frame-Options"] == "DENY"
+    assert page.headers["X-Content-Type-Options"] == "nosniff"
+    token = csrf_from(page.get_data(as_text=True))
+    response = client.post("/login", data={"email": "fin@example.com", "password": PASSWORD,
+                                           "csrf_token": token})
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
+
+
+def test_https_mode_marks_cookies_secure_and_redirects(migrated, tmp_path):
+    from chargeback import create_app
+    from tests.conftest import _test_config
+
+    app = create_app({**_test_config(migrated, tmp_path), "CHARGEBACK_HTTPS": True})
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    response = app.test_client().get("/login")
+    assert response.status_code == 302 and response.headers["Location"].startswith("https://")
+
+
+def test_user_add_reads_one_line_or_generates(runner, session, company):
+    result = runner.invoke(args=["user", "add", "a@example.com", "--role", "finance"],
+                           input="a long enough password\nsecond line ignored\n")
+    assert result.exit_code == 0, result.stderr
+    assert "shown once" not in result.stdout
+    generated = runner.invoke(args=["user", "add", "b@example.com", "--role", "unit_head",
+                                    "--unit", "ALT"], input="\n")
+    assert generated.exit_code == 0 and "password (shown once):" in generated.stdout
+    user = session.scalar(select(User).where(User.email == "b@example.com"))
+    assert [u.code for u in user.units] == ["ALT"]
+    assert user.password_hash.startswith("scrypt:")
+    head = runner.invoke(args=["user", "add", "c@example.com", "--role", "unit_head"], input="x"*12)
+    assert head.exit_code == 1 and "needs at least one unit" in head.stderr
+    bad = runner.invoke(args=["user", "add", "d@example.com", "--role", "king"])
+    assert bad.exit_code == 2
