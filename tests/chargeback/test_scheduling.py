@@ -286,3 +286,24 @@ def test_a_killed_close_leaves_the_month_open_and_the_next_run_succeeds(
     statuses = [r.status for r in runs()]
     assert statuses == ["failed", "succeeded"]
     assert "stale" in runs()[0].message
+
+
+def test_scheduler_process_stops_gracefully_on_sigterm(bound, app):
+    env = {**_env(app), "CHARGEBACK_POLL_SECONDS": "1"}
+    process = subprocess.Popen(_cli("scheduler"), env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 60
+    lines = []
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        lines.append(line)
+        if "scheduler started" in line:
+            break
+    else:
+        process.kill()
+        pytest.fail("the scheduler did not start: " + "".join(lines))
+    assert "close-month" in lines[-1] and "provisional" in lines[-1]
+    process.send_signal(signal.SIGTERM)
+    output = process.communicate(timeout=60)[0]
+    assert process.returncode == 0
+    assert "scheduler stopped" in output
