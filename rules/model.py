@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class RuleError:
     """A problem found by a rule, as a value: where (source), which field, and what.
 
@@ -31,7 +31,7 @@ class RuleError:
 # --- scoring -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Band:
     """One step of a ``bands`` criterion: reaching ``at`` earns ``score``."""
 
@@ -39,7 +39,7 @@ class Band:
     score: Decimal
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Criterion:
     """One line of a scorecard: an expression over measures and how to score its value."""
 
@@ -54,7 +54,7 @@ class Criterion:
     weight: Decimal
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Scorecard:
     """A unit's definition of success, effective from a period ("YYYY-MM")."""
 
@@ -63,7 +63,7 @@ class Scorecard:
     criteria: tuple[Criterion, ...]
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class CriterionResult:
     """A criterion with its outcome, carrying its definition so a pack needs nothing else.
 
@@ -87,7 +87,7 @@ class CriterionResult:
     explanation: str
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Rating:
     """A unit's attainment in a period (None when no criterion is rated) and its band."""
 
@@ -97,7 +97,7 @@ class Rating:
     results: tuple[CriterionResult, ...]
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class BandThresholds:
     """The holding-wide band limits, compared with the unrounded attainment."""
 
@@ -109,7 +109,7 @@ class BandThresholds:
 # --- allocation ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Consumer:
     """A cost center that receives charges; ``unit`` is set when it is itself a unit."""
 
@@ -118,7 +118,7 @@ class Consumer:
     unit: str | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Service:
     """What a unit offers, priced per unit of measure (``uom``)."""
 
@@ -127,7 +127,7 @@ class Service:
     uom: str
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class UsageLine:
     """A quantity of a service used by a consumer in the period being allocated."""
 
@@ -136,7 +136,7 @@ class UsageLine:
     quantity: Decimal
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class AllocationRule:
     """How a unit shares an amount ("<pool>", "all" or "unrecovered") over consumers.
 
@@ -151,7 +151,7 @@ class AllocationRule:
     consumers: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class UnitLedger:
     """What allocation needs to know about one unit for one period.
 
@@ -166,7 +166,7 @@ class UnitLedger:
     rules: tuple[AllocationRule, ...] = ()
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Charge:
     """One charge line: ``unit`` (the provider) charges ``consumer`` an ``amount``.
 
@@ -184,7 +184,7 @@ class Charge:
     amount: Decimal
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class UnitTotals:
     """A unit's money for the period: ``absorbed = spend - charged`` (its under-recovery).
 
@@ -200,7 +200,7 @@ class UnitTotals:
     recovery_pct: Decimal | None
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class AllocationResult:
     """Everything one period's allocation produced.
 
@@ -215,7 +215,7 @@ class AllocationResult:
     order: tuple[str, ...]
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class JournalLine:
     """One GL journal line; debit and credit in their own columns, one of them zero."""
 
@@ -233,7 +233,7 @@ class JournalLine:
 # --- roll-ups ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class RollupNode:
     """One unit of the tree as the roll-up needs it: its own figures and its own rating.
 
@@ -250,7 +250,7 @@ class RollupNode:
     band: str
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class RollupRow:
     """A unit with its whole subtree rolled up, internal charges inside it eliminated.
 

@@ -191,7 +191,9 @@ def _usage(session: Session, period: str) -> list[rm.UsageLine]:
         .join(Consumer, Consumer.id == UsageLine.consumer_id)
         .join(Service, Service.id == UsageLine.service_id)
         .where(UsageLine.period == period).order_by(UsageLine.id)).yield_per(CHUNK)
-    return [rm.UsageLine(consumer=c, service=s, quantity=q) for c, s, q in rows]
+    shared: dict[str, str] = {}  # one string object per code, not one per line
+    return [rm.UsageLine(consumer=shared.setdefault(c, c), service=shared.setdefault(s, s),
+                         quantity=q) for c, s, q in rows]
 
 
 def _drivers(session: Session, period: str) -> dict[tuple[str, str], Decimal]:
