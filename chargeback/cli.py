@@ -317,8 +317,11 @@ def jobs_run(job: str, period: str | None) -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from chargeback.api.cli import token_group
+
     for command in (import_command, demo_command, scorecard_group, rules_group, close_command,
-                    reopen_command, pack_command, user_group, scheduler_command, jobs_group):
+                    reopen_command, pack_command, user_group, scheduler_command, jobs_group,
+                    token_group):
         app.cli.add_command(command)
 
 

@@ -48,11 +48,12 @@ def register_web(app: Flask) -> None:
         data,
         jobs,
         portfolio,
+        profile,
         scorecard_editor,
         units,
     )
 
-    for module in (auth, portfolio, units, scorecard_editor, approvals, data, jobs, admin):
+    for module in (auth, portfolio, units, scorecard_editor, approvals, data, jobs, admin, profile):
         app.register_blueprint(module.bp)
     app.add_url_rule("/", "home", home)
     _error_pages(app)

@@ -1,0 +1,92 @@
+"""``chargeback token``: personal API tokens from the command line (central IT's scripts).
+
+``token create EMAIL`` prints the token alone on its last line, so a script can take it
+with ``| tail -n 1``; it is shown this once and only its hash is stored.
+"""
+
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy import func, select
+
+
+def _refuse(message: str) -> None:
+    from chargeback.cli import refuse
+
+    refuse(message)
+
+
+@click.group("token")
+def token_group() -> None:
+    """Personal API tokens (Authorization: Bearer ...)."""
+
+
+@token_group.command("create")
+@click.argument("email")
+@click.option("--name", default="command line", show_default=True,
+              help="what the token is for (the script or system that uses it)")
+@with_appcontext
+def token_create(email: str, name: str) -> None:
+    """Create a token for the user EMAIL; the token is printed alone on the last line."""
+    from chargeback.cli import cli_actor
+    from chargeback.extensions import db
+    from chargeback.models import User
+    from chargeback.services.tokens import TokenRefused, create
+
+    user = db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+    if user is None:
+        _refuse(f"no user {email}: add one with `chargeback user add`")
+    try:
+        token, plaintext = create(db.session, user, name, cli_actor())
+    except TokenRefused as exc:
+        db.session.rollback()
+        _refuse(str(exc))
+    db.session.commit()
+    click.echo(f"token {token.id} ({token.name}) for {user.email} as {user.role}; "
+               "shown once, only its hash is kept:")
+    click.echo(plaintext)
+
+
+@token_group.command("revoke")
+@click.argument("token_id", type=int)
+@with_appcontext
+def token_revoke(token_id: int) -> None:
+    """Revoke the token TOKEN_ID (it stops working at once)."""
+    from chargeback.cli import cli_actor
+    from chargeback.extensions import db
+    from chargeback.models import ApiToken
+    from chargeback.services.tokens import revoke
+
+    token = db.session.get(ApiToken, token_id)
+    if token is None:
+        _refuse(f"no token {token_id}")
+    already = token.revoked_at is not None
+    revoke(db.session, token, cli_actor())
+    db.session.commit()
+    click.echo(f"token {token_id} ({token.name}) " + ("was already revoked" if already
+                                                       else "revoked"))
+
+
+@token_group.command("list")
+@click.argument("email", required=False)
+@with_appcontext
+def token_list(email: str | None) -> None:
+    """The tokens of EMAIL (or of everyone): id, owner, name, created, last used, revoked."""
+    from chargeback.extensions import db
+    from chargeback.models import ApiToken, User
+
+    query = select(ApiToken, User.email).join(User, User.id == ApiToken.user_id)
+    if email:
+        query = query.where(func.lower(User.email) == email.strip().lower())
+    rows = db.session.execute(query.order_by(ApiToken.id)).all()
+    if not rows:
+        click.echo("no tokens")
+    for token, owner in rows:
+        click.echo(f"{token.id:>5} {owner:<30} {token.name:<24} "
+                   f"created {_when(token.created_at)}  last used {_when(token.last_used_at)}"
+                   + (f"  revoked {_when(token.revoked_at)}" if token.revoked_at else ""))
+
+
+def _when(value) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else "never"

@@ -1,0 +1,178 @@
+"""The flask-smorest ``Api`` of one app, its blueprints' argument parser, and the error shape.
+
+Every API error, whoever raises it (a view, webargs' validation, Flask's routing, an
+unexpected exception), answers one JSON shape::
+
+    {"message": "what went wrong, in a sentence", "errors": {"field": ["message", ...]}}
+
+``errors`` is empty when no field is to blame; a refused import adds its ``batch``.
+Request bodies are read with decimals kept exact (``4.5`` is ``Decimal("4.5")``, never a
+float), and every figure goes back out as a decimal string.
+"""
+
+from __future__ import annotations
+
+import http
+import json
+from decimal import Decimal
+
+import flask_smorest
+from flask import Flask, request
+from webargs import core
+from webargs.flaskparser import FlaskParser, is_json_request
+from werkzeug.exceptions import HTTPException, InternalServerError, default_exceptions
+
+from chargeback.api.fields import DecimalString, Timestamp
+from chargeback.api.schemas import ErrorSchema
+
+API_PREFIX = "/api/"
+LOCATIONS = ("json", "query", "querystring", "form", "files", "path", "view_args", "headers",
+             "cookies")
+SECURITY = {"bearerAuth": {"type": "http", "scheme": "bearer",
+                           "description": "A personal API token (`cb_...`), made on the "
+                                          "profile page or with `chargeback token create`."}}
+
+
+def _reject_constant(name: str):
+    raise json.JSONDecodeError(f"{name} is not a number JSON allows", name, 0)
+
+
+def parse_json_exact(data: bytes | str):
+    """JSON with every non-integer number as a Decimal, and no NaN or Infinity."""
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise json.JSONDecodeError(f"not UTF-8: {exc.reason}", "?", exc.start) from exc
+    return json.loads(data, parse_float=Decimal, parse_constant=_reject_constant)
+
+
+class ExactParser(FlaskParser):
+    """webargs' Flask parser, reading JSON bodies with ``parse_json_exact``."""
+
+    DEFAULT_VALIDATION_STATUS = 422
+
+    def _raw_load_json(self, req):
+        if not is_json_request(req):
+            return core.missing
+        return parse_json_exact(req.get_data(cache=True))
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """The API's blueprints: exact decimals in, documented errors out."""
+
+    ARGUMENTS_PARSER = ExactParser()
+
+
+class ChargebackApi(flask_smorest.Api):
+    """flask-smorest's Api with the project's error shape and without a catch-all
+    ``default`` response: every status an operation answers is documented on it."""
+
+    ERROR_SCHEMA = ErrorSchema
+    DEFAULT_ERROR_RESPONSE_NAME = None
+
+    def _register_error_handlers(self):
+        """API paths get JSON errors; the web app keeps its own error pages."""
+        route_errors(self._app, self.handle_http_exception)
+
+    def handle_http_exception(self, error: HTTPException):
+        from chargeback.extensions import db
+
+        db.session.rollback()  # a failed request changes nothing
+        data = getattr(error, "data", None) or {}
+        errors = flatten(data.get("errors", data.get("messages", {})))
+        message = data.get("message") or _default_message(error, errors)
+        payload = {"message": message, "errors": errors, **data.get("extra", {})}
+        headers = dict(data.get("headers") or {})
+        if error.code == 401:
+            headers.setdefault("WWW-Authenticate", 'Bearer realm="chargeback"')
+        if error.code == 405 and hasattr(error, "valid_methods") and error.valid_methods:
+            headers.setdefault("Allow", ", ".join(error.valid_methods))
+        return payload, error.code, headers
+
+
+def _default_message(error: HTTPException, errors: dict) -> str:
+    if error.code == 422 and errors:
+        return "The request is not valid: see errors for each field."
+    if error.code == 400 and errors:
+        return "The request body is not valid JSON."
+    if error.code == 500:
+        return "Something went wrong on the server; it was logged and nothing was saved."
+    return error.description or http.HTTPStatus(error.code).phrase
+
+
+def flatten(messages, path: str = "") -> dict[str, list[str]]:
+    """marshmallow's nested messages as ``{"criteria.0.target": ["..."]}``; the request
+    location (json, query, ...) is left out of the names."""
+    found: dict[str, list[str]] = {}
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            name = "" if key == "_schema" or (not path and key in LOCATIONS) else str(key)
+            for field, texts in flatten(value, ".".join(p for p in (path, name) if p)).items():
+                found.setdefault(field, []).extend(texts)
+    elif isinstance(messages, list | tuple):
+        if all(isinstance(m, str) for m in messages):
+            if messages:
+                found.setdefault(path or "request", []).extend(messages)
+        else:
+            for index, item in enumerate(messages):
+                for field, texts in flatten(item, f"{path}.{index}" if path else str(index)
+                                            ).items():
+                    found.setdefault(field, []).extend(texts)
+    elif messages not in (None, ""):
+        found.setdefault(path or "request", []).append(str(messages))
+    return found
+
+
+def is_api_request() -> bool:
+    return request.path.startswith(API_PREFIX) or request.path == API_PREFIX.rstrip("/")
+
+
+def route_errors(app: Flask, api_handler) -> None:
+    """Send the errors of ``/api/...`` requests to ``api_handler`` and leave the others to
+    the handlers already registered (the web app's pages), or to Flask's default.
+
+    Flask picks a handler registered for a status code before one registered for
+    ``HTTPException``, so the web app's 403/404/500 pages would otherwise answer API
+    requests too; this wraps each of them. ``register_api`` runs after ``register_web``.
+    """
+    spec = app.error_handler_spec[None]
+    for code, exc_class in default_exceptions.items():
+        previous = spec.get(code, {}).get(exc_class)
+
+        def handler(error, previous=previous):
+            if is_api_request():
+                if not isinstance(error, HTTPException):
+                    error = InternalServerError(original_exception=error)
+                return api_handler(error)
+            if previous is not None:
+                return previous(error)
+            return error
+
+        app.register_error_handler(code, handler)
+
+    def any_http_error(error: HTTPException):
+        return api_handler(error) if is_api_request() else error
+
+    app.register_error_handler(HTTPException, any_http_error)
+
+
+def make_api(app: Flask) -> ChargebackApi:
+    """The Api of ``app`` (one per app: flask-smorest keeps its spec on the Api object)."""
+    app.config.setdefault("API_TITLE", "Chargeback API")
+    app.config.setdefault("API_VERSION", "v1")
+    app.config.setdefault("OPENAPI_VERSION", "3.0.3")
+    app.config.setdefault("OPENAPI_URL_PREFIX", "/api")
+    app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
+    app.config.setdefault("API_SPEC_OPTIONS", {
+        "info": {"description": "Finance systems and scripts pull the chargeback data: "
+                                "units, scorecards, ratings, charges, the journal and "
+                                "packs. Money and quantities are decimal strings. See "
+                                "docs/api.md."},
+        "components": {"securitySchemes": SECURITY},
+        "security": [{"bearerAuth": []}],
+    })
+    api = ChargebackApi(app)
+    api.register_field(DecimalString, "string", "decimal")
+    api.register_field(Timestamp, "string", "date-time")
+    return api

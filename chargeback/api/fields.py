@@ -1,0 +1,114 @@
+"""marshmallow fields the API shares between input and output.
+
+- ``DecimalString``: money and quantities as decimal strings, never floats. Input takes a
+  decimal string, an integer, or a JSON number (read exactly, see ``ExactParser``).
+  ``places=2`` gives money its two decimals (``places=1`` one, as pages show attainment);
+  otherwise the plain stored value
+  (``0.06``, ``10000``) without an exponent; ``exact=True`` keeps every stored digit
+  (attainment and scores, which the database keeps at full precision).
+- ``Text``: a string without NUL or lone surrogates (PostgreSQL refuses the first, UTF-8
+  cannot carry the second), so bad input is a 422 and never a database error.
+- ``Timestamp``: ISO 8601 with its offset, UTC for the naive values SQLite hands back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal, InvalidOperation
+
+from marshmallow import ValidationError, fields, validate
+
+PERIOD_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+PERIOD_RE = re.compile(PERIOD_PATTERN)
+DECIMAL_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
+CENT = Decimal("0.01")
+
+
+def text_problem(value: str) -> str | None:
+    if "\x00" in value:
+        return "NUL characters are not allowed."
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "Not valid Unicode text."
+    return None
+
+
+class Text(fields.String):
+    """A string a database can store."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        problem = text_problem(text)
+        if problem:
+            raise ValidationError(problem)
+        return text
+
+
+def Code(**kwargs) -> Text:  # noqa: N802  (a field factory, named like the fields)
+    """A unit, service or consumer code: 1 to 64 characters."""
+    return Text(validate=validate.Length(min=1, max=64), **kwargs)
+
+
+def Period(**kwargs) -> Text:  # noqa: N802
+    """A ``YYYY-MM`` month."""
+    metadata = {"example": "2026-03", **kwargs.pop("metadata", {})}
+    return Text(validate=validate.Regexp(PERIOD_PATTERN, error="Write the month as YYYY-MM."),
+                metadata=metadata, **kwargs)
+
+
+def plain(value: Decimal) -> str:
+    """``0.06`` for ``0.060000``, ``10000`` for ``10000.000000``: no exponent, no padding."""
+    if value == 0:
+        return "0"
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+class DecimalString(fields.Field):
+    """A decimal that travels as a string."""
+
+    default_error_messages = {
+        "invalid": "Not a decimal number: write it as a string like \"12.50\".",
+        "special": "Not a finite number.",
+    }
+
+    def __init__(self, *, places: int | None = None, exact: bool = False, **kwargs):
+        metadata = {"pattern": DECIMAL_PATTERN, **kwargs.pop("metadata", {})}
+        metadata.setdefault("example", "0.00" if places == 2 else "12.5")
+        super().__init__(metadata=metadata, **kwargs)
+        self.places = places
+        self.exact = exact
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        number = value if isinstance(value, Decimal) else Decimal(str(value))
+        if self.places is not None:
+            return format(number.quantize(Decimal(1).scaleb(-self.places)), "f")
+        return format(number, "f") if self.exact else plain(number)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
+            raise self.make_error("invalid")
+        if isinstance(value, str) and (text_problem(value) or not value.strip()):
+            raise self.make_error("invalid")
+        try:
+            number = Decimal(value.strip()) if isinstance(value, str) else Decimal(value)
+        except InvalidOperation as exc:
+            raise self.make_error("invalid") from exc
+        if not number.is_finite():
+            raise self.make_error("special")
+        return number
+
+
+class Timestamp(fields.Field):
+    """An aware ISO 8601 timestamp (output only)."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")

@@ -1,0 +1,225 @@
+"""Imports through the API: a file (multipart) or JSON rows, through the one import service.
+
+The rules are the command line's and the web page's (``docs/imports.md``): one upload is one
+batch, stored whole or refused whole with every bad row as ``line N: column: message``; a
+byte-identical upload is "already imported". JSON rows are written as a CSV file (a header
+of the keys in the order first seen, then one line per row) and imported as that file, so
+``line 2`` is ``rows[0]``. A unit head imports metrics for their own units only, as on the
+web page. Answers: 201 with the stored batch, 200 for "already imported", 422 with the
+refused batch and its row errors.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import tempfile
+from pathlib import Path
+
+from flask import url_for
+from sqlalchemy import select
+
+from chargeback.api.auth import access, current_user, errors, fail
+from chargeback.api.extension import Blueprint
+from chargeback.api.pagination import link_header, paginate
+from chargeback.api.schemas import (
+    BatchPageSchema,
+    BatchSchema,
+    ImportRefusedSchema,
+    ImportRowsSchema,
+    ListQuery,
+)
+from chargeback.extensions import db
+from chargeback.models import IMPORT_KINDS, ImportBatch, Unit
+from chargeback.services.importing import REPLACEABLE, import_file
+from chargeback.web.access import ALL_ROLES, READ_ALL, importable_kinds, subtree_ids
+
+bp = Blueprint("imports", __name__, url_prefix="/api/v1",
+               description="Import batches: files or JSON rows, stored whole or refused whole.")
+
+KIND = "<any(" + ", ".join(IMPORT_KINDS) + "):kind>"
+KIND_EXAMPLE = {"in": "path", "name": "kind", "example": "usage"}
+ROWS_EXAMPLE = {"rows": [
+    {"period": "2026-04", "consumer_code": "LAB1", "service_code": "CPU", "quantity": "1250.5"},
+    {"period": "2026-04", "consumer_code": "C-ALT", "service_code": "CPU", "quantity": "9800"}]}
+TRUE, FALSE = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
+UPLOAD_BODY = {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["file"],
+    "properties": {
+        "file": {"type": "string", "format": "binary",
+                 "description": "CSV (UTF-8, header row) or XLSX (first sheet)"},
+        "replace": {"type": "boolean", "default": False,
+                    "description": "spend and usage: replace the stored lines of the "
+                                   "months and units the file covers"}}}}}}
+
+
+def batch_dict(batch: ImportBatch) -> dict:
+    return {"id": batch.id, "kind": batch.kind, "filename": batch.filename,
+            "status": batch.status, "replace": batch.replace, "rows": batch.rows,
+            "error_count": batch.error_count,
+            "errors": batch.errors.splitlines() if batch.errors else [],
+            "actor": batch.actor, "created_at": batch.created_at}
+
+
+def _may_see(batch: ImportBatch) -> bool:
+    user = current_user()
+    return user.role in READ_ALL or batch.actor == user.email
+
+
+@bp.route("/imports")
+@access(*ALL_ROLES)
+@bp.arguments(ListQuery, location="query")
+@bp.response(200, BatchPageSchema)
+def batches(args: dict):
+    """Import batches, newest first; a unit head sees their own batches only."""
+    query = select(ImportBatch)
+    if current_user().role not in READ_ALL:
+        query = query.where(ImportBatch.actor == current_user().email)
+    rows, cursor = paginate("imports", query, ImportBatch.id, args, newest_first=True)
+    return {"items": [batch_dict(b) for b, in rows], "next_cursor": cursor}, \
+        link_header(cursor)
+
+
+@bp.route("/imports/<id:batch_id>")
+@access(*ALL_ROLES)
+@errors(404)
+@bp.response(200, BatchSchema)
+def batch(batch_id: int):
+    """One batch with its stored errors (the first 1,000; `error_count` says how many)."""
+    found = db.session.get(ImportBatch, batch_id)
+    if found is None:
+        fail(404, f"There is no import batch {batch_id}.")
+    if not _may_see(found):
+        fail(403, "A unit head sees their own import batches only.")
+    return batch_dict(found)
+
+
+def _check_kind(kind: str, replace: bool) -> None:
+    if kind not in importable_kinds(current_user()):
+        allowed = ", ".join(importable_kinds(current_user())) or "none"
+        fail(403, f"A {current_user().role.replace('_', ' ')} does not import {kind} "
+                  f"(kinds you may import: {allowed}).")
+    if replace and kind not in REPLACEABLE:
+        fail(422, "replace applies to spend and usage only.", {"replace": [
+            f"replace applies to {' and '.join(REPLACEABLE)} files; {kind} rows always "
+            "replace their stored value."]})
+
+
+@bp.route(f"/imports/{KIND}", methods=["POST"], parameters=[KIND_EXAMPLE])
+@access(*ALL_ROLES)
+@errors(404, 413)
+@bp.doc(requestBody=UPLOAD_BODY)
+@bp.alt_response(200, schema=BatchSchema, description="Already imported: nothing changed",
+                 success=True)
+@bp.alt_response(422, schema=ImportRefusedSchema,
+                 description="Refused: nothing stored; the batch lists every bad row")
+@bp.response(201, BatchSchema, description="Stored")
+def upload(kind: str):
+    """Import a file (multipart field `file`) as one batch of `kind`."""
+    from flask import request
+
+    replace = _replace_flag(request.form.get("replace", ""))
+    _check_kind(kind, replace)
+    upload_file = request.files.get("file")
+    if upload_file is None:
+        fail(422, "Attach the file as the multipart field 'file'.",
+             {"file": ["Missing: attach a CSV or XLSX file as the field 'file'."]})
+    filename = _safe_filename(upload_file.filename or "upload") or "upload"
+    with tempfile.TemporaryDirectory(prefix="chargeback-api-") as folder:
+        path = Path(folder) / "upload"
+        upload_file.save(path)
+        return _answer(_import_path(path, kind, filename, replace))
+
+
+@bp.route(f"/imports/{KIND}/rows", methods=["POST"], parameters=[KIND_EXAMPLE])
+@access(*ALL_ROLES)
+@errors(400, 404)
+@bp.arguments(ImportRowsSchema, example=ROWS_EXAMPLE)
+@bp.alt_response(200, schema=BatchSchema, description="Already imported: nothing changed",
+                 success=True)
+@bp.alt_response(422, schema=ImportRefusedSchema,
+                 description="Refused: nothing stored; the batch lists every bad row")
+@bp.response(201, BatchSchema, description="Stored")
+def rows(args: dict, kind: str):
+    """Import JSON rows as one batch of `kind`, exactly as the same rows in a CSV file
+    (`line 2` is `rows[0]`). Numbers may be JSON numbers or decimal strings."""
+    _check_kind(kind, args["replace"])
+    data = rows_as_csv(args["rows"])
+    filename = _safe_filename(args.get("filename") or f"{kind}-rows.json") or "rows.json"
+    with tempfile.TemporaryDirectory(prefix="chargeback-api-") as folder:
+        path = Path(folder) / "rows.csv"
+        path.write_bytes(data)
+        return _answer(_import_path(path, kind, filename, args["replace"]))
+
+
+def _replace_flag(value: str) -> bool:
+    text = value.strip().lower()
+    if text in TRUE:
+        return True
+    if text in FALSE:
+        return False
+    fail(422, "replace is true or false.", {"replace": ["Write true or false."]})
+    return False
+
+
+def _safe_filename(name: str) -> str:
+    """The file's own name, without folders or characters a database cannot keep."""
+    base = re.split(r"[\\/]", name)[-1]
+    return "".join(ch for ch in base if ch.isprintable())[:255]
+
+
+def rows_as_csv(rows: list[dict[str, str]]) -> bytes:
+    """Rows as a CSV file: the keys in the order first seen make the header."""
+    header: dict[str, None] = {}
+    for row in rows:
+        header.update(dict.fromkeys(row))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([row.get(column, "") for column in header])
+    return out.getvalue().encode("utf-8")
+
+
+# --- the import itself: the web page's rules, the API's user -------------------------------
+
+
+def _import_path(path: Path, kind: str, filename: str, replace: bool
+                 ) -> tuple[ImportBatch, str]:
+    """Import the saved file and commit once (a refused batch is kept with its errors);
+    the batch, and what became of the upload: stored, refused or already_imported."""
+    with path.open("rb") as stream:
+        result = import_file(db.session, kind, stream, filename, actor=current_user().email,
+                             replace=replace, allowed_unit_codes=_scope_codes())
+    db.session.commit()
+    return db.session.get(ImportBatch, result.batch_id), result.status
+
+
+def _scope_codes() -> set[str] | None:
+    """The unit codes a unit head may import for (their units and below); None: any."""
+    user = current_user()
+    if user.role != "unit_head":
+        return None
+    ids = subtree_ids({u.id for u in user.units})
+    return set(db.session.scalars(select(Unit.code).where(Unit.id.in_(ids)))) if ids else set()
+
+
+def row_errors(batch: ImportBatch) -> dict[str, list[str]]:
+    """``{"line 3": ["amount: not a number"]}`` from the batch's stored errors."""
+    grouped: dict[str, list[str]] = {}
+    for line in (batch.errors or "").splitlines():
+        found = re.match(r"(line \d+): (.*)", line)
+        key, text = (found.group(1), found.group(2)) if found else ("file", line)
+        grouped.setdefault(key, []).append(text)
+    return grouped
+
+
+def _answer(outcome: tuple[ImportBatch, str]):
+    batch, status = outcome
+    body = batch_dict(batch)
+    if status == "refused":
+        fail(422, f"{batch.filename}: refused, {batch.error_count} error(s); nothing was "
+                  "stored.", row_errors(batch), batch=BatchSchema().dump(body))
+    location = {"Location": url_for("imports.batch", batch_id=batch.id)}
+    return body, 201 if status == "stored" else 200, location

@@ -1,0 +1,187 @@
+"""Periods (list, close, reopen), the job runs that close them, and the packs they write.
+
+Closing is a job: ``POST /periods/{period}/close`` queues a ``close-month`` run for the
+scheduler and answers 202 with it (and ``Location`` to poll); the run closes the month if
+its data is ready, or waits and says what is missing, exactly as a "run now" from the
+Jobs page. Asking again while a close of that month is queued or running answers 202 with
+the same run; closing a closed month is 409. Reopening is quick and answers at once.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import send_file, url_for
+from sqlalchemy import select
+
+from chargeback.api.auth import access, current_user, errors, fail
+from chargeback.api.extension import Blueprint
+from chargeback.api.pagination import link_header, paginate
+from chargeback.api.schemas import (
+    JobRunPageSchema,
+    JobRunSchema,
+    ListQuery,
+    PackSchema,
+    PacksQuery,
+    PeriodSchema,
+    ReopenSchema,
+)
+from chargeback.extensions import db
+from chargeback.models import JobRun, PackFile, Period
+from chargeback.services import job_runs
+from chargeback.services.closing import reopen_period
+from chargeback.services.periods import PeriodRefused
+from chargeback.web.access import MANAGE, READ_ALL
+
+bp = Blueprint("periods", __name__, url_prefix="/api/v1",
+               description="Periods, closing them as jobs, job runs and packs.")
+
+PERIOD = "<period:period>"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+JOB_ID = "<id:run_id>"
+PACK_ID = "<id:pack_id>"
+
+
+def period_dict(row: Period) -> dict:
+    return {"period": row.period, "status": row.status, "closed_at": row.closed_at,
+            "closed_by": row.closed_by, "close_count": row.close_count}
+
+
+def run_dict(run: JobRun) -> dict:
+    return {"id": run.id, "job": run.job, "period": run.period, "status": run.status,
+            "progress": run.progress, "requested_by": run.requested_by,
+            "created_at": run.created_at, "started_at": run.started_at,
+            "finished_at": run.finished_at, "message": run.message, "pack_id": run.pack_id}
+
+
+def _period(period: str) -> Period:
+    row = db.session.get(Period, period)
+    if row is None:
+        fail(404, f"There is no period {period}: a month exists once data for it is imported.")
+    return row
+
+
+@bp.route("/periods")
+@access(*READ_ALL)
+@bp.response(200, PeriodSchema(many=True))
+def periods():
+    """Every month, newest first, open or closed."""
+    return [period_dict(p) for p in db.session.scalars(select(Period)
+                                                         .order_by(Period.period.desc()))]
+
+
+@bp.route(f"/periods/{PERIOD}")
+@access(*READ_ALL)
+@errors(404)
+@bp.response(200, PeriodSchema)
+def period(period: str):
+    """One month."""
+    return period_dict(_period(period))
+
+
+def _pending_close(period: str) -> JobRun | None:
+    return db.session.scalar(select(JobRun).where(
+        JobRun.job == "close-month", JobRun.period == period,
+        JobRun.status.in_(("queued", "running"))).order_by(JobRun.id.desc()).limit(1))
+
+
+@bp.route(f"/periods/{PERIOD}/close", methods=["POST"])
+@access(*MANAGE)
+@errors(404, 409)
+@bp.response(202, JobRunSchema, description="Queued: poll the run at Location",
+             headers={"Location": {"description": "the job run",
+                                   "schema": {"type": "string"}}})
+def close(period: str):
+    """Queue the close of `period` for the scheduler; 202 with the job run."""
+    row = _period(period)
+    if row.status == "closed":
+        fail(409, f"Period {period} is already closed; reopen it first to close it again.",
+             {"period": [f"{period} is closed."]})
+    run = _pending_close(period) or job_runs.queue("close-month", period, current_user().email)
+    db.session.rollback()  # the run was written in its own transaction; read it fresh
+    return run_dict(db.session.get(JobRun, run.id)), 202, {
+        "Location": url_for("periods.job_run", run_id=run.id)}
+
+
+@bp.route(f"/periods/{PERIOD}/reopen", methods=["POST"])
+@access(*MANAGE)
+@errors(400, 404, 409)
+@bp.arguments(ReopenSchema)
+@bp.response(200, PeriodSchema)
+def reopen(args: dict, period: str):
+    """Open a closed month again for corrections; the reason goes in the audit log. The
+    next close writes the next pack revision and the earlier pack stays."""
+    _period(period)
+    try:
+        row = reopen_period(db.session, period, args["reason"], current_user().email)
+    except PeriodRefused as exc:
+        fail(409, str(exc), {"period": [str(exc)]})
+    db.session.commit()
+    return period_dict(row)
+
+
+# --- job runs -----------------------------------------------------------------------------
+
+
+@bp.route("/job-runs")
+@access(*READ_ALL)
+@bp.arguments(ListQuery, location="query")
+@bp.response(200, JobRunPageSchema)
+def job_runs_list(args: dict):
+    """What the scheduler ran and is running, newest first."""
+    rows, cursor = paginate("job-runs", select(JobRun), JobRun.id, args, newest_first=True)
+    return {"items": [run_dict(r) for r, in rows], "next_cursor": cursor}, link_header(cursor)
+
+
+@bp.route(f"/job-runs/{JOB_ID}")
+@access(*READ_ALL)
+@errors(404)
+@bp.response(200, JobRunSchema)
+def job_run(run_id: int):
+    """One run: status (queued, running, succeeded, failed, waiting), progress, message."""
+    run = db.session.get(JobRun, run_id)
+    if run is None:
+        fail(404, f"There is no job run {run_id}.")
+    return run_dict(run)
+
+
+# --- packs --------------------------------------------------------------------------------
+
+
+def pack_dict(pack: PackFile) -> dict:
+    path = Path(pack.path)
+    return {"id": pack.id, "period": pack.period, "kind": pack.kind, "revision": pack.revision,
+            "filename": path.name, "sha256": pack.sha256, "created_by": pack.created_by,
+            "created_at": pack.created_at, "on_server": path.is_file()}
+
+
+@bp.route("/packs")
+@access(*READ_ALL)
+@bp.arguments(PacksQuery, location="query")
+@bp.response(200, PackSchema(many=True))
+def packs(args: dict):
+    """Every pack (final revisions and the provisional draft), newest period first. Unit
+    heads get no packs: a pack holds every unit's figures."""
+    query = select(PackFile).order_by(PackFile.period.desc(), PackFile.kind,
+                                      PackFile.revision.desc())
+    if args.get("period"):
+        query = query.where(PackFile.period == args["period"])
+    return [pack_dict(p) for p in db.session.scalars(query)]
+
+
+@bp.route(f"/packs/{PACK_ID}/download")
+@access(*READ_ALL)
+@errors(404)
+@bp.response(200, {"type": "string", "format": "binary"}, content_type=XLSX,
+             description="The workbook, as an attachment under its own file name")
+def pack_download(pack_id: int):
+    """The pack's XLSX file."""
+    pack = db.session.get(PackFile, pack_id)
+    if pack is None:
+        fail(404, f"There is no pack {pack_id}.")
+    path = Path(pack.path)
+    if not path.is_file():
+        fail(404, f"The pack {path.name} is recorded but its file is no longer on the "
+                  f"server; central IT can write it again with `chargeback pack {pack.period}`.")
+    return send_file(path, mimetype=XLSX, as_attachment=True, download_name=path.name,
+                     max_age=0)

@@ -1,0 +1,491 @@
+"""The API's marshmallow schemas: one per shape, shared by input and output where the
+shape is the same (a scorecard criterion goes in and comes out alike).
+
+Money has two decimals; prices, quantities and measures are plain decimals; attainment
+and scores keep every digit the close stored (``*_one_decimal`` is what pages show).
+Codes stand for units, services and consumers, as in the files and the pack.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+from chargeback.api.fields import Code, DecimalString, Period, Text, Timestamp, text_problem
+from chargeback.models.imports import IMPORT_KINDS
+from chargeback.models.results import BANDS, CHARGE_METHODS
+from chargeback.models.scorecards import DIRECTIONS, METHODS, SCORECARD_STATUSES
+
+MAX_LIMIT = 1000
+DEFAULT_LIMIT = 100
+MAX_ROWS = 50_000
+
+
+def Money(**kwargs) -> DecimalString:  # noqa: N802
+    return DecimalString(places=2, **kwargs)
+
+
+def Exact(**kwargs) -> DecimalString:  # noqa: N802
+    return DecimalString(exact=True, **kwargs)
+
+
+def Nullable(field_class, **kwargs):  # noqa: N802
+    return field_class(allow_none=True, **kwargs)
+
+
+# --- errors -------------------------------------------------------------------------------
+
+
+class ErrorSchema(Schema):
+    """Every error: a sentence, and the messages of each field at fault."""
+
+    message = fields.String(required=True)
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()),
+                         required=True, metadata={
+                             "description": "field -> messages; `line N` for a row of an "
+                                            "import; empty when no field is to blame"})
+
+
+# --- who is asking ------------------------------------------------------------------------
+
+
+class TokenInfoSchema(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+
+
+class MeSchema(Schema):
+    email = fields.String(required=True)
+    role = fields.String(required=True)
+    units = fields.List(fields.String(), required=True,
+                        metadata={"description": "the units of the user's scope"})
+    sees_every_unit = fields.Boolean(required=True)
+    token = fields.Nested(TokenInfoSchema, required=True)
+
+
+# --- catalog ------------------------------------------------------------------------------
+
+
+class UnitSchema(Schema):
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    parent = Nullable(fields.String, required=True)
+    depth = fields.Integer(required=True, metadata={"description": "0 for the root"})
+    service_model = fields.String(required=True)
+    billing_mode = fields.String(required=True)
+    recovery_account = Nullable(fields.String, required=True)
+    head_email = Nullable(fields.String, required=True)
+    active = fields.Boolean(required=True)
+
+
+class ServiceModelSchema(Schema):
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    builtin = fields.Boolean(required=True)
+
+
+class ConsumerSchema(Schema):
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    gl_account = fields.String(required=True)
+    unit = Nullable(fields.String, required=True,
+                    metadata={"description": "the unit, when the consumer is a unit"})
+
+
+class PriceSchema(Schema):
+    effective_from = fields.String(required=True)
+    price = DecimalString(required=True)
+
+
+class ServiceSchema(Schema):
+    code = fields.String(required=True)
+    unit = fields.String(required=True)
+    name = fields.String(required=True)
+    uom = fields.String(required=True)
+    rates = fields.List(fields.Nested(PriceSchema), required=True)
+    price_in_force = Nullable(DecimalString, required=True,
+                              metadata={"description": "for ?period (else the latest)"})
+
+
+class RateCardSchema(Schema):
+    service = fields.String(required=True)
+    unit = fields.String(required=True)
+    effective_from = fields.String(required=True)
+    price = DecimalString(required=True)
+
+
+class BandLimitsSchema(Schema):
+    exceeds = DecimalString(required=True)
+    meets = DecimalString(required=True)
+    watch = DecimalString(required=True)
+
+
+class SettingsSchema(Schema):
+    currency = fields.String(required=True,
+                             metadata={"description": "the holding company's currency"})
+    bands = fields.Nested(BandLimitsSchema, required=True,
+                          metadata={"description": "attainment at or above each limit"})
+
+
+class UnitQuery(Schema):
+    unit = Code(metadata={"description": "only this unit's"})
+
+
+class ServicesQuery(UnitQuery):
+    period = Period(metadata={"description": "which price is in force (default: latest)"})
+
+
+class RateCardsQuery(UnitQuery):
+    service = Code()
+    period = Period(metadata={"description": "only the prices in force for this month"})
+
+
+# --- imports ------------------------------------------------------------------------------
+
+
+class BatchSchema(Schema):
+    id = fields.Integer(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(IMPORT_KINDS))
+    filename = fields.String(required=True)
+    status = fields.String(required=True,
+                           validate=validate.OneOf(("stored", "refused", "already_imported")))
+    replace = fields.Boolean(required=True)
+    rows = fields.Integer(required=True)
+    error_count = fields.Integer(required=True)
+    errors = fields.List(fields.String(), required=True,
+                         metadata={"description": "`line N: column: message`, the first "
+                                                  "1,000"})
+    actor = fields.String(required=True)
+    created_at = Timestamp(required=True)
+
+
+class ImportRefusedSchema(ErrorSchema):
+    """A refused import: the error shape, with the refused batch when one was recorded."""
+
+    batch = fields.Nested(BatchSchema)
+
+
+class Cell(fields.Field):
+    """One cell of a JSON row: a string, an integer, an exact number, or null (empty)."""
+
+    default_error_messages = {"invalid": "A cell is a string, a number or null."}
+
+    def __init__(self, **kwargs):
+        super().__init__(allow_none=True, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if value is None:
+            return ""
+        if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
+            raise self.make_error("invalid")
+        if isinstance(value, str):
+            problem = text_problem(value)
+            if problem:
+                raise ValidationError(problem)
+            return value
+        return format(value, "f")
+
+
+class ImportRowsSchema(Schema):
+    rows = fields.List(fields.Dict(keys=Text(validate=validate.Length(min=1, max=64)),
+                                   values=Cell()),
+                       required=True, validate=validate.Length(min=1, max=MAX_ROWS),
+                       metadata={"description": "one object per row, keyed by the file's "
+                                                "column names; line 2 is rows[0]"})
+    replace = fields.Boolean(load_default=False,
+                             metadata={"description": "spend and usage: replace the stored "
+                                                      "lines of the months and units covered"})
+    filename = Text(validate=validate.Length(min=1, max=255),
+                    metadata={"description": "a name for the batch (default KIND.json)"})
+
+
+class ListQuery(Schema):
+    cursor = Text(validate=validate.Length(max=200),
+                  metadata={"description": "next_cursor of the previous page"})
+    limit = fields.Integer(load_default=DEFAULT_LIMIT,
+                           validate=validate.Range(min=1, max=MAX_LIMIT))
+
+
+def page_of(item_schema: type[Schema], name: str) -> type[Schema]:
+    """The page schema of a cursor-paginated list of ``item_schema``."""
+    return type(name, (Schema,), {
+        "items": fields.List(fields.Nested(item_schema), required=True),
+        "next_cursor": fields.String(required=True, allow_none=True, metadata={
+            "description": "pass as ?cursor= for the next page; null on the last page"}),
+    })
+
+
+BatchPageSchema = page_of(BatchSchema, "BatchPageSchema")
+
+
+# --- scorecards ---------------------------------------------------------------------------
+
+
+class BandSchema(Schema):
+    at = DecimalString(required=True)
+    score = DecimalString(required=True)
+
+
+class CriterionSchema(Schema):
+    """A criterion of the scorecard file, in and out."""
+
+    key = Text(required=True, validate=validate.Length(min=1, max=64))
+    label = Text(required=True, validate=validate.Length(min=1, max=200))
+    expr = Text(required=True, validate=validate.Length(min=1, max=1000))
+    direction = fields.String(required=True, validate=validate.OneOf(DIRECTIONS))
+    method = fields.String(required=True, validate=validate.OneOf(METHODS))
+    target = DecimalString(allow_none=True)
+    floor = DecimalString(allow_none=True)
+    weight = DecimalString(required=True)
+    bands = fields.List(fields.Nested(BandSchema), allow_none=True)
+
+
+class ScorecardDraftSchema(Schema):
+    effective_from = Period(required=True)
+    criteria = fields.List(fields.Nested(CriterionSchema), required=True,
+                           validate=validate.Length(min=1, max=50))
+
+
+class ScorecardVersionSchema(Schema):
+    id = fields.Integer(required=True)
+    unit = fields.String(required=True)
+    version = fields.Integer(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(SCORECARD_STATUSES))
+    effective_from = fields.String(required=True)
+    created_by = fields.String(required=True)
+    created_at = Timestamp(required=True)
+    submitted_at = Nullable(Timestamp, required=True)
+    approved_by = Nullable(fields.String, required=True)
+    approved_at = Nullable(Timestamp, required=True)
+    comment = Nullable(fields.String, required=True,
+                       metadata={"description": "central IT's, when sent back"})
+    criteria = fields.List(fields.Nested(CriterionSchema), required=True)
+
+
+class SavedScorecardSchema(ScorecardVersionSchema):
+    warnings = fields.List(fields.String(), required=True)
+
+
+class ApproveSchema(Schema):
+    effective_from = Period(metadata={"description": "default: the month the unit asked for"})
+
+
+class SendBackSchema(Schema):
+    comment = Text(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class ScorecardsQuery(Schema):
+    status = fields.String(validate=validate.OneOf(SCORECARD_STATUSES))
+
+
+# --- periods, job runs, packs -------------------------------------------------------------
+
+
+class PeriodSchema(Schema):
+    period = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(("open", "closed")))
+    closed_at = Nullable(Timestamp, required=True)
+    closed_by = Nullable(fields.String, required=True)
+    close_count = fields.Integer(required=True)
+
+
+class ReopenSchema(Schema):
+    reason = Text(required=True, validate=validate.Length(min=1, max=1000))
+
+
+class JobRunSchema(Schema):
+    id = fields.Integer(required=True)
+    job = fields.String(required=True)
+    period = Nullable(fields.String, required=True)
+    status = fields.String(required=True)
+    progress = fields.Integer(required=True)
+    requested_by = fields.String(required=True)
+    created_at = Timestamp(required=True)
+    started_at = Nullable(Timestamp, required=True)
+    finished_at = Nullable(Timestamp, required=True)
+    message = Nullable(fields.String, required=True)
+    pack_id = Nullable(fields.Integer, required=True)
+
+
+JobRunPageSchema = page_of(JobRunSchema, "JobRunPageSchema")
+
+
+class PackSchema(Schema):
+    id = fields.Integer(required=True)
+    period = fields.String(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(("final", "provisional")))
+    revision = fields.Integer(required=True)
+    filename = fields.String(required=True)
+    sha256 = fields.String(required=True)
+    created_by = fields.String(required=True)
+    created_at = Timestamp(required=True)
+    on_server = fields.Boolean(required=True,
+                               metadata={"description": "false: the file is gone; "
+                                                        "`chargeback pack` writes it again"})
+
+
+class PacksQuery(Schema):
+    period = Period()
+
+
+# --- ratings and the portfolio ------------------------------------------------------------
+
+
+class CriterionResultSchema(Schema):
+    key = fields.String(required=True)
+    label = fields.String(required=True)
+    expr = fields.String(required=True)
+    direction = fields.String(required=True)
+    method = fields.String(required=True)
+    weight = DecimalString(required=True)
+    target = Nullable(DecimalString, required=True)
+    floor = Nullable(DecimalString, required=True)
+    bands = Nullable(fields.String, required=True,
+                     metadata={"description": "\"1.00 -> 100; 1.05 -> 70\""})
+    actual = Nullable(Exact, required=True)
+    score = Nullable(Exact, required=True,
+                     metadata={"description": "null: not rated, see note"})
+    note = Nullable(fields.String, required=True)
+    explanation = fields.String(required=True)
+
+
+class RatingSchema(Schema):
+    period = fields.String(required=True)
+    unit = fields.String(required=True)
+    name = fields.String(required=True)
+    service_model = fields.String(required=True)
+    scorecard_version = fields.Integer(required=True)
+    effective_from = fields.String(required=True)
+    attainment = Nullable(Exact, required=True)
+    attainment_one_decimal = Nullable(DecimalString, places=1, required=True)
+    band = fields.String(required=True, validate=validate.OneOf(BANDS))
+    criteria = fields.List(fields.Nested(CriterionResultSchema), required=True)
+
+
+class RatingsSchema(Schema):
+    period = fields.String(required=True)
+    ratings = fields.List(fields.Nested(RatingSchema), required=True)
+
+
+class SpendMonthSchema(Schema):
+    period = fields.String(required=True)
+    pools = fields.Dict(keys=fields.String(), values=Money(), required=True,
+                        metadata={"description": "external spend by cost pool"})
+    internal_received = Nullable(Money, required=True)
+    spend = Nullable(Money, required=True)
+    budget = Nullable(Money, required=True)
+    variance = Nullable(Money, required=True,
+                        metadata={"description": "spend minus budget; negative: under"})
+    charged = Nullable(Money, required=True)
+
+
+class UnitSpendSchema(Schema):
+    unit = fields.String(required=True)
+    pools = fields.List(fields.String(), required=True)
+    months = fields.List(fields.Nested(SpendMonthSchema), required=True)
+
+
+class UnitSpendQuery(Schema):
+    period = Period(metadata={"description": "the last closed month shown (default: the "
+                                             "latest); the 12 closed months up to it"})
+
+
+class RatingsQuery(Schema):
+    period = Period(metadata={"description": "a closed month (default: the latest)"})
+    unit = Code()
+
+
+class PortfolioRowSchema(Schema):
+    unit = fields.String(required=True)
+    name = fields.String(required=True)
+    parent = Nullable(fields.String, required=True)
+    depth = fields.Integer(required=True)
+    is_group = fields.Boolean(required=True)
+    service_model = fields.String(required=True)
+    billing_mode = fields.String(required=True)
+    spend = Money(required=True)
+    budget = Nullable(Money, required=True)
+    charged = Money(required=True)
+    recovery_pct = Nullable(Exact, required=True)
+    absorbed = Money(required=True)
+    internal_eliminated = Money(required=True)
+    attainment = Nullable(Exact, required=True)
+    attainment_one_decimal = Nullable(DecimalString, places=1, required=True)
+    band = fields.String(required=True)
+    own_attainment = Nullable(Exact, required=True)
+    own_band = Nullable(fields.String, required=True)
+    band_counts = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+
+
+class PortfolioSchema(Schema):
+    period = fields.String(required=True)
+    currency = fields.String(required=True)
+    rows = fields.List(fields.Nested(PortfolioRowSchema), required=True)
+    notes = fields.List(fields.String(), required=True)
+
+
+class PortfolioQuery(Schema):
+    period = Period(metadata={"description": "a closed month (default: the latest)"})
+    group = Code(metadata={"description": "only this unit and the units below it"})
+    model = Code(metadata={"description": "only units of this service model"})
+
+
+# --- charges and the journal --------------------------------------------------------------
+
+
+class ChargeSchema(Schema):
+    id = fields.Integer(required=True)
+    period = fields.String(required=True)
+    unit = fields.String(required=True)
+    service = Nullable(fields.String, required=True,
+                       metadata={"description": "null for a driver or fixed split"})
+    consumer = fields.String(required=True)
+    consumer_name = fields.String(required=True)
+    method = fields.String(required=True, validate=validate.OneOf(CHARGE_METHODS))
+    basis = fields.String(required=True)
+    billing_mode = fields.String(required=True)
+    quantity = Nullable(DecimalString, required=True)
+    rate = Nullable(DecimalString, required=True)
+    amount = Money(required=True)
+
+
+class JournalLineSchema(Schema):
+    id = fields.Integer(required=True)
+    journal = fields.String(required=True)
+    period = fields.String(required=True)
+    unit = fields.String(required=True)
+    account = fields.String(required=True)
+    consumer = Nullable(fields.String, required=True)
+    description = fields.String(required=True)
+    debit = Money(required=True)
+    credit = Money(required=True)
+    currency = fields.String(required=True)
+
+
+ChargePageSchema = page_of(ChargeSchema, "ChargePageSchema")
+JournalPageSchema = page_of(JournalLineSchema, "JournalPageSchema")
+
+
+class ChargeFilters(Schema):
+    period = Period(required=True)
+    unit = Code(metadata={"description": "the providing unit"})
+    consumer = Code()
+    service = Code()
+    method = fields.String(validate=validate.OneOf(CHARGE_METHODS))
+
+
+class ChargesQuery(ChargeFilters, ListQuery):
+    pass
+
+
+class JournalFilters(Schema):
+    period = Period(required=True)
+    unit = Code()
+    account = Text(validate=validate.Length(min=1, max=64))
+    consumer = Code()
+    journal = Text(validate=validate.Length(min=1, max=64))
+
+
+class JournalQuery(JournalFilters, ListQuery):
+    pass

@@ -1,0 +1,207 @@
+"""Scorecard versions: unit heads write drafts and submit them; central IT approves them or
+sends them back with a comment. The rules are ``services.scorecards``', the web editor's
+and the file import's: a version never takes effect in a closed month, a unit has at most
+one version on its way, and every criterion is checked as the scorecard file is.
+
+Errors name fields as the request does: ``criteria.0.target`` is the first criterion's
+target. A request that the version's state does not allow (submitting a submitted version,
+approving a draft) is 409; one whose content is wrong is 422.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from chargeback.api.auth import access, current_user, errors, fail, unit_in_scope
+from chargeback.api.extension import Blueprint
+from chargeback.api.schemas import (
+    ApproveSchema,
+    SavedScorecardSchema,
+    ScorecardDraftSchema,
+    ScorecardsQuery,
+    ScorecardVersionSchema,
+    SendBackSchema,
+)
+from chargeback.extensions import db
+from chargeback.models import ScorecardVersion, Unit
+from chargeback.services import scorecards
+from chargeback.web.access import ALL_ROLES, MANAGE, can_see, may_edit_scorecard
+from rules.model import RuleError
+
+bp = Blueprint("scorecards", __name__, url_prefix="/api/v1",
+               description="Scorecard versions: drafts by unit heads, approval by central IT.")
+
+SOURCE = "api"
+DRAFT_EXAMPLE = {"effective_from": "2026-05", "criteria": [
+    {"key": "csat", "label": "Researcher satisfaction", "expr": "researcher_csat",
+     "direction": "higher", "method": "linear", "target": "4.5", "floor": "3.5",
+     "weight": "3"},
+    {"key": "on_budget", "label": "Spend within budget", "expr": "spend / budget",
+     "direction": "lower", "method": "bands", "weight": "1",
+     "bands": [{"at": "1.00", "score": "100"}, {"at": "1.05", "score": "70"}]}]}
+VERSION_ID = "<id:version_id>"
+
+
+def criterion_dict(c) -> dict:
+    return {"key": c.key, "label": c.label, "expr": c.expr, "direction": c.direction,
+            "method": c.method, "target": c.target, "floor": c.floor, "weight": c.weight,
+            "bands": [{"at": b["at"], "score": b["score"]} for b in (c.bands or [])]}
+
+
+def version_dict(version: ScorecardVersion, unit_code: str) -> dict:
+    return {"id": version.id, "unit": unit_code, "version": version.version,
+            "status": version.status, "effective_from": version.effective_from,
+            "created_by": version.created_by, "created_at": version.created_at,
+            "submitted_at": version.submitted_at, "approved_by": version.approved_by,
+            "approved_at": version.approved_at, "comment": version.comment,
+            "criteria": [criterion_dict(c) for c in version.criteria]}
+
+
+@bp.route("/units/<code:code>/scorecards")
+@access(*ALL_ROLES)
+@errors(404)
+@bp.arguments(ScorecardsQuery, location="query")
+@bp.response(200, ScorecardVersionSchema(many=True))
+def versions(args: dict, code: str):
+    """A unit's scorecard versions, newest first (`?status=` to keep one status)."""
+    unit = unit_in_scope(code)
+    query = select(ScorecardVersion).where(ScorecardVersion.unit_id == unit.id)
+    if args.get("status"):
+        query = query.where(ScorecardVersion.status == args["status"])
+    return [version_dict(v, unit.code)
+            for v in db.session.scalars(query.order_by(ScorecardVersion.version.desc()))]
+
+
+def _version(version_id: int) -> tuple[ScorecardVersion, Unit]:
+    """The version and its unit: 404 if there is none, 403 outside the user's scope."""
+    version = db.session.get(ScorecardVersion, version_id)
+    if version is None:
+        fail(404, f"There is no scorecard version {version_id}.")
+    unit = db.session.get(Unit, version.unit_id)
+    if not can_see(current_user(), unit):
+        fail(403, f"Unit {unit.code} is outside your units.")
+    return version, unit
+
+
+@bp.route(f"/scorecards/{VERSION_ID}")
+@access(*ALL_ROLES)
+@errors(404)
+@bp.response(200, ScorecardVersionSchema)
+def version(version_id: int):
+    """One scorecard version with its criteria."""
+    found, unit = _version(version_id)
+    return version_dict(found, unit.code)
+
+
+def _may_edit(unit: Unit) -> None:
+    if not may_edit_scorecard(current_user(), unit):
+        fail(403, f"A {current_user().role.replace('_', ' ')} does not edit scorecards.")
+
+
+def _as_file(args: dict, unit: Unit) -> dict:
+    """The request as the scorecard file's structure (decimals as their text)."""
+
+    def text(value):
+        return None if value is None else format(value, "f")
+
+    criteria = []
+    for c in args["criteria"]:
+        item = {k: c[k] for k in ("key", "label", "expr", "direction", "method") if k in c}
+        item["weight"] = text(c["weight"])
+        for name in ("target", "floor"):
+            if c.get(name) is not None:
+                item[name] = text(c[name])
+        if c.get("bands"):
+            item["bands"] = [{"at": text(b["at"]), "score": text(b["score"])}
+                             for b in c["bands"]]
+        criteria.append(item)
+    return {"unit": unit.code, "effective_from": args["effective_from"], "criteria": criteria}
+
+
+def rule_errors(problems: list[RuleError], keys: list[str] | None = None) -> dict:
+    """RuleErrors keyed by the request's field names (``criteria.0.target``)."""
+    found: dict[str, list[str]] = {}
+    for p in problems:
+        source = p.source.split(": ", 1)[1] if p.source.startswith(f"{SOURCE}: ") else p.source
+        name = p.field
+        if source.startswith("criterion "):
+            ident = source.removeprefix("criterion ").split(" band ")[0]
+            index = keys.index(ident) if keys and ident in keys else ident
+            name = f"criteria.{index}.{p.field}"
+        found.setdefault(name, []).append(p.message)
+    return found
+
+
+def _refuse(problems: list[RuleError], keys: list[str] | None = None) -> None:
+    """409 when the version's state is the problem, else 422."""
+    db.session.rollback()
+    status = 409 if any(p.field == "status" for p in problems) else 422
+    fail(status, "; ".join(p.message if p.field == "status" else str(p) for p in problems),
+         rule_errors(problems, keys))
+
+
+def _decided(version: ScorecardVersion, unit: Unit, problems: list[RuleError]):
+    """The answer to a step of the way to approval: refused (nothing kept) or committed."""
+    if problems:
+        _refuse(problems)
+    db.session.commit()
+    return version_dict(version, unit.code)
+
+
+@bp.route("/units/<code:code>/scorecards", methods=["POST"])
+@access(*ALL_ROLES)
+@errors(400, 404, 409)
+@bp.arguments(ScorecardDraftSchema, example=DRAFT_EXAMPLE)
+@bp.alt_response(200, schema=SavedScorecardSchema, success=True,
+                 description="The unit's open draft, updated")
+@bp.response(201, SavedScorecardSchema, description="A new draft")
+def save_draft(args: dict, code: str):
+    """Write the unit's draft: a new version, or the open draft updated. Submit it next."""
+    unit = unit_in_scope(code)
+    _may_edit(unit)
+    existed = scorecards.pending(db.session, unit.id) is not None
+    result = scorecards.save_draft(db.session, _as_file(args, unit), current_user().email,
+                                   SOURCE)
+    if not result.ok:
+        _refuse(result.errors, [c["key"] for c in args["criteria"]])
+    db.session.commit()
+    body = version_dict(result.version, unit.code) | {
+        "warnings": [str(w) for w in result.warnings]}
+    return body, 200 if existed else 201
+
+
+@bp.route(f"/scorecards/{VERSION_ID}/submit", methods=["POST"])
+@access(*ALL_ROLES)
+@errors(404, 409, 422)
+@bp.response(200, ScorecardVersionSchema)
+def submit(version_id: int):
+    """Hand a draft to central IT for approval."""
+    found, unit = _version(version_id)
+    _may_edit(unit)
+    return _decided(found, unit, scorecards.submit(db.session, found, current_user().email))
+
+
+@bp.route(f"/scorecards/{VERSION_ID}/approve", methods=["POST"])
+@access(*MANAGE)
+@errors(400, 404, 409)
+@bp.arguments(ApproveSchema, required=False)
+@bp.response(200, ScorecardVersionSchema)
+def approve(args: dict, version_id: int):
+    """Approve a submitted version from a month after the last close (default: the month
+    the unit asked for). An approved version with the same start month is retired."""
+    found, unit = _version(version_id)
+    start = args.get("effective_from") or found.effective_from
+    return _decided(found, unit, scorecards.approve_submitted(
+        db.session, found, current_user().email, start))
+
+
+@bp.route(f"/scorecards/{VERSION_ID}/send-back", methods=["POST"])
+@access(*MANAGE)
+@errors(400, 404, 409)
+@bp.arguments(SendBackSchema)
+@bp.response(200, ScorecardVersionSchema)
+def send_back(args: dict, version_id: int):
+    """Return a submitted version to its unit as a draft, with what to change."""
+    found, unit = _version(version_id)
+    return _decided(found, unit, scorecards.send_back(
+        db.session, found, current_user().email, args["comment"]))

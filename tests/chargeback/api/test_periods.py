@@ -1,0 +1,80 @@
+"""Periods: list, close as a queued job (202), 409 on a closed month, reopen; job runs; packs."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import openpyxl
+from sqlalchemy import select
+
+from chargeback.models import AuditEntry, JobRun, PackFile, Period
+
+
+def test_periods_are_listed_for_finance_not_unit_heads(api):
+    periods = api("finance").get("/api/v1/periods").get_json()
+    assert [(p["period"], p["status"], p["close_count"]) for p in periods] == [
+        ("2026-03", "closed", 1)]
+    assert periods[0]["closed_by"] and periods[0]["closed_at"].endswith("Z")
+    assert api("finance").get("/api/v1/periods/2026-03").get_json()["status"] == "closed"
+    assert api("finance").get("/api/v1/periods/2026-09").status_code == 404
+    assert api("finance").get("/api/v1/periods/2026-13").status_code == 404
+    assert api("unit_head").get("/api/v1/periods").status_code == 403
+
+
+def test_closing_a_closed_period_is_409(api, session):
+    response = api("central_it").post("/api/v1/periods/2026-03/close")
+    assert response.status_code == 409
+    assert response.get_json()["errors"] == {"period": ["2026-03 is closed."]}
+    assert session.scalar(select(JobRun)) is None
+    assert api("central_it").post("/api/v1/periods/2030-01/close").status_code == 404
+
+
+def test_close_answers_202_with_the_queued_run(api, session):
+    cit = api("central_it")
+    session.add(Period(period="2026-04", status="open"))
+    session.commit()
+    response = cit.post("/api/v1/periods/2026-04/close")
+    assert response.status_code == 202
+    run = response.get_json()
+    assert (run["job"], run["period"], run["status"], run["requested_by"]) == (
+        "close-month", "2026-04", "queued", "cit@example.com")
+    assert response.headers["Location"].endswith(f"/api/v1/job-runs/{run['id']}")
+    again = cit.post("/api/v1/periods/2026-04/close")
+    assert again.status_code == 202 and again.get_json()["id"] == run["id"]
+    assert cit.get(f"/api/v1/job-runs/{run['id']}").get_json()["status"] == "queued"
+    listed = api("finance").get("/api/v1/job-runs").get_json()
+    assert [r["id"] for r in listed["items"]] == [run["id"]]
+    assert api("finance").get("/api/v1/job-runs/4242").status_code == 404
+    assert api("finance").post("/api/v1/periods/2026-04/close").status_code == 403
+
+
+def test_reopen_needs_a_reason_and_a_closed_month(api, session):
+    cit = api("central_it")
+    missing = cit.post("/api/v1/periods/2026-03/reopen", json={})
+    assert missing.status_code == 422 and "reason" in missing.get_json()["errors"]
+    reopened = cit.post("/api/v1/periods/2026-03/reopen", json={"reason": "late GL credit"})
+    assert reopened.status_code == 200 and reopened.get_json()["status"] == "open"
+    entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "period.reopen"))
+    assert (entry.actor, entry.reason) == ("cit@example.com", "late GL credit")
+    twice = cit.post("/api/v1/periods/2026-03/reopen", json={"reason": "again"})
+    assert twice.status_code == 409 and "is not closed" in twice.get_json()["message"]
+
+
+def test_packs_list_and_download(api, session):
+    finance = api("finance")
+    packs = finance.get("/api/v1/packs").get_json()
+    assert [(p["period"], p["kind"], p["revision"], p["filename"], p["on_server"])
+            for p in packs] == [("2026-03", "final", 1, "chargeback-2026-03.xlsx", True)]
+    assert finance.get("/api/v1/packs?period=2026-02").get_json() == []
+    download = finance.get(f"/api/v1/packs/{packs[0]['id']}/download")
+    assert download.status_code == 200
+    assert download.mimetype.endswith("spreadsheetml.sheet")
+    assert "chargeback-2026-03.xlsx" in download.headers["Content-Disposition"]
+    workbook = openpyxl.load_workbook(io.BytesIO(download.data))
+    assert "Journal" in workbook.sheetnames
+    assert api("unit_head").get(f"/api/v1/packs/{packs[0]['id']}/download").status_code == 403
+    Path(session.get(PackFile, packs[0]["id"]).path).unlink()
+    gone = finance.get(f"/api/v1/packs/{packs[0]['id']}/download")
+    assert gone.status_code == 404 and "chargeback pack 2026-03" in gone.get_json()["message"]
+    assert finance.get("/api/v1/packs").get_json()[0]["on_server"] is False
