@@ -210,10 +210,17 @@ def process_requests(now: dt.datetime | None = None) -> list[Outcome]:
 
 
 def run_request(run, moment: dt.datetime) -> Outcome:
-    if run.job == "provisional":
-        return provisional(moment, run.period, run.id, run.requested_by)
-    period = run.period or previous_period(moment)
-    return close_one(period, run.requested_by, moment, run.id)
+    """One claimed request; whatever happens, the request ends with a status of its own."""
+    try:
+        if run.job == "provisional":
+            return provisional(moment, run.period, run.id, run.requested_by)
+        period = run.period or previous_period(moment)
+        job_runs.set_period(run.id, period)
+        return close_one(period, run.requested_by, moment, run.id)
+    except Exception as exc:
+        log.exception("run %s (%s) failed to start", run.id, run.job)
+        job_runs.finish(run.id, "failed", f"error: {exc}")
+        return Outcome(run.job, run.period, "failed", f"error: {exc}")
 
 
 def sweep_stale() -> int:

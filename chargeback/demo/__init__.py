@@ -76,8 +76,17 @@ def load_demo_rules(session, echo: Echo) -> None:
         echo(f"rules {path.name}: {len(rule_set.rules)} rule(s) from {rule_set.effective_from}")
 
 
+def demo_months() -> list[str]:
+    """The months the demo's spend file covers: the ones the demo closes."""
+    import csv
+
+    with (DATA_DIR / "spend.csv").open(encoding="utf-8", newline="") as stream:
+        return sorted({row["period"] for row in csv.DictReader(stream)})
+
+
 def close_demo_months(echo: Echo) -> list[Path]:
-    """Close every open month in order; each close commits on its own."""
+    """Close the demo's months in order (each close commits on its own); months a user
+    added since are left to them."""
     from chargeback.extensions import db
     from chargeback.models import Period
     from chargeback.services.close_runner import close_and_publish
@@ -87,12 +96,22 @@ def close_demo_months(echo: Echo) -> list[Path]:
         raise RuntimeError(message)
 
     paths = []
-    for period in db.session.scalars(select(Period).order_by(Period.period)).all():
+    for month in demo_months():
+        period = db.session.get(Period, month)
+        if period is None:
+            continue
         if period.status == "open":
-            path = close_and_publish(period.period, DEMO_ACTOR, refuse)
-            echo(f"closed {period.period}: {path}")
+            try:
+                path = close_and_publish(month, DEMO_ACTOR, refuse)
+            except RuntimeError as exc:  # a month a user reopened and changed: theirs now
+                echo(f"left {month} open: {exc}")
+                continue
+            echo(f"closed {month}: {path}")
         else:
-            path = Path(latest_pack(db.session, period.period).path)
+            pack = latest_pack(db.session, month)
+            if pack is None:
+                continue
+            path = Path(pack.path)
         paths.append(path)
     return paths
 

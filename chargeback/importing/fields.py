@@ -94,7 +94,8 @@ class Number(fields.Field):
                 f"({_plural(self.what)} have at most {self.places})"
             )
         if number < 0 and not self.negative:
-            raise ValidationError(f"'{value}' is negative: {_plural(self.what)} cannot be")
+            raise ValidationError(f"'{value}' is negative: {_plural(self.what)} cannot be "
+                                  "negative")
         if abs(number) >= Decimal(10) ** (16 if self.places == 2 else 12):
             raise ValidationError(f"'{value}' is too large")
         return number

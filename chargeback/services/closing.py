@@ -108,6 +108,9 @@ def _open_period(session: Session, period: str) -> Period:
     if row.status == "closed":
         raise PeriodRefused(f"period {period} is already closed; central IT may reopen it "
                             f"with `chargeback reopen {period} --reason ...`")
+    if session.scalar(select(SpendLine.id).where(SpendLine.period == period).limit(1)) is None:
+        raise PeriodRefused(f"period {period} has no spend yet: import its spend (and usage) "
+                            "before closing it")
     return row
 
 

@@ -47,7 +47,8 @@ class ImportResult:
         if self.status == "already_imported":
             return f"{self.filename}: already imported (batch {self.batch_id}); nothing changed"
         if self.status == "stored":
-            return f"{self.filename}: {self.rows} {self.kind} rows imported (batch {self.batch_id})"
+            rows = "row" if self.rows == 1 else "rows"
+            return f"{self.filename}: {self.rows} {self.kind} {rows} imported (batch {self.batch_id})"
         return (f"{self.filename}: refused, {len(self.errors)} error(s); nothing was stored")
 
 

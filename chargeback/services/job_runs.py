@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from chargeback.db_setup import write_transaction
 from chargeback.extensions import db
 from chargeback.models import JobRun
 
@@ -28,16 +29,19 @@ def now() -> dt.datetime:
 
 @contextmanager
 def bookkeeping():
-    """A short session of its own, committed on leaving."""
-    session = Session(db.engine, expire_on_commit=False)
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
+    """A short session of its own, committed on leaving. It is a writer from its first
+    statement (SQLite: BEGIN IMMEDIATE), so it waits for another writer instead of failing
+    with "database is locked" when it turns from reading to writing."""
+    with write_transaction():
+        session = Session(db.engine, expire_on_commit=False)
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
 
 
 def lock_key(job: str, period: str | None) -> str:
@@ -62,6 +66,13 @@ def start(job: str, period: str | None, requested_by: str, run_id: int | None = 
             finish(run_id, "failed", f"{job} {period} is already running in another process")
         return None
     return run
+
+
+def set_period(run_id: int, period: str) -> None:
+    """A "run now" without a month resolves to one; the run says which."""
+    with bookkeeping() as session:
+        session.execute(update(JobRun).where(JobRun.id == run_id, JobRun.period.is_(None))
+                        .values(period=period))
 
 
 def progress(run: JobRun, percent: int, message: str | None = None) -> None:

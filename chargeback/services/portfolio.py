@@ -113,7 +113,7 @@ def rows(session: Session, stored: StoredPeriod) -> tuple[tuple[pm.PortfolioRow,
         raise ValueError("the stored tree cannot be rolled up: " + "; ".join(map(str, errors)))
     parents = {t.parent_code for t in stored.tree.values()}
     return (tuple(_row(stored, row, row.code in parents) for row in rolled),
-            _notes(stored.results.values(), internal))
+            _notes(stored.results.values(), internal, _showback(session, stored)))
 
 
 def _nodes(stored: StoredPeriod) -> list[RollupNode]:
@@ -141,15 +141,33 @@ def _row(stored: StoredPeriod, row, is_group: bool) -> pm.PortfolioRow:
         band_counts=dict(row.band_counts) if is_group else {})
 
 
-def _notes(results: Iterable[UnitPeriodResult], internal) -> tuple[str, ...]:
+def _showback(session: Session, stored: StoredPeriod) -> Decimal:
+    """What showback units charged business consumers: computed and shown, never posted."""
+    showback = [code for code, t in stored.tree.items() if t.billing_mode == "showback"]
+    if not showback:
+        return ZERO
+    amounts = session.scalars(
+        select(Charge.amount).join(Unit, Unit.id == Charge.unit_id)
+        .join(Consumer, Consumer.id == Charge.consumer_id)
+        .where(Charge.period == stored.period, Unit.code.in_(showback),
+               Consumer.unit_id.is_(None)))
+    return sum(amounts, ZERO)
+
+
+def _notes(results: Iterable[UnitPeriodResult], internal,
+           showback: Decimal = ZERO) -> tuple[str, ...]:
     results = list(results)
     spend = sum((r.spend - r.internal_received for r in results), ZERO)
     absorbed = sum((r.absorbed for r in results), ZERO)
     moved = sum((amount for _, _, amount in internal), ZERO)
+    charged = spend - absorbed
     return (
-        f"External spend {spend:,.2f} = charged to business consumers {spend - absorbed:,.2f} "
+        f"External spend {spend:,.2f} = charged to business consumers {charged:,.2f} "
         f"+ absorbed by units {absorbed:,.2f} (conservation checked at the close).",
         f"Internal charges between units: {moved:,.2f}, eliminated in the group roll-ups.",
+        f"Of the {charged:,.2f} charged to business consumers, {charged - showback:,.2f} is "
+        f"posted to the journal and {showback:,.2f} is showback (computed and reported, "
+        "not posted).",
     )
 
 

@@ -62,7 +62,7 @@ def create_user(session: Session, email: str, role: str, password: str, actor: s
         raise UserRefused(f"a user {email} already exists")
     units = _units(session, unit_codes or [])
     if role == "unit_head" and not units:
-        raise UserRefused("a unit head needs at least one unit (--unit CODE)")
+        raise UserRefused("a unit head needs at least one unit in their scope")
     user = User(email=email, role=role, password_hash=_hash(password), units=units)
     session.add(user)
     session.flush()

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from chargeback.extensions import db
 from chargeback.models import Unit
 from chargeback.services import portfolio as service
-from chargeback.services.settings import thresholds
+from chargeback.services.settings import thresholds, thresholds_of
 from chargeback.web.access import ALL_ROLES, roles, visible_unit_ids
 from rules.money import one_decimal
 
@@ -59,8 +59,8 @@ def index():
         model=model, groups=[r for r in scoped if r.is_group], models=models,
         warnings=warnings, filtered=bool(group or model), whole_tree=visible is None,
         has_scope=visible is None or bool(visible),
-        attainment_chart=_attainment_chart(shown),
-        trend=_trend(closed, period, shown), limits=_limits())
+        attainment_chart=_attainment_chart(shown, period),
+        trend=_trend(closed, period, shown), limits=_limits(period))
 
 
 @bp.route("/portfolio/compare")
@@ -161,8 +161,9 @@ def _model_arg(models: dict[str, str], warnings: list[str]) -> str | None:
 # --- chart data (JSON blocks read by static/charts.js; no inline script) -----------------
 
 
-def _limits() -> dict[str, str]:
-    limits = thresholds(db.session)
+def _limits(period: str | None = None) -> dict[str, str]:
+    """Band limits for the charts: the ones a closed period was closed with."""
+    limits = thresholds_of(db.session, period) if period else thresholds(db.session)
     return {"exceeds": str(limits.exceeds), "meets": str(limits.meets),
             "watch": str(limits.watch)}
 
@@ -171,7 +172,7 @@ def _tenths(value) -> str | None:
     return None if value is None else str(one_decimal(value))
 
 
-def _attainment_chart(rows) -> dict:
+def _attainment_chart(rows, period: str) -> dict:
     """Each unit's attainment against its own scorecard, in tree order (not sorted)."""
     units = []
     for row in rows:
@@ -179,7 +180,7 @@ def _attainment_chart(rows) -> dict:
         if attainment is not None:
             units.append({"code": row.unit, "name": row.name, "value": _tenths(attainment),
                           "band": band})
-    return {"units": units, "thresholds": _limits(),
+    return {"units": units, "thresholds": _limits(period),
             "unrated": [r.unit for r in rows if service.own_attainment(r)[0] is None]}
 
 

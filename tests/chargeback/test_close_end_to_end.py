@@ -92,6 +92,9 @@ def test_sheets_and_portfolio(closed):
     # HQ: (90600*87 + 1500*77.5 + 50000*80.8333..)/142100 = 84.7298..
     assert abs(d(rows["HQ"]["Attainment"]) - Decimal("84.72988") ) < Decimal("0.00001")
     assert d(rows["HQ"]["Internal eliminated"]) == Decimal("600.00")
+    notes = [r["Value"] for r in table(closed["Cover"]) if str(r["Item"]).startswith("Note")]
+    assert any("142,000.00 is posted" not in n and "141,000.00 is posted to the journal and "
+               "1,000.00 is showback" in n for n in notes), notes
     assert d(rows["HQ"]["Absorbed"]) == Decimal("500.00")
 
 

@@ -118,3 +118,12 @@ def test_missing_drivers_stop_the_close(ready, runner, session, tmp_path):
     assert result.exit_code == 1
     assert "floor_space" in result.stderr and "WW" in result.stderr
     assert_nothing_closed(session, ready, before)
+
+
+def test_a_month_without_spend_says_so(ready, runner, tmp_path):
+    budget = tmp_path / "budget.csv"
+    budget.write_text("period,unit_code,amount\n2026-04,WW,100.00\n")
+    run(runner, "import", "budget", str(budget))
+    result = runner.invoke(args=["close", "2026-04"])
+    assert result.exit_code == 1
+    assert "period 2026-04 has no spend yet: import its spend" in result.stderr

@@ -252,7 +252,7 @@ def test_money_with_more_than_two_decimals(reference):
     refused(reference, "spend", "period,unit_code,cost_pool,amount\n2026-03,WW,labor,1.005\n",
             "line 2: amount: '1.005' has more than 2 decimal places (amounts have at most 2)")
     refused(reference, "budget", "period,unit_code,amount\n2026-03,WW,-1.00\n",
-            "line 2: amount: '-1.00' is negative: amounts cannot be")
+            "line 2: amount: '-1.00' is negative: amounts cannot be negative")
     refused(reference, "rates", "service_code,effective_from,price\nDESK,2026-06,0.1234567\n",
             "line 2: price: '0.1234567' has more than 6 decimal places (prices have at most 6)")
 
@@ -265,7 +265,7 @@ def test_non_numbers(reference):
     refused(reference, "usage", "period,consumer_code,service_code,quantity\n"
             "2026-03,LAB1,DESK,\n2026-03,LAB1,DESK,-1\n",
             "line 2: quantity: required: the cell is empty",
-            "line 3: quantity: '-1' is negative: quantities cannot be")
+            "line 3: quantity: '-1' is negative: quantities cannot be negative")
 
 
 def test_unknown_and_missing_columns(reference):

@@ -106,7 +106,7 @@ def test_an_xlsx_file_with_a_path_in_its_name(company, signed_in, session):
     client = signed_in("finance")
     response = upload(client, "budget", content.getvalue(), "fakepath/budget-05.xlsx")
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "budget-05.xlsx: 1 budget rows imported" in page and "fakepath" not in page
+    assert "budget-05.xlsx: 1 budget row imported" in page and "fakepath" not in page
     stored = session.scalar(select(Budget).where(Budget.period == "2026-05"))
     assert stored.amount == Decimal("51000.50")
 
@@ -172,7 +172,7 @@ def test_unit_head_imports_metrics_for_their_units_only(company, signed_in, sess
     assert data_fingerprint() == before
     assert session.get(Period, "2026-04") is None  # not even the new month
     good = upload(head, "metrics", "period,unit_code,measure,value\n2026-04,ALT,seats,40\n")
-    assert "1 metrics rows imported" in head.get(good.headers["Location"]).get_data(as_text=True)
+    assert "1 metrics row imported" in head.get(good.headers["Location"]).get_data(as_text=True)
     assert count(session, MetricObservation) == before["metric_observations"][0] + 1
 
 

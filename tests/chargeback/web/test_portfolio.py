@@ -151,13 +151,15 @@ def test_the_chart_data_keeps_tree_order_and_each_units_own_band(company, client
     assert page.count('data-chart="trend"') == 3
 
 
-def test_band_thresholds_come_from_the_settings(company, client_as, session):
+def test_band_thresholds_are_those_the_month_was_closed_with(company, client_as, session):
+    """A later change of the limits leaves a closed month's chart (and bands) as it was."""
     from chargeback.models import Setting
 
     session.add(Setting(key="band_meets", value="85"))
     session.commit()
     chart = json_block(get(client_as("finance"), "/portfolio"), "attainment-data")
-    assert chart["thresholds"]["meets"] == "85"
+    assert chart["thresholds"]["meets"] == "70"
+    assert chart["thresholds"]["exceeds"] == "90"
 
 
 def test_trend_over_two_closed_periods(company, runner, client_as, tmp_path):
