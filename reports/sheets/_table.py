@@ -117,6 +117,16 @@ def _header_cell(ws, header: str):
     return cell
 
 
+def _print_setup(ws) -> None:
+    """Printed, a table is landscape, one page wide, its header repeated on every page."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = "9"  # A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = "1:1"
+
+
 class Table:
     """A sheet of ``workbook`` (write-only) named ``title`` whose header is ``columns``."""
 
@@ -130,6 +140,7 @@ class Table:
         for index, column in enumerate(shown, 1):
             ws.column_dimensions[get_column_letter(index)].width = column.width
         ws.freeze_panes = "A2"
+        _print_setup(ws)
         self._last_column = get_column_letter(len(shown))
         self._writers = [_writer(ws, column.kind) for column in columns]
         self._status = (STATUS_VALUE,) if provisional else ()

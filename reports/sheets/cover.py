@@ -20,7 +20,7 @@ TITLE = "Cover"
 
 COLUMNS = (
     Column("Item", "text", 28),
-    Column("Value", "any", 100),
+    Column("Value", "any", 90),
 )
 
 GUIDE = (
