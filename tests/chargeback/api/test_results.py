@@ -64,7 +64,8 @@ def test_ratings_need_a_closed_period(api):
 
 def test_portfolio_is_the_pages_roll_up(api):
     body = api("finance").get("/api/v1/portfolio?period=2026-03").get_json()
-    assert body["currency"] == "USD" and len(body["notes"]) == 2
+    assert body["currency"] == "USD" and len(body["notes"]) == 3
+    assert "1,000.00 is showback" in body["notes"][2]
     rows = {r["unit"]: r for r in body["rows"]}
     assert list(rows) == ["HQ", "DC", "GRP", "ALT", "LAB", "WW"]
     hq = rows["HQ"]
