@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN = $(VENV)/bin
 PYTHON ?= python3
 
-.PHONY: demo test lint bench-import clean
+.PHONY: demo test lint bench-import bench-close clean
 
 $(BIN)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,9 @@ lint: $(BIN)/.installed
 
 bench-import: $(BIN)/.installed
 	$(BIN)/python benchmarks/import.py
+
+bench-close: $(BIN)/.installed
+	$(BIN)/python benchmarks/close.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

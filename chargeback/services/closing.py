@@ -226,10 +226,10 @@ def store(session: Session, period: str, inputs: Inputs, result) -> None:
                      "basis": charge.basis, "quantity": charge.quantity, "rate": charge.rate,
                      "amount": charge.amount})
         if len(rows) >= CHUNK:
-            session.execute(insert(Charge), rows)
+            session.execute(insert(Charge.__table__), rows)
             rows = []
     if rows:
-        session.execute(insert(Charge), rows)
+        session.execute(insert(Charge.__table__), rows)
     if journal:
         session.execute(insert(JournalLine), [
             {"journal": j.journal, "period": period, "unit_id": ids[j.unit],

@@ -33,7 +33,7 @@ def write(session: Session, period: str, path: Path, currency: str,
           status: str = "final") -> WrittenPack:
     """Write the pack of ``period`` to ``path`` (atomically) and return its checksum."""
     write_pack(build(session, period, currency, status), path)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    digest = _sha256(path)
     return WrittenPack(path=path, sha256=digest)
 
 
@@ -87,3 +87,9 @@ def latest_pack(session: Session, period: str) -> PackFile | None:
                                                  PackFile.kind == "final")
                           .order_by(PackFile.revision.desc()).limit(1))
 
+
+
+def _sha256(path: Path) -> str:
+    """The file's checksum, read in chunks (a pack of a million lines is tens of MB)."""
+    with path.open("rb") as stream:
+        return hashlib.file_digest(stream, "sha256").hexdigest()
