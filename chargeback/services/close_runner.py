@@ -50,10 +50,10 @@ def close_and_publish(period: str, actor: str, refuse: Callable[[str], None]) ->
 
 def failpoint(name: str) -> None:
     """Fault injection for the kill test: ``CHARGEBACK_FAILPOINT=close.before-commit:30``
-    makes a close sleep there (for 30 s), so a test can kill a real process mid-close."""
+    makes a close sleep there (30 whole seconds), so a test can kill a real process mid-close."""
     setting = os.environ.get("CHARGEBACK_FAILPOINT", "")
     if setting.startswith(name + ":"):
-        time.sleep(float(setting.split(":", 1)[1]))
+        time.sleep(int(setting.split(":", 1)[1]))  # whole seconds
 
 
 def _discard(closed) -> None:
