@@ -117,7 +117,7 @@ def _open_period(session: Session, period: str) -> Period:
 def freeze_results(session: Session, period: str, currency: str) -> None:
     """Allocate, check, store charges and journal, rate every unit, snapshot the tree."""
     inputs = gather(session, period)
-    result = compute(session, period, inputs, currency)
+    result = compute(period, inputs, currency)
     _clear_results(session, period)
     store(session, period, inputs, result)
     _rate_units(session, period, inputs)
@@ -141,7 +141,7 @@ def provisional_pack(session: Session, period: str, path: Path, currency: str):
         savepoint.rollback()
 
 
-def compute(session, period: str, inputs: Inputs, currency: str):
+def compute(period: str, inputs: Inputs, currency: str):
     """Allocate and check: conservation and journal balance, or CloseRefused."""
     result, errors = allocation.allocate(period, inputs.units, inputs.consumers,
                                          inputs.services, inputs.prices, inputs.usage,

@@ -7,10 +7,10 @@ polls a small JSON view for live progress.
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import func, select
+from sqlalchemy import select
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Optional, Regexp
 
@@ -18,6 +18,7 @@ from chargeback.extensions import db
 from chargeback.models import JobRun
 from chargeback.services import job_runs
 from chargeback.web.access import MANAGE, READ_ALL, roles
+from chargeback.web.data import page_of
 
 bp = Blueprint("jobs", __name__)
 PAGE_SIZE = 50
@@ -31,24 +32,14 @@ class RunNowForm(FlaskForm):
         Optional(), Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", message="write YYYY-MM")])
 
 
-def _page() -> int:
-    try:
-        return max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        return 1
-
-
 @bp.route("/jobs")
 @roles(*READ_ALL)
 def index():
-    page = _page()
-    total = db.session.scalar(select(func.count()).select_from(JobRun))
-    runs = db.session.scalars(select(JobRun).order_by(JobRun.id.desc())
-                              .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
+    page = page_of(select(JobRun).order_by(JobRun.id.desc()), PAGE_SIZE)
     waiting = db.session.scalars(select(JobRun).where(JobRun.status == "waiting")
                                  .order_by(JobRun.id.desc()).limit(1)).all()
-    return render_template("jobs/index.html", runs=runs, page=page, total=total,
-                           pages=max(1, -(-total // PAGE_SIZE)), form=RunNowForm(),
+    return render_template("jobs/index.html", runs=page.items, page=page.number,
+                           total=page.total, pages=page.pages, form=RunNowForm(),
                            waiting=waiting, can_run=current_user.role in MANAGE)
 
 
