@@ -16,8 +16,8 @@ import click
 from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
 
-from chargeback.importing.fields import PERIOD_RE
-from chargeback.models import IMPORT_KINDS, ROLES
+from chargeback.vocabulary import IMPORT_KINDS, ROLES
+from rules.vocabulary import is_period
 
 
 def cli_actor() -> str:
@@ -34,7 +34,7 @@ class PeriodType(click.ParamType):
     name = "YYYY-MM"
 
     def convert(self, value, param, ctx):
-        if isinstance(value, str) and PERIOD_RE.match(value):
+        if is_period(value):
             return value
         self.fail(f"'{value}' is not a period: write YYYY-MM, e.g. 2026-03", param, ctx)
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import secrets
 from pathlib import Path
 
@@ -23,14 +22,14 @@ from openpyxl import Workbook
 from reports.cells import legal_sheet_names
 from reports.model import Pack
 from reports.sheets import charges, cover, journal, portfolio, unit
+from rules.vocabulary import is_period
 
 STATUSES = ("final", "provisional")
-_PERIOD = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
 
 def pack_filename(period: str, revision: int) -> str:
     """``chargeback-YYYY-MM.xlsx`` for revision 1, ``chargeback-YYYY-MM-rN.xlsx`` after."""
-    if not isinstance(period, str) or not _PERIOD.fullmatch(period):
+    if not is_period(period):
         raise ValueError(f"period must be YYYY-MM, not {period!r}")
     if type(revision) is not int or revision < 1:
         raise ValueError(f"revision must be an integer >= 1, not {revision!r}")

@@ -27,12 +27,13 @@ from rules.model import (
     UsageLine,
 )
 from rules.money import CONTEXT, HUNDRED, ZERO, cents, is_cents, percent_of
-
-POOL_ALL = "all"
-POOL_UNRECOVERED = "unrecovered"
-POOL_INTERNAL = "internal"
-RESERVED_POOLS = frozenset({POOL_ALL, POOL_UNRECOVERED, POOL_INTERNAL})
-BILLING_MODES = ("chargeback", "showback")
+from rules.vocabulary import (
+    BILLING_MODES,
+    POOL_ALL,
+    POOL_INTERNAL,
+    POOL_UNRECOVERED,
+    RESERVED_POOLS,
+)
 
 Weights = dict[str, Decimal]
 

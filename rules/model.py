@@ -18,11 +18,16 @@ class RuleError:
 
     ``source`` is what a person would look for: "criterion csat", "unit WW rule 1",
     "line 4". Errors are collected, not raised, so one answer can list every problem.
+    ``key``, ``position`` and ``band`` say the same of a criterion as data, so a form or an
+    API answer can put the error next to its field without reading ``source``.
     """
 
     source: str
     field: str
     message: str
+    key: str | None = None  # the criterion at fault, by key, when a criterion is
+    position: int | None = None  # its place in the scorecard (1-based), when known
+    band: int | None = None  # the band of that criterion (1-based), when a band is
 
     def __str__(self) -> str:
         return f"{self.source}: {self.field}: {self.message}"

@@ -16,8 +16,8 @@ from decimal import Decimal
 from rules.model import BandThresholds, RollupNode, RollupRow, RuleError
 from rules.money import CONTEXT, ZERO, percent_of
 from rules.scoring import DEFAULT_THRESHOLDS, band_of
-
-BAND_NAMES = ("exceeds", "meets", "watch", "below", "unrated")
+from rules.tree import tree_order as tree_order_of
+from rules.vocabulary import BANDS
 
 _WIDE = CONTEXT.copy()
 _WIDE.prec = 100  # spend * attainment sums stay exact; only the final division rounds to 28
@@ -51,13 +51,13 @@ def roll_up(
     (band "unrated") when no unit is rated. Budget sums the budgets given; None if none is.
     """
     by_code = {node.code: node for node in nodes}
-    order, errors = tree_order(nodes)
+    order, errors = checked_tree_order(nodes)
     errors += [RuleError(source=f"internal charge {a} -> {b}", field="unit",
                          message="names a unit outside the tree")
                for a, b, _ in internal if a not in by_code or b not in by_code]
     errors += [RuleError(source=f"unit {node.code}", field="band",
                          message=f"unknown band {node.band}")
-               for node in nodes if node.band not in BAND_NAMES]
+               for node in nodes if node.band not in BANDS]
     if errors:
         return (), errors
     eliminated = _eliminated_at(by_code, internal)
@@ -69,7 +69,7 @@ def roll_up(
     return tuple(_row(by_code[code], depth, sums[code], thresholds) for code, depth in order), []
 
 
-def tree_order(nodes: Sequence[RollupNode]) -> tuple[list[tuple[str, int]], list[RuleError]]:
+def checked_tree_order(nodes: Sequence[RollupNode]) -> tuple[list[tuple[str, int]], list[RuleError]]:
     """(code, depth) depth first from the roots, children sorted by code; errors for
     duplicate codes, unknown parents and parent links that go round in a circle."""
     codes = Counter(node.code for node in nodes)
@@ -80,15 +80,7 @@ def tree_order(nodes: Sequence[RollupNode]) -> tuple[list[tuple[str, int]], list
                for node in nodes if node.parent is not None and node.parent not in codes]
     if errors:
         return [], errors
-    children: dict[str | None, list[str]] = {}
-    for node in sorted(nodes, key=lambda n: n.code):
-        children.setdefault(node.parent, []).append(node.code)
-    order: list[tuple[str, int]] = []
-    stack = [(code, 0) for code in reversed(children.get(None, []))]
-    while stack:
-        code, depth = stack.pop()
-        order.append((code, depth))
-        stack += [(child, depth + 1) for child in reversed(children.get(code, []))]
+    order = tree_order_of({node.code: node.parent for node in nodes})
     placed = {code for code, _ in order}
     errors = [RuleError(source=f"unit {node.code}", field="parent",
                         message="its parents go round in a circle, never reaching a root")
@@ -155,7 +147,7 @@ def _row(node: RollupNode, depth: int, sums: _Subtree, thresholds: BandThreshold
         code=node.code, parent=node.parent, depth=depth, spend=spend, budget=sums.budget,
         charged=charged, eliminated=sums.eliminated, recovery_pct=percent_of(charged, spend),
         attainment=attainment, band=band_of(attainment, thresholds),
-        band_counts={name: sums.bands.get(name, 0) for name in BAND_NAMES},
+        band_counts={name: sums.bands.get(name, 0) for name in BANDS},
     )
 
 

@@ -8,11 +8,13 @@ rated and says why, rather than scoring 0: no data is not bad performance.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from decimal import Decimal, localcontext
 from typing import Any
 
 from rules.expressions import evaluate, parse, suggest
+from rules.methods import METHODS, finite, show
 from rules.model import (
     Band,
     BandThresholds,
@@ -23,11 +25,9 @@ from rules.model import (
     Scorecard,
 )
 from rules.money import CONTEXT, HUNDRED, ZERO, D, one_decimal, weighted_mean
+from rules.vocabulary import DIRECTIONS, is_period
 
-DIRECTIONS = ("higher", "lower")
-METHODS = ("linear", "binary", "bands")
 KEY_RE = re.compile(r"[a-z][a-z0-9_-]*\Z")
-PERIOD_RE = re.compile(r"\d{4}-(0[1-9]|1[0-2])\Z")
 DEFAULT_THRESHOLDS = BandThresholds()
 
 
@@ -45,12 +45,13 @@ def validate_scorecard(
     """
     errors = _scorecard_errors(scorecard)
     seen: set[str] = set()
-    for criterion in scorecard.criteria:
+    for position, criterion in enumerate(scorecard.criteria, start=1):
         source = f"criterion {criterion.key}"
         if criterion.key in seen:
-            errors.append(RuleError(source=source, field="key", message="appears twice"))
+            errors.append(RuleError(source=source, field="key", message="appears twice",
+                                    key=criterion.key, position=position))
         seen.add(criterion.key)
-        errors.extend(criterion_errors(criterion))
+        errors.extend(criterion_errors(criterion, position))
     warnings = [] if known_measures is None else _unknown_measures(scorecard, known_measures)
     return warnings, errors
 
@@ -60,7 +61,7 @@ def _scorecard_errors(scorecard: Scorecard) -> list[RuleError]:
     errors = []
     if not scorecard.unit:
         errors.append(RuleError(source="scorecard", field="unit", message="is required"))
-    if not PERIOD_RE.match(scorecard.effective_from or ""):
+    if not is_period(scorecard.effective_from):
         errors.append(RuleError(source=f"scorecard {scorecard.unit}", field="effective_from",
                                 message="must be a period YYYY-MM"))
     if not scorecard.criteria:
@@ -69,16 +70,17 @@ def _scorecard_errors(scorecard: Scorecard) -> list[RuleError]:
     return errors
 
 
-def criterion_errors(criterion: Criterion) -> list[RuleError]:
+def criterion_errors(criterion: Criterion, position: int | None = None) -> list[RuleError]:
     """Every reason a criterion cannot be stored, each naming the criterion and the field."""
     source = f"criterion {criterion.key}"
     errors = _identity_errors(criterion, source)
     errors.extend(_number_errors(criterion, source))
-    if criterion.method in METHODS:
+    method = METHODS.get(criterion.method)
+    if method is not None:
         errors.extend(_usage_errors(criterion, source))
-    if criterion.method in _METHOD_CHECKS:
-        errors.extend(_METHOD_CHECKS[criterion.method](criterion, source))
-    return errors
+        if method.check is not None:
+            errors.extend(method.check(criterion, source))
+    return [replace(e, key=criterion.key, position=position) for e in errors]
 
 
 def _identity_errors(criterion: Criterion, source: str) -> list[RuleError]:
@@ -94,19 +96,20 @@ def _identity_errors(criterion: Criterion, source: str) -> list[RuleError]:
         errors.append(RuleError(source=source, field="direction",
                                 message="must be 'higher' or 'lower'"))
     if criterion.method not in METHODS:
+        names = [f"'{name}'" for name in METHODS]
         errors.append(RuleError(source=source, field="method",
-                                message="must be 'linear', 'binary' or 'bands'"))
+                                message=f"must be {', '.join(names[:-1])} or {names[-1]}"))
     return errors
 
 
 def _number_errors(criterion: Criterion, source: str) -> list[RuleError]:
     """A positive weight; target and floor, when given, real numbers."""
     errors = []
-    if not _finite(criterion.weight) or criterion.weight <= ZERO:
+    if not finite(criterion.weight) or criterion.weight <= ZERO:
         errors.append(RuleError(source=source, field="weight", message="must be above 0"))
     for name in ("target", "floor"):
         value = getattr(criterion, name)
-        if value is not None and not _finite(value):
+        if value is not None and not finite(value):
             errors.append(RuleError(source=source, field=name, message="must be a number"))
     return errors
 
@@ -116,7 +119,7 @@ def _usage_errors(criterion: Criterion, source: str) -> list[RuleError]:
 
     A floor on a binary criterion would silently do nothing; saying so is kinder.
     """
-    uses = _FIELDS_USED[criterion.method]
+    uses = METHODS[criterion.method].uses
     errors = []
     for name in ("target", "floor"):
         present = getattr(criterion, name) is not None
@@ -132,53 +135,6 @@ def _usage_errors(criterion: Criterion, source: str) -> list[RuleError]:
     return errors
 
 
-def _linear_errors(criterion: Criterion, source: str) -> list[RuleError]:
-    """The target must lie on the better side of the floor, or the line has no slope."""
-    target, floor = criterion.target, criterion.floor
-    if not (_finite(target) and _finite(floor)):
-        return []  # reported as missing or not a number
-    if criterion.direction == "higher" and not target > floor:
-        return [RuleError(source=source, field="target",
-                          message="must be above floor for a 'higher' criterion")]
-    if criterion.direction == "lower" and not target < floor:
-        return [RuleError(source=source, field="target",
-                          message="must be below floor for a 'lower' criterion")]
-    return []
-
-
-def _bands_errors(criterion: Criterion, source: str) -> list[RuleError]:
-    """At least one band, scores within 0..100, no two bands at the same value."""
-    if not criterion.bands:
-        return [RuleError(source=source, field="bands", message="needs at least one band")]
-    errors = []
-    seen: set[Decimal] = set()
-    for number, band in enumerate(criterion.bands, start=1):
-        if not _finite(band.at):
-            errors.append(RuleError(source=source, field="bands",
-                                    message=f"band {number}: at must be a number"))
-        elif band.at in seen:
-            errors.append(RuleError(source=source, field="bands",
-                                    message=f"band {number}: another band is already at {band.at}"))
-        else:
-            seen.add(band.at)
-        if not _finite(band.score) or not ZERO <= band.score <= HUNDRED:
-            errors.append(RuleError(source=source, field="bands",
-                                    message=f"band {number}: score must be between 0 and 100"))
-    return errors
-
-
-_FIELDS_USED = {"linear": ("target", "floor"), "binary": ("target",), "bands": ("bands",)}
-_METHOD_CHECKS: dict[str, Callable[[Criterion, str], list[RuleError]]] = {
-    "linear": _linear_errors,
-    "bands": _bands_errors,
-}
-
-
-def _finite(value: object) -> bool:
-    """A Decimal that is a real number (not NaN, not infinite)."""
-    return isinstance(value, Decimal) and value.is_finite()
-
-
 def _unknown_measures(scorecard: Scorecard, known: set[str]) -> list[RuleError]:
     """Warnings for measure names never seen for the unit, with "did you mean ...?"."""
     warnings = []
@@ -190,8 +146,9 @@ def _unknown_measures(scorecard: Scorecard, known: set[str]) -> list[RuleError]:
             close = suggest(name, known)
             hint = f"; did you mean {' or '.join(close)}?" if close else ""
             warnings.append(RuleError(source=f"criterion {criterion.key}", field="expr",
-                                      message=f"measure {name} has not been seen for unit "
-                                              f"{scorecard.unit}{hint}"))
+                                      key=criterion.key, message=(
+                                          f"measure {name} has not been seen for unit "
+                                          f"{scorecard.unit}{hint}")))
     return warnings
 
 
@@ -212,40 +169,10 @@ def score(criterion: Criterion, measures: Mapping[str, Decimal]) -> CriterionRes
     if reason is not None:
         return _unrated(criterion, reason)
     with localcontext(CONTEXT):
-        raw = _SCORERS[criterion.method](criterion, actual)
+        raw = METHODS[criterion.method].raw_score(criterion, actual)
     clamped = min(max(raw, ZERO), HUNDRED)
     return _result(criterion, actual=actual, score=clamped, note=None,
                    explanation=_explain(criterion, actual, clamped, clamped != raw))
-
-
-def _linear(criterion: Criterion, actual: Decimal) -> Decimal:
-    """100 at the target, 0 at the floor, a straight line between (clamped by the caller)."""
-    if criterion.direction == "higher":
-        return HUNDRED * (actual - criterion.floor) / (criterion.target - criterion.floor)
-    return HUNDRED * (criterion.floor - actual) / (criterion.floor - criterion.target)
-
-
-def _binary(criterion: Criterion, actual: Decimal) -> Decimal:
-    """All or nothing: 100 when the target is reached (inclusive), else 0."""
-    return HUNDRED if _reaches(criterion.direction, actual, criterion.target) else ZERO
-
-
-def _bands(criterion: Criterion, actual: Decimal) -> Decimal:
-    """The best score among the bands the value reaches, 0 when it reaches none."""
-    reached = [b.score for b in criterion.bands if _reaches(criterion.direction, actual, b.at)]
-    return max(reached, default=ZERO)
-
-
-def _reaches(direction: str, actual: Decimal, mark: Decimal) -> bool:
-    """``actual >= mark`` when higher is better, ``actual <= mark`` when lower is."""
-    return actual >= mark if direction == "higher" else actual <= mark
-
-
-_SCORERS: dict[str, Callable[[Criterion, Decimal], Decimal]] = {
-    "linear": _linear,
-    "binary": _binary,
-    "bands": _bands,
-}
 
 
 def _unrated(criterion: Criterion, reason: str) -> CriterionResult:
@@ -266,23 +193,10 @@ def _result(criterion: Criterion, **outcome: Any) -> CriterionResult:
 def _explain(criterion: Criterion, actual: Decimal, value: Decimal, clamped: bool) -> str:
     """One sentence a unit head can check by hand, e.g.
     "desktop_spend / seats = 50; lower is better; linear from 65 (0) to 45 (100): 75.0"."""
-    if criterion.method == "linear":
-        how = f"linear from {_show(criterion.floor)} (0) to {_show(criterion.target)} (100)"
-    elif criterion.method == "binary":
-        side = "above" if criterion.direction == "higher" else "below"
-        how = f"100 at or {side} {_show(criterion.target)}, else 0"
-    else:
-        how = "bands " + ", ".join(f"{_show(b.at)} -> {_show(b.score)}" for b in criterion.bands)
+    how = METHODS[criterion.method].describe(criterion)
     tail = " (clamped)" if clamped else ""
-    return (f"{criterion.expr} = {_show(actual)}; {criterion.direction} is better; "
+    return (f"{criterion.expr} = {show(actual)}; {criterion.direction} is better; "
             f"{how}: {one_decimal(value)}{tail}")
-
-
-def _show(value: Decimal) -> str:
-    """A number as people write it: no exponent, at most four decimals for computed values."""
-    if value.as_tuple().exponent < -4:
-        value = value.quantize(Decimal("0.0001"), context=CONTEXT).normalize(CONTEXT)
-    return format(value, "f")
 
 
 # --- attainment and bands ------------------------------------------------------------
@@ -355,8 +269,15 @@ def _criterion_from_dict(
 ) -> Criterion | None:
     """One criterion object; errors name it by key when it has one, else by position."""
     key = data.get("key") if isinstance(data, dict) else None
-    where = f"{source}: criterion {key if isinstance(key, str) and key else number}"
-    before = len(errors)
+    key = key if isinstance(key, str) and key else None
+    where = f"{source}: criterion {key or number}"
+    found: list[RuleError] = []
+    criterion = _read_criterion(data, where, found)
+    errors += [replace(e, key=key, position=number) for e in found]
+    return None if found else criterion
+
+
+def _read_criterion(data: Any, where: str, errors: list[RuleError]) -> Criterion | None:
     if not _check_fields(data, _CRITERION_FIELDS, where, "criterion", errors):
         return None
     texts = {name: _text(data, name, where, errors)
@@ -365,8 +286,6 @@ def _criterion_from_dict(
     limits = {name: _number(data[name], where, name, errors)
               for name in ("target", "floor") if data.get(name) is not None}
     bands = _bands_from_list(data.get("bands"), where, errors)
-    if len(errors) > before:
-        return None
     return Criterion(**texts, weight=weight, **limits, bands=bands)
 
 
@@ -381,9 +300,11 @@ def _bands_from_list(items: Any, where: str, errors: list[RuleError]) -> tuple[B
     bands = []
     for number, item in enumerate(items, start=1):
         label = f"{where} band {number}"
-        if _check_fields(item, _BAND_FIELDS, label, "band", errors):
-            at, value = (_number(item[n], label, n, errors) for n in ("at", "score"))
+        found: list[RuleError] = []
+        if _check_fields(item, _BAND_FIELDS, label, "band", found):
+            at, value = (_number(item[n], label, n, found) for n in ("at", "score"))
             bands.append(Band(at=at, score=value))
+        errors += [replace(e, band=number) for e in found]
     return tuple(bands) if len(errors) == before else None
 
 

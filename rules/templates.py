@@ -13,10 +13,9 @@ from __future__ import annotations
 from rules.expressions import parse
 from rules.model import Band, Criterion, Scorecard
 from rules.money import D
+from rules.vocabulary import is_ledger_measure
 
 SERVICE_MODELS = ("operational_excellence", "product_leadership", "customer_intimacy")
-LEDGER_MEASURES = frozenset({"spend", "budget", "charged"})
-LEDGER_PREFIXES = ("spend_pool_", "spend_tower_")
 
 
 def _criterion(key: str, label: str, expr: str, direction: str, weight: str, *,
@@ -88,8 +87,7 @@ def _observed(criteria: tuple[Criterion, ...]) -> set[str]:
     names = set()
     for criterion in criteria:
         parsed, _ = parse(criterion.expr)
-        names |= {n for n in parsed.order
-                  if n not in LEDGER_MEASURES and not n.startswith(LEDGER_PREFIXES)}
+        names |= {n for n in parsed.order if not is_ledger_measure(n)}
     return names
 
 

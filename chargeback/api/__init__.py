@@ -13,7 +13,7 @@ from flask import Blueprint as FlaskBlueprint
 from flask import Flask, render_template, url_for
 from werkzeug.routing import BaseConverter, BuildError, IntegerConverter
 
-from chargeback.api.fields import PERIOD_PATTERN
+from rules.vocabulary import PERIOD_ANCHORED, PERIOD_PATTERN
 
 docs_page = FlaskBlueprint("api_docs", __name__, template_folder="templates",
                            static_folder="static", static_url_path="/api/docs/static")
@@ -22,7 +22,7 @@ docs_page = FlaskBlueprint("api_docs", __name__, template_folder="templates",
 class PeriodConverter(BaseConverter):
     """``YYYY-MM`` in a URL; anything else does not match the route (404)."""
 
-    regex = r"[0-9]{4}-(?:0[1-9]|1[0-2])"
+    regex = PERIOD_PATTERN
 
 
 class CodeConverter(BaseConverter):
@@ -39,7 +39,7 @@ class IdConverter(IntegerConverter):
 
 
 CONVERTERS = {
-    "period": (PeriodConverter, {"type": "string", "pattern": PERIOD_PATTERN,
+    "period": (PeriodConverter, {"type": "string", "pattern": PERIOD_ANCHORED,
                                  "example": "2026-03"}),
     "code": (CodeConverter, {"type": "string", "minLength": 1, "maxLength": 64,
                              "example": "ALT"}),

@@ -14,13 +14,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from decimal import Decimal, InvalidOperation
 
 from marshmallow import ValidationError, fields, validate
 
-PERIOD_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
-PERIOD_RE = re.compile(PERIOD_PATTERN)
+from rules.vocabulary import PERIOD_ANCHORED
+
 DECIMAL_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
 CENT = Decimal("0.01")
 
@@ -54,7 +53,7 @@ def Code(**kwargs) -> Text:  # noqa: N802  (a field factory, named like the fiel
 def Period(**kwargs) -> Text:  # noqa: N802
     """A ``YYYY-MM`` month."""
     metadata = {"example": "2026-03", **kwargs.pop("metadata", {})}
-    return Text(validate=validate.Regexp(PERIOD_PATTERN, error="Write the month as YYYY-MM."),
+    return Text(validate=validate.Regexp(PERIOD_ANCHORED, error="Write the month as YYYY-MM."),
                 metadata=metadata, **kwargs)
 
 

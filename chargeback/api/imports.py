@@ -31,8 +31,9 @@ from chargeback.api.schemas import (
     ListQuery,
 )
 from chargeback.extensions import db
-from chargeback.models import IMPORT_KINDS, ImportBatch, Unit
+from chargeback.models import ImportBatch, Unit
 from chargeback.services.importing import REPLACEABLE, import_file
+from chargeback.vocabulary import IMPORT_KINDS
 from chargeback.web.access import ALL_ROLES, READ_ALL, importable_kinds, subtree_ids
 
 bp = Blueprint("imports", __name__, url_prefix="/api/v1",

@@ -13,9 +13,9 @@ from decimal import Decimal
 from marshmallow import Schema, ValidationError, fields, validate
 
 from chargeback.api.fields import Code, DecimalString, Period, Text, Timestamp, text_problem
-from chargeback.models.imports import IMPORT_KINDS
-from chargeback.models.results import BANDS, CHARGE_METHODS
-from chargeback.models.scorecards import DIRECTIONS, METHODS, SCORECARD_STATUSES
+from chargeback.vocabulary import IMPORT_KINDS, SCORECARD_STATUSES
+from rules.methods import METHOD_NAMES
+from rules.vocabulary import BANDS, CHARGE_METHODS, DIRECTIONS
 
 MAX_LIMIT = 1000
 DEFAULT_LIMIT = 100
@@ -234,7 +234,7 @@ class CriterionSchema(Schema):
     label = Text(required=True, validate=validate.Length(min=1, max=200))
     expr = Text(required=True, validate=validate.Length(min=1, max=1000))
     direction = fields.String(required=True, validate=validate.OneOf(DIRECTIONS))
-    method = fields.String(required=True, validate=validate.OneOf(METHODS))
+    method = fields.String(required=True, validate=validate.OneOf(METHOD_NAMES))
     target = DecimalString(allow_none=True)
     floor = DecimalString(allow_none=True)
     weight = DecimalString(required=True)

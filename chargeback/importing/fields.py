@@ -11,8 +11,8 @@ from decimal import Decimal, InvalidOperation
 
 from marshmallow import ValidationError, fields
 
-PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+from rules.vocabulary import is_name, is_period
+
 REQUIRED = {"required": "required: the cell is empty"}
 
 
@@ -52,7 +52,7 @@ class Name(Text):
 
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)
-        if not NAME_RE.match(text):
+        if not is_name(text):
             raise ValidationError(
                 f"'{text}' is not a valid name: use lower-case letters, digits and _ "
                 "and start with a letter"
@@ -66,7 +66,7 @@ class Period(Text):
 
     def _deserialize(self, value, attr, data, **kwargs):
         text = str(value).strip()
-        if not PERIOD_RE.match(text):
+        if not is_period(text):
             raise ValidationError(f"'{text}' is not a period: write YYYY-MM, e.g. 2026-03")
         return text
 

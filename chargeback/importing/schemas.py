@@ -10,19 +10,14 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields
 from marshmallow.validate import OneOf
 
 from chargeback.importing.fields import Code, Money, Name, Period, Price, Quantity, Text
-
-LEDGER_MEASURES = ("spend", "budget", "charged")
-LEDGER_PREFIXES = ("spend_pool_", "spend_tower_")
+from rules.vocabulary import BILLING_MODES, RESERVED_POOLS, is_ledger_measure
 
 
 def not_a_ledger_measure(value: str) -> None:
-    if value in LEDGER_MEASURES or value.startswith(LEDGER_PREFIXES):
+    if is_ledger_measure(value):
         raise ValidationError(
             f"'{value}' is derived from the ledger and cannot be imported as a metric"
         )
-
-
-RESERVED_POOLS = ("internal", "all", "unrecovered")
 
 
 def not_a_reserved_pool(value: str) -> None:
@@ -46,7 +41,7 @@ class UnitRow(RowSchema):
     service_model = Code(required=True)
     billing_mode = fields.String(
         load_default="chargeback",
-        validate=OneOf(("chargeback", "showback"), error="'{input}' must be chargeback or showback"),
+        validate=OneOf(BILLING_MODES, error="'{input}' must be " + " or ".join(BILLING_MODES)),
     )
     recovery_account = Text(max_length=64, load_default=None)
     head_email = fields.Email(load_default=None, error_messages={"invalid": "not an e-mail address"})

@@ -3,10 +3,9 @@
 from chargeback.models.audit import AuditEntry
 from chargeback.models.base import Base
 from chargeback.models.catalog import RateCard, Service
-from chargeback.models.imports import IMPORT_KINDS, ImportBatch
+from chargeback.models.imports import ImportBatch
 from chargeback.models.ledger import Budget, SpendLine
 from chargeback.models.org import (
-    BILLING_MODES,
     BUILTIN_SERVICE_MODELS,
     Consumer,
     ServiceModel,
@@ -25,13 +24,13 @@ from chargeback.models.runs import JobRun
 from chargeback.models.scorecards import AllocationRuleSet, CriterionDefinition, ScorecardVersion
 from chargeback.models.settings import Setting
 from chargeback.models.usage import DriverQuantity, MetricObservation, UsageLine
-from chargeback.models.users import ROLES, ApiToken, User, user_unit_scopes
+from chargeback.models.users import ApiToken, User, user_unit_scopes
 
 __all__ = [
-    "AllocationRuleSet", "ApiToken", "AuditEntry", "BILLING_MODES", "BUILTIN_SERVICE_MODELS",
+    "AllocationRuleSet", "ApiToken", "AuditEntry", "BUILTIN_SERVICE_MODELS",
     "Base", "Budget", "Charge", "Consumer", "CriterionDefinition", "CriterionResultRow",
-    "DriverQuantity", "IMPORT_KINDS", "ImportBatch", "JobRun", "JournalLine",
-    "MetricObservation", "PackFile", "Period", "ROLES", "RateCard", "Rating",
+    "DriverQuantity", "ImportBatch", "JobRun", "JournalLine",
+    "MetricObservation", "PackFile", "Period", "RateCard", "Rating",
     "ScorecardVersion", "Service", "ServiceModel", "Setting", "SpendLine", "Unit",
     "UnitPeriodResult", "UnitTreeSnapshot", "UsageLine", "User", "user_unit_scopes",
 ]

@@ -8,11 +8,7 @@ from sqlalchemy import Boolean, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from chargeback.models.base import Base, created_at_column, one_of
-
-IMPORT_KINDS = (
-    "units", "consumers", "services", "rates", "spend", "budget", "metrics", "usage", "drivers",
-)
-BATCH_STATUSES = ("stored", "refused", "already_imported")
+from chargeback.vocabulary import BATCH_STATUSES, IMPORT_KINDS
 
 
 class ImportBatch(Base):

@@ -6,8 +6,8 @@ from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from chargeback.models.base import CODE, Base, one_of
+from rules.vocabulary import BILLING_MODES
 
-BILLING_MODES = ("chargeback", "showback")
 BUILTIN_SERVICE_MODELS = {
     "operational_excellence": "Operational excellence: low cost, sameness, reliability",
     "product_leadership": "Product leadership: new capability, fast",

@@ -8,9 +8,7 @@ from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from chargeback.models.base import PERIOD, Base, created_at_column, one_of, period_check
-
-PERIOD_STATUSES = ("open", "closed")
-PACK_KINDS = ("final", "provisional")
+from chargeback.vocabulary import PACK_KINDS, PERIOD_STATUSES
 
 
 class Period(Base):

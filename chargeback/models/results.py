@@ -13,9 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from chargeback.models.base import CODE, MONEY, PRICE, QUANTITY, Base, one_of
 from chargeback.models.types import ExactDecimal
-
-BANDS = ("exceeds", "meets", "watch", "below", "unrated")
-CHARGE_METHODS = ("usage", "driver", "fixed")
+from rules.vocabulary import BANDS, CHARGE_METHODS
 
 
 class Rating(Base):

@@ -15,8 +15,7 @@ from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from chargeback.models.base import PERIOD, Base, created_at_column, one_of
-
-RUN_STATUSES = ("queued", "running", "succeeded", "failed", "waiting")
+from chargeback.vocabulary import RUN_STATUSES
 
 
 class JobRun(Base):

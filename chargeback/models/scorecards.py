@@ -22,10 +22,9 @@ from chargeback.models.base import (
     one_of,
     period_check,
 )
-
-SCORECARD_STATUSES = ("draft", "submitted", "approved", "retired")
-DIRECTIONS = ("higher", "lower")
-METHODS = ("linear", "binary", "bands")
+from chargeback.vocabulary import SCORECARD_STATUSES
+from rules.methods import METHOD_NAMES
+from rules.vocabulary import DIRECTIONS
 
 
 class ScorecardVersion(Base):
@@ -60,7 +59,7 @@ class CriterionDefinition(Base):
     __table_args__ = (
         UniqueConstraint("version_id", "key"),
         one_of("direction", DIRECTIONS),
-        one_of("method", METHODS),
+        one_of("method", METHOD_NAMES),
         CheckConstraint("weight > 0", name="weight_positive"),
     )
 

@@ -9,8 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from chargeback.models.base import Base, created_at_column, one_of
 from chargeback.models.org import Unit
-
-ROLES = ("admin", "central_it", "finance", "unit_head")
+from chargeback.vocabulary import ROLES
 
 user_unit_scopes = Table(
     "user_unit_scopes",

@@ -7,7 +7,6 @@ The set in force for P is the latest with ``effective_from <= P``. Without an
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select
@@ -17,9 +16,8 @@ from chargeback.models import AllocationRuleSet, Consumer, Unit
 from chargeback.services.audit import record
 from chargeback.services.periods import closed_problem, first_changeable
 from rules.model import AllocationRule, RuleError
+from rules.vocabulary import RULE_METHODS, is_name, is_period
 
-PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 TOP_FIELDS = {"unit", "rules", "effective_from"}
 RULE_FIELDS = {"pool", "method", "driver", "splits", "consumers"}
 
@@ -100,7 +98,7 @@ def _shape_errors(data) -> list[RuleError]:
     if not isinstance(data.get("rules"), list):
         errors.append(RuleError(source="rules", field="rules", message="must be a list"))
     start = data.get("effective_from")
-    if start is not None and (not isinstance(start, str) or not PERIOD_RE.match(start)):
+    if start is not None and not is_period(start):
         errors.append(RuleError(source="rules", field="effective_from",
                                 message=f"'{start}' is not a period: write YYYY-MM"))
     return errors
@@ -134,14 +132,14 @@ def _parse_rule(item, source: str, unit: Unit, consumers) -> tuple[AllocationRul
     pool, method = item.get("pool"), item.get("method")
     if not isinstance(pool, str) or not pool:
         errors.append(RuleError(source=source, field="pool", message="is required"))
-    if method not in ("driver", "fixed"):
+    if method not in RULE_METHODS:
         errors.append(RuleError(source=source, field="method",
                                 message="must be 'driver' or 'fixed'"))
     splits, split_errors = _splits(item.get("splits"), source, unit, consumers)
     named = item.get("consumers") or []
     errors += split_errors + _named_consumer_errors(named, source, unit, consumers)
     driver = item.get("driver")
-    if method == "driver" and (not isinstance(driver, str) or not NAME_RE.match(driver)):
+    if method == "driver" and not is_name(driver):
         errors.append(RuleError(source=source, field="driver", message=(
             "a driver rule needs a driver name (lower-case letters, digits and _)")))
     if method == "driver" and splits:

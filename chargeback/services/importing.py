@@ -20,10 +20,11 @@ from chargeback.importing.context import MAX_STORED_ERRORS, ImportContext
 from chargeback.importing.kinds import HANDLERS
 from chargeback.importing.readers import FileFormatError, open_table
 from chargeback.importing.schemas import RowValidator, columns
-from chargeback.models import IMPORT_KINDS, ImportBatch
+from chargeback.models import ImportBatch
+from chargeback.vocabulary import IMPORT_KINDS, REPLACEABLE_KINDS
 
 CHUNK = 5000
-REPLACEABLE = ("spend", "usage")
+REPLACEABLE = REPLACEABLE_KINDS
 
 
 class BatchRefused(Exception):

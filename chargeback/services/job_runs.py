@@ -20,8 +20,6 @@ from chargeback.db_setup import write_transaction
 from chargeback.extensions import db
 from chargeback.models import JobRun
 
-JOBS = ("close-month", "provisional")
-
 
 def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)

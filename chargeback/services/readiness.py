@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 from chargeback.models import Budget, MetricObservation, Service, SpendLine, Unit, UsageLine
 from chargeback.services import scorecards
 from rules.expressions import parse
+from rules.vocabulary import is_ledger_measure
 
 EXTRA_RULES = ("budgets", "metrics")
-LEDGER_NAMES = ("spend", "budget", "charged")
 
 
 def missing(session: Session, period: str, extra: tuple[str, ...] = ()) -> list[str]:
@@ -55,7 +55,7 @@ def _missing_metrics(session: Session, period: str, units) -> list[str]:
         for criterion in version.criteria:
             parsed, _ = parse(criterion.expr)
             for name in sorted(parsed.names if parsed else ()):
-                observed = name not in LEDGER_NAMES and not name.startswith("spend_")
+                observed = not is_ledger_measure(name)
                 if observed and name not in have:
                     problems.append(f"no {name} for {unit.code} (criterion {criterion.key})")
     return problems

@@ -26,7 +26,8 @@ from chargeback.services import measures as measure_data
 from chargeback.services.audit import record
 from chargeback.services.periods import closed_problem, first_changeable
 from rules.model import Band, Criterion, RuleError, Scorecard
-from rules.scoring import PERIOD_RE, scorecard_from_dict, scorecard_to_dict, validate_scorecard
+from rules.scoring import scorecard_from_dict, scorecard_to_dict, validate_scorecard
+from rules.vocabulary import is_period
 
 
 @dataclass
@@ -232,7 +233,7 @@ def approval_periods(session: Session, version: ScorecardVersion | None = None) 
     months = set(session.scalars(select(Period.period).where(
         Period.status == "open", Period.period >= start)))
     months.add(start)
-    if version is not None and PERIOD_RE.match(version.effective_from or "") \
+    if version is not None and is_period(version.effective_from) \
             and version.effective_from >= start:
         months.add(version.effective_from)
     return sorted(months)
@@ -296,17 +297,20 @@ def _storage_errors(scorecard: Scorecard) -> list[RuleError]:
     """What the columns can hold: 6 decimals and 18 digits before the point, the key and
     label lengths. Refused here, with the field named, rather than by the database."""
     errors = []
-    for c in scorecard.criteria:
-        source = f"criterion {c.key}"
-        values = {"target": c.target, "floor": c.floor, "weight": c.weight}
-        values |= {f"bands[{i}].at": b.at for i, b in enumerate(c.bands)}
-        for name, value in values.items():
-            problem = _number_problem(value)
+    for position, c in enumerate(scorecard.criteria, start=1):
+        where = {"source": f"criterion {c.key}", "key": c.key, "position": position}
+        for name in ("target", "floor", "weight"):
+            problem = _number_problem(getattr(c, name))
             if problem:
-                errors.append(RuleError(source=source, field=name, message=problem))
+                errors.append(RuleError(**where, field=name, message=problem))
+        for band, b in enumerate(c.bands, start=1):
+            problem = _number_problem(b.at)
+            if problem:
+                errors.append(RuleError(**where | {"source": f"criterion {c.key} band {band}"},
+                                        band=band, field="at", message=problem))
         for name, limit in TEXT_LIMITS.items():
             if len(getattr(c, name) or "") > limit:
-                errors.append(RuleError(source=source, field=name,
+                errors.append(RuleError(**where, field=name,
                                         message=f"at most {limit} characters"))
     return errors
 

@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 from chargeback.models import Setting
 from chargeback.services.audit import record
 from rules.model import BandThresholds
+from rules.vocabulary import BAND_LIMITS
 
 DEFAULT_THRESHOLDS = BandThresholds()
-BAND_NAMES = ("exceeds", "meets", "watch")
 CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
 HUNDRED = Decimal(100)
 
@@ -40,7 +40,7 @@ def _put(session: Session, key: str, value: str) -> None:
 
 
 def thresholds(session: Session) -> BandThresholds:
-    values = {name: _get(session, f"band_{name}") for name in BAND_NAMES}
+    values = {name: _get(session, f"band_{name}") for name in BAND_LIMITS}
     return BandThresholds(**{name: Decimal(v) if v is not None
                              else getattr(DEFAULT_THRESHOLDS, name)
                              for name, v in values.items()})
@@ -53,7 +53,7 @@ def currency(session: Session, default: str = "USD") -> str:
 
 def threshold_problem(exceeds: Decimal, meets: Decimal, watch: Decimal) -> str | None:
     """Why these limits cannot be the bands, or None: each in 0..100, exceeds > meets > watch."""
-    for name, value in zip(BAND_NAMES, (exceeds, meets, watch), strict=True):
+    for name, value in zip(BAND_LIMITS, (exceeds, meets, watch), strict=True):
         if not isinstance(value, Decimal) or not value.is_finite():
             return f"{name} must be a number"
         if not Decimal(0) <= value <= HUNDRED:
@@ -77,7 +77,7 @@ def set_thresholds(session: Session, exceeds: Decimal, meets: Decimal, watch: De
     for name, value in new.items():
         _put(session, f"band_{name}", _plain(value))
     record(session, actor, "settings.bands", "settings", "bands",
-           before={n: _plain(getattr(before, n)) for n in BAND_NAMES},
+           before={n: _plain(getattr(before, n)) for n in BAND_LIMITS},
            after={n: _plain(v) for n, v in new.items()})
     session.flush()
     return thresholds(session)

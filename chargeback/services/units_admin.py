@@ -17,11 +17,12 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from chargeback.models import BILLING_MODES, ServiceModel, Unit
+from chargeback.models import ServiceModel, Unit
 from chargeback.services.audit import record
 from chargeback.services.users import EMAIL_RE
 from rules.model import Scorecard
 from rules.scoring import scorecard_from_dict, scorecard_to_dict, validate_scorecard
+from rules.vocabulary import BILLING_MODES
 
 UNIT_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 MODEL_CODE_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")

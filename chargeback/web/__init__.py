@@ -57,7 +57,7 @@ def register_web(app: Flask) -> None:
         app.register_blueprint(module.bp)
     app.add_url_rule("/", "home", home)
     _error_pages(app)
-    app.jinja_env.globals["nav_items"] = nav_items
+    app.jinja_env.globals.update(nav_items=nav_items, **vocabulary_globals())
     app.jinja_env.filters.update(template_filters())
 
 
@@ -110,6 +110,16 @@ def _error_pages(app: Flask) -> None:
                 db.session.rollback()
             return render_template("error.html", status=status, title=title, text=text), status
         app.register_error_handler(status, page)
+
+
+def vocabulary_globals() -> dict:
+    """The rules' words, for forms: the scoring methods and which of them use which field."""
+    from rules.methods import LIMIT_FIELDS, METHOD_NAMES, users_of
+    from rules.vocabulary import DIRECTIONS
+
+    return {"scoring_methods": [(m, m) for m in METHOD_NAMES],
+            "method_users": {name: users_of(name) for name in LIMIT_FIELDS},
+            "directions": [(d, d) for d in DIRECTIONS]}
 
 
 def template_filters() -> dict:

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from chargeback.extensions import db
 from chargeback.models import Unit
+from chargeback.vocabulary import IMPORT_KINDS
 
 ALL_ROLES = ("admin", "central_it", "finance", "unit_head")
 READ_ALL = ("admin", "central_it", "finance")
@@ -94,7 +95,5 @@ def may_edit_scorecard(user, unit: Unit) -> bool:
 
 
 def importable_kinds(user) -> tuple[str, ...]:
-    from chargeback.models import IMPORT_KINDS
-
     kinds = IMPORT_KINDS_BY_ROLE.get(user.role, ())
     return IMPORT_KINDS if kinds is None else kinds

@@ -28,7 +28,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from chargeback.extensions import db
-from chargeback.models import BILLING_MODES, ROLES, ServiceModel, Unit, User
+from chargeback.models import ServiceModel, Unit, User
 from chargeback.services import settings as holding
 from chargeback.services import units_admin
 from chargeback.services.units_admin import Refused, UnitFields
@@ -40,10 +40,12 @@ from chargeback.services.users import (
     set_password,
     update_user,
 )
+from chargeback.vocabulary import ROLES
 from chargeback.web.access import MANAGE, roles
 from chargeback.web.data import page_of, when
 from rules.scoring import scorecard_to_dict
 from rules.templates import template_for
+from rules.vocabulary import BILLING_MODES
 
 bp = Blueprint("admin", __name__, template_folder="templates")
 

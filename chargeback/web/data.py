@@ -25,7 +25,6 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from chargeback.extensions import db
-from chargeback.importing.fields import PERIOD_RE
 from chargeback.importing.schemas import columns
 from chargeback.models import ImportBatch, PackFile, Period, Unit
 from chargeback.services.close_runner import close_and_publish
@@ -33,6 +32,7 @@ from chargeback.services.closing import reopen_period
 from chargeback.services.importing import REPLACEABLE, import_file
 from chargeback.services.periods import PeriodRefused
 from chargeback.web.access import ALL_ROLES, MANAGE, READ_ALL, importable_kinds, roles, subtree_ids
+from rules.vocabulary import is_period
 
 bp = Blueprint("data", __name__, template_folder="templates")
 
@@ -226,7 +226,7 @@ def _refuse(message: str) -> None:
 
 
 def _period_or_404(period: str) -> Period:
-    row = db.session.get(Period, period) if PERIOD_RE.match(period) else None
+    row = db.session.get(Period, period) if is_period(period) else None
     if row is None:
         abort(404)
     return row

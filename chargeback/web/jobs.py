@@ -19,6 +19,7 @@ from chargeback.models import JobRun
 from chargeback.services import job_runs
 from chargeback.web.access import MANAGE, READ_ALL, roles
 from chargeback.web.data import page_of
+from rules.vocabulary import PERIOD_ANCHORED
 
 bp = Blueprint("jobs", __name__)
 PAGE_SIZE = 50
@@ -29,7 +30,7 @@ class RunNowForm(FlaskForm):
                                       ("provisional", "Provisional pack")],
                       validators=[DataRequired()])
     period = StringField("Period (YYYY-MM, empty: what is due)", validators=[
-        Optional(), Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", message="write YYYY-MM")])
+        Optional(), Regexp(PERIOD_ANCHORED, message="write YYYY-MM")])
 
 
 @bp.route("/jobs")

@@ -45,9 +45,6 @@ _FIELD = re.compile(r"criteria-(\d{1,3})-(" + "|".join(CRITERION_FIELDS) + r")\Z
 _BAND = re.compile(r"criteria-(\d{1,3})-bands-(\d{1,3})-(at|score)\Z")
 _ROW_ACTION = re.compile(r"(remove|up|down|add-band)-(\d{1,3})\Z")
 _BAND_ACTION = re.compile(r"remove-band-(\d{1,3})-(\d{1,3})\Z")
-_ERROR_SOURCE = re.compile(r"(?:.*: )?criterion (?P<id>.*?)(?: band (?P<band>\d+))?\Z")
-_STORED_BAND = re.compile(r"bands\[(\d+)\]\.(at|score)\Z")
-_SHOWN = re.compile(r"(" + "|".join(CRITERION_FIELDS) + r"|bands|bands-\d+-(at|score))\Z")
 
 
 # --- the form's state -----------------------------------------------------------------
@@ -176,48 +173,42 @@ class DraftForm:
             self._place(warning, warning=True)
 
     def _place(self, problem: RuleError, *, warning: bool) -> None:
-        found = _ERROR_SOURCE.match(problem.source)
-        indices = self._indices(found["id"], problem) if found else []
-        if not indices:
-            name = problem.field if problem.field in ("effective_from", "criteria") else "general"
-            text = problem.message if name != "general" else str(problem)
-            if warning:
-                self.warnings.append(str(problem))
-            else:
-                self.errors.setdefault(name, []).append(text)
-            return
-        name = _form_field(problem.field, found["band"])
-        if not _SHOWN.match(name):  # no place for it in the form: say it above the form
+        index = self._row_of(problem)
+        name = _form_field(problem) if index is not None else None
+        if index is None and problem.field in ("effective_from", "criteria") and not warning:
+            self.errors.setdefault(problem.field, []).append(problem.message)
+        elif name is None:  # no place for it next to a field: say it above the form
             target = self.warnings if warning else self.errors.setdefault("general", [])
             target.append(str(problem))
-            return
-        for index in indices:
-            target = self.criteria[index].warnings if warning else self.criteria[index].errors
-            target.setdefault(name, []).append(problem.message)
+        else:
+            row = self.criteria[index]
+            (row.warnings if warning else row.errors).setdefault(name, []).append(
+                problem.message)
 
-    def _indices(self, ident: str, problem: RuleError) -> list[int]:
-        """Which rows a "criterion X" names: by key, else by position (keyless rows)."""
-        matching = [i for i, c in enumerate(self.criteria) if c.key == ident]
-        if problem.field == "key" and problem.message == "appears twice":
-            return matching[1:]
-        if not matching and ident.isdigit() and 0 < int(ident) <= len(self.criteria):
-            return [int(ident) - 1]
-        return matching
+    def _row_of(self, problem: RuleError) -> int | None:
+        """The form row a problem names: by its position in the posted scorecard (the
+        form's order), else by the criterion's key; None when it names no criterion."""
+        if problem.position is not None and 0 < problem.position <= len(self.criteria):
+            return problem.position - 1
+        if problem.key is None:
+            return None
+        return next((i for i, c in enumerate(self.criteria) if c.key == problem.key), None)
 
     @property
     def has_errors(self) -> bool:
         return bool(self.errors) or any(c.errors for c in self.criteria)
 
 
-def _form_field(name: str, band: str | None) -> str:
-    """A rules field name as the form's: band N's "at" -> "bands-<N-1>-at"."""
-    if band is not None and name in ("at", "score"):
-        return f"bands-{int(band) - 1}-{name}"
-    if found := _STORED_BAND.match(name):
-        return f"bands-{found[1]}-{found[2]}"
-    if name not in CRITERION_FIELDS and name.startswith("band"):
+def _form_field(problem: RuleError) -> str | None:
+    """The form's name for a problem's field (band N's "at" is "bands-<N-1>-at"), or None
+    when the form has no such field (an unknown field of a file, say)."""
+    if problem.band is not None and problem.field in ("at", "score"):
+        return f"bands-{problem.band - 1}-{problem.field}"
+    if problem.field in CRITERION_FIELDS:
+        return problem.field
+    if problem.field == "bands" or problem.band is not None:
         return "bands"
-    return name
+    return None
 
 
 def _text(value) -> str:

@@ -13,9 +13,9 @@ from collections.abc import Iterable
 from reports import styles as s
 from reports.model import PortfolioRow
 from reports.sheets._table import Column, Table
+from rules.vocabulary import BANDS
 
 TITLE = "Portfolio"
-BANDS = ("exceeds", "meets", "watch", "below", "unrated")
 
 COLUMNS = (
     Column("Unit", "text", s.WIDTH_CODE),

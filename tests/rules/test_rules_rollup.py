@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from rules.model import RollupNode
 from rules.money import D, one_decimal
-from rules.rollup import roll_up, tree_order
+from rules.rollup import checked_tree_order, roll_up
 from rules.scoring import band_of
 
 WW_ATTAINMENT = D(485) / D(6)  # 80.8333...
@@ -106,7 +106,7 @@ def test_internal_charges_are_eliminated_where_both_ends_sit():
 def test_tree_order_is_depth_first_with_children_by_code():
     nodes = [node("Z", "HQ"), node("HQ"), node("B", "HQ"), node("B2", "B"), node("B1", "B"),
              node("AAA")]
-    order, errors = tree_order(nodes)
+    order, errors = checked_tree_order(nodes)
     assert errors == []
     assert order == [("AAA", 0), ("HQ", 0), ("B", 1), ("B1", 2), ("B2", 2), ("Z", 1)]
     rows, _ = roll_up(nodes, [])

@@ -263,12 +263,14 @@ def test_the_error_text_reads_source_field_message():
     assert [str(e) for e in errors] == [
         "criterion csat: target: must be above floor for a 'higher' criterion"]
     assert errors == [RuleError(source="criterion csat", field="target",
-                                message="must be above floor for a 'higher' criterion")]
+                                message="must be above floor for a 'higher' criterion",
+                                key="csat", position=1)]
 
 
 def test_keys_must_be_unique():
     errors = errors_of(crit(key="a"), crit(key="a"))
-    assert RuleError(source="criterion a", field="key", message="appears twice") in errors
+    assert RuleError(source="criterion a", field="key", message="appears twice", key="a",
+                     position=2) in errors
 
 
 def test_scorecard_level_errors():
@@ -383,8 +385,30 @@ def test_file_errors_name_the_place_and_field(change, source, field, message):
     change(data)
     scorecard, errors = scorecard_from_dict(data, "f.json")
     assert scorecard is None
-    assert RuleError(source=source, field=field, message=message) in errors, [
+    assert (source, field, message) in [(e.source, e.field, e.message) for e in errors], [
         str(e) for e in errors]
+
+
+@pytest.mark.parametrize(("change", "key", "position", "band"), [
+    (lambda d: d["criteria"][0].update(colour="red"), "csat", 1, None),
+    (lambda d: d["criteria"][0].pop("key"), None, 1, None),
+    (lambda d: d["criteria"][1]["bands"][1].update(colour=1), "on_budget", 2, 2),
+    (lambda d: d["criteria"].append(7), None, 3, None),
+])
+def test_file_errors_carry_the_criterion_and_band_as_data(change, key, position, band):
+    """A form puts the error next to its field from these, never by reading the source."""
+    data = json.loads(ALTOONA_FILE)
+    change(data)
+    _, errors = scorecard_from_dict(data, "f.json")
+    assert [(e.key, e.position, e.band) for e in errors] == [(key, position, band)]
+
+
+def test_validation_errors_carry_the_criterion_and_band_as_data():
+    card = Scorecard(unit="ALT", effective_from="2026-01", criteria=(
+        crit(key="csat"), crit(key="fast", method="bands", target=None, floor=None,
+                               bands=(("1", "120"),))))
+    _, errors = validate_scorecard(card, None)
+    assert [(e.key, e.position, e.band, e.field) for e in errors] == [("fast", 2, 1, "bands")]
 
 
 def test_a_file_that_is_not_an_object():

@@ -1,0 +1,69 @@
+"""The product's words, defined once: every layer imports them from here.
+
+The database's check constraints, the import files' validation, the API's schemas, the web
+forms, the pack and the rules themselves all speak these words; a word defined twice is a
+word that can disagree with itself. Scoring methods are not listed here but in their own
+registry (``rules.methods``), because a method is more than a word: it is how a value
+becomes a score.
+"""
+
+from __future__ import annotations
+
+import re
+
+# --- periods --------------------------------------------------------------------------
+
+PERIOD_PATTERN = r"[0-9]{4}-(?:0[1-9]|1[0-2])"
+"""A month, ``YYYY-MM`` (months 01 to 12); unanchored, for URL converters and fullmatch."""
+PERIOD_ANCHORED = f"^{PERIOD_PATTERN}$"
+"""The same, anchored, for JSON Schema and form validators."""
+PERIOD_HINT = "write YYYY-MM, e.g. 2026-03"
+
+_PERIOD = re.compile(PERIOD_PATTERN)
+
+
+def is_period(value: object) -> bool:
+    """True for a ``YYYY-MM`` text with a month 01..12."""
+    return isinstance(value, str) and _PERIOD.fullmatch(value) is not None
+
+
+# --- scoring --------------------------------------------------------------------------
+
+DIRECTIONS = ("higher", "lower")
+BAND_LIMITS = ("exceeds", "meets", "watch")
+"""The bands with a lower limit (a holding-wide setting), best first."""
+BANDS = (*BAND_LIMITS, "below", "unrated")
+"""Every band an attainment can fall in: the limited ones, ``below`` and ``unrated``."""
+
+NAME_PATTERN = r"[a-z][a-z0-9_]*"
+"""Measure and driver names: lower-case letters, digits and ``_``, starting with a letter."""
+_NAME = re.compile(NAME_PATTERN)
+
+
+def is_name(value: object) -> bool:
+    return isinstance(value, str) and _NAME.fullmatch(value) is not None
+
+
+LEDGER_MEASURES = ("spend", "budget", "charged")
+"""Measures every unit has from the ledger (scoring.md "Measure")."""
+LEDGER_PREFIXES = ("spend_pool_", "spend_tower_")
+"""Families of ledger measures: one per cost pool and per tower seen in the ledger."""
+
+
+def is_ledger_measure(name: str) -> bool:
+    """A name the ledger gives (``spend``, ``spend_pool_labor``): never imported as a metric."""
+    return name in LEDGER_MEASURES or name.startswith(LEDGER_PREFIXES)
+
+
+# --- allocation -----------------------------------------------------------------------
+
+BILLING_MODES = ("chargeback", "showback")
+CHARGE_METHODS = ("usage", "driver", "fixed")
+RULE_METHODS = ("driver", "fixed")
+"""How an allocation rule shares an amount (rated usage is not a rule)."""
+
+POOL_ALL = "all"
+POOL_UNRECOVERED = "unrecovered"
+POOL_INTERNAL = "internal"
+RESERVED_POOLS = (POOL_INTERNAL, POOL_ALL, POOL_UNRECOVERED)
+"""Cost pool codes allocation rules give a meaning of their own; refused in spend files."""
