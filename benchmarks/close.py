@@ -406,6 +406,7 @@ def child_setup(args) -> dict:
 
 def child_import(args) -> dict:
     """Every file through ``import_file`` (timed), then scorecards and rules (not timed)."""
+    from chargeback.refusals import Refused
     from chargeback.services.allocation_rules import save_rules
     from chargeback.services.importing import import_file
     from chargeback.services.scorecards import save_version
@@ -433,16 +434,14 @@ def child_import(args) -> dict:
                 rows += result.rows
         bar.close()
         start = time.perf_counter()
-        for data in json.loads((folder / "scorecards.json").read_text()):
-            saved = save_version(session, data, ACTOR, status="approved",
-                                 source=f"scorecard {data['unit']}")
-            if not saved.ok:
-                raise SystemExit("scorecard refused: " + "; ".join(map(str, saved.errors)))
-        for data in json.loads((folder / "rules.json").read_text()):
-            _, errors = save_rules(session, data, ACTOR)
-            if errors:
-                raise SystemExit(f"rules of {data['unit']} refused: "
-                                 + "; ".join(map(str, errors)))
+        try:
+            for data in json.loads((folder / "scorecards.json").read_text()):
+                save_version(session, data, ACTOR, status="approved",
+                             source=f"scorecard {data['unit']}")
+            for data in json.loads((folder / "rules.json").read_text()):
+                save_rules(session, data, ACTOR)
+        except Refused as exc:
+            raise SystemExit(f"definitions refused: {exc}") from None
         session.commit()
         setup_seconds = time.perf_counter() - start
     return {**clock.figures(rows), "files": per_kind, "definitions_seconds": setup_seconds}
@@ -460,7 +459,7 @@ def child_close(args) -> dict:
     from chargeback.db_setup import write_transaction
     from chargeback.models import Charge, JournalLine, Period, Rating
     from chargeback.services.closing import freeze_results
-    from chargeback.services.settings import currency
+    from chargeback.services.settings import currency, thresholds
 
     with app_context(args) as (app, session):
         money = currency(session, app.config["CHARGEBACK_CURRENCY"])
@@ -470,7 +469,7 @@ def child_close(args) -> dict:
         session.rollback()
         with ticking(f"close {PERIOD}: allocate, rate, store"), \
                 Clock(args.profile, "close") as clock, write_transaction():
-            freeze_results(session, PERIOD, money)
+            freeze_results(session, PERIOD, money, thresholds(session))
             session.commit()
         # Counted and summed here, exactly (SQLite's SUM of a NUMERIC column is a float sum).
         charges, amount = 0, Decimal(0)

@@ -1,7 +1,10 @@
 """The chargeback platform: the only package that imports Flask.
 
-``create_app`` only wires things together. It runs no migration, starts no scheduler and
-touches no file but the instance folder's secret key (see ``config``).
+``create_app`` only wires things together: the delivery layers (web pages, the JSON API,
+the command line, the scheduler's jobs, the demo), which never import each other, and the
+one unit of work per request. It runs no migration, starts no scheduler and touches no
+file but the instance folder's secret key (see ``config``). ``docs/architecture.md`` is the
+map.
 """
 
 from __future__ import annotations
@@ -16,11 +19,16 @@ MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
 def create_app(config: dict | None = None) -> Flask:
     """Build an app; ``config`` overrides what the environment says (tests use it)."""
     from chargeback import config as settings
-    from chargeback import models  # noqa: F401  (registers every table on the metadata)
+    from chargeback import (
+        models,  # noqa: F401  (registers every table on the metadata)
+        unit_of_work,
+    )
     from chargeback.api import register_api
     from chargeback.cli import register_commands
     from chargeback.db_setup import configure_engine
+    from chargeback.demo.cli import COMMANDS as DEMO_COMMANDS
     from chargeback.extensions import db, migrate
+    from chargeback.jobs.cli import COMMANDS as JOB_COMMANDS
     from chargeback.web import register_web
 
     app = Flask(__name__, instance_relative_config=True, static_folder="web/static",
@@ -33,6 +41,19 @@ def create_app(config: dict | None = None) -> Flask:
         configure_engine(db.engine)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
     register_commands(app)
+    for command in JOB_COMMANDS + DEMO_COMMANDS:
+        app.cli.add_command(command)
+    unit_of_work.register(app)
     register_web(app)
     register_api(app)
     return app
+
+
+def main() -> None:
+    """The ``chargeback`` console script: a Flask command group bound to ``create_app``."""
+    from flask.cli import FlaskGroup
+
+    group = FlaskGroup(create_app=lambda: create_app(), add_default_commands=True,
+                       add_version_option=False, load_dotenv=False,
+                       help="IT holding-company chargeback: import, close, packs, web app.")
+    group.main(prog_name="chargeback")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -30,6 +30,16 @@ def write_transaction() -> Iterator[None]:
         yield
     finally:
         _immediate.reset(token)
+
+
+def become_writer() -> Token:
+    """From now until ``done(token)``, transactions begin as writers (see above): a web
+    request that may write starts its transaction this way."""
+    return _immediate.set(True)
+
+
+def done(token: Token) -> None:
+    _immediate.reset(token)
 
 
 def configure_engine(engine: Engine) -> None:

@@ -107,3 +107,4 @@ class Pack:
     journal: tuple[JournalRow, ...]
     scorecards: tuple[UnitScorecard, ...]
     notes: tuple[str, ...] = ()  # e.g. the conservation check's figures
+    seal: str | None = None  # the close's seal (``chargeback verify`` checks it); final only

@@ -17,6 +17,7 @@ from chargeback.extensions import db
 from chargeback.models import Base, ServiceModel
 
 TEST_DATABASE_URL = os.environ.get("CHARGEBACK_TEST_DATABASE_URL")
+FAST_HASH = "scrypt:1024:8:1"  # the real cost, 32768, is slow
 
 
 def pytest_report_header(config):
@@ -56,7 +57,7 @@ def _test_config(database_url: str, folder: Path) -> dict:
         "SECRET_KEY": "test-only-key",
         "CHARGEBACK_PACK_DIR": str(folder / "packs"),
         "WTF_CSRF_ENABLED": True,
-        "CHARGEBACK_PASSWORD_HASH": "scrypt:1024:8:1",  # the real cost, 32768, is slow
+        "CHARGEBACK_PASSWORD_HASH": FAST_HASH,
     }
 
 
@@ -70,7 +71,7 @@ def app(migrated, tmp_path):
     app = create_app(_test_config(migrated, tmp_path))
     _fresh_g_per_request(app)
     with app.app_context():
-        _empty_tables()
+        empty_tables()
         yield app
         db.session.remove()
         db.engine.dispose()
@@ -88,7 +89,7 @@ def _fresh_g_per_request(app) -> None:
         g.pop("csrf_token", None)
 
 
-def _empty_tables() -> None:
+def empty_tables() -> None:
     """Every table empty but the built-in service models the migration seeds."""
     for table in reversed(Base.metadata.sorted_tables):
         if table.name == "service_models":

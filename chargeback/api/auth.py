@@ -1,9 +1,9 @@
 """Bearer tokens, the role of each operation, unit scopes, and raising API errors.
 
-``@access(*roles)`` is the API's ``@roles``: it reads ``Authorization: Bearer <token>``
-(401 without a working token), checks the owner's role (403), and leaves the owner in
-``g.api_user``. The roles are the web app's (``chargeback.web.access``): the same user
-sees the same units and may do the same things with a token as with a password.
+``@access(*roles)`` is the API's adapter over ``chargeback.access``: it reads
+``Authorization: Bearer <token>`` (401 without a working token), checks the owner's role
+(403), and leaves the owner in ``g.api_user``. The roles and scopes are the web app's: the
+same user sees the same units and may do the same things with a token as with a password.
 """
 
 from __future__ import annotations
@@ -14,12 +14,11 @@ from functools import wraps
 
 import flask_smorest
 from flask import g, request
-from sqlalchemy import select
 
+from chargeback import access as policy
 from chargeback.extensions import db
-from chargeback.models import Unit, User
+from chargeback.refusals import Refused
 from chargeback.services import tokens
-from chargeback.web.access import visible_unit_ids
 
 
 def fail(status: int, message: str, errors: dict | None = None, **extra) -> None:
@@ -33,17 +32,16 @@ def _bearer() -> str | None:
     return value.strip() if scheme.lower() == "bearer" else None
 
 
-def current_user() -> User:
+def current_user():
     return g.api_user
 
 
-def _authenticate() -> User:
+def _authenticate():
     found = tokens.authenticate(db.session, _bearer())
     if found is None:
         fail(401, "Send a working personal API token: `Authorization: Bearer cb_...` "
                   "(make one on your profile page or with `chargeback token create`).")
     user, token = found
-    db.session.commit()  # last_used_at; the view's own work commits (or not) on its own
     g.api_user, g.api_token = user, token
     return user
 
@@ -92,29 +90,18 @@ def errors(*codes: int):
 # --- scope --------------------------------------------------------------------------------
 
 
-def visible_codes(user: User) -> set[str] | None:
+def visible_codes(user=None) -> set[str] | None:
     """None when the user sees every unit, else the codes of the units in their scope."""
-    ids = visible_unit_ids(user)
-    if ids is None:
-        return None
-    return set(db.session.scalars(select(Unit.code).where(Unit.id.in_(ids)))) if ids else set()
+    return policy.visible_codes(db.session, user or current_user())
 
 
-def plausible_code(code: str) -> bool:
-    """A code a unit could have; others are not looked up (PostgreSQL refuses NUL)."""
-    return 0 < len(code) <= 64 and code.isprintable()
-
-
-def unit_in_scope(code: str, field: str | None = None) -> Unit:
+def unit_in_scope(code: str, field: str | None = None):
     """The unit ``code``: 404 (or 422 for a query ``field``) if there is none, 403 outside
     the user's scope."""
-    unit = db.session.scalar(select(Unit).where(Unit.code == code)) \
-        if plausible_code(code) else None
-    if unit is None:
-        if field:
-            fail(422, f"There is no unit {code!r}.", {field: [f"There is no unit {code!r}."]})
-        fail(404, f"There is no unit {code!r}.")
-    visible = visible_unit_ids(current_user())
-    if visible is not None and unit.id not in visible:
-        fail(403, f"Unit {unit.code} is outside your units.")
-    return unit
+    try:
+        return policy.unit_for(db.session, current_user(), code)
+    except Refused as exc:
+        message = " ".join(exc.messages)
+        if exc.reason == "not_found" and field:
+            fail(422, message, {field: [message]})
+        fail(404 if exc.reason == "not_found" else 403, message)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import http
 import json
+from collections.abc import Iterable
 from decimal import Decimal
 
 import flask_smorest
@@ -24,6 +25,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError, default_exce
 
 from chargeback.api.fields import DecimalString, Timestamp
 from chargeback.api.schemas import ErrorSchema
+from chargeback.refusals import Problem, Refused
 
 API_PREFIX = "/api/"
 LOCATIONS = ("json", "query", "querystring", "form", "files", "path", "view_args", "headers",
@@ -76,9 +78,6 @@ class ChargebackApi(flask_smorest.Api):
         route_errors(self._app, self.handle_http_exception)
 
     def handle_http_exception(self, error: HTTPException):
-        from chargeback.extensions import db
-
-        db.session.rollback()  # a failed request changes nothing
         data = getattr(error, "data", None) or {}
         errors = flatten(data.get("errors", data.get("messages", {})))
         message = data.get("message") or _default_message(error, errors)
@@ -124,6 +123,36 @@ def flatten(messages, path: str = "") -> dict[str, list[str]]:
     return found
 
 
+REFUSAL_STATUS = {"not_found": 404, "forbidden": 403, "conflict": 409, "invalid": 422}
+
+
+def problem_errors(problems: Iterable[Problem]) -> dict[str, list[str]]:
+    """Refusal problems keyed as the request names them: ``line 3`` for a file's line,
+    ``criteria.0.target`` for a criterion's field, the field's own name otherwise."""
+    found: dict[str, list[str]] = {}
+    for p in problems:
+        if p.line is not None:
+            name, text = f"line {p.line}", f"{p.column}: {p.message}" if p.column else p.message
+        elif p.position is not None:
+            parts = ["criteria", str(p.position - 1)]
+            if p.band is not None:
+                parts += ["bands", str(p.band - 1)]
+            if p.field and not (p.band is not None and p.field == "bands"):
+                parts.append(p.field)
+            name, text = ".".join(parts), p.message
+        else:
+            name, text = p.field or "request", p.message
+        found.setdefault(name, []).append(text)
+    return found
+
+
+def refusal_answer(error: Refused):
+    """A service's refusal in the API's error shape."""
+    status = REFUSAL_STATUS.get(error.reason, 422)
+    return {"message": "; ".join(error.messages), "errors": problem_errors(error.problems)}, \
+        status
+
+
 def is_api_request() -> bool:
     return request.path.startswith(API_PREFIX) or request.path == API_PREFIX.rstrip("/")
 
@@ -155,6 +184,14 @@ def route_errors(app: Flask, api_handler) -> None:
         return api_handler(error) if is_api_request() else error
 
     app.register_error_handler(HTTPException, any_http_error)
+    web_refusal = app.error_handler_spec[None][None].get(Refused)
+
+    def any_refusal(error: Refused):
+        if is_api_request() or web_refusal is None:
+            return refusal_answer(error)
+        return web_refusal(error)
+
+    app.register_error_handler(Refused, any_refusal)
 
 
 def make_api(app: Flask) -> ChargebackApi:

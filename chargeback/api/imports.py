@@ -18,11 +18,12 @@ import tempfile
 from pathlib import Path
 
 from flask import url_for
-from sqlalchemy import select
 
+from chargeback import access as policy
+from chargeback.access import ALL_ROLES
 from chargeback.api.auth import access, current_user, errors, fail
 from chargeback.api.extension import Blueprint
-from chargeback.api.pagination import link_header, paginate
+from chargeback.api.pagination import decode, encode, link_header
 from chargeback.api.schemas import (
     BatchPageSchema,
     BatchSchema,
@@ -31,10 +32,11 @@ from chargeback.api.schemas import (
     ListQuery,
 )
 from chargeback.extensions import db
-from chargeback.models import ImportBatch, Unit
-from chargeback.services.importing import REPLACEABLE, import_file
-from chargeback.vocabulary import IMPORT_KINDS
-from chargeback.web.access import ALL_ROLES, READ_ALL, importable_kinds, subtree_ids
+from chargeback.refusals import Refused
+from chargeback.services.importing import import_file
+from chargeback.services.queries import imports as batches_query
+from chargeback.unit_of_work import keep_refused
+from chargeback.vocabulary import IMPORT_KINDS, REPLACEABLE_KINDS
 
 bp = Blueprint("imports", __name__, url_prefix="/api/v1",
                description="Import batches: files or JSON rows, stored whole or refused whole.")
@@ -55,17 +57,12 @@ UPLOAD_BODY = {"required": True, "content": {"multipart/form-data": {"schema": {
                                    "months and units the file covers"}}}}}}
 
 
-def batch_dict(batch: ImportBatch) -> dict:
+def batch_dict(batch) -> dict:
     return {"id": batch.id, "kind": batch.kind, "filename": batch.filename,
             "status": batch.status, "replace": batch.replace, "rows": batch.rows,
             "error_count": batch.error_count,
-            "errors": batch.errors.splitlines() if batch.errors else [],
+            "errors": [str(p) for p in batches_query.problems(batch)],
             "actor": batch.actor, "created_at": batch.created_at}
-
-
-def _may_see(batch: ImportBatch) -> bool:
-    user = current_user()
-    return user.role in READ_ALL or batch.actor == user.email
 
 
 @bp.route("/imports")
@@ -74,11 +71,10 @@ def _may_see(batch: ImportBatch) -> bool:
 @bp.response(200, BatchPageSchema)
 def batches(args: dict):
     """Import batches, newest first; a unit head sees their own batches only."""
-    query = select(ImportBatch)
-    if current_user().role not in READ_ALL:
-        query = query.where(ImportBatch.actor == current_user().email)
-    rows, cursor = paginate("imports", query, ImportBatch.id, args, newest_first=True)
-    return {"items": [batch_dict(b) for b, in rows], "next_cursor": cursor}, \
+    rows, last = batches_query.keyset(db.session, policy.batches_of(current_user()),
+                                      decode("imports", args.get("cursor")), args["limit"])
+    cursor = encode("imports", last)
+    return {"items": [batch_dict(b) for b in rows], "next_cursor": cursor}, \
         link_header(cursor)
 
 
@@ -88,22 +84,24 @@ def batches(args: dict):
 @bp.response(200, BatchSchema)
 def batch(batch_id: int):
     """One batch with its stored errors (the first 1,000; `error_count` says how many)."""
-    found = db.session.get(ImportBatch, batch_id)
-    if found is None:
-        fail(404, f"There is no import batch {batch_id}.")
-    if not _may_see(found):
+    try:
+        found = batches_query.batch(db.session, batch_id)
+    except Refused as exc:
+        fail(404, " ".join(exc.messages))
+    if not policy.may_see_batch(current_user(), found):
         fail(403, "A unit head sees their own import batches only.")
     return batch_dict(found)
 
 
 def _check_kind(kind: str, replace: bool) -> None:
-    if kind not in importable_kinds(current_user()):
-        allowed = ", ".join(importable_kinds(current_user())) or "none"
+    kinds = policy.importable_kinds(current_user())
+    if kind not in kinds:
+        allowed = ", ".join(kinds) or "none"
         fail(403, f"A {current_user().role.replace('_', ' ')} does not import {kind} "
                   f"(kinds you may import: {allowed}).")
-    if replace and kind not in REPLACEABLE:
+    if replace and kind not in REPLACEABLE_KINDS:
         fail(422, "replace applies to spend and usage only.", {"replace": [
-            f"replace applies to {' and '.join(REPLACEABLE)} files; {kind} rows always "
+            f"replace applies to {' and '.join(REPLACEABLE_KINDS)} files; {kind} rows always "
             "replace their stored value."]})
 
 
@@ -186,40 +184,31 @@ def rows_as_csv(rows: list[dict[str, str]]) -> bytes:
 # --- the import itself: the web page's rules, the API's user -------------------------------
 
 
-def _import_path(path: Path, kind: str, filename: str, replace: bool
-                 ) -> tuple[ImportBatch, str]:
-    """Import the saved file and commit once (a refused batch is kept with its errors);
+def _import_path(path: Path, kind: str, filename: str, replace: bool):
+    """Import the saved file as one batch (a refused batch is kept with its errors);
     the batch, and what became of the upload: stored, refused or already_imported."""
     with path.open("rb") as stream:
         result = import_file(db.session, kind, stream, filename, actor=current_user().email,
-                             replace=replace, allowed_unit_codes=_scope_codes())
-    db.session.commit()
-    return db.session.get(ImportBatch, result.batch_id), result.status
+                             replace=replace,
+                             allowed_unit_codes=policy.import_scope(db.session, current_user()))
+    return batches_query.batch(db.session, result.batch_id), result.status
 
 
-def _scope_codes() -> set[str] | None:
-    """The unit codes a unit head may import for (their units and below); None: any."""
-    user = current_user()
-    if user.role != "unit_head":
-        return None
-    ids = subtree_ids({u.id for u in user.units})
-    return set(db.session.scalars(select(Unit.code).where(Unit.id.in_(ids)))) if ids else set()
-
-
-def row_errors(batch: ImportBatch) -> dict[str, list[str]]:
+def row_errors(batch) -> dict[str, list[str]]:
     """``{"line 3": ["amount: not a number"]}`` from the batch's stored errors."""
     grouped: dict[str, list[str]] = {}
-    for line in (batch.errors or "").splitlines():
-        found = re.match(r"(line \d+): (.*)", line)
-        key, text = (found.group(1), found.group(2)) if found else ("file", line)
+    for problem in batches_query.problems(batch):
+        key = f"line {problem.line}" if problem.line is not None else "file"
+        text = f"{problem.column}: {problem.message}" if problem.column else problem.message
         grouped.setdefault(key, []).append(text)
     return grouped
 
 
-def _answer(outcome: tuple[ImportBatch, str]):
+def _answer(outcome: tuple):
     batch, status = outcome
     body = batch_dict(batch)
     if status == "refused":
+        keep_refused()  # the refused batch stays on record with its errors
         fail(422, f"{batch.filename}: refused, {batch.error_count} error(s); nothing was "
                   "stored.", row_errors(batch), batch=BatchSchema().dump(body))
     location = {"Location": url_for("imports.batch", batch_id=batch.id)}

@@ -4,7 +4,8 @@ A cursor is opaque to clients (base64 of the list's name and the last row's id),
 never shifts when rows are added meanwhile, and a month of a million charge lines pages
 by index rather than by ever larger offsets. The answer is ``{"items": [...],
 "next_cursor": "..." | null}`` and, when there is a next page, a ``Link: <...>;
-rel="next"`` header.
+rel="next"`` header. The queries page themselves (``services.queries.sql.after``); this
+module only reads and writes cursors.
 """
 
 from __future__ import annotations
@@ -14,13 +15,13 @@ import binascii
 from urllib.parse import urlencode
 
 from flask import request
-from sqlalchemy import Select
 
 from chargeback.api.auth import fail
-from chargeback.extensions import db
 
 
-def encode(name: str, last_id: int) -> str:
+def encode(name: str, last_id: int | None) -> str | None:
+    if last_id is None:
+        return None
     return base64.urlsafe_b64encode(f"{name}:{last_id}".encode()).decode().rstrip("=")
 
 
@@ -38,25 +39,6 @@ def decode(name: str, cursor: str | None) -> int | None:
     fail(422, "The cursor is not one this list gave.",
          {"cursor": ["Pass the next_cursor of the previous page of the same list."]})
     return None
-
-
-def paginate(name: str, query: Select, id_column, args: dict, *, newest_first: bool = False
-             ) -> tuple[list, str | None]:
-    """One page of ``query`` (rows) in id order, and the cursor of the next page."""
-    after = decode(name, args.get("cursor"))
-    limit = args["limit"]
-    if after is not None:
-        query = query.where(id_column < after if newest_first else id_column > after)
-    order = id_column.desc() if newest_first else id_column
-    rows = list(db.session.execute(query.order_by(order).limit(limit + 1)))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, encode(name, _id_of(rows[-1])) if more else None
-
-
-def _id_of(row) -> int:
-    first = row[0]
-    return first if isinstance(first, int) else first.id
 
 
 def link_header(next_cursor: str | None) -> dict[str, str]:

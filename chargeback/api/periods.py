@@ -12,11 +12,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import send_file, url_for
-from sqlalchemy import select
 
+from chargeback.access import MANAGE, READ_ALL
 from chargeback.api.auth import access, current_user, errors, fail
 from chargeback.api.extension import Blueprint
-from chargeback.api.pagination import link_header, paginate
+from chargeback.api.pagination import decode, encode, link_header
 from chargeback.api.schemas import (
     JobRunPageSchema,
     JobRunSchema,
@@ -27,11 +27,12 @@ from chargeback.api.schemas import (
     ReopenSchema,
 )
 from chargeback.extensions import db
-from chargeback.models import JobRun, PackFile, Period
+from chargeback.refusals import Refused
 from chargeback.services import job_runs
 from chargeback.services.closing import reopen_period
-from chargeback.services.periods import PeriodRefused
-from chargeback.web.access import MANAGE, READ_ALL
+from chargeback.services.queries import packs as pack_files
+from chargeback.services.queries import periods as months
+from chargeback.services.queries import runs
 
 bp = Blueprint("periods", __name__, url_prefix="/api/v1",
                description="Periods, closing them as jobs, job runs and packs.")
@@ -42,20 +43,20 @@ JOB_ID = "<id:run_id>"
 PACK_ID = "<id:pack_id>"
 
 
-def period_dict(row: Period) -> dict:
+def period_dict(row) -> dict:
     return {"period": row.period, "status": row.status, "closed_at": row.closed_at,
             "closed_by": row.closed_by, "close_count": row.close_count}
 
 
-def run_dict(run: JobRun) -> dict:
+def run_dict(run) -> dict:
     return {"id": run.id, "job": run.job, "period": run.period, "status": run.status,
             "progress": run.progress, "requested_by": run.requested_by,
             "created_at": run.created_at, "started_at": run.started_at,
             "finished_at": run.finished_at, "message": run.message, "pack_id": run.pack_id}
 
 
-def _period(period: str) -> Period:
-    row = db.session.get(Period, period)
+def _period(period: str):
+    row = months.period(db.session, period)
     if row is None:
         fail(404, f"There is no period {period}: a month exists once data for it is imported.")
     return row
@@ -66,8 +67,7 @@ def _period(period: str) -> Period:
 @bp.response(200, PeriodSchema(many=True))
 def periods():
     """Every month, newest first, open or closed."""
-    return [period_dict(p) for p in db.session.scalars(select(Period)
-                                                         .order_by(Period.period.desc()))]
+    return [period_dict(p) for p in months.every(db.session)]
 
 
 @bp.route(f"/periods/{PERIOD}")
@@ -77,12 +77,6 @@ def periods():
 def period(period: str):
     """One month."""
     return period_dict(_period(period))
-
-
-def _pending_close(period: str) -> JobRun | None:
-    return db.session.scalar(select(JobRun).where(
-        JobRun.job == "close-month", JobRun.period == period,
-        JobRun.status.in_(("queued", "running"))).order_by(JobRun.id.desc()).limit(1))
 
 
 @bp.route(f"/periods/{PERIOD}/close", methods=["POST"])
@@ -97,9 +91,9 @@ def close(period: str):
     if row.status == "closed":
         fail(409, f"Period {period} is already closed; reopen it first to close it again.",
              {"period": [f"{period} is closed."]})
-    run = _pending_close(period) or job_runs.queue("close-month", period, current_user().email)
-    db.session.rollback()  # the run was written in its own transaction; read it fresh
-    return run_dict(db.session.get(JobRun, run.id)), 202, {
+    run = runs.pending_close(db.session, period) or job_runs.queue(
+        db.session, "close-month", period, current_user().email)
+    return run_dict(run), 202, {
         "Location": url_for("periods.job_run", run_id=run.id)}
 
 
@@ -114,9 +108,8 @@ def reopen(args: dict, period: str):
     _period(period)
     try:
         row = reopen_period(db.session, period, args["reason"], current_user().email)
-    except PeriodRefused as exc:
-        fail(409, str(exc), {"period": [str(exc)]})
-    db.session.commit()
+    except Refused as exc:
+        fail(409, str(exc), {"period": exc.messages})
     return period_dict(row)
 
 
@@ -129,8 +122,9 @@ def reopen(args: dict, period: str):
 @bp.response(200, JobRunPageSchema)
 def job_runs_list(args: dict):
     """What the scheduler ran and is running, newest first."""
-    rows, cursor = paginate("job-runs", select(JobRun), JobRun.id, args, newest_first=True)
-    return {"items": [run_dict(r) for r, in rows], "next_cursor": cursor}, link_header(cursor)
+    rows, last = runs.keyset(db.session, decode("job-runs", args.get("cursor")), args["limit"])
+    cursor = encode("job-runs", last)
+    return {"items": [run_dict(r) for r in rows], "next_cursor": cursor}, link_header(cursor)
 
 
 @bp.route(f"/job-runs/{JOB_ID}")
@@ -139,20 +133,20 @@ def job_runs_list(args: dict):
 @bp.response(200, JobRunSchema)
 def job_run(run_id: int):
     """One run: status (queued, running, succeeded, failed, waiting), progress, message."""
-    run = db.session.get(JobRun, run_id)
-    if run is None:
-        fail(404, f"There is no job run {run_id}.")
-    return run_dict(run)
+    try:
+        return run_dict(runs.run(db.session, run_id))
+    except Refused as exc:
+        fail(404, " ".join(exc.messages))
 
 
 # --- packs --------------------------------------------------------------------------------
 
 
-def pack_dict(pack: PackFile) -> dict:
-    path = Path(pack.path)
+def pack_dict(pack) -> dict:
     return {"id": pack.id, "period": pack.period, "kind": pack.kind, "revision": pack.revision,
-            "filename": path.name, "sha256": pack.sha256, "created_by": pack.created_by,
-            "created_at": pack.created_at, "on_server": path.is_file()}
+            "filename": Path(pack.path).name, "sha256": pack.sha256,
+            "created_by": pack.created_by, "created_at": pack.created_at,
+            "on_server": pack_files.on_server(pack)}
 
 
 @bp.route("/packs")
@@ -162,26 +156,24 @@ def pack_dict(pack: PackFile) -> dict:
 def packs(args: dict):
     """Every pack (final revisions and the provisional draft), newest period first. Unit
     heads get no packs: a pack holds every unit's figures."""
-    query = select(PackFile).order_by(PackFile.period.desc(), PackFile.kind,
-                                      PackFile.revision.desc())
-    if args.get("period"):
-        query = query.where(PackFile.period == args["period"])
-    return [pack_dict(p) for p in db.session.scalars(query)]
+    return [pack_dict(p) for p in pack_files.every(db.session, args.get("period"))]
 
 
 @bp.route(f"/packs/{PACK_ID}/download")
 @access(*READ_ALL)
-@errors(404)
+@errors(404, 409)
 @bp.response(200, {"type": "string", "format": "binary"}, content_type=XLSX,
              description="The workbook, as an attachment under its own file name")
 def pack_download(pack_id: int):
-    """The pack's XLSX file."""
-    pack = db.session.get(PackFile, pack_id)
-    if pack is None:
-        fail(404, f"There is no pack {pack_id}.")
-    path = Path(pack.path)
-    if not path.is_file():
-        fail(404, f"The pack {path.name} is recorded but its file is no longer on the "
-                  f"server; central IT can write it again with `chargeback pack {pack.period}`.")
+    """The pack's XLSX file, checked against the checksum recorded when it was written: a
+    missing file is 404, a file changed since is 409 (it is not served)."""
+    try:
+        pack = pack_files.pack(db.session, pack_id)
+    except Refused as exc:
+        fail(404, " ".join(exc.messages))
+    try:
+        path = pack_files.verified_file(pack)
+    except Refused as exc:
+        fail(404 if not pack_files.on_server(pack) else 409, " ".join(exc.messages))
     return send_file(path, mimetype=XLSX, as_attachment=True, download_name=path.name,
                      max_age=0)

@@ -1,11 +1,13 @@
 """What a close froze, read by period: ratings with their explanations, the portfolio, charges
 and the journal (JSON pages and CSV), and charges as a FOCUS-style CSV.
 
-Figures come from the read model the pages and the pack use (``services.portfolio``), so
-the API, the pages and the pack cannot disagree. A period is a closed month: an unknown
-month is 404, an open one 409 (its figures exist once it is closed). Unit heads see their
-units and the units below them; charges are those their units made; the journal, like the
-pack, is for finance, central IT and admin.
+Figures come from the read model the pages and the pack use (``services.queries``): a closed
+month is read only from what its close froze (the charges, journal, results and ratings,
+and the tree, consumers and services as they stood), so the API, the pages and the pack
+cannot disagree, and nothing done after the close changes an answer. A period is a closed
+month: an unknown month is 404, an open one 409 (its figures exist once it is closed).
+Unit heads see their units and the units below them; charges are those their units made;
+the journal, like the pack, is for finance, central IT and admin.
 """
 
 from __future__ import annotations
@@ -18,13 +20,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
-from flask import Response, stream_with_context
-from sqlalchemy import select
+from flask import Response, current_app, stream_with_context
 
+from chargeback import access as policy
+from chargeback.access import ALL_ROLES, READ_ALL
 from chargeback.api.auth import access, current_user, errors, fail, unit_in_scope, visible_codes
 from chargeback.api.extension import Blueprint
 from chargeback.api.fields import plain
-from chargeback.api.pagination import link_header, paginate
+from chargeback.api.pagination import decode, encode, link_header
 from chargeback.api.schemas import (
     ChargeFilters,
     ChargePageSchema,
@@ -41,24 +44,16 @@ from chargeback.api.schemas import (
     UnitSpendSchema,
 )
 from chargeback.extensions import db
-from chargeback.models import (
-    Charge,
-    Consumer,
-    JournalLine,
-    Period,
-    Rating,
-    Service,
-    ServiceModel,
-    Unit,
-    UnitTreeSnapshot,
-)
-from chargeback.services import portfolio
-from chargeback.services.settings import currency as currency_setting
-from chargeback.web.access import ALL_ROLES, READ_ALL, visible_unit_ids
+from chargeback.services.periods import next_month
+from chargeback.services.queries import charges as charge_lines
+from chargeback.services.queries import closed_month, periods, ratings, spend
+from chargeback.services.queries import journal as journal_lines
+from chargeback.services.queries import portfolio as portfolio_rows
 from reports import model as pm
 from reports.sheets.charges import HEADERS as CHARGE_HEADERS
 from reports.sheets.journal import COLUMNS as JOURNAL_COLUMNS
 from rules.money import one_decimal
+from rules.tree import subtree
 
 bp = Blueprint("results", __name__, url_prefix="/api/v1",
                description="Ratings, the portfolio, charges and the journal of closed periods.")
@@ -67,36 +62,38 @@ CSV_DOC = {"type": "string", "description": "CSV, UTF-8, header row, comma separ
 CENT = Decimal("0.01")
 
 
-# --- periods and currency -----------------------------------------------------------------
+# --- periods ------------------------------------------------------------------------------
 
 
 def closed_period(asked: str | None, field: str = "period") -> str:
     """``asked`` when it is a closed month (default: the latest closed one)."""
-    closed = portfolio.closed_periods(db.session)
+    closed = periods.closed(db.session)
     if asked is None:
         if not closed:
             fail(404, "No period is closed yet: its figures exist once it is closed.")
         return closed[0]
     if asked in closed:
         return asked
-    if db.session.get(Period, asked) is not None:
+    if periods.period(db.session, asked) is not None:
         fail(409, f"Period {asked} is open: its figures exist once it is closed.",
              {field: [f"{asked} is open."]})
     fail(404, f"There is no period {asked}.", {field: [f"There is no period {asked}."]})
     return asked
 
 
-def period_currency(period: str) -> str:
-    """The currency the period's journal was posted in, else the holding company's."""
-    from flask import current_app
-
-    posted = db.session.scalar(select(JournalLine.currency).where(JournalLine.period == period)
-                               .limit(1))
-    return posted or currency_setting(db.session, current_app.config["CHARGEBACK_CURRENCY"])
+def _month(period: str) -> closed_month.ClosedMonth:
+    return closed_month.load(db.session, period, current_app.config["CHARGEBACK_CURRENCY"])
 
 
 def _tenth(value: Decimal | None) -> Decimal | None:
     return None if value is None else one_decimal(value)
+
+
+def _scope_ids(args: dict) -> set[int] | None:
+    """The providing units to keep: the one asked for, or the user's scope (None: all)."""
+    if args.get("unit"):
+        return {unit_in_scope(args["unit"], field="unit").id}
+    return policy.visible_ids(db.session, current_user())
 
 
 # --- ratings ------------------------------------------------------------------------------
@@ -110,24 +107,24 @@ def rating_dict(period: str, card: pm.UnitScorecard) -> dict:
             "criteria": [vars(c) for c in card.criteria]}
 
 
-@bp.route("/ratings")
+@bp.route("/ratings", endpoint="ratings")
 @access(*ALL_ROLES)
 @errors(404, 409)
 @bp.arguments(RatingsQuery, location="query")
 @bp.response(200, RatingsSchema)
-def ratings(args: dict):
+def ratings_list(args: dict):
     """Each rated unit's rating against its own scorecard, with every criterion's value,
     score and explanation, in tree order. Only units with a scorecard in force are rated."""
     period = closed_period(args.get("period"))
-    stored = portfolio.load(db.session, period)
+    month = _month(period)
     if args.get("unit"):
         wanted = {unit_in_scope(args["unit"], field="unit").code}
     else:
-        wanted = visible_codes(current_user())
-    cards = [portfolio.scorecard_of(db.session, code, stored.ratings[code], stored.tree.get(code))
-             for code, _ in portfolio.tree_order(stored.parents())
-             if code in stored.ratings and (wanted is None or code in wanted)]
-    return {"period": period, "ratings": [rating_dict(period, c) for c in cards]}
+        wanted = visible_codes()
+    cards = ratings.scorecards(db.session, period)
+    shown = [cards[code] for code, _ in month.order()
+             if code in cards and (wanted is None or code in wanted)]
+    return {"period": period, "ratings": [rating_dict(period, c) for c in shown]}
 
 
 @bp.route("/ratings/<period:period>/<code:code>")
@@ -138,13 +135,10 @@ def rating(period: str, code: str):
     """One unit's rating in a closed period, criterion by criterion, with explanations."""
     found = closed_period(period)
     unit = unit_in_scope(code)
-    row = db.session.scalar(select(Rating).where(Rating.period == found,
-                                                 Rating.unit_id == unit.id))
-    if row is None:
+    card = ratings.of_unit(db.session, unit.id, [found]).get(found)
+    if card is None:
         fail(404, f"{unit.code} was not rated in {found}: it had no scorecard in force.")
-    snapshot = db.session.scalar(select(UnitTreeSnapshot).where(
-        UnitTreeSnapshot.period == found, UnitTreeSnapshot.unit_code == unit.code))
-    return rating_dict(found, portfolio.scorecard_of(db.session, unit.code, row, snapshot))
+    return rating_dict(found, card)
 
 
 @bp.route("/units/<code:code>/spend")
@@ -157,8 +151,8 @@ def unit_spend(args: dict, code: str):
     cost pool, internal charges received, spend, budget, variance and what it charged."""
     unit = unit_in_scope(code)
     period = closed_period(args.get("period"))
-    periods = portfolio.window(portfolio.closed_periods(db.session), period)
-    pools, months = portfolio.spend_history(db.session, unit.id, periods)
+    window = periods.window(periods.closed(db.session), period)
+    pools, months = spend.history(db.session, unit.id, window)
     return {"unit": unit.code, "pools": pools, "months": [
         {"period": m.period, "pools": m.pools, "internal_received": m.internal,
          "spend": m.spend, "budget": m.budget, "variance": m.variance, "charged": m.charged}
@@ -183,50 +177,30 @@ def portfolio_view(args: dict):
     unit of the tree as it stood at the close, groups rolled up with internal charges
     eliminated, in tree order. A unit head gets their units and the units below them."""
     period = closed_period(args.get("period"))
-    visible = visible_codes(current_user())
-    stored = portfolio.load(db.session, period)
-    rows, notes = portfolio.rows(db.session, stored)
+    month = _month(period)
+    rows, notes = portfolio_rows.rows(month)
     within = None
     if args.get("group"):
         group = unit_in_scope(args["group"], field="group").code
-        if group not in stored.tree:
+        if group not in month.tree:
             fail(422, f"{group} was not in the tree when {period} closed.",
                  {"group": [f"{group} was not in the tree when {period} closed."]})
-        within = portfolio.subtree(stored.parents(), group)
+        within = subtree(month.parents(), group)
     model = args.get("model")
-    if model and db.session.get(ServiceModel, model) is None:
-        fail(422, f"There is no service model {model!r}.",
-             {"model": [f"There is no service model {model!r}."]})
-    shown = portfolio.pick(rows, visible=visible, within=within, model=model)
-    return {"period": period, "currency": period_currency(period),
+    if model and model not in month.models():
+        fail(422, f"There is no service model {model!r} in the tree of {period}.",
+             {"model": [f"There is no service model {model!r} in the tree of {period}."]})
+    shown = portfolio_rows.pick(rows, visible=visible_codes(), within=within, model=model)
+    return {"period": period, "currency": month.currency,
             "rows": [portfolio_row(r) for r in shown], "notes": list(notes)}
 
 
 # --- charges ------------------------------------------------------------------------------
 
 
-def _charges_query(args: dict):
-    """Charge lines of the period with their codes, cut to the filters and the scope."""
-    query = (select(Charge.id, Unit.code.label("unit"), Service.code.label("service"),
-                    Consumer.code.label("consumer"), Consumer.name.label("consumer_name"),
-                    Charge.method, Charge.basis, Unit.billing_mode, Charge.quantity,
-                    Charge.rate, Charge.amount, Charge.unit_id, Charge.service_id,
-                    Consumer.gl_account)
-             .join(Unit, Unit.id == Charge.unit_id)
-             .join(Consumer, Consumer.id == Charge.consumer_id)
-             .outerjoin(Service, Service.id == Charge.service_id)
-             .where(Charge.period == args["period"]))
-    if args.get("unit"):
-        query = query.where(Charge.unit_id == unit_in_scope(args["unit"], field="unit").id)
-    else:
-        visible = visible_unit_ids(current_user())
-        if visible is not None:
-            query = query.where(Charge.unit_id.in_(visible))
-    for name, column in (("consumer", Consumer.code), ("service", Service.code),
-                         ("method", Charge.method)):
-        if args.get(name):
-            query = query.where(column == args[name])
-    return query
+def _charge_filters(args: dict) -> charge_lines.Filters:
+    return charge_lines.Filters(unit_ids=_scope_ids(args), consumer=args.get("consumer"),
+                                service=args.get("service"), method=args.get("method"))
 
 
 def charge_dict(period: str, row) -> dict:
@@ -244,9 +218,11 @@ def charge_dict(period: str, row) -> dict:
 def charges(args: dict):
     """Charge lines of a closed period, in the order the close stored them, a page at a
     time; filter by providing unit, consumer, service or method."""
-    closed_period(args["period"])
-    rows, cursor = paginate("charges", _charges_query(args), Charge.id, args)
-    return {"items": [charge_dict(args["period"], r) for r in rows], "next_cursor": cursor}, \
+    period = closed_period(args["period"])
+    rows, last = charge_lines.page(db.session, period, _charge_filters(args),
+                                   decode("charges", args.get("cursor")), args["limit"])
+    cursor = encode("charges", last)
+    return {"items": [charge_dict(period, r) for r in rows], "next_cursor": cursor}, \
         link_header(cursor)
 
 
@@ -277,12 +253,6 @@ def csv_response(lines: Iterator[list[str]], filename: str) -> Response:
                              "Cache-Control": "no-store"})
 
 
-def stream(query) -> Iterator:
-    """Rows of ``query``, read only when the response is sent (inside the streamed
-    request's own context and session: the view's session is gone by then)."""
-    yield from db.session.execute(query).yield_per(5000)
-
-
 @bp.route("/charges.csv")
 @access(*ALL_ROLES)
 @errors(404, 409)
@@ -294,15 +264,14 @@ def charges_csv(args: dict):
     sheet (Unit, Service, Consumer, Consumer name, Method, Basis, Billing mode, Quantity,
     Rate, Amount)."""
     period = closed_period(args["period"])
-    query = _charges_query(args).order_by(Charge.id)
+    filters = _charge_filters(args)
 
     def lines():
         yield ["Period", *CHARGE_HEADERS]
-        for r in stream(query):
-            c = charge_dict(period, r)
-            yield [period, c["unit"], c["service"] or "", c["consumer"], c["consumer_name"],
-                   c["method"], c["basis"], c["billing_mode"], number(c["quantity"]),
-                   number(c["rate"]), money(c["amount"])]
+        for r in charge_lines.stream(db.session, period, filters):
+            yield [period, r.unit, r.service or "", r.consumer, r.consumer_name, r.method,
+                   r.basis, r.billing_mode, number(r.quantity), number(r.rate),
+                   money(r.amount)]
 
     return csv_response(lines(), f"charges-{period}.csv")
 
@@ -325,31 +294,7 @@ RATIO = Decimal("1e-12")
 
 def period_bounds(period: str) -> tuple[str, str]:
     """FOCUS timestamps of the month: its start, and the start of the next (exclusive)."""
-    from chargeback.services.periods import next_month
-
     return f"{period}-01T00:00:00Z", f"{next_month(period)}-01T00:00:00Z"
-
-
-def _names(period: str) -> tuple[dict[str, str], tuple[str, str]]:
-    """Unit code -> name as the tree stood at the close, and the root (code, name)."""
-    tree = list(db.session.scalars(select(UnitTreeSnapshot)
-                                   .where(UnitTreeSnapshot.period == period)))
-    names = dict(db.session.execute(select(Unit.code, Unit.name)).all())
-    names.update({t.unit_code: t.name for t in tree})
-    roots = [t for t in tree if t.parent_code is None]
-    root = (roots[0].unit_code, roots[0].name) if roots else ("", "")
-    return names, root
-
-
-def _driver_totals(period: str) -> dict[tuple[int, str], Decimal]:
-    """(unit id, basis) -> the sum of the driver quantities it split by."""
-    rows = db.session.execute(
-        select(Charge.unit_id, Charge.basis, Charge.quantity)
-        .where(Charge.period == period, Charge.method == "driver"))
-    totals: dict[tuple[int, str], Decimal] = {}
-    for unit_id, basis, quantity in rows:
-        totals[(unit_id, basis)] = totals.get((unit_id, basis), Decimal(0)) + (quantity or 0)
-    return totals
 
 
 def _json_object(items: dict) -> str:
@@ -387,32 +332,31 @@ def allocation_columns(row, totals: dict) -> list[str]:
 
 @dataclass(frozen=True, kw_only=True)
 class FocusContext:
-    """What every FOCUS row of a period shares: the month, the currency, the names."""
+    """What every FOCUS row of a month shares: the month, its currency, the names."""
 
     currency: str
     start: str
     end: str
-    root: tuple[str, str]  # the holding company's (code, name)
+    root: tuple[str, str]  # the holding company's (code, name) at the close
     names: dict[str, str]  # unit code -> name at the close
-    services: dict[int, tuple[str, str]]  # service id -> (name, unit of measure)
     driver_totals: dict[tuple[int, str], Decimal]
 
 
-def focus_context(period: str) -> FocusContext:
-    start, end = period_bounds(period)
-    names, root = _names(period)
+def focus_context(month: closed_month.ClosedMonth) -> FocusContext:
+    start, end = period_bounds(month.period)
+    roots = [n for n in month.tree.values() if n.parent is None]
     return FocusContext(
-        currency=period_currency(period), start=start, end=end, root=root, names=names,
-        services={sid: (name, uom) for sid, name, uom in db.session.execute(
-            select(Service.id, Service.name, Service.uom))},
-        driver_totals=_driver_totals(period))
+        currency=month.currency, start=start, end=end,
+        root=(roots[0].code, roots[0].name) if roots else ("", ""),
+        names={code: node.name for code, node in month.tree.items()},
+        driver_totals=charge_lines.driver_totals(db.session, month.period))
 
 
 def focus_row(ctx: FocusContext, row) -> list[str]:
     """One charge line in FOCUS_COLUMNS order."""
     provider = ctx.names.get(row.unit, row.unit)
-    if row.service_id is not None:
-        service_name, uom = ctx.services.get(row.service_id, (row.service, ""))
+    if row.service is not None:
+        service_name, uom = row.service_name, row.uom
     else:
         found = BASIS.match(row.basis or "")
         service_name = f"{provider}: {found.group('pool') if found else row.method} pool"
@@ -438,12 +382,12 @@ def charges_focus(args: dict):
     """Charge lines as FinOps FOCUS-style cost and usage rows (see docs/api.md for each
     column). Showback lines are not billed: BilledCost 0.00, EffectiveCost the amount."""
     period = closed_period(args["period"])
-    ctx = focus_context(period)
-    query = _charges_query(args).order_by(Charge.id)
+    ctx = focus_context(_month(period))
+    filters = _charge_filters(args)
 
     def lines():
         yield list(FOCUS_COLUMNS)
-        for row in stream(query):
+        for row in charge_lines.stream(db.session, period, filters):
             yield focus_row(ctx, row)
 
     return csv_response(lines(), f"charges-focus-{period}.csv")
@@ -452,25 +396,16 @@ def charges_focus(args: dict):
 # --- the journal --------------------------------------------------------------------------
 
 
-def _journal_query(args: dict):
-    query = (select(JournalLine, Unit.code, Consumer.code)
-             .join(Unit, Unit.id == JournalLine.unit_id)
-             .outerjoin(Consumer, Consumer.id == JournalLine.consumer_id)
-             .where(JournalLine.period == args["period"]))
-    if args.get("unit"):
-        query = query.where(JournalLine.unit_id == unit_in_scope(args["unit"], field="unit").id)
-    for name, column in (("account", JournalLine.account), ("consumer", Consumer.code),
-                         ("journal", JournalLine.journal)):
-        if args.get(name):
-            query = query.where(column == args[name])
-    return query
+def _journal_filters(args: dict) -> journal_lines.Filters:
+    unit_ids = {unit_in_scope(args["unit"], field="unit").id} if args.get("unit") else None
+    return journal_lines.Filters(unit_ids=unit_ids, account=args.get("account"),
+                                 consumer=args.get("consumer"), journal=args.get("journal"))
 
 
 def journal_dict(row) -> dict:
-    line, unit, consumer = row
-    return {"id": line.id, "journal": line.journal, "period": line.period, "unit": unit,
-            "account": line.account, "consumer": consumer, "description": line.description,
-            "debit": line.debit, "credit": line.credit, "currency": line.currency}
+    return {"id": row.id, "journal": row.journal, "period": row.period, "unit": row.unit,
+            "account": row.account, "consumer": row.consumer, "description": row.description,
+            "debit": row.debit, "credit": row.credit, "currency": row.currency}
 
 
 @bp.route("/journal")
@@ -481,8 +416,10 @@ def journal_dict(row) -> dict:
 def journal(args: dict):
     """The GL journal of a closed period (chargeback units only): per unit a debit per
     consumer and a credit to its recovery account; debits equal credits."""
-    closed_period(args["period"])
-    rows, cursor = paginate("journal", _journal_query(args), JournalLine.id, args)
+    period = closed_period(args["period"])
+    rows, last = journal_lines.page(db.session, period, _journal_filters(args),
+                                    decode("journal", args.get("cursor")), args["limit"])
+    cursor = encode("journal", last)
     return {"items": [journal_dict(r) for r in rows], "next_cursor": cursor}, \
         link_header(cursor)
 
@@ -497,14 +434,12 @@ def journal_csv(args: dict):
     """The journal as CSV, with the pack's Journal columns (Journal, Period, Unit, Account,
     Consumer, Description, Debit, Credit, Currency), in journal order."""
     period = closed_period(args["period"])
-    query = _journal_query(args).order_by(JournalLine.journal, JournalLine.id)
+    filters = _journal_filters(args)
 
     def lines():
         yield [column.header for column in JOURNAL_COLUMNS]
-        for row in stream(query):
-            j = journal_dict(row)
-            yield [j["journal"], j["period"], j["unit"], j["account"], j["consumer"] or "",
-                   j["description"], money(j["debit"]), money(j["credit"]), j["currency"]]
+        for j in journal_lines.stream(db.session, period, filters):
+            yield [j.journal, j.period, j.unit, j.account, j.consumer or "", j.description,
+                   money(j.debit), money(j.credit), j.currency]
 
     return csv_response(lines(), f"journal-{period}.csv")
-

@@ -13,7 +13,7 @@ from decimal import Decimal
 from marshmallow import Schema, ValidationError, fields, validate
 
 from chargeback.api.fields import Code, DecimalString, Period, Text, Timestamp, text_problem
-from chargeback.vocabulary import IMPORT_KINDS, SCORECARD_STATUSES
+from chargeback.vocabulary import IMPORT_KINDS, PERIOD_STATUSES, SCORECARD_STATUSES
 from rules.methods import METHOD_NAMES
 from rules.vocabulary import BANDS, CHARGE_METHODS, DIRECTIONS
 
@@ -284,7 +284,7 @@ class ScorecardsQuery(Schema):
 
 class PeriodSchema(Schema):
     period = fields.String(required=True)
-    status = fields.String(required=True, validate=validate.OneOf(("open", "closed")))
+    status = fields.String(required=True, validate=validate.OneOf(PERIOD_STATUSES))
     closed_at = Nullable(Timestamp, required=True)
     closed_by = Nullable(fields.String, required=True)
     close_count = fields.Integer(required=True)

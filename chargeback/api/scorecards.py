@@ -10,10 +10,10 @@ approving a draft) is 409; one whose content is wrong is 422.
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
+from chargeback import access as policy
+from chargeback.access import ALL_ROLES, MANAGE
 from chargeback.api.auth import access, current_user, errors, fail, unit_in_scope
-from chargeback.api.extension import Blueprint
+from chargeback.api.extension import Blueprint, problem_errors
 from chargeback.api.schemas import (
     ApproveSchema,
     SavedScorecardSchema,
@@ -23,10 +23,9 @@ from chargeback.api.schemas import (
     SendBackSchema,
 )
 from chargeback.extensions import db
-from chargeback.models import ScorecardVersion, Unit
+from chargeback.refusals import Refused
 from chargeback.services import scorecards
-from chargeback.web.access import ALL_ROLES, MANAGE, can_see, may_edit_scorecard
-from rules.model import RuleError
+from chargeback.services.queries import scorecards as versions_query
 
 bp = Blueprint("scorecards", __name__, url_prefix="/api/v1",
                description="Scorecard versions: drafts by unit heads, approval by central IT.")
@@ -48,7 +47,7 @@ def criterion_dict(c) -> dict:
             "bands": [{"at": b["at"], "score": b["score"]} for b in (c.bands or [])]}
 
 
-def version_dict(version: ScorecardVersion, unit_code: str) -> dict:
+def version_dict(version, unit_code: str) -> dict:
     return {"id": version.id, "unit": unit_code, "version": version.version,
             "status": version.status, "effective_from": version.effective_from,
             "created_by": version.created_by, "created_at": version.created_at,
@@ -65,20 +64,17 @@ def version_dict(version: ScorecardVersion, unit_code: str) -> dict:
 def versions(args: dict, code: str):
     """A unit's scorecard versions, newest first (`?status=` to keep one status)."""
     unit = unit_in_scope(code)
-    query = select(ScorecardVersion).where(ScorecardVersion.unit_id == unit.id)
-    if args.get("status"):
-        query = query.where(ScorecardVersion.status == args["status"])
     return [version_dict(v, unit.code)
-            for v in db.session.scalars(query.order_by(ScorecardVersion.version.desc()))]
+            for v in versions_query.versions(db.session, unit.id, args.get("status"))]
 
 
-def _version(version_id: int) -> tuple[ScorecardVersion, Unit]:
+def _version(version_id: int):
     """The version and its unit: 404 if there is none, 403 outside the user's scope."""
-    version = db.session.get(ScorecardVersion, version_id)
-    if version is None:
-        fail(404, f"There is no scorecard version {version_id}.")
-    unit = db.session.get(Unit, version.unit_id)
-    if not can_see(current_user(), unit):
+    try:
+        version, unit = versions_query.version(db.session, version_id)
+    except Refused as exc:
+        fail(404, " ".join(exc.messages))
+    if not policy.can_see(db.session, current_user(), unit):
         fail(403, f"Unit {unit.code} is outside your units.")
     return version, unit
 
@@ -93,12 +89,12 @@ def version(version_id: int):
     return version_dict(found, unit.code)
 
 
-def _may_edit(unit: Unit) -> None:
-    if not may_edit_scorecard(current_user(), unit):
+def _may_edit(unit) -> None:
+    if not policy.may_edit_scorecard(db.session, current_user(), unit):
         fail(403, f"A {current_user().role.replace('_', ' ')} does not edit scorecards.")
 
 
-def _as_file(args: dict, unit: Unit) -> dict:
+def _as_file(args: dict, unit) -> dict:
     """The request as the scorecard file's structure (decimals as their text)."""
 
     def text(value):
@@ -118,33 +114,19 @@ def _as_file(args: dict, unit: Unit) -> dict:
     return {"unit": unit.code, "effective_from": args["effective_from"], "criteria": criteria}
 
 
-def rule_errors(problems: list[RuleError], keys: list[str] | None = None) -> dict:
-    """RuleErrors keyed by the request's field names (``criteria.0.target``)."""
-    found: dict[str, list[str]] = {}
-    for p in problems:
-        source = p.source.split(": ", 1)[1] if p.source.startswith(f"{SOURCE}: ") else p.source
-        name = p.field
-        if source.startswith("criterion "):
-            ident = source.removeprefix("criterion ").split(" band ")[0]
-            index = keys.index(ident) if keys and ident in keys else ident
-            name = f"criteria.{index}.{p.field}"
-        found.setdefault(name, []).append(p.message)
-    return found
+def _refuse(refusal: Refused) -> None:
+    """409 when the version's state is the problem, else 422; errors keyed by the request's
+    field names (``criteria.0.target`` is the first criterion's target)."""
+    fail(409 if refusal.reason == "conflict" else 422, "; ".join(refusal.messages),
+         problem_errors(refusal.problems))
 
 
-def _refuse(problems: list[RuleError], keys: list[str] | None = None) -> None:
-    """409 when the version's state is the problem, else 422."""
-    db.session.rollback()
-    status = 409 if any(p.field == "status" for p in problems) else 422
-    fail(status, "; ".join(p.message if p.field == "status" else str(p) for p in problems),
-         rule_errors(problems, keys))
-
-
-def _decided(version: ScorecardVersion, unit: Unit, problems: list[RuleError]):
-    """The answer to a step of the way to approval: refused (nothing kept) or committed."""
-    if problems:
-        _refuse(problems)
-    db.session.commit()
+def _decided(version, unit, step) -> dict:
+    """The answer to a step of the way to approval: refused (nothing kept) or done."""
+    try:
+        step()
+    except Refused as refusal:
+        _refuse(refusal)
     return version_dict(version, unit.code)
 
 
@@ -160,11 +142,11 @@ def save_draft(args: dict, code: str):
     unit = unit_in_scope(code)
     _may_edit(unit)
     existed = scorecards.pending(db.session, unit.id) is not None
-    result = scorecards.save_draft(db.session, _as_file(args, unit), current_user().email,
-                                   SOURCE)
-    if not result.ok:
-        _refuse(result.errors, [c["key"] for c in args["criteria"]])
-    db.session.commit()
+    try:
+        result = scorecards.save_draft(db.session, _as_file(args, unit), current_user().email,
+                                       SOURCE)
+    except Refused as refusal:
+        _refuse(refusal)
     body = version_dict(result.version, unit.code) | {
         "warnings": [str(w) for w in result.warnings]}
     return body, 200 if existed else 201
@@ -178,7 +160,8 @@ def submit(version_id: int):
     """Hand a draft to central IT for approval."""
     found, unit = _version(version_id)
     _may_edit(unit)
-    return _decided(found, unit, scorecards.submit(db.session, found, current_user().email))
+    return _decided(found, unit,
+                    lambda: scorecards.submit(db.session, found, current_user().email))
 
 
 @bp.route(f"/scorecards/{VERSION_ID}/approve", methods=["POST"])
@@ -191,7 +174,7 @@ def approve(args: dict, version_id: int):
     the unit asked for). An approved version with the same start month is retired."""
     found, unit = _version(version_id)
     start = args.get("effective_from") or found.effective_from
-    return _decided(found, unit, scorecards.approve_submitted(
+    return _decided(found, unit, lambda: scorecards.approve_submitted(
         db.session, found, current_user().email, start))
 
 
@@ -203,5 +186,5 @@ def approve(args: dict, version_id: int):
 def send_back(args: dict, version_id: int):
     """Return a submitted version to its unit as a draft, with what to change."""
     found, unit = _version(version_id)
-    return _decided(found, unit, scorecards.send_back(
+    return _decided(found, unit, lambda: scorecards.send_back(
         db.session, found, current_user().email, args["comment"]))

@@ -54,8 +54,6 @@ def load_demo_scorecards(session, echo: Echo) -> None:
         if data["unit"] in stored:
             continue
         result = save_version(session, data, DEMO_ACTOR, status="approved", source=path.name)
-        if not result.ok:
-            raise RuntimeError(f"{path.name}: " + "; ".join(map(str, result.errors)))
         echo(f"scorecard {path.name}: version {result.version.version} approved from "
              f"{result.version.effective_from}")
 
@@ -70,9 +68,7 @@ def load_demo_rules(session, echo: Echo) -> None:
         data = _json(path)
         if data["unit"] in stored:
             continue
-        rule_set, errors = save_rules(session, data, DEMO_ACTOR)
-        if errors:
-            raise RuntimeError(f"{path.name}: " + "; ".join(map(str, errors)))
+        rule_set = save_rules(session, data, DEMO_ACTOR)
         echo(f"rules {path.name}: {len(rule_set.rules)} rule(s) from {rule_set.effective_from}")
 
 
@@ -84,31 +80,29 @@ def demo_months() -> list[str]:
         return sorted({row["period"] for row in csv.DictReader(stream)})
 
 
-def close_demo_months(echo: Echo) -> list[Path]:
+def close_demo_months(echo: Echo, pack_dir: Path, default_currency: str) -> list[Path]:
     """Close the demo's months in order (each close commits on its own); months a user
     added since are left to them."""
     from chargeback.extensions import db
-    from chargeback.models import Period
-    from chargeback.services.close_runner import close_and_publish
-    from chargeback.services.packs import latest_pack
-
-    def refuse(message: str) -> None:
-        raise RuntimeError(message)
+    from chargeback.refusals import Refused
+    from chargeback.services.publication import close_and_publish
+    from chargeback.services.queries import packs, periods
 
     paths = []
     for month in demo_months():
-        period = db.session.get(Period, month)
+        period = periods.period(db.session, month)
         if period is None:
             continue
-        if period.status == "open":
+        if period.status != "closed":
             try:
-                path = close_and_publish(month, DEMO_ACTOR, refuse)
-            except RuntimeError as exc:  # a month a user reopened and changed: theirs now
+                path = close_and_publish(db.session, month, DEMO_ACTOR, pack_dir=pack_dir,
+                                         default_currency=default_currency)
+            except Refused as exc:  # a month a user reopened and changed: theirs now
                 echo(f"left {month} open: {exc}")
                 continue
             echo(f"closed {month}: {path}")
         else:
-            pack = latest_pack(db.session, month)
+            pack = packs.latest(db.session, month)
             if pack is None:
                 continue
             path = Path(pack.path)
@@ -125,7 +119,8 @@ DEMO_USERS = (  # e-mail, role, units in scope
 )
 
 
-def ensure_demo_users(session, echo: Echo) -> list[tuple[str, str, str]]:
+def ensure_demo_users(session, echo: Echo, hash_method: str = "scrypt"
+                      ) -> list[tuple[str, str, str]]:
     """One user per role, each with a fresh password printed for this run only."""
     from chargeback.models import User
     from chargeback.services.users import create_user, generate_password, set_password
@@ -135,15 +130,16 @@ def ensure_demo_users(session, echo: Echo) -> list[tuple[str, str, str]]:
         password = generate_password()
         user = session.scalar(select(User).where(User.email == email))
         if user is None:
-            create_user(session, email, role, password, DEMO_ACTOR, list(units))
+            create_user(session, email, role, password, DEMO_ACTOR, list(units),
+                        hash_method=hash_method)
         else:
-            set_password(session, user, password, DEMO_ACTOR)
+            set_password(session, user, password, DEMO_ACTOR, hash_method=hash_method)
         logins.append((email, role, password))
     session.commit()
     return logins
 
 
-def run_demo(echo: Echo) -> list[Path]:
+def run_demo(echo: Echo, pack_dir: Path, default_currency: str) -> list[Path]:
     """Migrate the configured database, load the demo company, close its months."""
     from flask_migrate import upgrade
 
@@ -155,7 +151,7 @@ def run_demo(echo: Echo) -> list[Path]:
     load_demo_scorecards(db.session, echo)
     load_demo_rules(db.session, echo)
     db.session.commit()
-    packs = close_demo_months(echo)
+    packs = close_demo_months(echo, pack_dir, default_currency)
     echo(f"The demo holding company is loaded and {len(packs)} months are closed.")
     if packs:
         echo(f"Monthly packs for finance are in {packs[-1].parent}")

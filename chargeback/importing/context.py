@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from chargeback.models import Consumer, Period, Service, Unit
-from chargeback.services.audit import record
+from chargeback.models import Consumer, Service, Unit
+from chargeback.models.audit import record
+from chargeback.models.periods import lock_from, lock_months
+from chargeback.refusals import Problem
+from chargeback.vocabulary import FROZEN_STATUSES
 
 MAX_STORED_ERRORS = 1000
 
@@ -18,18 +22,22 @@ class ImportContext:
     session: Session
     batch_id: int
     actor: str
+    kind: str = ""
     replace: bool = False
-    errors: list[str] = field(default_factory=list)
+    errors: list[Problem] = field(default_factory=list)
+    content: hashlib._Hash = field(default_factory=hashlib.sha256)  # of the parsed rows
     rows_read: int = 0
     # Unit codes the importer may name (a unit head's subtree); None: any unit.
     allowed_units: frozenset[str] | None = None
     _units: dict[str, int] | None = None
     _consumers: dict[str, int] | None = None
     _services: dict[str, tuple[int, int]] | None = None
-    _periods: dict[str, str] | None = None
+    _months: dict[str, str] = field(default_factory=dict)  # statuses read under our lock
+    _locked_from: str | None = None
+    _frozen: str | None = None
 
     def error(self, line: int, column: str, message: str) -> None:
-        self.errors.append(f"line {line}: {column}: {message}")
+        self.errors.append(Problem(kind=self.kind, line=line, column=column, message=message))
 
     @property
     def units(self) -> dict[str, int]:
@@ -52,24 +60,29 @@ class ImportContext:
             self._services = {code: (sid, uid) for code, sid, uid in rows}
         return self._services
 
-    @property
-    def periods(self) -> dict[str, str]:
-        if self._periods is None:
-            rows = self.session.execute(select(Period.period, Period.status))
-            self._periods = {period: status for period, status in rows}
-        return self._periods
-
-    def latest_closed(self) -> str | None:
-        closed = [p for p, status in self.periods.items() if status == "closed"]
-        return max(closed) if closed else None
-
     def open_period(self, line: int, period: str) -> bool:
-        """False (with an error) when the row targets a closed period."""
-        if self.periods.get(period) == "closed":
+        """False (with an error) when the row targets a frozen month.
+
+        The month is created (open) if it does not exist and locked until the batch
+        commits, so a close cannot freeze it between this check and the batch's rows.
+        """
+        status = self._months.get(period)
+        if status is None:
+            self._months.update(lock_months(self.session, {period}))
+            status = self._months[period]
+        if status in FROZEN_STATUSES:
             self.error(line, "period", f"period {period} is closed; corrections go into an "
                        "open period, or central IT reopens it")
             return False
         return True
+
+    def frozen_from(self, start: str) -> str | None:
+        """The latest frozen month, read under the lock of every month from ``start`` on
+        (a price from ``start`` changes them all)."""
+        if self._locked_from is None or start < self._locked_from:
+            self._frozen = lock_from(self.session, start)
+            self._locked_from = start
+        return self._frozen
 
     def in_scope(self, line: int, code: str | None) -> bool:
         """False (with an error) when a known unit outside the importer's scope is named."""
@@ -89,13 +102,6 @@ class ImportContext:
         if found is None:
             self.error(line, column, f"unknown {what} '{code}'")
         return found
-
-    def ensure_periods(self, periods: set[str]) -> None:
-        """Create the open months a batch brings; a refused batch rolls them back too."""
-        new = sorted(p for p in periods if p not in self.periods)
-        if new:
-            self.session.execute(insert(Period), [{"period": p, "status": "open"} for p in new])
-            self.periods.update(dict.fromkeys(new, "open"))
 
     def audit(self, action: str, entity: str, key: str, before, after, reason=None) -> None:
         record(self.session, self.actor, action, entity, key, before, after, reason)

@@ -103,14 +103,8 @@ class KeyedHandler(Handler):
 
 
 class PeriodKeyed(KeyedHandler):
-    """Keyed rows of a month (budgets, metrics, drivers): the month must be open."""
-
-    def periods_of(self, rows):
-        return {r["period"] for r in rows}
-
-    def store(self, rows):
-        self.ctx.ensure_periods(self.periods_of(rows))
-        super().store(rows)
+    """Keyed rows of a month (budgets, metrics, drivers): the month must be open (each
+    row's ``resolve`` checks it, under the month's lock)."""
 
 
 class UnitsHandler(Handler):
@@ -272,7 +266,6 @@ class RatesHandler(KeyedHandler):
         rows = ctx.session.execute(select(RateCard.service_id, RateCard.effective_from,
                                           RateCard.price))
         self.prices = {(sid, eff): price for sid, eff, price in rows}
-        self.latest_closed = ctx.latest_closed()
 
     def resolve(self, line, v):
         found = self.ctx.lookup(line, "service_code", self.ctx.services, v["service_code"],
@@ -281,10 +274,11 @@ class RatesHandler(KeyedHandler):
             return None
         key = (found[0], v["effective_from"])
         unchanged = key in self.prices and self.prices[key] == v["price"]
-        if not unchanged and self.latest_closed and v["effective_from"] <= self.latest_closed:
+        frozen = None if unchanged else self.ctx.frozen_from(v["effective_from"])
+        if frozen and v["effective_from"] <= frozen:
             self.ctx.error(line, "effective_from",
                            f"{v['effective_from']} is not after the last closed period "
-                           f"{self.latest_closed}: a new price would change a closed period; "
+                           f"{frozen}: a new price would change a closed period; "
                            "make it effective from an open month")
             return None
         return {"service_id": found[0], "effective_from": v["effective_from"],
@@ -354,7 +348,6 @@ class LinesHandler(Handler):
         self.covered: dict[str, set[int]] = defaultdict(set)  # period -> unit ids
 
     def store(self, rows):
-        self.ctx.ensure_periods({r["period"] for r in rows})
         # A Core insert of the table: the ORM's bulk path would cost as much again per row.
         self.ctx.session.execute(insert(self.model.__table__), rows)
 

@@ -17,9 +17,14 @@ from typing import BinaryIO
 
 from python_calamine import CalamineWorkbook
 
+from chargeback.refusals import Problem, Refused
 
-class FileFormatError(Exception):
+
+class FileFormatError(Refused):
     """The file cannot be read as a table at all (not the fault of a single row)."""
+
+    def __init__(self, line: int, message: str):
+        super().__init__(Problem(line=line, message=message))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -43,11 +48,11 @@ def _csv_table(stream: BinaryIO) -> Table:
     try:
         header = next(reader, None)
     except UnicodeDecodeError as exc:
-        raise FileFormatError("line 1: file is not UTF-8 text") from exc
+        raise FileFormatError(1, "file is not UTF-8 text") from exc
     except csv.Error as exc:
-        raise FileFormatError(f"line 1: not a CSV file ({exc})") from exc
+        raise FileFormatError(1, f"not a CSV file ({exc})") from exc
     if header is None:
-        raise FileFormatError("line 1: the file is empty: a header row is required")
+        raise FileFormatError(1, "the file is empty: a header row is required")
     return Table(header=[h.strip() for h in header], rows=_csv_rows(reader, text))
 
 
@@ -66,9 +71,9 @@ def _csv_lines(reader) -> Iterator[tuple[int, list[str]]]:
         except StopIteration:
             return
         except UnicodeDecodeError as exc:
-            raise FileFormatError(f"line {line + 1}: file is not UTF-8 text") from exc
+            raise FileFormatError(line + 1, "file is not UTF-8 text") from exc
         except csv.Error as exc:
-            raise FileFormatError(f"line {line + 1}: {exc}") from exc
+            raise FileFormatError(line + 1, str(exc)) from exc
         line = reader.line_num
         if any(cell.strip() for cell in row):
             yield line, row
@@ -80,10 +85,10 @@ def _xlsx_table(stream: BinaryIO) -> Table:
         sheet = workbook.get_sheet_by_index(0)
         rows = iter(sheet.iter_rows())
     except Exception as exc:  # calamine raises its own error types for broken files
-        raise FileFormatError(f"line 1: not a readable XLSX workbook ({exc})") from exc
+        raise FileFormatError(1, f"not a readable XLSX workbook ({exc})") from exc
     header = next(rows, None)
     if header is None:
-        raise FileFormatError("line 1: the first sheet is empty: a header row is required")
+        raise FileFormatError(1, "the first sheet is empty: a header row is required")
     return Table(header=[cell_text(c).strip() for c in header], rows=_xlsx_rows(rows))
 
 

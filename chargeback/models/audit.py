@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from chargeback.models.base import Base, created_at_column
 
@@ -22,3 +22,12 @@ class AuditEntry(Base):
     before: Mapped[dict | None]
     after: Mapped[dict | None]
     reason: Mapped[str | None] = mapped_column(Text)
+
+
+def record(session: Session, actor: str, action: str, entity: str, key: str,
+           before=None, after=None, reason: str | None = None) -> AuditEntry:
+    """Add one entry: the one helper every verb uses to say who, what, before, after, why."""
+    entry = AuditEntry(actor=actor, action=action, entity=entity, entity_key=key,
+                       before=before, after=after, reason=reason)
+    session.add(entry)
+    return entry

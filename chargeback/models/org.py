@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from chargeback.models.base import CODE, Base, one_of
@@ -60,19 +60,3 @@ class Consumer(Base):
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
 
     unit: Mapped[Unit | None] = relationship()
-
-
-class UnitTreeSnapshot(Base):
-    """The tree as it stood when a period closed, so history keeps its shape after a move."""
-
-    __tablename__ = "unit_tree_snapshots"
-    __table_args__ = (UniqueConstraint("period", "unit_code"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    period: Mapped[str] = mapped_column(ForeignKey("periods.period"))
-    unit_code: Mapped[str] = mapped_column(CODE)
-    parent_code: Mapped[str | None] = mapped_column(CODE)
-    name: Mapped[str] = mapped_column(String(200))
-    service_model_code: Mapped[str] = mapped_column(CODE)
-    billing_mode: Mapped[str] = mapped_column(String(16))
-    note: Mapped[str | None] = mapped_column(Text)

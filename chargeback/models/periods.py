@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint, insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from chargeback.models.base import PERIOD, Base, created_at_column, one_of, period_check
-from chargeback.vocabulary import PACK_KINDS, PERIOD_STATUSES
+from chargeback.vocabulary import FROZEN_STATUSES, PACK_KINDS, PERIOD_OPEN, PERIOD_STATUSES
 
 
 class Period(Base):
@@ -18,11 +19,14 @@ class Period(Base):
     __table_args__ = (period_check("period"), one_of("status", PERIOD_STATUSES))
 
     period: Mapped[str] = mapped_column(PERIOD, primary_key=True)
-    status: Mapped[str] = mapped_column(String(8), default="open")
+    status: Mapped[str] = mapped_column(String(16), default="open")
     closed_at: Mapped[dt.datetime | None]
     closed_by: Mapped[str | None] = mapped_column(String(254))
     # How many times the period has been closed; the pack of close n>1 is "-r<n>".
     close_count: Mapped[int] = mapped_column(Integer, default=0)
+    # When the close froze the figures (the pack's "Generated at"); ``closed_at`` is when
+    # its pack was published, which is when the month counts as closed.
+    computed_at: Mapped[dt.datetime | None]
     # The holding-wide settings the close used, so a later change of them leaves the
     # closed month (its group bands, its pack written again) as it was.
     currency: Mapped[str | None] = mapped_column(String(3))
@@ -46,3 +50,55 @@ class PackFile(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     created_by: Mapped[str] = mapped_column(String(254))
     created_at: Mapped[dt.datetime] = created_at_column()
+    # Set when the file is in place under its own name: a final pack without it is a
+    # publication the close began and did not finish (the next run finishes or undoes it).
+    published_at: Mapped[dt.datetime | None]
+
+
+# --- the month locks every "is this month open?" check is made under ---------------------
+#
+# A month is frozen once its close commits (``publishing``, then ``closed``). A writer that
+# checks a month's status holds the month's row lock from the check until it commits
+# (PostgreSQL ``SELECT ... FOR UPDATE``; SQLite has one writer at a time, from ``BEGIN
+# IMMEDIATE``), and the close holds the same lock while it freezes the month: an import, a
+# new rate or an approval lands before the close reads the month, or sees it frozen.
+
+
+def lock_period(session: Session, period: str) -> Period | None:
+    """The month's row, locked until the transaction ends, read fresh under the lock."""
+    return session.scalar(select(Period).where(Period.period == period)
+                          .with_for_update().execution_options(populate_existing=True))
+
+
+def lock_months(session: Session, periods: set[str]) -> dict[str, str]:
+    """Create the months that do not exist yet (open), lock them all, and return their
+    statuses as they are now that this transaction holds them."""
+    if not periods:
+        return {}
+    rows = [{"period": p, "status": PERIOD_OPEN, "close_count": 0} for p in sorted(periods)]
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(pg_insert(Period).on_conflict_do_nothing(), rows)
+    else:
+        session.execute(insert(Period).prefix_with("OR IGNORE"), rows)
+    found = session.execute(select(Period.period, Period.status)
+                            .where(Period.period.in_(sorted(periods)))
+                            .order_by(Period.period).with_for_update())
+    return dict(found.all())
+
+
+def latest_frozen(session: Session) -> str | None:
+    """The latest month nothing may change any more (closed, or being published)."""
+    return session.scalar(select(Period.period).where(Period.status.in_(FROZEN_STATUSES))
+                          .order_by(Period.period.desc()).limit(1))
+
+
+def lock_from(session: Session, start: str) -> str | None:
+    """Lock every month from ``start`` on and return the latest frozen month, read then.
+
+    A price, a scorecard or a rule set in force from ``start`` changes every month from
+    ``start`` on; holding those months while checking keeps a close of one of them from
+    slipping in between the check and the commit.
+    """
+    session.execute(select(Period.period).where(Period.period >= start)
+                    .order_by(Period.period).with_for_update())
+    return latest_frozen(session)

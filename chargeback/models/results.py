@@ -11,9 +11,11 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from chargeback.models.base import CODE, MONEY, PRICE, QUANTITY, Base, one_of
+from chargeback.models.base import CODE, MONEY, PERIOD, PRICE, QUANTITY, Base, one_of
 from chargeback.models.types import ExactDecimal
 from rules.vocabulary import BANDS, CHARGE_METHODS
+
+SPEND_DIMENSIONS = ("pool", "tower")
 
 
 class Rating(Base):
@@ -26,6 +28,9 @@ class Rating(Base):
     period: Mapped[str] = mapped_column(ForeignKey("periods.period"), index=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
     scorecard_version_id: Mapped[int] = mapped_column(ForeignKey("scorecard_versions.id"))
+    # The version's number and start month, as the close read them.
+    scorecard_version: Mapped[int] = mapped_column(Integer)
+    scorecard_from: Mapped[str] = mapped_column(PERIOD)
     attainment: Mapped[Decimal | None] = mapped_column(ExactDecimal)
     band: Mapped[str] = mapped_column(String(8))
 
@@ -92,7 +97,39 @@ class UnitPeriodResult(Base):
     internal_received: Mapped[Decimal] = mapped_column(MONEY)
     budget: Mapped[Decimal | None] = mapped_column(MONEY)
     charged: Mapped[Decimal] = mapped_column(MONEY)
+    # The part of ``charged`` that went to consumers which are not units (business cost
+    # centers): what the holding company recovers, as opposed to what moves between units.
+    charged_external: Mapped[Decimal] = mapped_column(MONEY)
     absorbed: Mapped[Decimal] = mapped_column(MONEY)
+
+
+class UnitPeriodSpend(Base):
+    """A unit's external spend in a closed month by cost pool or by tower, as the close
+    summed the month's spend lines."""
+
+    __tablename__ = "unit_period_spend"
+    __table_args__ = (UniqueConstraint("period", "unit_id", "dimension", "code"),
+                      one_of("dimension", SPEND_DIMENSIONS))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period: Mapped[str] = mapped_column(ForeignKey("periods.period"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    dimension: Mapped[str] = mapped_column(String(8))
+    code: Mapped[str] = mapped_column(CODE)
+    amount: Mapped[Decimal] = mapped_column(MONEY)
+
+
+class InternalCharge(Base):
+    """What one unit charged another in a closed month, summed (roll-ups eliminate these)."""
+
+    __tablename__ = "internal_charges"
+    __table_args__ = (UniqueConstraint("period", "provider_id", "receiver_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period: Mapped[str] = mapped_column(ForeignKey("periods.period"), index=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    receiver_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    amount: Mapped[Decimal] = mapped_column(MONEY)
 
 
 class JournalLine(Base):

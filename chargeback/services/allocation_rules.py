@@ -10,36 +10,62 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
-from chargeback.models import AllocationRuleSet, Consumer, Unit
-from chargeback.services.audit import record
+from chargeback.models import (
+    AllocationRuleSet,
+    Consumer,
+    DriverQuantity,
+    Period,
+    Service,
+    SpendLine,
+    Unit,
+    UsageLine,
+)
+from chargeback.models.audit import record
+from chargeback.refusals import Refused
 from chargeback.services.periods import closed_problem, first_changeable
+from chargeback.vocabulary import PERIOD_OPEN
+from rules.allocation import dependency_order
 from rules.model import AllocationRule, RuleError
-from rules.vocabulary import RULE_METHODS, is_name, is_period
+from rules.vocabulary import RESERVED_POOLS, RULE_METHODS, is_name, is_period
 
 TOP_FIELDS = {"unit", "rules", "effective_from"}
 RULE_FIELDS = {"pool", "method", "driver", "splits", "consumers"}
 
 
-def save_rules(session: Session, data, actor: str) -> tuple[AllocationRuleSet | None,
-                                                             list[RuleError]]:
-    """Store a unit's rule set, replacing one with the same start month (audited)."""
+class RulesRefused(Refused):
+    """A rule set that cannot be stored; each problem names the unit, rule and field."""
+
+    def __init__(self, errors: list[RuleError]):
+        super().__init__(*errors, kind="rules")
+
+
+def save_rules(session: Session, data, actor: str) -> AllocationRuleSet:
+    """Store a unit's rule set, replacing one with the same start month (audited).
+
+    Refused when it could not be applied at month end: a cost pool the unit never spent
+    on, a driver never imported, or internal charges that would go round in a circle.
+    """
     errors = _shape_errors(data)
     if errors:
-        return None, errors
+        raise RulesRefused(errors)
     unit = session.scalar(select(Unit).where(Unit.code == data["unit"]))
     if unit is None:
-        return None, [RuleError(source="rules", field="unit",
-                                message=f"unknown unit '{data['unit']}'")]
+        raise RulesRefused([RuleError(source="rules", field="unit",
+                                      message=f"unknown unit '{data['unit']}'")])
     effective_from = data.get("effective_from") or first_changeable(session)
     problem = closed_problem(session, effective_from)
-    rules, errors = parse_rules(data["rules"], unit, _consumers(session))
+    consumers = _consumers(session)
+    rules, errors = parse_rules(data["rules"], unit, consumers)
     if problem:
         errors.append(RuleError(source=f"unit {unit.code}", field="effective_from",
                                 message=problem))
+    if not errors:
+        errors = _data_errors(session, unit, rules) + _cycle_errors(
+            session, unit, rules, effective_from, consumers)
     if errors:
-        return None, errors
+        raise RulesRefused(errors)
     stored = [rule_to_dict(rule) for rule in rules]
     rule_set = session.scalar(select(AllocationRuleSet).where(
         AllocationRuleSet.unit_id == unit.id, AllocationRuleSet.effective_from == effective_from))
@@ -53,15 +79,122 @@ def save_rules(session: Session, data, actor: str) -> tuple[AllocationRuleSet | 
     record(session, actor, "rules.save", "rules", f"{unit.code}/{effective_from}",
            before={"rules": before} if before else None, after={"rules": stored})
     session.flush()
-    return rule_set, []
+    return rule_set
+
+
+def _data_errors(session: Session, unit: Unit, rules: list[AllocationRule]) -> list[RuleError]:
+    """A pool the unit never spent on, or a driver never imported, would share nothing at
+    month end (the cost would stay absorbed without a word): refused now instead."""
+    pools = set(session.scalars(select(SpendLine.cost_pool).distinct()
+                                .where(SpendLine.unit_id == unit.id)))
+    drivers = set(session.scalars(select(DriverQuantity.driver).distinct()))
+    errors = []
+    for number, rule in enumerate(rules, start=1):
+        source = f"unit {unit.code} rule {number}"
+        if rule.pool not in RESERVED_POOLS and rule.pool not in pools:
+            known = ", ".join(sorted(pools)) or "none yet: import its spend first"
+            errors.append(RuleError(source=source, field="pool", message=(
+                f"{unit.code} has no spend in cost pool '{rule.pool}' (its pools: {known})")))
+        if rule.driver and rule.driver not in drivers:
+            known = ", ".join(sorted(drivers)) or "none yet: import drivers first"
+            errors.append(RuleError(source=source, field="driver", message=(
+                f"no '{rule.driver}' driver quantity was ever imported (drivers: {known})")))
+    return errors
+
+
+def _cycle_errors(session: Session, unit: Unit, rules: list[AllocationRule],
+                  effective_from: str, consumers: dict[str, int | None]) -> list[RuleError]:
+    """Internal charges that would go round in a circle with these rules in force, in the
+    months they would govern (the open ones from ``effective_from``; the latest month with
+    data when none is open yet)."""
+    codes = dict(session.execute(select(Unit.id, Unit.code)).all())
+    unit_of = {code: codes.get(uid) for code, uid in consumers.items() if uid is not None}
+    stored = _rule_sets(session)
+    for month in _governed(session, effective_from):
+        edges: dict[str, set[str]] = {code: set() for code in codes.values()}
+        for provider, receiver in _usage_pairs(session, month):
+            if provider != receiver:
+                edges[provider].add(receiver)
+        holders = _driver_holders(session, month, unit_of)
+        for uid, code in codes.items():
+            in_force_rules = rules if uid == unit.id else _latest(stored.get(uid, ()), month)
+            for rule in in_force_rules:
+                for receiver in _receivers(rule, holders, unit_of):
+                    if receiver != code:
+                        edges[code].add(receiver)
+        _, errors = dependency_order(month, sorted(edges), edges)
+        if errors:
+            return [RuleError(source=f"unit {unit.code}", field="rules",
+                              message=f"with these rules, {e.message} in {month}")
+                    for e in errors]
+    return []
+
+
+def _rule_sets(session: Session, unit_id: int | None = None
+               ) -> dict[int, list[tuple[str, list]]]:
+    """Unit id -> its stored rule sets (effective_from, rules), oldest first: one query."""
+    query = select(AllocationRuleSet.unit_id, AllocationRuleSet.effective_from,
+                   AllocationRuleSet.rules).order_by(AllocationRuleSet.effective_from)
+    if unit_id is not None:
+        query = query.where(AllocationRuleSet.unit_id == unit_id)
+    sets: dict[int, list[tuple[str, list]]] = {}
+    for unit_id, start, rules in session.execute(query):
+        sets.setdefault(unit_id, []).append((start, rules))
+    return sets
+
+
+def _latest(sets, month: str) -> tuple[AllocationRule, ...]:
+    """The rule set in force for ``month`` among ``sets`` (the same rule as ``in_force``)."""
+    found = [rules for start, rules in sets if start <= month]
+    return tuple(rule_from_dict(r) for r in found[-1]) if found else ()
+
+
+def _governed(session: Session, start: str) -> list[str]:
+    months = list(session.scalars(select(Period.period).where(
+        Period.status == PERIOD_OPEN, Period.period >= start).order_by(Period.period)))
+    if months:
+        return months
+    latest = session.scalar(select(Period.period).order_by(Period.period.desc()).limit(1))
+    return [latest] if latest else []
+
+
+def _usage_pairs(session: Session, month: str) -> set[tuple[str, str]]:
+    """(providing unit, receiving unit) for usage of a unit's service by a unit's consumer."""
+    provider, receiver = aliased(Unit), aliased(Unit)
+    return set(session.execute(
+        select(provider.code, receiver.code).distinct()
+        .select_from(UsageLine)
+        .join(Service, Service.id == UsageLine.service_id)
+        .join(provider, provider.id == Service.unit_id)
+        .join(Consumer, Consumer.id == UsageLine.consumer_id)
+        .join(receiver, receiver.id == Consumer.unit_id)
+        .where(UsageLine.period == month)).all())
+
+
+def _driver_holders(session: Session, month: str, unit_of: dict[str, str]
+                    ) -> dict[str, set[str]]:
+    """Driver -> the units (as consumers) with a quantity of it in the month."""
+    holders: dict[str, set[str]] = {}
+    for driver, code in session.execute(
+            select(DriverQuantity.driver, Consumer.code)
+            .join(Consumer, Consumer.id == DriverQuantity.consumer_id)
+            .where(DriverQuantity.period == month, Consumer.unit_id.is_not(None))):
+        holders.setdefault(driver, set()).add(unit_of[code])
+    return holders
+
+
+def _receivers(rule: AllocationRule, holders: dict[str, set[str]],
+               unit_of: dict[str, str]) -> set[str]:
+    """The units a rule may charge: the consumers it names, else every holder of its driver."""
+    named = [c for c, _ in rule.splits] + list(rule.consumers)
+    if named:
+        return {unit_of[c] for c in named if c in unit_of}
+    return set(holders.get(rule.driver, ())) if rule.method == "driver" else set()
 
 
 def in_force(session: Session, unit_id: int, period: str) -> tuple[AllocationRule, ...]:
-    rule_set = session.scalar(
-        select(AllocationRuleSet)
-        .where(AllocationRuleSet.unit_id == unit_id, AllocationRuleSet.effective_from <= period)
-        .order_by(AllocationRuleSet.effective_from.desc()).limit(1))
-    return tuple(rule_from_dict(r) for r in rule_set.rules) if rule_set else ()
+    """The unit's rules for ``period``: the set with the latest ``effective_from <= period``."""
+    return _latest(_rule_sets(session, unit_id).get(unit_id, ()), period)
 
 
 def rule_from_dict(data: dict) -> AllocationRule:

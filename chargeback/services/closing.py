@@ -1,15 +1,20 @@
-"""The monthly close: allocate, rate, check, freeze, and hand over the pack.
+"""The monthly close: allocate, rate, check, freeze, seal, and write the pack to publish.
 
-Allocation comes first so every criterion may use what a unit charged. Everything the
-close computes is written in the caller's transaction; the pack is written to a hidden
-file and only renamed into place by ``ClosedPeriod.publish`` after the caller committed,
-so a failure at any step leaves the month open, nothing stored and no pack.
+Allocation comes first so every criterion may use what a unit charged. The close freezes
+everything a closed month is read from: charges, journal, each unit's money (with its spend
+by pool and tower and the internal charges it made), the ratings with their criteria, and
+snapshots of the tree, the consumers and the services (with the price in force) as they
+stand. It seals the month (``seal``) and writes its pack to a hidden pending file. All of
+it happens in the caller's transaction, and the month is then ``publishing``: frozen for
+every writer, not yet closed for readers. ``publication.publish`` renames the pack into
+place after the commit and only then marks the month closed; a failure at any step before
+the commit leaves the month open, nothing stored and no pack.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
+from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -20,53 +25,58 @@ from sqlalchemy.orm import Session
 from chargeback.models import (
     Charge,
     Consumer,
+    ConsumerSnapshot,
     CriterionResultRow,
     DriverQuantity,
+    InternalCharge,
     JournalLine,
     PackFile,
     Period,
-    RateCard,
     Rating,
     Service,
+    ServiceModel,
+    ServiceSnapshot,
     SpendLine,
     Unit,
     UnitPeriodResult,
+    UnitPeriodSpend,
     UnitTreeSnapshot,
     UsageLine,
 )
-from chargeback.services import allocation_rules, packs, scorecards
+from chargeback.models.audit import record
+from chargeback.refusals import Conflict
+from chargeback.services import allocation_rules, packs, scorecards, seal, settings
 from chargeback.services import measures as measure_data
-from chargeback.services.audit import record
-from chargeback.services.periods import PeriodRefused
-from chargeback.services.settings import frozen_for_close, thresholds
+from chargeback.services.periods import PeriodRefused, lock_period
+from chargeback.services.queries.catalog import prices_in_force
+from chargeback.vocabulary import PERIOD_CLOSED, PERIOD_OPEN, PERIOD_PUBLISHING
 from rules import allocation
 from rules import model as rm
 from rules.scoring import attain
 
 CHUNK = 10_000
+ZERO = Decimal("0.00")
 
 
-class CloseRefused(Exception):
-    """The data does not allow the close; ``errors`` says what, each naming its source."""
+class CloseRefused(Conflict):
+    """The data does not allow the close; each problem names its unit, service or rule."""
 
     def __init__(self, period: str, errors: list):
         self.period = period
-        self.errors = [str(e) for e in errors]
-        super().__init__(f"period {period} cannot be closed:\n" + "\n".join(self.errors))
+        super().__init__(*errors, kind="close")
+
+    def __str__(self) -> str:
+        return f"period {self.period} cannot be closed:\n" + "\n".join(self.messages)
 
 
-@dataclass
-class ClosedPeriod:
-    """A close waiting for its commit: ``publish`` puts the pack where finance finds it."""
+@dataclass(frozen=True)
+class Publication:
+    """A close waiting for its commit; ``publication.publish`` then puts the pack in place."""
 
     period: str
     revision: int
     pack_path: Path
     pending_path: Path
-
-    def publish(self) -> Path:
-        os.replace(self.pending_path, self.pack_path)
-        return self.pack_path
 
     def discard(self) -> None:
         self.pending_path.unlink(missing_ok=True)
@@ -84,28 +94,41 @@ class Inputs:
     drivers: dict[tuple[str, str], Decimal]
     external_spend: Decimal
     unit_ids: dict[str, int]
+    pools: dict[int, dict[str, Decimal]]
+    towers: dict[int, dict[str, Decimal]]
+
+
+def pending_path(final: Path) -> Path:
+    """Where a pack waits, hidden, until its close is committed."""
+    return final.with_name(f".{final.name}.pending")
 
 
 def close_period(session: Session, period: str, actor: str, pack_dir: Path,
-                 currency: str) -> ClosedPeriod:
-    """Close ``period``; raise CloseRefused or PeriodRefused, with nothing changed."""
+                 default_currency: str) -> Publication:
+    """Freeze ``period`` and write its pack, pending; raise CloseRefused or PeriodRefused."""
     row = _open_period(session, period)
-    freeze_results(session, period, currency)
-    kept = frozen_for_close(session, currency)
-    row.currency, row.band_limits = currency, kept["band_limits"]
-    row.status, row.closed_at, row.closed_by = "closed", dt.datetime.now(dt.UTC), actor
+    currency = settings.currency(session, default_currency)
+    limits = settings.thresholds(session)
+    freeze_results(session, period, currency, limits)
+    row.currency, row.band_limits = currency, settings.limits_to_store(limits)
+    row.status, row.computed_at, row.closed_by = PERIOD_PUBLISHING, _now(), actor
     row.close_count += 1
-    record(session, actor, "period.close", "period", period, after={"close": row.close_count})
     session.flush()
-    return _write_pack(session, period, row.close_count, pack_dir, currency, actor)
+    seal.seal_month(session, period, row.close_count)
+    return _write_pending_pack(session, period, row.close_count, pack_dir, actor,
+                               default_currency)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
 
 
 def _open_period(session: Session, period: str) -> Period:
-    """The period's row, locked against a concurrent close (on PostgreSQL), if it is open."""
-    row = session.scalar(select(Period).where(Period.period == period).with_for_update())
+    """The period's row, locked against a concurrent close or import, if it is open."""
+    row = lock_period(session, period)
     if row is None:
         raise PeriodRefused(f"period {period} has no data: import its spend first")
-    if row.status == "closed":
+    if row.status != PERIOD_OPEN:
         raise PeriodRefused(f"period {period} is already closed; central IT may reopen it "
                             f"with `chargeback reopen {period} --reason ...`")
     if session.scalar(select(SpendLine.id).where(SpendLine.period == period).limit(1)) is None:
@@ -114,18 +137,19 @@ def _open_period(session: Session, period: str) -> Period:
     return row
 
 
-def freeze_results(session: Session, period: str, currency: str) -> None:
-    """Allocate, check, store charges and journal, rate every unit, snapshot the tree."""
+def freeze_results(session: Session, period: str, currency: str,
+                   limits: rm.BandThresholds) -> None:
+    """Allocate, check, store what the month is read from, snapshot, rate every unit."""
     inputs = gather(session, period)
     result = compute(period, inputs, currency)
-    _clear_results(session, period)
+    clear_results(session, period)
     store(session, period, inputs, result)
-    _rate_units(session, period, inputs)
-    _snapshot_tree(session, period)
+    snapshot(session, period)
+    _rate_units(session, period, inputs, limits)
     session.flush()
 
 
-def provisional_pack(session: Session, period: str, path: Path, currency: str):
+def provisional_pack(session: Session, period: str, path: Path, default_currency: str):
     """A draft pack of an open month with the data so far; nothing of it is kept.
 
     The close's own steps run inside a savepoint that is rolled back once the workbook
@@ -135,8 +159,9 @@ def provisional_pack(session: Session, period: str, path: Path, currency: str):
     _open_period(session, period)
     savepoint = session.begin_nested()
     try:
-        freeze_results(session, period, currency)
-        return packs.write(session, period, path, currency, status="provisional")
+        freeze_results(session, period, settings.currency(session, default_currency),
+                       settings.thresholds(session))
+        return packs.write(session, period, path, default_currency, status="provisional")
     finally:
         savepoint.rollback()
 
@@ -169,23 +194,16 @@ def gather(session: Session, period: str) -> Inputs:
     consumers = [rm.Consumer(code=c.code, gl_account=c.gl_account,
                              unit=codes.get(c.unit_id) if c.unit_id else None)
                  for c in session.scalars(select(Consumer).order_by(Consumer.code))]
-    services = [rm.Service(code=s.code, unit=codes[s.unit_id], uom=s.uom)
-                for s in session.scalars(select(Service).order_by(Service.code))]
+    services = list(session.scalars(select(Service).order_by(Service.code)))
+    prices = prices_in_force(session, period)
     return Inputs(
-        units=ledgers, consumers=consumers, services=services,
-        prices=prices_in_force(session, period), usage=_usage(session, period),
-        drivers=_drivers(session, period),
-        external_spend=sum((a for by in pools.values() for a in by.values()), Decimal("0.00")),
-        unit_ids={u.code: u.id for u in units})
-
-
-def prices_in_force(session: Session, period: str) -> dict[str, Decimal]:
-    """Service code -> the latest price with effective_from <= period."""
-    rows = session.execute(select(Service.code, RateCard.effective_from, RateCard.price)
-                           .join(RateCard, RateCard.service_id == Service.id)
-                           .where(RateCard.effective_from <= period)
-                           .order_by(Service.code, RateCard.effective_from))
-    return {code: price for code, _, price in rows}
+        units=ledgers, consumers=consumers,
+        services=[rm.Service(code=s.code, unit=codes[s.unit_id], uom=s.uom) for s in services],
+        prices={s.code: prices[s.id].price for s in services if s.id in prices},
+        usage=_usage(session, period), drivers=_drivers(session, period),
+        external_spend=sum((a for by in pools.values() for a in by.values()), ZERO),
+        unit_ids={u.code: u.id for u in units}, pools=pools,
+        towers=measure_data.spend_by(session, SpendLine.tower, period))
 
 
 def _usage(session: Session, period: str) -> list[rm.UsageLine]:
@@ -205,21 +223,31 @@ def _drivers(session: Session, period: str) -> dict[tuple[str, str], Decimal]:
     return {(driver, code): quantity for driver, code, quantity in rows}
 
 
-def _clear_results(session: Session, period: str) -> None:
-    """A close after a reopening replaces what the earlier close stored."""
+FROZEN_TABLES = (Rating, Charge, JournalLine, UnitPeriodResult, UnitPeriodSpend,
+                 InternalCharge, UnitTreeSnapshot, ConsumerSnapshot, ServiceSnapshot)
+"""Every table a close writes for its month (criterion results go with their ratings)."""
+
+
+def clear_results(session: Session, period: str) -> None:
+    """A close after a reopening (or an undone publication) replaces what was stored."""
     ratings = select(Rating.id).where(Rating.period == period)
     session.execute(delete(CriterionResultRow).where(CriterionResultRow.rating_id.in_(ratings)))
-    for model in (Rating, Charge, JournalLine, UnitPeriodResult, UnitTreeSnapshot):
+    for model in FROZEN_TABLES:
         session.execute(delete(model).where(model.period == period))
 
 
 def store(session: Session, period: str, inputs: Inputs, result) -> None:
+    """Charges, journal, each unit's money, its spend by pool and tower, internal charges."""
     allocated, journal = result
     ids = inputs.unit_ids
     consumer_ids = dict(session.execute(select(Consumer.code, Consumer.id)).all())
     service_ids = dict(session.execute(select(Service.code, Service.id)).all())
+    consumer_unit = {c.code: c.unit for c in inputs.consumers}
+    external: dict[str, Decimal] = defaultdict(lambda: ZERO)
     rows = []
     for charge in allocated.charges:
+        if consumer_unit.get(charge.consumer) is None:
+            external[charge.unit] += charge.amount
         rows.append({"period": period, "unit_id": ids[charge.unit],
                      "consumer_id": consumer_ids[charge.consumer],
                      "service_id": service_ids.get(charge.service), "method": charge.method,
@@ -231,23 +259,62 @@ def store(session: Session, period: str, inputs: Inputs, result) -> None:
     if rows:
         session.execute(insert(Charge.__table__), rows)
     if journal:
-        session.execute(insert(JournalLine), [
+        session.execute(insert(JournalLine.__table__), [
             {"journal": j.journal, "period": period, "unit_id": ids[j.unit],
              "account": j.account, "consumer_id": consumer_ids.get(j.consumer),
              "description": j.description, "debit": j.debit, "credit": j.credit,
              "currency": j.currency} for j in journal])
     budgets = measure_data.budgets(session, period)
-    session.execute(insert(UnitPeriodResult), [
+    session.execute(insert(UnitPeriodResult.__table__), [
         {"period": period, "unit_id": ids[t.unit], "spend": t.spend,
          "internal_received": t.internal_received, "budget": budgets.get(ids[t.unit]),
-         "charged": t.charged, "absorbed": t.absorbed}
+         "charged": t.charged, "charged_external": external[t.unit], "absorbed": t.absorbed}
         for t in allocated.totals.values()])
+    internal = [{"period": period, "provider_id": ids[a], "receiver_id": ids[b],
+                 "amount": amount} for a, b, amount in allocated.internal]
+    if internal:
+        session.execute(insert(InternalCharge.__table__), internal)
+    spend = [{"period": period, "unit_id": unit_id, "dimension": dimension, "code": code,
+              "amount": amount}
+             for dimension, by_unit in (("pool", inputs.pools), ("tower", inputs.towers))
+             for unit_id, amounts in sorted(by_unit.items())
+             for code, amount in sorted(amounts.items())]
+    if spend:
+        session.execute(insert(UnitPeriodSpend.__table__), spend)
 
 
-def _rate_units(session: Session, period: str, inputs: Inputs) -> None:
+def snapshot(session: Session, period: str) -> None:
+    """Keep the tree, the consumers and the services (with the price in force) as they
+    stand at the close: a later move, rename or new rate leaves this month alone."""
+    units = list(session.scalars(select(Unit)))
+    codes = {u.id: u.code for u in units}
+    models = dict(session.execute(select(ServiceModel.code, ServiceModel.name)).all())
+    session.execute(insert(UnitTreeSnapshot.__table__), [
+        {"period": period, "unit_id": u.id, "unit_code": u.code,
+         "parent_code": codes.get(u.parent_id), "name": u.name,
+         "service_model_code": u.service_model_code,
+         "service_model_name": models.get(u.service_model_code, u.service_model_code),
+         "billing_mode": u.billing_mode} for u in units])
+    consumers = [{"period": period, "consumer_id": c.id, "code": c.code, "name": c.name,
+                  "gl_account": c.gl_account, "unit_code": codes.get(c.unit_id)}
+                 for c in session.scalars(select(Consumer))]
+    if consumers:
+        session.execute(insert(ConsumerSnapshot.__table__), consumers)
+    prices = prices_in_force(session, period)
+    services = [{"period": period, "service_id": s.id, "code": s.code,
+                 "unit_code": codes[s.unit_id], "name": s.name, "uom": s.uom,
+                 "price": prices[s.id].price if s.id in prices else None,
+                 "price_from": prices[s.id].effective_from if s.id in prices else None}
+                for s in session.scalars(select(Service))]
+    if services:
+        session.execute(insert(ServiceSnapshot.__table__), services)
+
+
+def _rate_units(session: Session, period: str, inputs: Inputs,
+                limits: rm.BandThresholds) -> None:
     """Rate every unit with a scorecard in force, against that scorecard only, with the
     measures of the results just stored (so a preview later sees exactly the same)."""
-    limits = thresholds(session)
+    session.flush()
     for unit in inputs.units:
         unit_id = inputs.unit_ids[unit.code]
         version = scorecards.in_force(session, unit_id, period)
@@ -255,13 +322,14 @@ def _rate_units(session: Session, period: str, inputs: Inputs) -> None:
             continue
         measures = measure_data.for_unit(session, unit_id, period)
         rating = attain(scorecards.to_rules(version, unit.code), measures, limits)
-        _store_rating(session, period, unit_id, version.id, rating)
+        _store_rating(session, period, unit_id, version, rating)
 
 
-def _store_rating(session: Session, period: str, unit_id: int, version_id: int,
+def _store_rating(session: Session, period: str, unit_id: int, version,
                   rating: rm.Rating) -> None:
     session.add(Rating(
-        period=period, unit_id=unit_id, scorecard_version_id=version_id,
+        period=period, unit_id=unit_id, scorecard_version_id=version.id,
+        scorecard_version=version.version, scorecard_from=version.effective_from,
         attainment=rating.attainment, band=rating.band,
         results=[CriterionResultRow(
             position=i, key=r.key, label=r.label, expr=r.expr, direction=r.direction,
@@ -271,22 +339,12 @@ def _store_rating(session: Session, period: str, unit_id: int, version_id: int,
             for i, r in enumerate(rating.results, start=1)]))
 
 
-def _snapshot_tree(session: Session, period: str) -> None:
-    """Keep the tree as it stands at the close, so a later move leaves this month alone."""
-    units = list(session.scalars(select(Unit)))
-    codes = {u.id: u.code for u in units}
-    session.execute(insert(UnitTreeSnapshot), [
-        {"period": period, "unit_code": u.code, "parent_code": codes.get(u.parent_id),
-         "name": u.name, "service_model_code": u.service_model_code,
-         "billing_mode": u.billing_mode} for u in units])
-
-
-def _write_pack(session: Session, period: str, revision: int, pack_dir: Path, currency: str,
-                actor: str) -> ClosedPeriod:
+def _write_pending_pack(session: Session, period: str, revision: int, pack_dir: Path,
+                        actor: str, default_currency: str) -> Publication:
     pack_dir.mkdir(parents=True, exist_ok=True)
     final = pack_dir / packs.pack_filename(period, revision)
-    pending = pack_dir / f".{final.name}.pending"
-    written = packs.write(session, period, pending, currency)
+    pending = pending_path(final)
+    written = packs.write(session, period, pending, default_currency)
     try:
         session.add(PackFile(period=period, kind="final", revision=revision, path=str(final),
                              sha256=written.sha256, created_by=actor))
@@ -294,17 +352,17 @@ def _write_pack(session: Session, period: str, revision: int, pack_dir: Path, cu
     except BaseException:
         pending.unlink(missing_ok=True)
         raise
-    return ClosedPeriod(period=period, revision=revision, pack_path=final, pending_path=pending)
+    return Publication(period=period, revision=revision, pack_path=final, pending_path=pending)
 
 
 def reopen_period(session: Session, period: str, reason: str, actor: str) -> Period:
     """Open a closed month again for corrections; who and why go in the audit log."""
-    row = session.get(Period, period)
-    if row is None or row.status != "closed":
+    row = lock_period(session, period)
+    if row is None or row.status != PERIOD_CLOSED:
         raise PeriodRefused(f"period {period} is not closed")
     if not reason or not reason.strip():
         raise PeriodRefused("a reason is required to reopen a period")
-    row.status = "open"
+    row.status = PERIOD_OPEN
     record(session, actor, "period.reopen", "period", period, before={"status": "closed"},
            after={"status": "open"}, reason=reason.strip())
     session.flush()

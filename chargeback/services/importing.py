@@ -8,19 +8,24 @@ leaves only its own record (with its errors) behind.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import BinaryIO
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from chargeback.failpoints import failpoint
 from chargeback.importing.context import MAX_STORED_ERRORS, ImportContext
 from chargeback.importing.kinds import HANDLERS
 from chargeback.importing.readers import FileFormatError, open_table
 from chargeback.importing.schemas import RowValidator, columns
-from chargeback.models import ImportBatch
+from chargeback.models import BatchError, ImportBatch
+from chargeback.refusals import Problem
 from chargeback.vocabulary import IMPORT_KINDS, REPLACEABLE_KINDS
 
 CHUNK = 5000
@@ -37,12 +42,17 @@ class ImportResult:
     filename: str
     status: str  # "stored", "refused" or "already_imported"
     rows: int = 0
-    errors: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
     batch_id: int | None = None
 
     @property
     def ok(self) -> bool:
         return self.status != "refused"
+
+    @property
+    def errors(self) -> list[str]:
+        """Every bad row as ``line N: column: message``, as the command line prints it."""
+        return [str(p) for p in self.problems]
 
     def summary(self) -> str:
         if self.status == "already_imported":
@@ -76,8 +86,7 @@ def import_file(session: Session, kind: str, stream: BinaryIO, filename: str, ac
         raise ValueError(f"--replace applies to {' and '.join(REPLACEABLE)} lines; "
                          f"{kind} rows always replace the stored value of their key")
     sha = file_sha256(stream)
-    earlier = session.scalar(select(ImportBatch).where(
-        ImportBatch.kind == kind, ImportBatch.sha256 == sha, ImportBatch.status == "stored"))
+    earlier = _stored(session, kind, ImportBatch.sha256 == sha)
     if earlier is not None:
         return ImportResult(kind, filename, "already_imported", earlier.rows, [], earlier.id)
 
@@ -86,22 +95,48 @@ def import_file(session: Session, kind: str, stream: BinaryIO, filename: str, ac
     session.add(batch)
     session.flush()
     scope = None if allowed_unit_codes is None else frozenset(allowed_unit_codes)
-    ctx = ImportContext(session=session, batch_id=batch.id, actor=actor, replace=replace,
-                        allowed_units=scope)
+    ctx = ImportContext(session=session, batch_id=batch.id, actor=actor, kind=kind,
+                        replace=replace, allowed_units=scope)
     try:
         with session.begin_nested():
             _read_and_store(ctx, kind, stream, filename, progress)
             if ctx.errors:
                 raise BatchRefused
+            failpoint("import.before-checksum")
+            batch.content_sha256 = ctx.content.hexdigest()
+            session.flush()  # the unique index: a second stored batch of this content fails
+    except IntegrityError:
+        return _already_imported(session, batch, ctx)
     except (BatchRefused, FileFormatError) as exc:
         if isinstance(exc, FileFormatError):
-            ctx.errors.append(str(exc))
+            ctx.errors += [replace_kind(p, kind) for p in exc.problems]
         batch.status = "refused"
         batch.error_count = len(ctx.errors)
-        batch.errors = "\n".join(ctx.errors[:MAX_STORED_ERRORS])
+        batch.problems = [BatchError(position=n, line=p.line, column=p.column, message=p.message)
+                          for n, p in enumerate(ctx.errors[:MAX_STORED_ERRORS], start=1)]
     batch.rows = ctx.rows_read
     session.flush()
     return ImportResult(kind, filename, batch.status, batch.rows, ctx.errors, batch.id)
+
+
+def replace_kind(problem: Problem, kind: str) -> Problem:
+    return dataclasses.replace(problem, kind=kind)
+
+
+def _stored(session: Session, kind: str, condition) -> ImportBatch | None:
+    return session.scalar(select(ImportBatch).where(
+        ImportBatch.kind == kind, ImportBatch.status == "stored", condition).limit(1))
+
+
+def _already_imported(session: Session, batch: ImportBatch, ctx: ImportContext) -> ImportResult:
+    """Another stored batch has exactly these rows (it may have been committed while this
+    one was being read): nothing of this one is kept but the record that it was tried."""
+    earlier = _stored(session, batch.kind, ImportBatch.content_sha256 == ctx.content.hexdigest())
+    batch.status, batch.rows = "already_imported", ctx.rows_read
+    session.flush()
+    return ImportResult(batch.kind, batch.filename, "already_imported",
+                        earlier.rows if earlier else ctx.rows_read, [],
+                        earlier.id if earlier else batch.id)
 
 
 def _read_and_store(ctx: ImportContext, kind: str, stream: BinaryIO, filename: str,
@@ -120,6 +155,8 @@ def _read_and_store(ctx: ImportContext, kind: str, stream: BinaryIO, filename: s
         values, errors = validator.validate(cells)
         for column, message in errors.items():
             ctx.error(line, column, message)
+        if not errors:
+            ctx.content.update(canonical_row(values))
         row = None if errors else handler.accept(line, values)
         if row is not None and not ctx.errors:
             pending.append(row)
@@ -133,6 +170,21 @@ def _read_and_store(ctx: ImportContext, kind: str, stream: BinaryIO, filename: s
     handler.finish()
     if progress:
         progress(_position(stream))
+
+
+def canonical_row(values: dict) -> bytes:
+    """A row's parsed values in one text whatever the file's line endings, byte order mark,
+    quoting, column order or number spelling (1.50 and 1.5): what "already imported" means."""
+    return ("\x1f".join(f"{name}={_canonical(values[name])}" for name in sorted(values))
+            + "\x1e").encode()
+
+
+def _canonical(value) -> str:
+    if value is None:
+        return "\\N"
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    return str(value)
 
 
 def _position(stream: BinaryIO) -> int:

@@ -1,8 +1,9 @@
 """Job run bookkeeping: take a job's lock, report progress, finish, detect the dead.
 
-Run rows are written in their own short transactions (a separate session), committed at
-once, so the web app sees a run start and progress while the close's own transaction is
-still open, and a lock taken by one process is visible to every other.
+Run rows are written in their own short transactions (a separate session on the engine the
+caller passes), committed at once, so the web app sees a run start and progress while the
+close's own transaction is still open, and a lock taken by one process is visible to every
+other. These writes are bookkeeping, not a request's or a job's unit of work.
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ import socket
 from contextlib import contextmanager
 
 from sqlalchemy import select, update
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from chargeback.db_setup import write_transaction
-from chargeback.extensions import db
 from chargeback.models import JobRun
 
 
@@ -25,13 +26,16 @@ def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+STALE_MINUTES = 30
+
+
 @contextmanager
-def bookkeeping():
+def bookkeeping(engine: Engine):
     """A short session of its own, committed on leaving. It is a writer from its first
     statement (SQLite: BEGIN IMMEDIATE), so it waits for another writer instead of failing
     with "database is locked" when it turns from reading to writing."""
     with write_transaction():
-        session = Session(db.engine, expire_on_commit=False)
+        session = Session(engine, expire_on_commit=False)
         try:
             yield session
             session.commit()
@@ -46,12 +50,12 @@ def lock_key(job: str, period: str | None) -> str:
     return f"{job}:{period or '-'}"
 
 
-def start(job: str, period: str | None, requested_by: str, run_id: int | None = None
-          ) -> JobRun | None:
+def start(engine: Engine, job: str, period: str | None, requested_by: str,
+          run_id: int | None = None, stale_minutes: int = STALE_MINUTES) -> JobRun | None:
     """Take the lock and mark a run running; None if another live run holds it."""
-    release_stale(job, period)
+    release_stale(engine, job, period, stale_minutes)
     try:
-        with bookkeeping() as session:
+        with bookkeeping(engine) as session:
             run = session.get(JobRun, run_id) if run_id else None
             if run is None:
                 run = JobRun(job=job, period=period, requested_by=requested_by)
@@ -61,29 +65,30 @@ def start(job: str, period: str | None, requested_by: str, run_id: int | None = 
             run.host, run.pid, run.progress = socket.gethostname(), os.getpid(), 5
     except IntegrityError:
         if run_id:
-            finish(run_id, "failed", f"{job} {period} is already running in another process")
+            finish(engine, run_id, "failed",
+                   f"{job} {period} is already running in another process")
         return None
     return run
 
 
-def set_period(run_id: int, period: str) -> None:
+def set_period(engine: Engine, run_id: int, period: str) -> None:
     """A "run now" without a month resolves to one; the run says which."""
-    with bookkeeping() as session:
+    with bookkeeping(engine) as session:
         session.execute(update(JobRun).where(JobRun.id == run_id, JobRun.period.is_(None))
                         .values(period=period))
 
 
-def progress(run: JobRun, percent: int, message: str | None = None) -> None:
-    with bookkeeping() as session:
+def progress(engine: Engine, run: JobRun, percent: int, message: str | None = None) -> None:
+    with bookkeeping(engine) as session:
         values = {"progress": percent, "heartbeat_at": now()}
         if message:
             values["message"] = message
         session.execute(update(JobRun).where(JobRun.id == run.id).values(**values))
 
 
-def finish(run_id: int, status: str, message: str | None = None,
+def finish(engine: Engine, run_id: int, status: str, message: str | None = None,
            pack_id: int | None = None) -> None:
-    with bookkeeping() as session:
+    with bookkeeping(engine) as session:
         session.execute(update(JobRun).where(JobRun.id == run_id).values(
             status=status, message=message, pack_id=pack_id, finished_at=now(),
             lock_key=None, progress=100 if status == "succeeded" else JobRun.progress))
@@ -104,18 +109,15 @@ def _dead(run: JobRun, stale_after: dt.timedelta) -> bool:
     return beat is not None and now() - beat > stale_after
 
 
-def release_stale(job: str | None = None, period: str | None = None,
-                  stale_minutes: int | None = None) -> int:
+def release_stale(engine: Engine, job: str | None = None, period: str | None = None,
+                  stale_minutes: int = STALE_MINUTES) -> int:
     """Mark dead running runs failed and free their locks; returns how many."""
-    from flask import current_app
-
-    minutes = stale_minutes or current_app.config.get("CHARGEBACK_STALE_MINUTES", 30)
-    stale_after = dt.timedelta(minutes=minutes)
+    stale_after = dt.timedelta(minutes=stale_minutes)
     query = select(JobRun).where(JobRun.status == "running")
     if job:
         query = query.where(JobRun.lock_key == lock_key(job, period))
     count = 0
-    with bookkeeping() as session:
+    with bookkeeping(engine) as session:
         for run in session.scalars(query):
             if _dead(run, stale_after):
                 run.status, run.lock_key, run.finished_at = "failed", None, now()
@@ -125,23 +127,24 @@ def release_stale(job: str | None = None, period: str | None = None,
     return count
 
 
-def queue(job: str, period: str | None, requested_by: str) -> JobRun:
-    """A "run now" request for the scheduler to pick up."""
-    with bookkeeping() as session:
-        run = JobRun(job=job, period=period, requested_by=requested_by, status="queued")
-        session.add(run)
+def queue(session: Session, job: str, period: str | None, requested_by: str) -> JobRun:
+    """A "run now" request for the scheduler to pick up once the caller commits (it is the
+    request's own work, so a request that fails queues nothing)."""
+    run = JobRun(job=job, period=period, requested_by=requested_by, status="queued")
+    session.add(run)
+    session.flush()
     return run
 
 
-def claim_queued() -> list[JobRun]:
+def claim_queued(engine: Engine) -> list[JobRun]:
     """Queued requests this process takes: one process wins each (the claim is a
     conditional update of the queued row, so two schedulers cannot both take it)."""
     claimed = []
-    with bookkeeping() as session:
+    with bookkeeping(engine) as session:
         ids = list(session.scalars(select(JobRun.id).where(
             JobRun.status == "queued", JobRun.started_at.is_(None)).order_by(JobRun.id)))
     for run_id in ids:
-        with bookkeeping() as session:
+        with bookkeeping(engine) as session:
             taken = session.execute(update(JobRun).where(
                 JobRun.id == run_id, JobRun.status == "queued", JobRun.started_at.is_(None)
             ).values(started_at=now(), host=socket.gethostname(), pid=os.getpid()))
@@ -150,8 +153,8 @@ def claim_queued() -> list[JobRun]:
     return claimed
 
 
-def waiting_since(job: str, period: str) -> dt.datetime | None:
-    with bookkeeping() as session:
+def waiting_since(engine: Engine, job: str, period: str) -> dt.datetime | None:
+    with bookkeeping(engine) as session:
         first = session.scalar(select(JobRun.created_at).where(
             JobRun.job == job, JobRun.period == period, JobRun.status == "waiting")
             .order_by(JobRun.created_at).limit(1))

@@ -7,12 +7,20 @@ the figures from the database.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from chargeback.models import Budget, MetricObservation, SpendLine, UnitPeriodResult
+from chargeback.models import (
+    Budget,
+    MetricObservation,
+    SpendLine,
+    UnitPeriodResult,
+    UnitPeriodSpend,
+)
+from chargeback.services.queries.periods import latest_closed
 from rules.measures import ledger_measures, measure_suffix
 
 
@@ -56,16 +64,19 @@ NO_MONEY = Decimal("0.00")
 
 
 def for_unit(session: Session, unit_id: int, period: str) -> dict[str, Decimal]:
-    """A unit's measures in a month whose results are stored (the close rates with these).
+    """A unit's measures in a month whose results are stored (the close rates with these,
+    and the scorecard preview scores a proposal with the very same).
 
-    Observed metrics, then the ledger measures: ``spend`` includes the internal charges the
-    unit received (stored by the close, as pool ``internal``), ``charged`` and ``budget``
-    are what the close stored, and every pool or tower seen in the month's ledger gives a
-    ``spend_pool_*`` / ``spend_tower_*`` measure (0 when this unit has none).
+    Observed metrics, then the ledger measures from what the close froze: ``spend`` is the
+    unit's external spend by pool plus the internal charges it received (pool
+    ``internal``), ``charged`` and ``budget`` are its stored results, and every pool or
+    tower seen in the month's ledger gives a ``spend_pool_*`` / ``spend_tower_*`` measure
+    (0 when this unit has none).
     """
     result = session.scalar(select(UnitPeriodResult).where(
         UnitPeriodResult.unit_id == unit_id, UnitPeriodResult.period == period))
-    pools = _spend(session, SpendLine.cost_pool, unit_id, period)
+    frozen = _frozen_spend(session, period)
+    pools = dict(frozen["pool"].get(unit_id, {}))
     internal = result.internal_received if result is not None else NO_MONEY
     pools["internal"] = pools.get("internal", NO_MONEY) + internal
     if result is not None:
@@ -74,23 +85,53 @@ def for_unit(session: Session, unit_id: int, period: str) -> dict[str, Decimal]:
         budget, charged = budgets(session, period).get(unit_id), NO_MONEY
     measures = observed(session, unit_id, period)
     measures.update(ledger_measures(
-        pools, _spend(session, SpendLine.tower, unit_id, period), budget, charged,
-        known_pools=_codes(session, SpendLine.cost_pool, period) | {"internal"},
-        known_towers=_codes(session, SpendLine.tower, period)))
+        pools, frozen["tower"].get(unit_id, {}), budget, charged,
+        known_pools=_codes(frozen["pool"]) | {"internal"}, known_towers=_codes(frozen["tower"])))
     return measures
 
 
-def _spend(session: Session, column, unit_id: int, period: str) -> dict[str, Decimal]:
-    """{pool or tower: external spend} of one unit, summed as Decimals (not by SQLite)."""
-    totals: dict[str, Decimal] = {}
-    rows = session.execute(select(column, SpendLine.amount).where(
-        SpendLine.unit_id == unit_id, SpendLine.period == period, column.is_not(None)))
-    for code, amount in rows:
-        totals[code] = totals.get(code, NO_MONEY) + amount
-    return totals
+def _frozen_spend(session: Session, period: str) -> dict[str, dict[int, dict[str, Decimal]]]:
+    """dimension -> unit id -> {pool or tower: external spend}, as the close summed them."""
+    found: dict[str, dict[int, dict[str, Decimal]]] = {"pool": defaultdict(dict),
+                                                       "tower": defaultdict(dict)}
+    for unit_id, dimension, code, amount in session.execute(
+            select(UnitPeriodSpend.unit_id, UnitPeriodSpend.dimension, UnitPeriodSpend.code,
+                   UnitPeriodSpend.amount).where(UnitPeriodSpend.period == period)):
+        found[dimension][unit_id][code] = amount
+    return found
 
 
-def _codes(session: Session, column, period: str) -> set[str]:
+def _codes(by_unit: dict[int, dict[str, Decimal]]) -> set[str]:
     """Every pool or tower code in the month's ledger, whichever unit spent on it."""
-    return set(session.scalars(select(column).distinct().where(
-        SpendLine.period == period, column.is_not(None))))
+    return {code for codes in by_unit.values() for code in codes}
+
+
+@dataclass(frozen=True)
+class MeasureChoice:
+    """A measure a criterion may name, with its latest value and month (if any)."""
+
+    name: str
+    value: Decimal | None
+    period: str | None
+
+
+def choices(session: Session, unit_id: int) -> list[MeasureChoice]:
+    """The unit's measure names with their latest value: observed ones from their latest
+    month, ledger ones from the latest closed month (as its close froze them)."""
+    latest: dict[str, tuple[str, Decimal]] = {}
+    rows = session.execute(select(MetricObservation.measure, MetricObservation.period,
+                                  MetricObservation.value)
+                           .where(MetricObservation.unit_id == unit_id)
+                           .order_by(MetricObservation.period.desc()))
+    for name, period, value in rows:
+        latest.setdefault(name, (period, value))
+    closed = latest_closed(session)
+    ledger = for_unit(session, unit_id, closed) if closed else {}
+    found = []
+    for name in sorted(known_names(session, unit_id) | set(latest)):
+        if name in latest:
+            found.append(MeasureChoice(name, latest[name][1], latest[name][0]))
+        else:
+            value = ledger.get(name)
+            found.append(MeasureChoice(name, value, closed if value is not None else None))
+    return found

@@ -1,25 +1,31 @@
-"""Which months are open or closed, and what a change to a closed month would touch."""
+"""Which months may still change, and the locks that keep "check, then write" honest.
+
+A month is frozen once its close commits (``publishing``, then ``closed``). Every writer
+that checks "is this month open?" holds the month's row lock while it checks and until it
+commits (PostgreSQL ``SELECT ... FOR UPDATE``; SQLite has one writer at a time, taken at
+``BEGIN IMMEDIATE``), and the close holds the same lock while it freezes the month: so an
+import, a new rate or a scorecard approval either lands before the close reads the month,
+or sees it frozen and is refused. It never lands in a closed month.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from chargeback.models import Period
+from chargeback.models.periods import latest_frozen, lock_from, lock_months, lock_period
+from chargeback.refusals import Conflict
+from chargeback.services.queries.periods import earliest_open
+from chargeback.vocabulary import FROZEN_STATUSES
+
+__all__ = ["PeriodRefused", "closed_problem", "first_changeable", "is_frozen", "lock_from",
+           "lock_months", "lock_period", "next_month"]
 
 
-class PeriodRefused(Exception):
+class PeriodRefused(Conflict):
     """An action the state of a period does not allow (closing a closed month, ...)."""
 
-
-def latest_closed(session: Session) -> str | None:
-    return session.scalar(select(Period.period).where(Period.status == "closed")
-                          .order_by(Period.period.desc()).limit(1))
-
-
-def earliest_open(session: Session) -> str | None:
-    return session.scalar(select(Period.period).where(Period.status == "open")
-                          .order_by(Period.period).limit(1))
+    def __init__(self, message: str):
+        super().__init__(message, kind="period")
 
 
 def next_month(period: str) -> str:
@@ -30,19 +36,26 @@ def next_month(period: str) -> str:
 def first_changeable(session: Session) -> str:
     """The first month a new version may take effect from without touching a closed one.
 
-    The month after the last closed one; with nothing closed, the earliest open month;
+    The month after the last frozen one; with nothing closed, the earliest open month;
     with no month at all, ``1900-01`` (in force from the start).
     """
-    closed = latest_closed(session)
-    if closed:
-        return next_month(closed)
+    frozen = latest_frozen(session)
+    if frozen:
+        return next_month(frozen)
     return earliest_open(session) or "1900-01"
 
 
 def closed_problem(session: Session, effective_from: str) -> str | None:
-    """Why a version effective from that month would change a closed month, or None."""
-    closed = latest_closed(session)
-    if closed and effective_from <= closed:
-        return (f"{effective_from} is not after the last closed period {closed}: it would "
-                f"change a closed period; make it effective from {next_month(closed)} or later")
+    """Why a version effective from that month would change a closed month, or None.
+
+    Checked under the lock of every month from ``effective_from`` on (``lock_from``).
+    """
+    frozen = lock_from(session, effective_from)
+    if frozen and effective_from <= frozen:
+        return (f"{effective_from} is not after the last closed period {frozen}: it would "
+                f"change a closed period; make it effective from {next_month(frozen)} or later")
     return None
+
+
+def is_frozen(status: str | None) -> bool:
+    return status in FROZEN_STATUSES

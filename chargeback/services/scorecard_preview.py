@@ -13,17 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from chargeback.models import (
-    Period,
-    Rating,
-    ScorecardVersion,
-    Unit,
-)
+from chargeback.models import Rating, Unit
 from chargeback.services import measures as measure_data
-from chargeback.services.settings import thresholds
+from chargeback.services.queries import periods as months
+from chargeback.services.queries import ratings
 from rules import model as rm
 from rules.scoring import attain
 
@@ -82,37 +77,23 @@ class PeriodPreview:
 
 def last_closed(session: Session, limit: int = PERIODS_SHOWN) -> list[str]:
     """The latest closed months, newest first."""
-    return list(session.scalars(select(Period.period).where(Period.status == "closed")
-                                .order_by(Period.period.desc()).limit(limit)))
+    return months.closed(session)[:limit]
 
 
 def preview(session: Session, unit: Unit, scorecard: rm.Scorecard,
             limit: int = PERIODS_SHOWN) -> list[PeriodPreview]:
     """The proposal scored in each of the last closed months, newest first."""
     periods = last_closed(session, limit)
-    stored = _stored_ratings(session, unit.id, periods)
-    limits = thresholds(session)
+    stored = ratings.stored(session, unit.id, periods)
     previews = []
     for period in periods:
-        rating = attain(scorecard, measure_data.for_unit(session, unit.id, period), limits)
-        previews.append(_side_by_side(period, rating, *stored.get(period, (None, None))))
+        rating = attain(scorecard, measure_data.for_unit(session, unit.id, period),
+                        months.band_limits_of(session, period))
+        previews.append(_side_by_side(period, rating, stored.get(period)))
     return previews
 
 
-def _stored_ratings(session: Session, unit_id: int,
-                    periods: list[str]) -> dict[str, tuple[Rating, int]]:
-    """period -> (the rating the close stored, the number of the version that made it)."""
-    if not periods:
-        return {}
-    rows = session.execute(
-        select(Rating, ScorecardVersion.version)
-        .join(ScorecardVersion, ScorecardVersion.id == Rating.scorecard_version_id)
-        .where(Rating.unit_id == unit_id, Rating.period.in_(periods)))
-    return {rating.period: (rating, number) for rating, number in rows}
-
-
-def _side_by_side(period: str, rating: rm.Rating, stored: Rating | None,
-                  number: int | None) -> PeriodPreview:
+def _side_by_side(period: str, rating: rm.Rating, stored: Rating | None) -> PeriodPreview:
     """Criteria of the proposal in its order, then those only the approved version had."""
     approved = {r.key: r for r in stored.results} if stored is not None else {}
     lines = [CriterionLine(key=r.key, label=r.label, proposed=_outcome(r),
@@ -124,7 +105,7 @@ def _side_by_side(period: str, rating: rm.Rating, stored: Rating | None,
               if r.key not in proposed_keys]
     return PeriodPreview(
         period=period, attainment=rating.attainment, band=rating.band,
-        approved_version=number,
+        approved_version=stored.scorecard_version if stored is not None else None,
         approved_attainment=stored.attainment if stored is not None else None,
         approved_band=stored.band if stored is not None else "unrated", lines=tuple(lines))
 

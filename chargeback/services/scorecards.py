@@ -22,53 +22,66 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from chargeback.models import CriterionDefinition, Period, ScorecardVersion, Unit
+from chargeback.models.audit import record
+from chargeback.refusals import Conflict, Refused
 from chargeback.services import measures as measure_data
-from chargeback.services.audit import record
 from chargeback.services.periods import closed_problem, first_changeable
 from rules.model import Band, Criterion, RuleError, Scorecard
 from rules.scoring import scorecard_from_dict, scorecard_to_dict, validate_scorecard
 from rules.vocabulary import is_period
 
 
+class ScorecardRefused(Refused):
+    """A scorecard that breaks a rule (each problem names its criterion and field)."""
+
+
+class ScorecardStateRefused(Conflict):
+    """A step the version's state does not allow (submitting a submitted version, ...)."""
+
+
+def _refuse(errors: list[RuleError], warnings: list[RuleError] = ()) -> None:
+    """Raise the refusal: a conflict when the version's state is the problem."""
+    kind = ScorecardStateRefused if any(e.field == "status" for e in errors) else ScorecardRefused
+    raise kind(*errors, kind="scorecard", warnings=warnings)
+
+
 @dataclass
 class ScorecardResult:
-    version: ScorecardVersion | None
-    warnings: list[RuleError] = field(default_factory=list)
-    errors: list[RuleError] = field(default_factory=list)
+    """A stored version and the warnings it was stored with (measures not seen yet)."""
 
-    @property
-    def ok(self) -> bool:
-        return not self.errors
+    version: ScorecardVersion
+    warnings: list[RuleError] = field(default_factory=list)
 
 
 def check(session: Session, data, source: str = "scorecard") -> tuple[
-        Scorecard | None, Unit | None, list[RuleError], list[RuleError]]:
-    """Parse and validate a scorecard structure: (scorecard, unit, warnings, errors)."""
+        Scorecard, Unit, list[RuleError]]:
+    """Parse and validate a scorecard structure: (scorecard, unit, warnings), or refuse it
+    with every error (and the warnings)."""
     scorecard, errors = scorecard_from_dict(data, source)
     if scorecard is None:
-        return None, None, [], errors
+        _refuse(errors)
     unit = session.scalar(select(Unit).where(Unit.code == scorecard.unit))
     if unit is None:
-        return scorecard, None, [], errors + [
-            RuleError(source=source, field="unit", message=f"unknown unit '{scorecard.unit}'")]
+        _refuse(errors + [RuleError(source=source, field="unit",
+                                    message=f"unknown unit '{scorecard.unit}'")])
     warnings, problems = validate_scorecard(scorecard, measure_data.known_names(session, unit.id))
     errors += problems + _storage_errors(scorecard)
     problem = closed_problem(session, scorecard.effective_from)
     if problem:
         errors.append(RuleError(source=source, field="effective_from", message=problem))
-    return scorecard, unit, warnings, errors
+    if errors:
+        _refuse(errors, warnings)
+    return scorecard, unit, warnings
 
 
 def save_version(session: Session, data, actor: str, *, status: str = "draft",
                  source: str = "scorecard") -> ScorecardResult:
     """Store a new version (a draft, or approved straight away for central IT's imports)."""
-    scorecard, unit, warnings, errors = check(session, data, source)
-    if errors:
-        return ScorecardResult(None, warnings, errors)
+    scorecard, unit, warnings = check(session, data, source)
     version = _create(session, scorecard, unit, actor)
     if status == "approved":
         approve(session, version, actor)
-    return ScorecardResult(version, warnings, [])
+    return ScorecardResult(version, warnings)
 
 
 def _create(session: Session, scorecard: Scorecard, unit: Unit, actor: str) -> ScorecardVersion:
@@ -86,13 +99,13 @@ def _create(session: Session, scorecard: Scorecard, unit: Unit, actor: str) -> S
 
 
 def approve(session: Session, version: ScorecardVersion, actor: str,
-            effective_from: str | None = None) -> list[RuleError]:
+            effective_from: str | None = None) -> None:
     """Approve a version; an approved one with the same start month is retired."""
     start = effective_from or version.effective_from
     problem = closed_problem(session, start)
     if problem:
-        return [RuleError(source=f"version {version.version}", field="effective_from",
-                          message=problem)]
+        _refuse([RuleError(source=f"version {version.version}", field="effective_from",
+                           message=problem)])
     before = {"status": version.status, "effective_from": version.effective_from}
     replaced = session.scalars(select(ScorecardVersion).where(
         ScorecardVersion.unit_id == version.unit_id, ScorecardVersion.status == "approved",
@@ -109,7 +122,6 @@ def approve(session: Session, version: ScorecardVersion, actor: str,
     record(session, actor, "scorecard.approve", "scorecard", _key(session, version),
            before=before, after={"status": "approved", "effective_from": start})
     session.flush()
-    return []
 
 
 def in_force(session: Session, unit_id: int, period: str) -> ScorecardVersion | None:
@@ -157,14 +169,12 @@ def save_draft(session: Session, data, actor: str,
     Validated by ``check`` exactly like a file; a submitted version is not edited until
     central IT approves it or sends it back.
     """
-    scorecard, unit, warnings, errors = check(session, data, source)
-    if errors:
-        return ScorecardResult(None, warnings, errors)
+    scorecard, unit, warnings = check(session, data, source)
     draft = pending(session, unit.id)
     if draft is None:
-        return ScorecardResult(_create(session, scorecard, unit, actor), warnings, [])
+        return ScorecardResult(_create(session, scorecard, unit, actor), warnings)
     if draft.status != "draft":
-        return ScorecardResult(None, warnings, [_waiting(draft)])
+        _refuse([_waiting(draft)], warnings)
     before = scorecard_to_dict(to_rules(draft, unit.code))
     draft.criteria.clear()
     session.flush()  # old rows out first: a kept key would otherwise collide on insert
@@ -173,7 +183,7 @@ def save_draft(session: Session, data, actor: str,
     record(session, actor, "scorecard.update", "scorecard", f"{unit.code} v{draft.version}",
            before=before, after=scorecard_to_dict(scorecard))
     session.flush()
-    return ScorecardResult(draft, warnings, [])
+    return ScorecardResult(draft, warnings)
 
 
 def _waiting(version: ScorecardVersion) -> RuleError:
@@ -182,45 +192,43 @@ def _waiting(version: ScorecardVersion) -> RuleError:
                              "is approved or sent back")
 
 
-def submit(session: Session, version: ScorecardVersion, actor: str) -> list[RuleError]:
+def submit(session: Session, version: ScorecardVersion, actor: str) -> None:
     """Hand a draft to central IT; its start month must still be after the last close."""
     where = f"version {version.version}"
     if version.status != "draft":
-        return [RuleError(source=where, field="status",
-                          message=f"is {version.status}, only a draft can be submitted")]
+        _refuse([RuleError(source=where, field="status",
+                           message=f"is {version.status}, only a draft can be submitted")])
     problem = closed_problem(session, version.effective_from)
     if problem:
-        return [RuleError(source=where, field="effective_from", message=problem)]
+        _refuse([RuleError(source=where, field="effective_from", message=problem)])
     version.status = "submitted"
     version.submitted_at = dt.datetime.now(dt.UTC)
     record(session, actor, "scorecard.submit", "scorecard", _key(session, version),
            before={"status": "draft"}, after={"status": "submitted",
                                               "effective_from": version.effective_from})
     session.flush()
-    return []
 
 
 def send_back(session: Session, version: ScorecardVersion, actor: str,
-              comment: str | None) -> list[RuleError]:
+              comment: str | None) -> None:
     """Return a submitted version to its unit as a draft, with central IT's reason."""
     where = f"version {version.version}"
     text = (comment or "").strip()
     if version.status != "submitted":
-        return [RuleError(source=where, field="status",
-                          message=f"is {version.status}, only a submitted version can be "
-                                  "sent back")]
+        _refuse([RuleError(source=where, field="status",
+                           message=f"is {version.status}, only a submitted version can be "
+                                   "sent back")])
     if not text:
-        return [RuleError(source=where, field="comment",
-                          message="say what to change: a comment is required")]
+        _refuse([RuleError(source=where, field="comment",
+                           message="say what to change: a comment is required")])
     if len(text) > COMMENT_LIMIT:
-        return [RuleError(source=where, field="comment",
-                          message=f"at most {COMMENT_LIMIT} characters")]
+        _refuse([RuleError(source=where, field="comment",
+                           message=f"at most {COMMENT_LIMIT} characters")])
     version.status = "draft"
     version.comment = text
     record(session, actor, "scorecard.send_back", "scorecard", _key(session, version),
            before={"status": "submitted"}, after={"status": "draft"}, reason=text)
     session.flush()
-    return []
 
 
 def approval_periods(session: Session, version: ScorecardVersion | None = None) -> list[str]:
@@ -240,18 +248,18 @@ def approval_periods(session: Session, version: ScorecardVersion | None = None) 
 
 
 def approve_submitted(session: Session, version: ScorecardVersion, actor: str,
-                      effective_from: str | None) -> list[RuleError]:
+                      effective_from: str | None) -> None:
     """Central IT's approval of a submitted version, from a month ``approval_periods`` offers."""
     where = f"version {version.version}"
     if version.status != "submitted":
-        return [RuleError(source=where, field="status",
-                          message=f"is {version.status}, only a submitted version can be "
-                                  "approved")]
+        _refuse([RuleError(source=where, field="status",
+                           message=f"is {version.status}, only a submitted version can be "
+                                   "approved")])
     choices = approval_periods(session, version)
     if effective_from not in choices:
-        return [RuleError(source=where, field="effective_from",
-                          message="choose one of " + ", ".join(choices))]
-    return approve(session, version, actor, effective_from)
+        _refuse([RuleError(source=where, field="effective_from",
+                           message="choose one of " + ", ".join(choices))])
+    approve(session, version, actor, effective_from)
 
 
 def submitted(session: Session) -> list[tuple[ScorecardVersion, Unit]]:

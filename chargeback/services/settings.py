@@ -13,7 +13,8 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from chargeback.models import Setting
-from chargeback.services.audit import record
+from chargeback.models.audit import record
+from chargeback.refusals import Refused
 from rules.model import BandThresholds
 from rules.vocabulary import BAND_LIMITS
 
@@ -22,8 +23,11 @@ CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
 HUNDRED = Decimal(100)
 
 
-class SettingRefused(Exception):
+class SettingRefused(Refused):
     """A value the settings do not allow (thresholds out of order, a bad currency code)."""
+
+    def __init__(self, message: str):
+        super().__init__(message, kind="setting")
 
 
 def _get(session: Session, key: str) -> str | None:
@@ -102,29 +106,6 @@ def _plain(value: Decimal) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def frozen_for_close(session: Session, default_currency: str) -> dict:
-    """The settings a close keeps on its period row."""
-    limits = thresholds(session)
-    return {"currency": currency(session, default_currency),
-            "band_limits": {"exceeds": str(limits.exceeds), "meets": str(limits.meets),
-                            "watch": str(limits.watch)}}
-
-
-def thresholds_of(session: Session, period: str) -> BandThresholds:
-    """The band limits a closed period was closed with; the current ones otherwise."""
-    from chargeback.models import Period
-
-    row = session.get(Period, period)
-    if row is not None and row.status == "closed" and row.band_limits:
-        return BandThresholds(**{k: Decimal(v) for k, v in row.band_limits.items()})
-    return thresholds(session)
-
-
-def currency_of(session: Session, period: str, default: str) -> str:
-    """The currency a closed period was closed in; the current one otherwise."""
-    from chargeback.models import Period
-
-    row = session.get(Period, period)
-    if row is not None and row.status == "closed" and row.currency:
-        return row.currency
-    return currency(session, default)
+def limits_to_store(limits: BandThresholds) -> dict[str, str]:
+    """Band limits as a close keeps them on its month (decimal text)."""
+    return {name: str(getattr(limits, name)) for name in BAND_LIMITS}

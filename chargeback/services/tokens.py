@@ -18,7 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chargeback.models import ApiToken, User
-from chargeback.services.audit import record
+from chargeback.models.audit import record
+from chargeback.refusals import Refused
 
 PREFIX = "cb_"
 NAME_LIMIT = 100
@@ -26,8 +27,11 @@ NAME_LIMIT = 100
 TOUCH_EVERY = dt.timedelta(minutes=1)
 
 
-class TokenRefused(Exception):
+class TokenRefused(Refused):
     """A request the rules do not allow (an empty or too long name, a foreign token)."""
+
+    def __init__(self, message: str):
+        super().__init__(message, kind="token", warnings=())
 
 
 def digest(plaintext: str) -> str:

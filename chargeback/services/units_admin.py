@@ -18,9 +18,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from chargeback.models import ServiceModel, Unit
-from chargeback.services.audit import record
+from chargeback.models.audit import record
+from chargeback.refusals import Problem, Refused
+from chargeback.services.queries import tree
 from chargeback.services.users import EMAIL_RE
-from rules.model import Scorecard
+from rules.model import RuleError, Scorecard
 from rules.scoring import scorecard_from_dict, scorecard_to_dict, validate_scorecard
 from rules.vocabulary import BILLING_MODES
 
@@ -30,12 +32,16 @@ FIELDS = ("name", "parent_code", "service_model", "billing_mode", "recovery_acco
           "head_email")
 
 
-class Refused(Exception):
-    """A change the tree or the catalogue of models does not allow; ``errors`` says why."""
+class TreeRefused(Refused):
+    """A change the tree or the catalogue of models does not allow; each problem names the
+    field at fault."""
 
-    def __init__(self, *errors: str):
-        self.errors = [str(e) for e in errors]
-        super().__init__("; ".join(self.errors))
+    def __init__(self, *problems: Problem | RuleError | str):
+        super().__init__(*problems, kind="unit")
+
+
+def _field(name: str, message: str) -> Problem:
+    return Problem(kind="unit", field=name, message=message)
 
 
 @dataclass(kw_only=True)
@@ -48,10 +54,6 @@ class UnitFields:
     billing_mode: str = "chargeback"
     recovery_account: str | None = None
     head_email: str | None = None
-
-
-def unit_by_code(session: Session, code: str) -> Unit | None:
-    return session.scalar(select(Unit).where(Unit.code == code))
 
 
 def _state(unit: Unit) -> dict:
@@ -78,15 +80,15 @@ def _clean(fields: UnitFields) -> UnitFields:
 def _field_errors(session: Session, f: UnitFields) -> list[str]:
     errors = []
     if not f.name or len(f.name) > 200:
-        errors.append("name: required, at most 200 characters")
+        errors.append(_field("name", "required, at most 200 characters"))
     if session.get(ServiceModel, f.service_model) is None:
-        errors.append(f"service_model: unknown service model '{f.service_model}'")
+        errors.append(_field("service_model", f"unknown service model '{f.service_model}'"))
     if f.billing_mode not in BILLING_MODES:
-        errors.append(f"billing_mode: must be {' or '.join(BILLING_MODES)}")
+        errors.append(_field("billing_mode", f"must be {' or '.join(BILLING_MODES)}"))
     if f.recovery_account and len(f.recovery_account) > 64:
-        errors.append("recovery_account: at most 64 characters")
+        errors.append(_field("recovery_account", "at most 64 characters"))
     if f.head_email and not EMAIL_RE.match(f.head_email):
-        errors.append(f"head_email: '{f.head_email}' is not an e-mail address")
+        errors.append(_field("head_email", f"'{f.head_email}' is not an e-mail address"))
     return errors
 
 
@@ -100,32 +102,21 @@ def _parent(session: Session, unit: Unit | None, parent_code: str | None) -> Uni
     if parent_code is None:
         root = _root(session)
         if root is not None and root is not unit:
-            raise Refused(f"parent_code: required: the holding company already has a root "
-                          f"unit '{root.code}'; pick a parent")
+            raise TreeRefused(_field("parent_code", (
+                f"required: the holding company already has a root unit '{root.code}'; "
+                "pick a parent")))
         return None
-    parent = unit_by_code(session, parent_code)
+    parent = tree.unit_by_code(session, parent_code)
     if parent is None:
-        raise Refused(f"parent_code: unknown unit '{parent_code}'")
+        raise TreeRefused(_field("parent_code", f"unknown unit '{parent_code}'"))
     if not parent.active:
-        raise Refused(f"parent_code: '{parent_code}' is retired; pick an active unit")
-    if unit is not None and parent.id in subtree_ids(session, unit.id):
+        raise TreeRefused(_field("parent_code",
+                                 f"'{parent_code}' is retired; pick an active unit"))
+    if unit is not None and parent.code in tree.subtree_codes(session, {unit.code}):
         under = "itself" if parent.id == unit.id else f"'{parent.code}', which is below it"
-        raise Refused(f"parent_code: the tree would have a cycle: {unit.code} cannot move "
-                      f"under {under}")
+        raise TreeRefused(_field("parent_code", (
+            f"the tree would have a cycle: {unit.code} cannot move under {under}")))
     return parent
-
-
-def subtree_ids(session: Session, unit_id: int) -> set[int]:
-    children: dict[int | None, list[int]] = {}
-    for uid, parent in session.execute(select(Unit.id, Unit.parent_id)):
-        children.setdefault(parent, []).append(uid)
-    seen, stack = set(), [unit_id]
-    while stack:
-        uid = stack.pop()
-        if uid not in seen:
-            seen.add(uid)
-            stack.extend(children.get(uid, ()))
-    return seen
 
 
 def create_unit(session: Session, code: str, fields: UnitFields, actor: str) -> Unit:
@@ -134,11 +125,11 @@ def create_unit(session: Session, code: str, fields: UnitFields, actor: str) -> 
     fields = _clean(fields)
     errors = _field_errors(session, fields)
     if not UNIT_CODE_RE.match(code):
-        errors.insert(0, "code: letters, digits, '_', '-' or '.', at most 64, no spaces")
-    elif unit_by_code(session, code) is not None:
-        errors.insert(0, f"code: a unit '{code}' already exists")
+        errors.insert(0, _field("code", "letters, digits, '_', '-' or '.', at most 64, no spaces"))
+    elif tree.unit_by_code(session, code) is not None:
+        errors.insert(0, _field("code", f"a unit '{code}' already exists"))
     if errors:
-        raise Refused(*errors)
+        raise TreeRefused(*errors)
     parent = _parent(session, None, fields.parent_code)
     unit = Unit(code=code, name=fields.name, parent=parent,
                 service_model_code=fields.service_model, billing_mode=fields.billing_mode,
@@ -155,7 +146,7 @@ def update_unit(session: Session, unit: Unit, fields: UnitFields, actor: str) ->
     fields = _clean(fields)
     errors = _field_errors(session, fields)
     if errors:
-        raise Refused(*errors)
+        raise TreeRefused(*errors)
     parent = _parent(session, unit, fields.parent_code)
     before = _state(unit)
     unit.name, unit.parent = fields.name, parent
@@ -171,13 +162,13 @@ def update_unit(session: Session, unit: Unit, fields: UnitFields, actor: str) ->
 def retire_unit(session: Session, unit: Unit, actor: str, reason: str | None = None) -> Unit:
     """Mark a unit retired; its history stays. Not the root, not with active units below."""
     if not unit.active:
-        raise Refused(f"{unit.code} is already retired")
+        raise TreeRefused(f"{unit.code} is already retired")
     if unit.parent_id is None:
-        raise Refused(f"{unit.code} is the root of the tree (the holding company): it cannot "
+        raise TreeRefused(f"{unit.code} is the root of the tree (the holding company): it cannot "
                       "be retired")
     active_children = sorted(c.code for c in unit.children if c.active)
     if active_children:
-        raise Refused(f"{unit.code} still has active units below it "
+        raise TreeRefused(f"{unit.code} still has active units below it "
                       f"({', '.join(active_children)}): move or retire them first")
     unit.active = False
     record(session, actor, "unit.retire", "unit", unit.code, before={"active": True},
@@ -188,34 +179,15 @@ def retire_unit(session: Session, unit: Unit, actor: str, reason: str | None = N
 
 def reactivate_unit(session: Session, unit: Unit, actor: str) -> Unit:
     if unit.active:
-        raise Refused(f"{unit.code} is active")
+        raise TreeRefused(f"{unit.code} is active")
     if unit.parent is not None and not unit.parent.active:
-        raise Refused(f"{unit.code} sits under '{unit.parent.code}', which is retired: "
+        raise TreeRefused(f"{unit.code} sits under '{unit.parent.code}', which is retired: "
                       "reactivate that unit first, or move this one")
     unit.active = True
     record(session, actor, "unit.reactivate", "unit", unit.code, before={"active": False},
            after={"active": True})
     session.flush()
     return unit
-
-
-def tree(session: Session, active: bool = True) -> list[tuple[Unit, int]]:
-    """(unit, depth) in tree order (depth first, children by code) among active units;
-    ``active=False`` lists the retired units, by code, with their depth in the whole tree."""
-    units = list(session.scalars(select(Unit).order_by(Unit.code)))
-    children: dict[int | None, list[Unit]] = {}
-    for unit in units:
-        children.setdefault(unit.parent_id, []).append(unit)
-    order, stack = [], [(u, 0) for u in reversed(children.get(None, []))]
-    while stack:
-        unit, depth = stack.pop()
-        order.append((unit, depth))
-        stack += [(c, depth + 1) for c in reversed(children.get(unit.id, []))]
-    listed = {u.id for u, _ in order}
-    order += [(u, 0) for u in units if u.id not in listed]  # orphans: never expected
-    if active:
-        return [(u, d) for u, d in order if u.active]
-    return sorted(((u, d) for u, d in order if not u.active), key=lambda pair: pair[0].code)
 
 
 # --- service models --------------------------------------------------------------------
@@ -226,8 +198,8 @@ def parse_starter(text: str) -> object:
     try:
         return json.loads(text or "", parse_float=Decimal)
     except json.JSONDecodeError as exc:
-        raise Refused(f"starter: not JSON (line {exc.lineno}, column {exc.colno}: "
-                      f"{exc.msg})") from None
+        raise TreeRefused(_field("starter", (
+            f"not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"))) from None
 
 
 def starter_scorecard(code: str, data: object) -> Scorecard:
@@ -239,14 +211,15 @@ def starter_scorecard(code: str, data: object) -> Scorecard:
     if isinstance(data, list):
         data = {"criteria": data}
     if not isinstance(data, dict) or "criteria" not in data:
-        raise Refused('starter: a list of criteria, or an object {"criteria": [...]}')
+        raise TreeRefused(_field("starter",
+                                 'a list of criteria, or an object {"criteria": [...]}'))
     rest = {k: v for k, v in data.items() if k not in ("unit", "effective_from")}
     scorecard, errors = scorecard_from_dict({**rest, "unit": code, "effective_from": "1900-01"},
                                             "starter")
     if scorecard is not None:
         errors = validate_scorecard(scorecard, None)[1]
     if errors:
-        raise Refused(*errors)
+        raise TreeRefused(*errors)
     return Scorecard(unit="", effective_from="", criteria=scorecard.criteria)
 
 
@@ -256,17 +229,17 @@ def add_service_model(session: Session, code: str, name: str, starter: object,
     code, name = (code or "").strip(), (name or "").strip()
     errors = []
     if not MODEL_CODE_RE.match(code):
-        errors.append("code: lower-case letters, digits and _, starting with a letter")
+        errors.append(_field("code", "lower-case letters, digits and _, starting with a letter"))
     elif session.scalar(select(ServiceModel).where(func.lower(ServiceModel.code) == code)):
-        errors.append(f"code: a service model '{code}' already exists")
+        errors.append(_field("code", f"a service model '{code}' already exists"))
     if not name or len(name) > 200:
-        errors.append("name: required, at most 200 characters")
+        errors.append(_field("name", "required, at most 200 characters"))
     try:
         scorecard = starter_scorecard(code or "model", starter)
     except Refused as exc:
-        errors += exc.errors
+        errors += exc.problems
     if errors:
-        raise Refused(*errors)
+        raise TreeRefused(*errors)
     template = scorecard_to_dict(scorecard)
     model = ServiceModel(code=code, name=name, builtin=False, template=template)
     session.add(model)

@@ -10,38 +10,38 @@ import re
 import secrets
 from functools import cache
 
-from flask import current_app, has_app_context
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from chargeback.models import Unit, User
-from chargeback.services.audit import record
+from chargeback.models.audit import record
+from chargeback.refusals import Refused
 from chargeback.vocabulary import ROLES
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 10
 
 
-class UserRefused(Exception):
+class UserRefused(Refused):
     """The request breaks a rule (role, e-mail, password, unit scope)."""
+
+    def __init__(self, message: str):
+        super().__init__(message, kind="user")
 
 
 def generate_password() -> str:
     return secrets.token_urlsafe(12)
 
 
-def _method() -> str:
-    """Werkzeug's scrypt; ``CHARGEBACK_PASSWORD_HASH`` may tune its cost (the tests lower it)."""
-    if has_app_context():
-        return current_app.config.get("CHARGEBACK_PASSWORD_HASH", "scrypt")
-    return "scrypt"
+DEFAULT_HASH = "scrypt"
+"""Werkzeug's scrypt; a deployment (``CHARGEBACK_PASSWORD_HASH``) may tune its cost."""
 
 
-def _hash(password: str) -> str:
+def _hash(password: str, method: str) -> str:
     if len(password) < MIN_PASSWORD:
         raise UserRefused(f"a password needs at least {MIN_PASSWORD} characters")
-    return generate_password_hash(password, method=_method())
+    return generate_password_hash(password, method=method)
 
 
 def _units(session: Session, codes: list[str]) -> list[Unit]:
@@ -53,7 +53,8 @@ def _units(session: Session, codes: list[str]) -> list[Unit]:
 
 
 def create_user(session: Session, email: str, role: str, password: str, actor: str,
-                unit_codes: list[str] | None = None) -> User:
+                unit_codes: list[str] | None = None, *, hash_method: str = DEFAULT_HASH
+                ) -> User:
     email = email.strip().lower()
     if not EMAIL_RE.match(email):
         raise UserRefused(f"'{email}' is not an e-mail address")
@@ -64,7 +65,7 @@ def create_user(session: Session, email: str, role: str, password: str, actor: s
     units = _units(session, unit_codes or [])
     if role == "unit_head" and not units:
         raise UserRefused("a unit head needs at least one unit in their scope")
-    user = User(email=email, role=role, password_hash=_hash(password), units=units)
+    user = User(email=email, role=role, password_hash=_hash(password, hash_method), units=units)
     session.add(user)
     session.flush()
     record(session, actor, "user.create", "user", email,
@@ -91,18 +92,20 @@ def update_user(session: Session, user: User, actor: str, *, role: str | None = 
     return user
 
 
-def set_password(session: Session, user: User, password: str, actor: str) -> None:
-    user.password_hash = _hash(password)
+def set_password(session: Session, user: User, password: str, actor: str, *,
+                 hash_method: str = DEFAULT_HASH) -> None:
+    user.password_hash = _hash(password, hash_method)
     record(session, actor, "user.password", "user", user.email)
     session.flush()
 
 
-def authenticate(session: Session, email: str, password: str) -> User | None:
+def authenticate(session: Session, email: str, password: str, *,
+                 hash_method: str = DEFAULT_HASH) -> User | None:
     """The active user with that e-mail and password, else None (same answer either way)."""
     user = session.scalar(select(User).where(func.lower(User.email) == (email or "").strip()
                                              .lower()))
     if user is None:
-        check_password_hash(_dummy_hash(), password or "")  # same time, user or not
+        check_password_hash(_dummy_hash(hash_method), password or "")  # same time, user or not
         return None
     if not check_password_hash(user.password_hash, password or "") or not user.active:
         return None
@@ -110,5 +113,5 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
 
 
 @cache
-def _dummy_hash() -> str:
-    return generate_password_hash(secrets.token_hex(8), method=_method())
+def _dummy_hash(method: str) -> str:
+    return generate_password_hash(secrets.token_hex(8), method=method)

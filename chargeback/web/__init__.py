@@ -1,8 +1,9 @@
 """Server-rendered pages: unit heads define success, central IT reviews, finance downloads.
 
 ``register_web`` binds the security extensions (login, CSRF, rate limits, security headers)
-and the blueprints. Every route declares who may use it (``access.roles``); the
-authorization test walks the URL map so that a route without a rule fails it.
+and the blueprints. Every route declares who may use it (``guards.roles``, over
+``chargeback.access``); the authorization test walks the URL map so that a route without a
+rule fails it. Views never commit: the request is one unit of work (``unit_of_work``).
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from flask import Flask, redirect, render_template, url_for
 from flask_login import current_user
 
 from chargeback.extensions import csrf, db, limiter, login, talisman
-from chargeback.models import User
+from chargeback.refusals import Refused
+from chargeback.services.queries import people
 
 CSP = {
     "default-src": "'self'",
@@ -57,14 +59,16 @@ def register_web(app: Flask) -> None:
         app.register_blueprint(module.bp)
     app.add_url_rule("/", "home", home)
     _error_pages(app)
+    from chargeback.web.guards import refusal_page
+
+    app.register_error_handler(Refused, refusal_page)
     app.jinja_env.globals.update(nav_items=nav_items, **vocabulary_globals())
     app.jinja_env.filters.update(template_filters())
 
 
 @login.user_loader
-def load_user(user_id: str) -> User | None:
-    user = db.session.get(User, int(user_id))
-    return user if user is not None and user.active else None
+def load_user(user_id: str):
+    return people.active_user(db.session, int(user_id))
 
 
 def home():
@@ -106,8 +110,6 @@ def _error_pages(app: Flask) -> None:
     }
     for status, (title, text) in messages.items():
         def page(error, status=status, title=title, text=text):
-            if status == 500:
-                db.session.rollback()
             return render_template("error.html", status=status, title=title, text=text), status
         app.register_error_handler(status, page)
 

@@ -14,7 +14,6 @@ import json
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import func, select
 from wtforms import (
     DecimalField,
     EmailField,
@@ -27,57 +26,46 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from chargeback.access import ADMIN, MANAGE
 from chargeback.extensions import db
-from chargeback.models import ServiceModel, Unit, User
 from chargeback.services import settings as holding
 from chargeback.services import units_admin
-from chargeback.services.units_admin import Refused, UnitFields
+from chargeback.services.queries import people
+from chargeback.services.queries import tree as units_tree
+from chargeback.services.units_admin import UnitFields
 from chargeback.services.users import (
     MIN_PASSWORD,
-    UserRefused,
     create_user,
     generate_password,
     set_password,
     update_user,
 )
+from chargeback.unit_of_work import attempt
 from chargeback.vocabulary import ROLES
-from chargeback.web.access import MANAGE, roles
-from chargeback.web.data import page_of, when
+from chargeback.web.guards import page_number, roles
 from rules.scoring import scorecard_to_dict
 from rules.templates import template_for
 from rules.vocabulary import BILLING_MODES
 
 bp = Blueprint("admin", __name__, template_folder="templates")
 
-ADMIN = ("admin",)
-
-
-@bp.context_processor
-def _helpers() -> dict:
-    return {"when": when}
-
-
 def _attempt(action):
-    """Run one service call: commit and return (its result, None), or roll back and return
-    (None, the reasons it was refused)."""
-    try:
-        result = action()
-    except (Refused, UserRefused, holding.SettingRefused) as exc:
-        db.session.rollback()
-        return None, getattr(exc, "errors", None) or [str(exc)]
-    db.session.commit()
-    return result, None
+    """Run one service call: (its result, None), or (None, the reasons it was refused,
+    with all it did undone). The request commits once, as one unit of work."""
+    result, refusal = attempt(action)
+    return result, refusal.messages if refusal else None
+
+
+def _hash_method() -> str:
+    return current_app.config.get("CHARGEBACK_PASSWORD_HASH", "scrypt")
 
 
 @bp.get("/admin")
 @roles(*MANAGE)
 def index():
-    counts = {
-        "users": db.session.scalar(select(func.count()).select_from(User)),
-        "units": db.session.scalar(select(func.count()).where(Unit.active.is_(True))),
-        "retired": db.session.scalar(select(func.count()).where(Unit.active.is_(False))),
-        "models": db.session.scalar(select(func.count()).select_from(ServiceModel)),
-    }
+    active, retired = units_tree.unit_counts(db.session)
+    counts = {"users": people.count(db.session), "units": active, "retired": retired,
+              "models": len(units_tree.service_models(db.session))}
     return render_template("admin/index.html", counts=counts,
                            bands=holding.thresholds(db.session), currency=_currency())
 
@@ -91,10 +79,15 @@ def _currency() -> str:
 
 def _unit_choices() -> list[SelectChoice]:
     """Every unit, retired ones last, so saving a user never drops a scope it cannot show."""
-    active = [SelectChoice(u.code, f"{u.code} · {u.name}")
-              for u, _ in units_admin.tree(db.session)]
-    return active + [SelectChoice(u.code, f"{u.code} · {u.name} (retired)")
-                     for u, _ in units_admin.tree(db.session, active=False)]
+    active = [SelectChoice(p.unit.code, f"{p.unit.code} · {p.unit.name}")
+              for p in units_tree.ordered(db.session, active=True)]
+    return active + [SelectChoice(p.unit.code, f"{p.unit.code} · {p.unit.name} (retired)")
+                     for p in _retired()]
+
+
+def _retired():
+    """Retired units by code, each with its depth in the whole tree."""
+    return sorted(units_tree.ordered(db.session, active=False), key=lambda p: p.unit.code)
 
 
 class UserForm(FlaskForm):
@@ -115,14 +108,14 @@ class PasswordForm(FlaskForm):
                              validators=[Optional(), Length(max=200)])
 
 
-def _user_or_404(user_id: int) -> User:
-    user = db.session.get(User, user_id)
+def _user_or_404(user_id: int):
+    user = people.user(db.session, user_id)
     if user is None:
         abort(404)
     return user
 
 
-def _shown_once(user: User, password: str, what: str):
+def _shown_once(user, password: str, what: str):
     """The one page that shows a generated password; never cached, never flashed."""
     response = current_app.make_response(render_template(
         "admin/password_shown.html", user=user, password=password, what=what))
@@ -133,8 +126,7 @@ def _shown_once(user: User, password: str, what: str):
 @bp.get("/admin/users")
 @roles(*ADMIN)
 def users():
-    page = page_of(select(User).order_by(User.active.desc(), User.email))
-    return render_template("admin/users.html", page=page)
+    return render_template("admin/users.html", page=people.page(db.session, page_number()))
 
 
 @bp.route("/admin/users/new", methods=["GET", "POST"])
@@ -147,7 +139,7 @@ def user_new():
         password = form.password.data or generate_password()
         user, errors = _attempt(lambda: create_user(
             db.session, form.email.data, form.role.data, password, current_user.email,
-            form.units.data))
+            form.units.data, hash_method=_hash_method()))
         if errors is None:
             if not form.password.data:
                 return _shown_once(user, password, "created")
@@ -157,7 +149,7 @@ def user_new():
     return render_template("admin/user_new.html", form=form, errors=errors), status
 
 
-def _user_page(user: User, form: UserForm | None = None, errors=None,
+def _user_page(user, form: UserForm | None = None, errors=None,
                password_form: PasswordForm | None = None, status: int = 200):
     if form is None:
         form = UserForm(role=user.role, units=[u.code for u in user.units])
@@ -196,7 +188,8 @@ def user_password(user_id: int):
     if not form.validate_on_submit():
         return _user_page(user, password_form=form, status=400)
     password = form.password.data or generate_password()
-    _, errors = _attempt(lambda: set_password(db.session, user, password, current_user.email))
+    _, errors = _attempt(lambda: set_password(db.session, user, password, current_user.email,
+                                              hash_method=_hash_method()))
     if errors:
         form.password.errors = list(errors)
         return _user_page(user, password_form=form, status=409)
@@ -262,20 +255,19 @@ class RetireForm(FlaskForm):
                                                                         Length(max=500)])
 
 
-def _unit_choices_for(form: UnitForm, unit: Unit | None) -> UnitForm:
+def _unit_choices_for(form: UnitForm, unit) -> UnitForm:
     """Parents: active units outside the unit's own subtree; the root may have none."""
-    below = units_admin.subtree_ids(db.session, unit.id) if unit is not None else set()
-    parents = [SelectChoice(u.code, f"{'· ' * depth}{u.code} · {u.name}")
-               for u, depth in units_admin.tree(db.session) if u.id not in below]
+    below = units_tree.subtree_codes(db.session, {unit.code}) if unit is not None else set()
+    parents = [SelectChoice(p.unit.code, f"{'· ' * p.depth}{p.unit.code} · {p.unit.name}")
+               for p in units_tree.ordered(db.session, active=True) if p.unit.code not in below]
     form.parent_code.choices = [SelectChoice("", "— none: the root of the tree —")] + parents
-    models = db.session.scalars(select(ServiceModel).order_by(ServiceModel.builtin.desc(),
-                                                              ServiceModel.code))
-    form.service_model.choices = [SelectChoice(m.code, f"{m.code} · {m.name}") for m in models]
+    form.service_model.choices = [SelectChoice(m.code, f"{m.code} · {m.name}")
+                                  for m in units_tree.service_models(db.session)]
     return form
 
 
-def _unit_or_404(code: str) -> Unit:
-    unit = units_admin.unit_by_code(db.session, code)
+def _unit_or_404(code: str):
+    unit = units_tree.unit_by_code(db.session, code)
     if unit is None:
         abort(404)
     return unit
@@ -284,8 +276,9 @@ def _unit_or_404(code: str) -> Unit:
 @bp.get("/admin/units")
 @roles(*MANAGE)
 def units():
-    return render_template("admin/units.html", active=units_admin.tree(db.session),
-                           retired=units_admin.tree(db.session, active=False))
+    active = [(p.unit, p.depth) for p in units_tree.ordered(db.session, active=True)]
+    return render_template("admin/units.html", active=active,
+                           retired=[(p.unit, p.depth) for p in _retired()])
 
 
 @bp.route("/admin/units/new", methods=["GET", "POST"])
@@ -303,7 +296,7 @@ def unit_new():
     return render_template("admin/unit_form.html", form=form, unit=None, errors=errors), status
 
 
-def _unit_page(unit: Unit, form: UnitForm, errors=None, status: int = 200):
+def _unit_page(unit, form: UnitForm, errors=None, status: int = 200):
     return render_template("admin/unit_form.html", form=form, unit=unit, errors=errors,
                            retire_form=RetireForm(formdata=None)), status
 
@@ -356,7 +349,7 @@ def unit_reactivate(code: str):
     return redirect(url_for("admin.units"))
 
 
-def _edit_form(unit: Unit) -> UnitForm:
+def _edit_form(unit) -> UnitForm:
     form = UnitForm(formdata=None, name=unit.name,
                     parent_code=unit.parent.code if unit.parent else "",
                     service_model=unit.service_model_code, billing_mode=unit.billing_mode,
@@ -383,7 +376,7 @@ def _example_starter() -> str:
 def _starters() -> dict[str, list[dict]]:
     """Each model's starter criteria: the built-in templates, or the stored one."""
     starters = {}
-    for model in db.session.scalars(select(ServiceModel)):
+    for model in units_tree.service_models(db.session):
         builtin = template_for(model.code)
         data = scorecard_to_dict(builtin) if builtin else (model.template or {})
         starters[model.code] = data.get("criteria", [])
@@ -393,12 +386,9 @@ def _starters() -> dict[str, list[dict]]:
 @bp.get("/admin/service-models")
 @roles(*MANAGE)
 def service_models():
-    models = list(db.session.scalars(select(ServiceModel).order_by(ServiceModel.builtin.desc(),
-                                                                   ServiceModel.code)))
-    in_use = dict(db.session.execute(select(Unit.service_model_code, func.count())
-                                     .group_by(Unit.service_model_code)).all())
-    return render_template("admin/service_models.html", models=models, in_use=in_use,
-                           starters=_starters())
+    return render_template("admin/service_models.html",
+                           models=units_tree.service_models(db.session),
+                           in_use=units_tree.models_in_use(db.session), starters=_starters())
 
 
 @bp.route("/admin/service-models/new", methods=["GET", "POST"])

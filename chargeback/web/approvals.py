@@ -8,24 +8,24 @@ to the unit as a draft with a comment saying what to change. Both go in the audi
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from chargeback.access import MANAGE
 from chargeback.extensions import db
-from chargeback.models import AuditEntry, ScorecardVersion, Unit
 from chargeback.services import scorecards
+from chargeback.services.queries import scorecards as versions
 from chargeback.services.scorecard_preview import preview
-from chargeback.web.access import MANAGE, roles
+from chargeback.unit_of_work import attempt
+from chargeback.web.guards import page_number, roles
 
 bp = Blueprint("approvals", __name__, template_folder="templates")
 
 PER_PAGE = 50
 RECENT = 20
-DECISIONS = ("scorecard.approve", "scorecard.send_back")
 
 
 class ApproveForm(FlaskForm):
@@ -44,13 +44,11 @@ def index():
     """Every submitted version, oldest first, and the latest decisions."""
     waiting = scorecards.submitted(db.session)
     pages = max(1, -(-len(waiting) // PER_PAGE))
-    page = min(max(request.args.get("page", 1, type=int), 1), pages)
-    recent = db.session.scalars(select(AuditEntry).where(AuditEntry.action.in_(DECISIONS))
-                                .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
-                                .limit(RECENT))
+    page = min(max(page_number(), 1), pages)
     return render_template("approvals/index.html",
                            waiting=waiting[(page - 1) * PER_PAGE:page * PER_PAGE],
-                           total=len(waiting), page=page, pages=pages, recent=list(recent))
+                           total=len(waiting), page=page, pages=pages,
+                           recent=versions.recent_decisions(db.session, RECENT))
 
 
 @bp.route("/approvals/<int:version_id>")
@@ -73,13 +71,11 @@ def approve(version_id: int):
     approve_form, send_back_form = _forms(version)
     if not approve_form.validate_on_submit():
         return _review_page(version, unit, approve_form, send_back_form), 400
-    errors = scorecards.approve_submitted(db.session, version, current_user.email,
-                                          approve_form.effective_from.data)
-    if errors:
-        db.session.rollback()
-        approve_form.effective_from.errors = [e.message for e in errors]
+    _, refusal = attempt(lambda: scorecards.approve_submitted(
+        db.session, version, current_user.email, approve_form.effective_from.data))
+    if refusal:
+        approve_form.effective_from.errors = [p.message for p in refusal.problems]
         return _review_page(version, unit, approve_form, send_back_form), 400
-    db.session.commit()
     flash(f"{unit.code} version {version.version} approved: it rates {unit.code} from "
           f"{version.effective_from} on.", "success")
     return redirect(url_for(".index"))
@@ -95,24 +91,19 @@ def send_back(version_id: int):
     approve_form, send_back_form = _forms(version)
     if not send_back_form.validate_on_submit():
         return _review_page(version, unit, approve_form, send_back_form), 400
-    errors = scorecards.send_back(db.session, version, current_user.email,
-                                  send_back_form.comment.data)
-    if errors:
-        db.session.rollback()
-        send_back_form.comment.errors = [e.message for e in errors]
+    _, refusal = attempt(lambda: scorecards.send_back(
+        db.session, version, current_user.email, send_back_form.comment.data))
+    if refusal:
+        send_back_form.comment.errors = [p.message for p in refusal.problems]
         return _review_page(version, unit, approve_form, send_back_form), 400
-    db.session.commit()
     flash(f"{unit.code} version {version.version} sent back to the unit as a draft, with "
           "your comment.", "success")
     return redirect(url_for(".index"))
 
 
-def _waiting(version_id: int) -> tuple[ScorecardVersion, Unit] | None:
+def _waiting(version_id: int):
     """The version and its unit when it waits for a decision; else None, and a message."""
-    version = db.session.get(ScorecardVersion, version_id)
-    if version is None:
-        abort(404)
-    unit = db.session.get(Unit, version.unit_id)
+    version, unit = versions.version(db.session, version_id)
     if version.status != "submitted":
         flash(f"{unit.code} version {version.version} is {version.status}: there is nothing "
               "to decide.", "info")
@@ -120,7 +111,7 @@ def _waiting(version_id: int) -> tuple[ScorecardVersion, Unit] | None:
     return version, unit
 
 
-def _forms(version: ScorecardVersion) -> tuple[ApproveForm, SendBackForm]:
+def _forms(version) -> tuple[ApproveForm, SendBackForm]:
     """The two forms; the months offered are the open ones after the last close."""
     approve_form = ApproveForm()
     choices = scorecards.approval_periods(db.session, version)
@@ -131,7 +122,7 @@ def _forms(version: ScorecardVersion) -> tuple[ApproveForm, SendBackForm]:
     return approve_form, SendBackForm()
 
 
-def _review_page(version: ScorecardVersion, unit: Unit, approve_form: ApproveForm,
+def _review_page(version, unit, approve_form: ApproveForm,
                  send_back_form: SendBackForm):
     current = scorecards.current(db.session, unit.id)
     previews = preview(db.session, unit, scorecards.to_rules(version, unit.code))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
@@ -38,7 +38,9 @@ def login():
         return redirect(url_for("home"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = authenticate(db.session, form.email.data, form.password.data)
+        user = authenticate(db.session, form.email.data, form.password.data,
+                            hash_method=current_app.config.get("CHARGEBACK_PASSWORD_HASH",
+                                                               "scrypt"))
         if user is not None:
             login_user(user)
             return redirect(_safe_next(request.args.get("next")))

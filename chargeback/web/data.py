@@ -12,55 +12,45 @@ import datetime as dt
 import re
 import tempfile
 from dataclasses import dataclass
-from itertools import groupby
 from pathlib import Path
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from sqlalchemy import func, select
 from wtforms import BooleanField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from chargeback import access
+from chargeback.access import ALL_ROLES, MANAGE, PACK_ROLES, READ_ALL
 from chargeback.extensions import db
 from chargeback.importing.schemas import columns
-from chargeback.models import ImportBatch, PackFile, Period, Unit
-from chargeback.services.close_runner import close_and_publish
+from chargeback.refusals import NotFound, Refused
 from chargeback.services.closing import reopen_period
-from chargeback.services.importing import REPLACEABLE, import_file
-from chargeback.services.periods import PeriodRefused
-from chargeback.web.access import ALL_ROLES, MANAGE, READ_ALL, importable_kinds, roles, subtree_ids
+from chargeback.services.importing import import_file
+from chargeback.services.publication import close_and_publish
+from chargeback.services.queries import imports as batches
+from chargeback.services.queries import packs as pack_files
+from chargeback.services.queries import periods as months
+from chargeback.unit_of_work import keep_refused
+from chargeback.vocabulary import REPLACEABLE_KINDS
+from chargeback.web.guards import page_number, roles
 from rules.vocabulary import is_period
 
 bp = Blueprint("data", __name__, template_folder="templates")
 
-PER_PAGE = 50
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-PACK_ROLES = READ_ALL  # not unit heads: a pack holds every unit's figures
-
-
-# --- shared by the data and admin pages ---------------------------------------------------
-
-
-@dataclass
-class Page:
-    """One page of a list: ``number`` is 1-based and always within 1..pages."""
-
-    items: list
-    number: int
-    pages: int
-    total: int
-
-
-def page_of(query, per_page: int = PER_PAGE) -> Page:
-    """The ``?page=N`` slice of ``query``; a bad or out-of-range N shows the nearest page."""
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    pages = max(1, -(-total // per_page))
-    number = min(max(request.args.get("page", 1, type=int), 1), pages)
-    items = list(db.session.scalars(query.limit(per_page).offset((number - 1) * per_page)))
-    return Page(items, number, pages, total)
 
 
 def when(value: dt.datetime | None) -> str:
@@ -72,7 +62,7 @@ def when(value: dt.datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC")
 
 
-@bp.context_processor
+@bp.app_context_processor
 def _helpers() -> dict:
     return {"when": when}
 
@@ -88,9 +78,10 @@ class ImportForm(FlaskForm):
                            "(spend and usage only)")
 
     def validate_replace(self, field):
-        if field.data and self.kind.data not in REPLACEABLE:
-            raise ValidationError(f"Replace applies to {' and '.join(REPLACEABLE)} files; "
-                                  f"{self.kind.data} rows always replace their stored value.")
+        if field.data and self.kind.data not in REPLACEABLE_KINDS:
+            raise ValidationError(f"Replace applies to {' and '.join(REPLACEABLE_KINDS)} "
+                                  f"files; {self.kind.data} rows always replace their stored "
+                                  "value.")
 
 
 @dataclass
@@ -106,74 +97,54 @@ class Outcome:
 @roles(*ALL_ROLES)
 def imports():
     form = ImportForm()
-    form.kind.choices = [SelectChoice(k) for k in importable_kinds(current_user)]
+    form.kind.choices = [SelectChoice(k) for k in access.importable_kinds(current_user)]
     if form.validate_on_submit():
         outcome = _import_upload(form)
         category = {"stored": "success", "already_imported": "info"}.get(outcome.status,
                                                                            "danger")
         flash(outcome.summary, category)
-        batch = db.session.get(ImportBatch, outcome.batch_id) if outcome.batch_id else None
-        if batch is not None and _may_see(batch):
+        if outcome.status == "refused":
+            keep_refused()  # the refused batch stays on record with its errors
+        batch = _visible_batch(outcome.batch_id)
+        if batch is not None:
             return redirect(url_for("data.batch", batch_id=batch.id))
         return redirect(url_for("data.imports"))
     status = 400 if request.method == "POST" else 200
-    kinds = {k: columns(k) for k in importable_kinds(current_user)}
-    return render_template("data/imports.html", form=form, page=page_of(_batches()),
-                           kinds=kinds, own_only=current_user.role not in READ_ALL), status
+    kinds = {k: columns(k) for k in access.importable_kinds(current_user)}
+    page = batches.page(db.session, access.batches_of(current_user), page_number())
+    return render_template("data/imports.html", form=form, page=page, kinds=kinds,
+                           own_only=not access.sees_every_unit(current_user)), status
 
 
-def _batches():
-    query = select(ImportBatch).order_by(ImportBatch.id.desc())  # ids grow: newest first
-    if current_user.role not in READ_ALL:
-        query = query.where(ImportBatch.actor == current_user.email)
-    return query
-
-
-def _may_see(batch: ImportBatch) -> bool:
-    """Finance, central IT and admin see every batch; a unit head only their own."""
-    return current_user.role in READ_ALL or batch.actor == current_user.email
+def _visible_batch(batch_id: int | None):
+    if batch_id is None:
+        return None
+    found = batches.batch(db.session, batch_id)
+    return found if access.may_see_batch(current_user, found) else None
 
 
 def _import_upload(form: ImportForm) -> Outcome:
-    """Save the upload, import it, commit once; roll back whole on any error."""
+    """Save the upload to a temporary file and import it as one batch."""
     upload = form.file.data
     filename = re.split(r"[\\/]", upload.filename or "upload")[-1][:255] or "upload"
-    try:
-        with tempfile.TemporaryDirectory(prefix="chargeback-upload-") as folder:
-            path = Path(folder) / "upload"
-            upload.save(path)
-            outcome = _import_saved(path, form.kind.data, filename, bool(form.replace.data))
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
-    return outcome
-
-
-def _import_saved(path: Path, kind: str, filename: str, replace: bool) -> Outcome:
-    with path.open("rb") as stream:
-        result = import_file(db.session, kind, stream, filename, actor=current_user.email,
-                             replace=replace, allowed_unit_codes=_scope_codes())
+    with tempfile.TemporaryDirectory(prefix="chargeback-upload-") as folder:
+        path = Path(folder) / "upload"
+        upload.save(path)
+        with path.open("rb") as stream:
+            result = import_file(db.session, form.kind.data, stream, filename,
+                                 actor=current_user.email, replace=bool(form.replace.data),
+                                 allowed_unit_codes=access.import_scope(db.session,
+                                                                        current_user))
     return Outcome(result.status, result.summary(), result.batch_id)
-
-
-def _scope_codes() -> set[str] | None:
-    """The unit codes a unit head may import for (their units and below); None: any."""
-    if current_user.role != "unit_head":
-        return None
-    ids = subtree_ids({u.id for u in current_user.units})
-    return set(db.session.scalars(select(Unit.code).where(Unit.id.in_(ids)))) if ids else set()
 
 
 @bp.get("/imports/<int:batch_id>")
 @roles(*ALL_ROLES)
 def batch(batch_id: int):
-    row = db.session.get(ImportBatch, batch_id)
-    if row is None:
-        abort(404)
-    if not _may_see(row):
+    row = batches.batch(db.session, batch_id)
+    if not access.may_see_batch(current_user, row):
         abort(403)
-    errors = row.errors.splitlines() if row.errors else []
+    errors = [str(p) for p in batches.problems(row)]
     return render_template("data/batch.html", batch=row, errors=errors)
 
 
@@ -183,28 +154,23 @@ def batch(batch_id: int):
 @bp.get("/packs")
 @roles(*PACK_ROLES)
 def packs():
-    page = page_of(select(PackFile).order_by(PackFile.period.desc(), PackFile.kind,
-                                             PackFile.revision.desc()))
-    groups = [(period, list(rows)) for period, rows in groupby(page.items,
-                                                               key=lambda p: p.period)]
-    on_disk = {p.id: Path(p.path).is_file() for p in page.items}
-    return render_template("data/packs.html", page=page, groups=groups, on_disk=on_disk,
-                           name_of=lambda p: Path(p.path).name)
+    page = pack_files.page(db.session, page_number())
+    on_disk = {p.id: pack_files.on_server(p) for p in page.items}
+    return render_template("data/packs.html", page=page, groups=pack_files.by_period(page.items),
+                           on_disk=on_disk, name_of=lambda p: Path(p.path).name)
 
 
 @bp.get("/packs/<int:pack_id>/download")
 @roles(*PACK_ROLES)
 def pack_download(pack_id: int):
-    pack = db.session.get(PackFile, pack_id)
-    if pack is None:
-        abort(404)
-    path = Path(pack.path)
-    if not path.is_file():
-        text = (f"The pack {path.name} (period {pack.period}, revision {pack.revision}) is "
-                "recorded but its file is no longer on the server. Central IT can write it "
-                f"again from the stored figures with `chargeback pack {pack.period}`.")
-        return render_template("error.html", status=404, title="Pack file missing",
-                               text=text), 404
+    pack = pack_files.pack(db.session, pack_id)
+    try:
+        path = pack_files.verified_file(pack)
+    except Refused as exc:
+        status = 404 if not pack_files.on_server(pack) else 409
+        title = "Pack file missing" if status == 404 else "Pack file changed"
+        return render_template("error.html", status=status, title=title,
+                               text=" ".join(exc.messages)), status
     return send_file(path, mimetype=XLSX_MIMETYPE, as_attachment=True,
                      download_name=path.name, max_age=0)
 
@@ -217,26 +183,17 @@ class ReopenForm(FlaskForm):
         DataRequired("A reason is required: it goes in the audit log."), Length(max=1000)])
 
 
-class CloseRefusal(Exception):
-    """The close said no; the message goes back to the page."""
-
-
-def _refuse(message: str) -> None:
-    raise CloseRefusal(message)
-
-
-def _period_or_404(period: str) -> Period:
-    row = db.session.get(Period, period) if is_period(period) else None
-    if row is None:
-        abort(404)
-    return row
+def _period_or_404(period: str) -> str:
+    if not is_period(period) or months.period(db.session, period) is None:
+        raise NotFound(f"There is no period {period}.", kind="period")
+    return period
 
 
 def _periods_page(status: int = 200, *, failed: str | None = None,
                   form: ReopenForm | None = None, refusal: list[str] | None = None):
-    page = page_of(select(Period).order_by(Period.period.desc()))
-    return render_template("data/periods.html", page=page, may_act=current_user.role in MANAGE,
-                           failed=failed, failed_form=form, refusal=refusal), status
+    return render_template("data/periods.html", page=months.page(db.session, page_number()),
+                           may_act=current_user.role in MANAGE, failed=failed,
+                           failed_form=form, refusal=refusal), status
 
 
 @bp.get("/periods")
@@ -248,11 +205,13 @@ def periods():
 @bp.post("/periods/<period>/close")
 @roles(*MANAGE)
 def period_close(period: str):
-    """Runs in the request for now (a later issue queues it); the runner commits itself."""
+    """Runs in the request; the close commits on its own (it is two transactions)."""
     _period_or_404(period)
     try:
-        path = close_and_publish(period, current_user.email, _refuse)
-    except CloseRefusal as exc:
+        path = close_and_publish(db.session, period, current_user.email,
+                                 pack_dir=Path(current_app.config["CHARGEBACK_PACK_DIR"]),
+                                 default_currency=current_app.config["CHARGEBACK_CURRENCY"])
+    except Refused as exc:
         return _periods_page(409, failed=period, refusal=str(exc).splitlines())
     flash(f"Period {period} closed; its pack {path.name} is on the Packs page.", "success")
     return redirect(url_for("data.periods"))
@@ -267,9 +226,7 @@ def period_reopen(period: str):
         return _periods_page(400, failed=period, form=form)
     try:
         reopen_period(db.session, period, form.reason.data, current_user.email)
-    except PeriodRefused as exc:
-        db.session.rollback()
-        return _periods_page(409, failed=period, refusal=[str(exc)])
-    db.session.commit()
+    except Refused as exc:
+        return _periods_page(409, failed=period, refusal=exc.messages)
     flash(f"Period {period} reopened; close it again to publish a new pack revision.", "success")
     return redirect(url_for("data.periods"))

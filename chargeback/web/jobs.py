@@ -10,15 +10,15 @@ from __future__ import annotations
 from flask import Blueprint, flash, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Optional, Regexp
 
+from chargeback.access import MANAGE, READ_ALL
 from chargeback.extensions import db
-from chargeback.models import JobRun
 from chargeback.services import job_runs
-from chargeback.web.access import MANAGE, READ_ALL, roles
-from chargeback.web.data import page_of
+from chargeback.services.queries import runs as job_list
+from chargeback.web.guards import page_number, roles
 from rules.vocabulary import PERIOD_ANCHORED
 
 bp = Blueprint("jobs", __name__)
@@ -26,8 +26,8 @@ PAGE_SIZE = 50
 
 
 class RunNowForm(FlaskForm):
-    job = SelectField("Job", choices=[("close-month", "Close a month"),
-                                      ("provisional", "Provisional pack")],
+    job = SelectField("Job", choices=[SelectChoice("close-month", "Close a month"),
+                                      SelectChoice("provisional", "Provisional pack")],
                       validators=[DataRequired()])
     period = StringField("Period (YYYY-MM, empty: what is due)", validators=[
         Optional(), Regexp(PERIOD_ANCHORED, message="write YYYY-MM")])
@@ -36,9 +36,8 @@ class RunNowForm(FlaskForm):
 @bp.route("/jobs")
 @roles(*READ_ALL)
 def index():
-    page = page_of(select(JobRun).order_by(JobRun.id.desc()), PAGE_SIZE)
-    waiting = db.session.scalars(select(JobRun).where(JobRun.status == "waiting")
-                                 .order_by(JobRun.id.desc()).limit(1)).all()
+    page = job_list.page(db.session, page_number(), PAGE_SIZE)
+    waiting = [run for run in (job_list.waiting(db.session),) if run is not None]
     return render_template("jobs/index.html", runs=page.items, page=page.number,
                            total=page.total, pages=page.pages, form=RunNowForm(),
                            waiting=waiting, can_run=current_user.role in MANAGE)
@@ -52,7 +51,8 @@ def run_now():
         for field, errors in form.errors.items():
             flash(f"{field}: {'; '.join(errors)}", "danger")
         return redirect(url_for("jobs.index"))
-    run = job_runs.queue(form.job.data, form.period.data or None, current_user.email)
+    run = job_runs.queue(db.session, form.job.data, form.period.data or None,
+                         current_user.email)
     flash(f"Run {run.id} queued: the scheduler picks it up within a few seconds.", "info")
     return redirect(url_for("jobs.index"))
 
@@ -61,6 +61,6 @@ def run_now():
 @roles(*READ_ALL)
 def runs_json():
     """The latest runs, for the page's live progress."""
-    runs = db.session.scalars(select(JobRun).order_by(JobRun.id.desc()).limit(PAGE_SIZE))
+    runs = job_list.latest(db.session, PAGE_SIZE)
     return jsonify([{"id": r.id, "status": r.status, "progress": r.progress,
                      "message": r.message or ""} for r in runs])

@@ -4,7 +4,8 @@ Central IT, finance and admin see the whole tree; a unit head sees their units a
 units below them, and nothing else (a ``group`` outside their scope is a 403). Rows keep
 tree order, never a ranking: the chart shows each unit's attainment in its own band, and
 the comparison of two units explains their spend in the terms of their service models.
-Figures come from ``services.portfolio.rows``, the function the pack's sheet uses too.
+Figures come from ``services.queries.portfolio.rows`` over the month as its close froze it,
+the function the pack's sheet and the API use too.
 """
 
 from __future__ import annotations
@@ -12,15 +13,14 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 
 from flask import Blueprint, abort, render_template, request
-from flask_login import current_user
-from sqlalchemy import select
 
+from chargeback.access import ALL_ROLES
 from chargeback.extensions import db
-from chargeback.models import Unit
-from chargeback.services import portfolio as service
-from chargeback.services.settings import thresholds, thresholds_of
-from chargeback.web.access import ALL_ROLES, roles, visible_unit_ids
+from chargeback.services.queries import closed_month, periods, ratings, tree
+from chargeback.services.queries import portfolio as service
+from chargeback.web.guards import roles, visible_codes
 from rules.money import one_decimal
+from rules.tree import subtree
 
 bp = Blueprint("portfolio", __name__, template_folder="templates")
 
@@ -39,19 +39,19 @@ def short_number(value) -> str:
 @bp.route("/portfolio")
 @roles(*ALL_ROLES)
 def index():
-    closed = service.closed_periods(db.session)
+    closed = periods.closed(db.session)
     if not closed:
         return render_template("portfolio/index.html", period=None)
     warnings: list[str] = []
     period = choose_period(closed, warnings)
     visible = visible_codes()
-    stored = service.load(db.session, period)
-    rows, notes = service.rows(db.session, stored)
+    month = closed_month.load(db.session, period)
+    rows, notes = service.rows(month)
     scoped = service.pick(rows, visible=visible)
-    group = _group_arg(stored, visible, warnings)
-    models = service.model_names(db.session)
+    group = _group_arg(month, visible, warnings)
+    models = month.models()
     model = _model_arg(models, warnings)
-    within = service.subtree(stored.parents(), group) if group else None
+    within = subtree(month.parents(), group) if group else None
     shown = service.pick(scoped, within=within, model=model)
     return render_template(
         "portfolio/index.html", period=period, closed=closed, rows=shown,
@@ -59,29 +59,29 @@ def index():
         model=model, groups=[r for r in scoped if r.is_group], models=models,
         warnings=warnings, filtered=bool(group or model), whole_tree=visible is None,
         has_scope=visible is None or bool(visible),
-        attainment_chart=_attainment_chart(shown, period),
-        trend=_trend(closed, period, shown), limits=_limits(period))
+        attainment_chart=_attainment_chart(shown, month),
+        trend=_trend(closed, month, shown), limits=_limits(month))
 
 
 @bp.route("/portfolio/compare")
 @roles(*ALL_ROLES)
 def compare():
     """Two units side by side: what each is rated on and how it did; never a winner."""
-    closed = service.closed_periods(db.session)
+    closed = periods.closed(db.session)
     if not closed:
         return render_template("portfolio/compare.html", period=None)
     warnings: list[str] = []
     period = choose_period(closed, warnings)
     visible = visible_codes()
-    stored = service.load(db.session, period)
-    rows, _ = service.rows(db.session, stored)
+    month = closed_month.load(db.session, period)
+    rows, _ = service.rows(month)
     scoped = service.pick(rows, visible=visible)
-    a, b = (_unit_arg(key, stored, visible, warnings) for key in ("a", "b"))
+    a, b = (_unit_arg(key, month, visible, warnings) for key in ("a", "b"))
     comparison = None
     if a and b and a == b:
         warnings.append("Choose two different units to compare.")
     elif a and b:
-        comparison = service.compare(db.session, stored, rows, a, b)
+        comparison = service.compare(db.session, month, rows, a, b)
     return render_template("portfolio/compare.html", period=period, closed=closed,
                            choices=scoped, a=a, b=b, comparison=comparison, warnings=warnings)
 
@@ -98,28 +98,14 @@ def choose_period(closed: list[str], warnings: list[str]) -> str:
     return asked if asked in closed else closed[0]
 
 
-def visible_codes() -> set[str] | None:
-    """None when the user sees every unit, else the codes of the units in their scope."""
-    ids = visible_unit_ids(current_user)
-    if ids is None:
-        return None
-    return set(db.session.scalars(select(Unit.code).where(Unit.id.in_(ids)))) if ids else set()
-
-
 def printable(value: str, limit: int = 64) -> str:
     """A query value as a warning may quote it: cut short, control characters left out."""
     return "".join(ch for ch in value[:limit] if ch.isprintable())
 
 
-def plausible_code(code: str) -> bool:
-    """A code that may name a unit; others are not even looked up (PostgreSQL refuses NUL)."""
-    return 0 < len(code) <= 64 and code.isprintable()
-
-
 def _known_unit(code: str, visible: set[str] | None, warnings: list[str]) -> bool:
     """False (with a warning) for a code no unit has; 403 for a unit outside the scope."""
-    if not plausible_code(code) or db.session.scalar(
-            select(Unit.id).where(Unit.code == code)) is None:
+    if tree.unit_by_code(db.session, code) is None:
         warnings.append(f"There is no unit {printable(code)}.")
         return False
     if visible is not None and code not in visible:
@@ -127,25 +113,25 @@ def _known_unit(code: str, visible: set[str] | None, warnings: list[str]) -> boo
     return True
 
 
-def _group_arg(stored: service.StoredPeriod, visible: set[str] | None,
+def _group_arg(month: closed_month.ClosedMonth, visible: set[str] | None,
                warnings: list[str]) -> str | None:
     code = (request.args.get("group") or "").strip()
     if not code or not _known_unit(code, visible, warnings):
         return None
-    if code not in stored.tree:
-        warnings.append(f"{code} was not in the tree when {stored.period} closed: showing "
+    if code not in month.tree:
+        warnings.append(f"{code} was not in the tree when {month.period} closed: showing "
                         "every unit.")
         return None
     return code
 
 
-def _unit_arg(key: str, stored: service.StoredPeriod, visible: set[str] | None,
+def _unit_arg(key: str, month: closed_month.ClosedMonth, visible: set[str] | None,
               warnings: list[str]) -> str | None:
     code = (request.args.get(key) or "").strip()
     if not code or not _known_unit(code, visible, warnings):
         return None
-    if code not in stored.tree:
-        warnings.append(f"{code} was not in the tree when {stored.period} closed.")
+    if code not in month.tree:
+        warnings.append(f"{code} was not in the tree when {month.period} closed.")
         return None
     return code
 
@@ -161,18 +147,17 @@ def _model_arg(models: dict[str, str], warnings: list[str]) -> str | None:
 # --- chart data (JSON blocks read by static/charts.js; no inline script) -----------------
 
 
-def _limits(period: str | None = None) -> dict[str, str]:
-    """Band limits for the charts: the ones a closed period was closed with."""
-    limits = thresholds_of(db.session, period) if period else thresholds(db.session)
-    return {"exceeds": str(limits.exceeds), "meets": str(limits.meets),
-            "watch": str(limits.watch)}
+def _limits(month: closed_month.ClosedMonth) -> dict[str, str]:
+    """Band limits for the charts: the ones the month was closed with."""
+    return {"exceeds": str(month.limits.exceeds), "meets": str(month.limits.meets),
+            "watch": str(month.limits.watch)}
 
 
 def _tenths(value) -> str | None:
     return None if value is None else str(one_decimal(value))
 
 
-def _attainment_chart(rows, period: str) -> dict:
+def _attainment_chart(rows, month: closed_month.ClosedMonth) -> dict:
     """Each unit's attainment against its own scorecard, in tree order (not sorted)."""
     units = []
     for row in rows:
@@ -180,19 +165,19 @@ def _attainment_chart(rows, period: str) -> dict:
         if attainment is not None:
             units.append({"code": row.unit, "name": row.name, "value": _tenths(attainment),
                           "band": band})
-    return {"units": units, "thresholds": _limits(period),
+    return {"units": units, "thresholds": _limits(month),
             "unrated": [r.unit for r in rows if service.own_attainment(r)[0] is None]}
 
 
-def _trend(closed: list[str], period: str, rows) -> dict:
-    """The last 12 closed periods of each shown unit's own attainment."""
-    periods = service.window(closed, period)
-    found = service.history(db.session, periods, [r.unit for r in rows])
+def _trend(closed: list[str], month: closed_month.ClosedMonth, rows) -> dict:
+    """The last 12 closed months of each shown unit's own attainment, up to this one."""
+    window = periods.window(closed, month.period)
+    found = ratings.history(db.session, window, [r.unit for r in rows])
     units = []
     for row in rows:
         by_period = found.get(row.unit)
         if by_period:
             units.append({"code": row.unit, "name": row.name, "values": [
-                _tenths(by_period[p][0]) if p in by_period else None for p in periods],
-                "bands": [by_period[p][1] if p in by_period else None for p in periods]})
-    return {"periods": periods, "units": units, "thresholds": _limits()}
+                _tenths(by_period[p][0]) if p in by_period else None for p in window],
+                "bands": [by_period[p][1] if p in by_period else None for p in window]})
+    return {"periods": window, "units": units, "thresholds": _limits(month)}

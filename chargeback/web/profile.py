@@ -24,18 +24,14 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
+from chargeback import access
+from chargeback.access import ALL_ROLES
 from chargeback.extensions import db
 from chargeback.services import tokens
-from chargeback.web.access import ALL_ROLES, roles, visible_unit_ids
+from chargeback.unit_of_work import attempt
+from chargeback.web.guards import roles
 
 bp = Blueprint("profile", __name__, template_folder="templates")
-
-
-@bp.context_processor
-def _helpers() -> dict:
-    from chargeback.web.data import when
-
-    return {"when": when}
 
 
 class TokenForm(FlaskForm):
@@ -46,10 +42,10 @@ class TokenForm(FlaskForm):
 
 def _page(form: TokenForm, status: int = 200, new_token: str | None = None,
           new_name: str | None = None):
-    visible = visible_unit_ids(current_user)
     response = make_response(render_template(
         "profile/index.html", form=form, tokens=tokens.tokens_of(db.session, current_user),
-        new_token=new_token, new_name=new_name, sees_all=visible is None,
+        new_token=new_token, new_name=new_name,
+        sees_all=access.sees_every_unit(current_user),
         units=sorted(u.code for u in current_user.units)), status)
     if new_token:
         response.headers["Cache-Control"] = "no-store"
@@ -65,14 +61,12 @@ def index():
         return _page(form)
     if not form.validate_on_submit():
         return _page(form, 400)
-    try:
-        token, plaintext = tokens.create(db.session, current_user, form.name.data,
-                                         current_user.email)
-    except tokens.TokenRefused as exc:
-        db.session.rollback()
-        form.name.errors = [str(exc)]
+    made, refusal = attempt(lambda: tokens.create(db.session, current_user, form.name.data,
+                                                  current_user.email))
+    if refusal:
+        form.name.errors = refusal.messages
         return _page(form, 400)
-    db.session.commit()
+    token, plaintext = made
     return _page(TokenForm(formdata=None), new_token=plaintext, new_name=token.name)
 
 
@@ -86,6 +80,5 @@ def revoke(token_id: int):
         flash(f"Token “{token.name}” was already revoked.", "info")
         return redirect(url_for("profile.index"))
     tokens.revoke(db.session, token, current_user.email)
-    db.session.commit()
     flash(f"Token “{token.name}” revoked: it no longer works.", "success")
     return redirect(url_for("profile.index"))

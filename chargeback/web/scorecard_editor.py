@@ -20,17 +20,17 @@ from decimal import Decimal
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
 
+from chargeback.access import ALL_ROLES, may_edit_scorecard
 from chargeback.extensions import db
-from chargeback.models import MetricObservation, ScorecardVersion, Unit
+from chargeback.refusals import Problem, Refused
 from chargeback.services import scorecards
-from chargeback.services.measures import for_unit as measures_for
-from chargeback.services.measures import known_names
-from chargeback.services.periods import first_changeable, latest_closed
+from chargeback.services.measures import choices as measure_choices
+from chargeback.services.periods import first_changeable
+from chargeback.services.queries import scorecards as versions
 from chargeback.services.scorecard_preview import last_closed, preview
-from chargeback.web.access import ALL_ROLES, may_edit_scorecard, roles, unit_or_403
-from rules.model import RuleError
+from chargeback.unit_of_work import attempt
+from chargeback.web.guards import page_number, roles, unit_or_403
 from rules.scoring import scorecard_to_dict
 from rules.templates import template_for
 
@@ -165,14 +165,14 @@ class DraftForm:
         elif verb == "add-band" and len(rows[index].bands) < MAX_BANDS:
             rows[index].bands.append(BandRow())
 
-    def attach(self, errors: list[RuleError], warnings: list[RuleError]) -> None:
+    def attach(self, errors: list[Problem], warnings: list[Problem]) -> None:
         """Put each problem next to the field it names (criterion key or position, field)."""
         for error in errors:
             self._place(error, warning=False)
         for warning in warnings:
             self._place(warning, warning=True)
 
-    def _place(self, problem: RuleError, *, warning: bool) -> None:
+    def _place(self, problem: Problem, *, warning: bool) -> None:
         index = self._row_of(problem)
         name = _form_field(problem) if index is not None else None
         if index is None and problem.field in ("effective_from", "criteria") and not warning:
@@ -185,7 +185,7 @@ class DraftForm:
             (row.warnings if warning else row.errors).setdefault(name, []).append(
                 problem.message)
 
-    def _row_of(self, problem: RuleError) -> int | None:
+    def _row_of(self, problem: Problem) -> int | None:
         """The form row a problem names: by its position in the posted scorecard (the
         form's order), else by the criterion's key; None when it names no criterion."""
         if problem.position is not None and 0 < problem.position <= len(self.criteria):
@@ -199,7 +199,7 @@ class DraftForm:
         return bool(self.errors) or any(c.errors for c in self.criteria)
 
 
-def _form_field(problem: RuleError) -> str | None:
+def _form_field(problem: Problem) -> str | None:
     """The form's name for a problem's field (band N's "at" is "bands-<N-1>-at"), or None
     when the form has no such field (an unknown field of a file, say)."""
     if problem.band is not None and problem.field in ("at", "score"):
@@ -225,7 +225,7 @@ def _plain(value: Decimal) -> str:
     return format(value.normalize(), "f")
 
 
-def version_form(version: ScorecardVersion) -> DraftForm:
+def version_form(version) -> DraftForm:
     """A stored version as the form shows it: 4.500000 comes back as 4.5."""
     return DraftForm(effective_from=version.effective_from, criteria=[
         CriterionRow(key=c.key, label=c.label, expr=c.expr, direction=c.direction,
@@ -245,27 +245,35 @@ def edit(code: str):
     """The scorecard of a unit: in force, history, and the draft form for its editors."""
     unit = unit_or_403(code)
     if request.method == "POST":
-        if not may_edit_scorecard(current_user, unit):
+        if not _may_edit(unit):
             abort(403)
         return _act(unit)
     form = None
     draft = scorecards.pending(db.session, unit.id)
-    if may_edit_scorecard(current_user, unit) and (draft is None or draft.status == "draft"):
+    if _may_edit(unit) and (draft is None or draft.status == "draft"):
         form = _stored_form(unit, draft)
     return _page(unit, form)
 
 
-def _stored_form(unit: Unit, draft: ScorecardVersion | None) -> DraftForm:
+def _may_edit(unit) -> bool:
+    return may_edit_scorecard(db.session, current_user, unit)
+
+
+def _stored_form(unit, draft) -> DraftForm:
     """The open draft with its current warnings and errors, or an empty form."""
     if draft is None:
         return DraftForm(effective_from=first_changeable(db.session))
     form = version_form(draft)
-    _, _, warnings, errors = scorecards.check(db.session, form.to_data(unit.code), SOURCE)
-    form.attach(errors, warnings)
+    try:
+        _, _, warnings = scorecards.check(db.session, form.to_data(unit.code), SOURCE)
+    except Refused as refusal:
+        form.attach(refusal.problems, refusal.warnings)
+    else:
+        form.attach([], warnings)
     return form
 
 
-def _act(unit: Unit):
+def _act(unit):
     """One press of a button of the draft form."""
     waiting = scorecards.pending(db.session, unit.id)
     if waiting is not None and waiting.status == "submitted":
@@ -286,18 +294,21 @@ def _act(unit: Unit):
     return _page(unit, form)
 
 
-def _store(unit: Unit, form: DraftForm, *, submit: bool):
+def _store(unit, form: DraftForm, *, submit: bool):
     """Save the draft (and submit it): validated like a file, all or nothing."""
     actor = current_user.email
     if form.has_errors:  # too many criteria: refused before the rules look at it
         return _refused(unit, form, [], [])
-    result = scorecards.save_draft(db.session, form.to_data(unit.code), actor, SOURCE)
-    errors = result.errors
-    if result.ok and submit:
-        errors = scorecards.submit(db.session, result.version, actor)
-    if errors:
-        return _refused(unit, form, errors, result.warnings)
-    db.session.commit()
+
+    def save():
+        result = scorecards.save_draft(db.session, form.to_data(unit.code), actor, SOURCE)
+        if submit:
+            scorecards.submit(db.session, result.version, actor)
+        return result
+
+    result, refusal = attempt(save)
+    if refusal:
+        return _refused(unit, form, refusal.problems, refusal.warnings)
     version = result.version
     for warning in result.warnings:
         flash(f"Warning: {warning}", "warning")
@@ -310,25 +321,28 @@ def _store(unit: Unit, form: DraftForm, *, submit: bool):
     return redirect(url_for(".edit", code=unit.code))
 
 
-def _refused(unit: Unit, form: DraftForm, errors, warnings):
-    db.session.rollback()
+def _refused(unit, form: DraftForm, errors, warnings):
     form.attach(errors, warnings)
     flash("Nothing was saved: correct the fields marked below.", "danger")
     return _page(unit, form), 400
 
 
-def _preview(unit: Unit, form: DraftForm):
+def _preview(unit, form: DraftForm):
     """The form scored over the last closed months beside the stored ratings."""
-    scorecard, _, warnings, errors = scorecards.check(db.session, form.to_data(unit.code),
-                                                      SOURCE)
-    form.attach(errors, warnings)
-    if errors or form.has_errors:
+    try:
+        scorecard, _, warnings = scorecards.check(db.session, form.to_data(unit.code), SOURCE)
+    except Refused as refusal:
+        form.attach(refusal.problems, refusal.warnings)
+        scorecard = None
+    else:
+        form.attach([], warnings)
+    if scorecard is None or form.has_errors:
         flash("The preview needs a valid scorecard: correct the fields marked below.", "danger")
         return _page(unit, form), 400
     return _page(unit, form, previews=preview(db.session, unit, scorecard))
 
 
-def _start_from(unit: Unit, form: DraftForm, source: str):
+def _start_from(unit, form: DraftForm, source: str):
     """Replace the form's criteria with the template's or the approved version's."""
     if source == "template":
         criteria = template_criteria(unit)
@@ -350,7 +364,7 @@ def _start_from(unit: Unit, form: DraftForm, source: str):
     return _page(unit, form)
 
 
-def template_criteria(unit: Unit) -> list[CriterionRow] | None:
+def template_criteria(unit) -> list[CriterionRow] | None:
     """The starter criteria: the holding's own template for its model, else the built-in."""
     model = unit.service_model
     custom = model.template if model is not None else None
@@ -364,57 +378,14 @@ def template_criteria(unit: Unit) -> list[CriterionRow] | None:
     return DraftForm.from_scorecard(scorecard_to_dict(built_in)).criteria
 
 
-def _page(unit: Unit, form: DraftForm | None, previews=None):
+def _page(unit, form: DraftForm | None, previews=None):
     session = db.session
     draft = scorecards.pending(session, unit.id)
     current = scorecards.current(session, unit.id)
-    history, pages, page = _history(unit)
+    history = versions.history(session, unit.id, page_number(), PER_PAGE)
     return render_template(
         "scorecards/edit.html", unit=unit, form=form, draft=draft, current=current,
-        editable=may_edit_scorecard(current_user, unit), history=history, page=page,
-        pages=pages, measures=measure_choices(unit), next_period=first_changeable(session),
-        previews=previews, closed=last_closed(session),
-        has_template=template_criteria(unit) is not None)
-
-
-def _history(unit: Unit) -> tuple[list[ScorecardVersion], int, int]:
-    """One page of the unit's versions, newest first; a bad page number shows the nearest."""
-    total = db.session.scalar(select(func.count()).select_from(ScorecardVersion)
-                              .where(ScorecardVersion.unit_id == unit.id)) or 0
-    pages = max(1, -(-total // PER_PAGE))
-    page = min(max(request.args.get("page", 1, type=int), 1), pages)
-    rows = db.session.scalars(select(ScorecardVersion)
-                              .where(ScorecardVersion.unit_id == unit.id)
-                              .order_by(ScorecardVersion.version.desc())
-                              .offset((page - 1) * PER_PAGE).limit(PER_PAGE))
-    return list(rows), pages, page
-
-
-@dataclass(frozen=True)
-class MeasureChoice:
-    name: str
-    value: Decimal | None
-    period: str | None
-
-
-def measure_choices(unit: Unit) -> list[MeasureChoice]:
-    """The unit's measure names with their latest value: observed ones from their latest
-    month, ledger ones from the latest closed month."""
-    session = db.session
-    latest: dict[str, tuple[str, Decimal]] = {}
-    rows = session.execute(select(MetricObservation.measure, MetricObservation.period,
-                                  MetricObservation.value)
-                           .where(MetricObservation.unit_id == unit.id)
-                           .order_by(MetricObservation.period.desc()))
-    for name, period, value in rows:
-        latest.setdefault(name, (period, value))
-    closed = latest_closed(session)
-    ledger = measures_for(session, unit.id, closed) if closed else {}
-    choices = []
-    for name in sorted(known_names(session, unit.id) | set(latest)):
-        if name in latest:
-            choices.append(MeasureChoice(name, latest[name][1], latest[name][0]))
-        else:
-            value = ledger.get(name)
-            choices.append(MeasureChoice(name, value, closed if value is not None else None))
-    return choices
+        editable=_may_edit(unit), history=history.items, page=history.number,
+        pages=history.pages, measures=measure_choices(session, unit.id),
+        next_period=first_changeable(session), previews=previews,
+        closed=last_closed(session), has_template=template_criteria(unit) is not None)

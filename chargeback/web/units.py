@@ -1,21 +1,23 @@
 """The units: the tree a user may see, and one unit's page.
 
-A unit's page shows its own money (spend by cost pool against budget over the closed
-periods), what it charged in a period by consumer and by service, how each period's
-rating came about criterion by criterion, and its services and rate cards. A unit head
-opening a unit outside their subtree gets 403 (``unit_or_403``), not a hidden link.
+A unit's page shows one closed month as its close froze it: the unit as it stood then, its
+own money (spend by cost pool against budget over the closed months up to it), what it
+charged by consumer and by service, how each month's rating came about criterion by
+criterion, and its services at the price the month was rated at. What changed about the
+unit since is said beside it, never mixed into the month's figures. A unit head opening a
+unit outside their subtree gets 403, not a hidden link.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
-from sqlalchemy import select
+from flask import Blueprint, abort, render_template
 
+from chargeback.access import ALL_ROLES
 from chargeback.extensions import db
-from chargeback.models import Unit
-from chargeback.services import portfolio as service
-from chargeback.web.access import ALL_ROLES, roles, unit_or_403
-from chargeback.web.portfolio import choose_period, plausible_code, visible_codes
+from chargeback.services.queries import catalog, charges, closed_month, periods, ratings, spend
+from chargeback.services.queries import tree as units_tree
+from chargeback.web.guards import page_number, roles, unit_or_403, visible_codes
+from chargeback.web.portfolio import choose_period
 
 bp = Blueprint("units", __name__, template_folder="templates")
 
@@ -25,19 +27,15 @@ PAGE_SIZE = 50
 @bp.route("/units")
 @roles(*ALL_ROLES)
 def index():
-    """The tree of units the user may see, with each unit's latest rating."""
+    """The tree of units the user may see today, with each unit's latest rating."""
     visible = visible_codes()
-    everyone = list(db.session.scalars(select(Unit)))
-    code_of = {u.id: u.code for u in everyone}
-    units = {u.code: u for u in everyone if visible is None or u.code in visible}
-    parents = {code: code_of.get(u.parent_id) for code, u in units.items()}
-    closed = service.closed_periods(db.session)
-    latest = closed[0] if closed else None
-    ratings = service.history(db.session, [latest], units) if latest else {}
-    rows = [(units[code], depth, ratings.get(code, {}).get(latest))
-            for code, depth in service.tree_order(parents)]
+    placed = units_tree.ordered(db.session, visible)
+    latest = periods.latest_closed(db.session)
+    found = ratings.history(db.session, [latest], [p.unit.code for p in placed]) \
+        if latest else {}
+    rows = [(p.unit, p.depth, found.get(p.unit.code, {}).get(latest)) for p in placed]
     return render_template("units/index.html", rows=rows, latest=latest,
-                           models=service.model_names(db.session),
+                           models=units_tree.service_model_names(db.session),
                            whole_tree=visible is None)
 
 
@@ -45,73 +43,83 @@ def index():
 @roles(*ALL_ROLES)
 def show(code: str):
     unit = _unit(code)
-    closed = service.closed_periods(db.session)
-    page_data = {"unit": unit, "models": service.model_names(db.session), "services": None,
-                 "period": None}
+    closed = periods.closed(db.session)
+    page_data = {"unit": unit, "period": None,
+                 "models": units_tree.service_model_names(db.session)}
     if not closed:
-        page_data["services"] = service.services_of(db.session, unit.id, None)
+        page_data["services"] = catalog.services(db.session, None, {unit.id})
         return render_template("units/show.html", **page_data)
     warnings: list[str] = []
     period = choose_period(closed, warnings)
-    periods = service.window(closed, period)
-    pools, months = service.spend_history(db.session, unit.id, periods)
-    consumers = service.charges_by_consumer(db.session, unit.id, period)
-    page, pages = page_arg(len(consumers))
+    node = closed_month.node_of(db.session, period, unit.id)
+    page_data.update(period=period, closed=closed, warnings=warnings, node=node)
+    if node is None:
+        return render_template("units/show.html", **page_data)
+    window = periods.window(closed, period)
+    pools, months = spend.history(db.session, unit.id, window)
+    consumer_count, charged = charges.consumer_totals(db.session, period, unit.id)
+    pages = max(1, -(-consumer_count // PAGE_SIZE))
+    page = min(max(page_number(), 1), pages)
     page_data.update(
-        period=period, closed=closed, periods=periods, warnings=warnings, pools=pools,
-        months=months, spend_chart=_spend_chart(pools, months),
-        ratings=service.ratings_of(db.session, unit.id, unit.code, periods),
-        by_service=service.charges_by_service(db.session, unit.id, period),
-        consumers=consumers[(page - 1) * PAGE_SIZE:page * PAGE_SIZE],
-        consumer_count=len(consumers), charged=sum((c.amount for c in consumers),
-                                                   service.ZERO),
-        page=page, pages=pages,
-        services=service.services_of(db.session, unit.id, period))
+        periods=window, pools=pools, months=months, spend_chart=_spend_chart(pools, months),
+        ratings=ratings.of_unit(db.session, unit.id, window),
+        by_service=charges.by_service(db.session, period, unit.id),
+        consumers=charges.by_consumer(db.session, period, unit.id, (page - 1) * PAGE_SIZE,
+                                      PAGE_SIZE),
+        consumer_count=consumer_count, charged=charged, page=page, pages=pages,
+        has_children=closed_month.has_children(db.session, period, node.code),
+        services=closed_month.services_of(db.session, period, node.code),
+        changed=_changes_since(unit, node))
     return render_template("units/show.html", **page_data)
 
 
-@bp.route("/units/<code>/charges")
+@bp.route("/units/<code>/charges", endpoint="charges")
 @roles(*ALL_ROLES)
-def charges(code: str):
-    """A unit's charge lines in a closed period, 50 a page, with how each was computed."""
+def charges_page(code: str):
+    """A unit's charge lines in a closed month, 50 a page, with how each was computed."""
     unit = _unit(code)
-    closed = service.closed_periods(db.session)
+    closed = periods.closed(db.session)
     if not closed:
         return render_template("units/charges.html", unit=unit, period=None)
     warnings: list[str] = []
     period = choose_period(closed, warnings)
-    total = service.charge_count(db.session, unit.id, period)
-    page, pages = page_arg(total)
-    lines = service.charge_lines(db.session, unit.id, period, (page - 1) * PAGE_SIZE,
-                                 PAGE_SIZE)
-    return render_template("units/charges.html", unit=unit, period=period, closed=closed,
-                           warnings=warnings, lines=lines, total=total, page=page,
-                           pages=pages)
+    node = closed_month.node_of(db.session, period, unit.id)
+    total = charges.count(db.session, period, unit.id)
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(page_number(), 1), pages)
+    lines = charges.of_unit(db.session, period, unit.id, (page - 1) * PAGE_SIZE, PAGE_SIZE)
+    return render_template("units/charges.html", unit=unit, node=node, period=period,
+                           closed=closed, warnings=warnings, lines=lines, total=total,
+                           page=page, pages=pages)
 
 
-def _unit(code: str) -> Unit:
+def _unit(code: str):
     """The unit of the URL: 404 for a code no unit could have, 403 outside the scope."""
-    if not plausible_code(code):
+    if not units_tree.plausible_code(code):
         abort(404)
     return unit_or_403(code)
 
 
-def page_arg(total: int, size: int = PAGE_SIZE) -> tuple[int, int]:
-    """(page, pages) from ``?page=``: anything that is not a number is page 1, and a page
-    past the end is the last one."""
-    pages = max(1, -(-total // size))
-    try:
-        page = int(request.args.get("page", "1"))
-    except ValueError:
-        page = 1
-    return min(max(page, 1), pages), pages
+def _changes_since(unit, node: closed_month.Node) -> list[str]:
+    """What is different about the unit today from when the month closed, in words."""
+    changes = []
+    if unit.name != node.name:
+        changes.append(f"renamed {unit.name}")
+    parent = unit.parent.code if unit.parent else None
+    if parent != node.parent:
+        changes.append(f"now under {parent}" if parent else "now the root of the tree")
+    if unit.service_model_code != node.model:
+        changes.append(f"now runs {unit.service_model_code.replace('_', ' ')}")
+    if unit.billing_mode != node.billing_mode:
+        changes.append(f"now in {unit.billing_mode}")
+    return changes
 
 
 def _money(value) -> str | None:
     return None if value is None else str(value)
 
 
-def _spend_chart(pools: list[str], months: list[service.SpendMonth]) -> dict:
+def _spend_chart(pools: list[str], months: list[spend.SpendMonth]) -> dict:
     """Spend by cost pool (stacked), internal charges received, and the budget line."""
     return {
         "periods": [m.period for m in months],

@@ -1,7 +1,9 @@
 """The ``Cover`` sheet, first in the workbook: a two-column table ``Item`` / ``Value``.
 
 Rows, in order: Period, Status (final or provisional), Revision, Generated at (UTC when
-the timestamp has a time zone), Currency, Charge lines (how many), one ``Scorecard <unit>``
+the timestamp has a time zone; for a final pack, when its close froze the figures, so a pack
+written again is the same), Currency, Charge lines (how many), Seal (a final pack: the
+month's seal, which ``chargeback verify`` checks), one ``Scorecard <unit>``
 row per rated unit (its version and effective-from period), one ``Note <n>`` row per
 note, then one ``Sheet <title>`` row per sheet saying what it holds.
 
@@ -51,6 +53,8 @@ def finish(table: Table, pack: Pack, *, charge_lines: int,
         ("Currency", pack.currency),
         ("Charge lines", charge_lines),
     ]
+    if pack.seal:
+        rows.append(("Seal", pack.seal))
     rows += [(f"Scorecard {card.unit}",
               f"version {card.version}, effective from {card.effective_from}")
              for card in pack.scorecards]

@@ -109,6 +109,10 @@ def test_usage_without_a_rate_names_unit_service_and_period(ready, runner, sessi
 
 
 def test_missing_drivers_stop_the_close(ready, runner, session, tmp_path):
+    """A driver known from another month, but with no quantity in the month closed."""
+    drivers = tmp_path / "drivers.csv"
+    drivers.write_text("period,consumer_code,driver,quantity\n2026-04,LINE1,floor_space,10\n")
+    run(runner, "import", "drivers", str(drivers))
     rules = tmp_path / "rules.json"
     rules.write_text('{"unit": "WW", "effective_from": "2026-03", "rules": '
                      '[{"pool": "desktop", "method": "driver", "driver": "floor_space"}]}')

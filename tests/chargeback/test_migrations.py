@@ -42,3 +42,35 @@ def test_exact_decimal_keeps_every_digit(app):
     value = Decimal("80.83333333333333333333333333")
     column = ExactDecimal()
     assert column.process_result_value(column.process_bind_param(value, None), None) == value
+
+
+def test_months_closed_before_the_frozen_read_model_are_backfilled(app, runner, tmp_path):
+    """A database of revision 0003 with a closed month and a refused batch is upgraded: the
+    month's snapshots, spend by pool, internal charges and business charges are filled from
+    what it holds, so the month reads as before, and the batch keeps its errors as rows."""
+    from chargeback.services.queries import closed_month, portfolio
+    from tests.chargeback.test_close_end_to_end import DATA, IMPORTS, run
+
+    for kind in IMPORTS:
+        run(runner, "import", kind, str(DATA / f"{kind}.csv"))
+    for name in ("WW", "ALT", "LAB"):
+        run(runner, "scorecard", "import", str(DATA / f"scorecard-{name}.json"))
+    for name in ("DC", "ALT", "WW"):
+        run(runner, "rules", "import", str(DATA / f"rules-{name}.json"))
+    run(runner, "close", "2026-03")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("period,unit_code,measure,value\n2026-04,ALT,seats,abc\n2026-04,NOPE,x,1\n")
+    assert runner.invoke(args=["import", "metrics", str(bad)]).exit_code == 1
+    before = portfolio.rows(closed_month.load(db.session, "2026-03"))
+    db.session.commit()
+    db.session.remove()
+
+    downgrade(revision="0003")
+    upgrade()
+    db.session.remove()
+
+    assert portfolio.rows(closed_month.load(db.session, "2026-03")) == before
+    errors = db.session.execute(db.text(
+        'SELECT line, "column", message FROM import_batch_errors ORDER BY position')).all()
+    assert [tuple(e) for e in errors] == [
+        (2, "value", "'abc' is not a number"), (3, "unit_code", "unknown unit 'NOPE'")]

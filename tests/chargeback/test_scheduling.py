@@ -20,6 +20,7 @@ from chargeback.extensions import db
 from chargeback.models import JobRun, JournalLine, PackFile, Period
 from chargeback.services.calendar import business_day, due_at
 from tests.chargeback.test_close_end_to_end import DATA, run
+from tests.conftest import FAST_HASH
 
 UTC = dt.UTC
 
@@ -167,7 +168,8 @@ def test_run_now_request_is_picked_up(bound, runner, tmp_path):
     from chargeback.services import job_runs
 
     load(runner, tmp_path=tmp_path)
-    queued = job_runs.queue("close-month", "2026-03", "cit@example.com")
+    queued = job_runs.queue(db.session, "close-month", "2026-03", "cit@example.com")
+    db.session.commit()
     assert runs()[0].status == "queued"
     outcomes = jobs.process_requests()
     assert [(o.period, o.status) for o in outcomes] == [("2026-03", "succeeded")]
@@ -202,7 +204,8 @@ def test_one_mail_per_published_pack_to_finance_only(bound, runner, tmp_path, se
                                    ("f2@example.com", "finance", []),
                                    ("boss@example.com", "admin", []),
                                    ("cit@example.com", "central_it", [])):
-            create_user(session, email, role, "a long password", "test", units)
+            create_user(session, email, role, "a long password", "test", units,
+                        hash_method=FAST_HASH)
         session.commit()
         load(runner, tmp_path=tmp_path)
         with time_machine.travel(at("2026-04-03T06:00:00"), tick=False):
@@ -241,7 +244,8 @@ def test_two_schedulers_and_a_run_now_close_once(bound, runner, tmp_path, app):
     from chargeback.services import job_runs
 
     load(runner, tmp_path=tmp_path)
-    job_runs.queue("close-month", "2026-03", "cit@example.com")
+    job_runs.queue(db.session, "close-month", "2026-03", "cit@example.com")
+    db.session.commit()
     env = _env(app)
     processes = [subprocess.Popen(_cli(*args), env=env, stdout=subprocess.PIPE,
                                   stderr=subprocess.STDOUT, text=True)

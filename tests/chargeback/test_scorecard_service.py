@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from chargeback.models import AuditEntry, Period, Rating, ScorecardVersion, Unit
+from chargeback.refusals import Refused
 from chargeback.services import scorecards
 from chargeback.services.measures import for_unit as measures_for
 from chargeback.services.scorecard_preview import preview
@@ -51,6 +52,17 @@ def actions(session, key: str) -> list[str]:
                                 .order_by(AuditEntry.id)))
 
 
+def refused(step, *args) -> Refused:
+    """The refusal a step raises (it must raise one)."""
+    with pytest.raises(Refused) as caught:
+        step(*args)
+    return caught.value
+
+
+def first_field(step, *args) -> str:
+    return refused(step, *args).problems[0].field
+
+
 def draft(**changes) -> dict:
     data = copy.deepcopy(ALT_DRAFT)
     data.update(changes)
@@ -61,21 +73,20 @@ def test_draft_is_created_then_continued_then_submitted_and_approved(company):
     session = company
     alt = unit(session, "ALT")
     created = scorecards.save_draft(session, draft(), ACTOR)
-    assert created.ok and created.version.version == 2 and created.version.status == "draft"
+    assert created.version.version == 2 and created.version.status == "draft"
     renamed = draft()
     renamed["criteria"][0]["label"] = "Researchers' satisfaction"
     updated = scorecards.save_draft(session, renamed, ACTOR)  # same keys: replaced in place
-    assert updated.ok and updated.version.id == created.version.id
+    assert updated.version.id == created.version.id
     assert [c.label for c in updated.version.criteria][0] == "Researchers' satisfaction"
     assert scorecards.pending(session, alt.id).id == created.version.id
-    assert scorecards.submit(session, updated.version, ACTOR) == []
+    scorecards.submit(session, updated.version, ACTOR)
     assert updated.version.status == "submitted" and updated.version.submitted_at is not None
-    refused = scorecards.save_draft(session, draft(), ACTOR)
-    assert not refused.ok and refused.errors[0].field == "status"
-    assert scorecards.approve_submitted(session, updated.version, "cit@example.com",
-                                        "2026-03")[0].field == "effective_from"
-    assert scorecards.approve_submitted(session, updated.version, "cit@example.com",
-                                        "2026-04") == []
+    waiting = refused(scorecards.save_draft, session, draft(), ACTOR)
+    assert waiting.reason == "conflict" and waiting.problems[0].field == "status"
+    assert first_field(scorecards.approve_submitted, session, updated.version,
+                       "cit@example.com", "2026-03") == "effective_from"
+    scorecards.approve_submitted(session, updated.version, "cit@example.com", "2026-04")
     version = updated.version
     assert (version.status, version.effective_from, version.approved_by) == (
         "approved", "2026-04", "cit@example.com")
@@ -93,15 +104,16 @@ def test_send_back_needs_a_comment_and_returns_a_draft(company):
     session = company
     version = scorecards.save_draft(session, draft(), ACTOR).version
     scorecards.submit(session, version, ACTOR)
-    assert scorecards.send_back(session, version, "cit@example.com", "  ")[0].field == "comment"
-    assert scorecards.send_back(session, version, "cit@example.com", "x" * 2001)[0].field \
-        == "comment"
-    assert scorecards.send_back(session, version, "cit@example.com",
-                                "Keep the old csat floor") == []
+    assert first_field(scorecards.send_back, session, version, "cit@example.com",
+                       "  ") == "comment"
+    assert first_field(scorecards.send_back, session, version, "cit@example.com",
+                       "x" * 2001) == "comment"
+    scorecards.send_back(session, version, "cit@example.com", "Keep the old csat floor")
     assert version.status == "draft" and version.comment == "Keep the old csat floor"
     again = scorecards.save_draft(session, draft(), ACTOR)
     assert again.version.id == version.id  # editing continues the same draft
-    assert scorecards.submit(session, version, ACTOR) == []
+    scorecards.submit(session, version, ACTOR)
+    assert version.status == "submitted"
     entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "scorecard.send_back"))
     assert entry.reason == "Keep the old csat floor" and entry.actor == "cit@example.com"
 
@@ -109,12 +121,14 @@ def test_send_back_needs_a_comment_and_returns_a_draft(company):
 def test_each_step_needs_the_right_status(company):
     session = company
     approved = scorecards.in_force(session, unit(session, "ALT").id, "2026-03")
-    assert scorecards.submit(session, approved, ACTOR)[0].field == "status"
-    assert scorecards.send_back(session, approved, ACTOR, "no")[0].field == "status"
-    assert scorecards.approve_submitted(session, approved, ACTOR, "2026-04")[0].field == "status"
+    assert first_field(scorecards.submit, session, approved, ACTOR) == "status"
+    assert first_field(scorecards.send_back, session, approved, ACTOR, "no") == "status"
+    assert first_field(scorecards.approve_submitted, session, approved, ACTOR,
+                       "2026-04") == "status"
     version = scorecards.save_draft(session, draft(), ACTOR).version
-    assert scorecards.approve_submitted(session, version, ACTOR, "2026-04")[0].field == "status"
-    assert scorecards.send_back(session, version, ACTOR, "no")[0].field == "status"
+    assert first_field(scorecards.approve_submitted, session, version, ACTOR,
+                       "2026-04") == "status"
+    assert first_field(scorecards.send_back, session, version, ACTOR, "no") == "status"
 
 
 def test_a_draft_cannot_be_submitted_once_its_month_closed(company):
@@ -122,8 +136,8 @@ def test_a_draft_cannot_be_submitted_once_its_month_closed(company):
     version = scorecards.save_draft(session, draft(), ACTOR).version
     session.add(Period(period="2026-04", status="closed"))
     session.flush()
-    errors = scorecards.submit(session, version, ACTOR)
-    assert errors and errors[0].field == "effective_from" and "2026-05" in errors[0].message
+    errors = refused(scorecards.submit, session, version, ACTOR).problems
+    assert errors[0].field == "effective_from" and "2026-05" in errors[0].message
     assert version.status == "draft"
 
 
@@ -132,14 +146,15 @@ def test_validation_is_the_file_import_s_and_stores_nothing(company):
     before = session.scalar(select(func.count()).select_from(ScorecardVersion))
     bad = draft()
     bad["criteria"][0]["target"] = "3"  # higher criterion with target below floor 4.0
-    result = scorecards.save_draft(session, bad, ACTOR)
-    assert [(e.source, e.field) for e in result.errors] == [("criterion csat", "target")]
-    assert "above floor" in result.errors[0].message
+    errors = refused(scorecards.save_draft, session, bad, ACTOR).problems
+    assert [(e.source, e.field, e.key, e.position) for e in errors] == [
+        ("criterion csat", "target", "csat", 1)]
+    assert "above floor" in errors[0].message
     assert session.scalar(select(func.count()).select_from(ScorecardVersion)) == before
     unknown = draft()
     unknown["criteria"][1]["expr"] = "turnaround_day"
     warned = scorecards.save_draft(session, unknown, ACTOR)
-    assert warned.ok and "did you mean turnaround_days" in warned.warnings[0].message
+    assert "did you mean turnaround_days" in warned.warnings[0].message
 
 
 @pytest.mark.parametrize(("field", "value", "message"), [
@@ -151,14 +166,14 @@ def test_validation_is_the_file_import_s_and_stores_nothing(company):
 def test_what_the_columns_cannot_hold_is_refused_by_field(company, field, value, message):
     data = draft()
     data["criteria"][0][field] = value
-    _, _, _, errors = scorecards.check(company, data)
+    errors = refused(scorecards.check, company, data).problems
     assert any(e.field == field and e.message == message for e in errors), errors
 
 
 def test_long_key_is_refused(company):
     data = draft()
     data["criteria"][0]["key"] = "k" * 65
-    _, _, _, errors = scorecards.check(company, data)
+    errors = refused(scorecards.check, company, data).problems
     assert any(e.field == "key" and "64" in e.message for e in errors)
 
 
@@ -182,7 +197,7 @@ def test_approving_from_the_same_month_retires_the_earlier_approval(company):
          "direction": "higher", "method": "binary", "target": "99", "weight": "1"}]}
     version = scorecards.save_draft(session, data, ACTOR).version
     scorecards.submit(session, version, ACTOR)
-    assert scorecards.approve_submitted(session, version, "cit@example.com", "2026-04") == []
+    scorecards.approve_submitted(session, version, "cit@example.com", "2026-04")
     assert v2.status == "retired"
     assert scorecards.current(session, ww.id).id == version.id
     assert actions(session, "WW v2")[-1] == "scorecard.retire"
@@ -228,8 +243,7 @@ def test_measures_include_the_ledger_as_the_close_saw_it(company):
 def test_preview_puts_criteria_side_by_side(company):
     session = company
     alt = unit(session, "ALT")
-    scorecard, _, _, errors = scorecards.check(session, draft())
-    assert not errors
+    scorecard, _, _ = scorecards.check(session, draft())
     [month] = preview(session, alt, scorecard)
     assert [line.key for line in month.lines] == ["csat", "turnaround", "on_budget",
                                                  "spend_per_seat"]
@@ -244,5 +258,5 @@ def test_preview_puts_criteria_side_by_side(company):
 def test_no_closed_month_no_preview(app, session, runner):
     run(runner, "import", "units", str(DATA / "units.csv"))
     alt = unit(session, "ALT")
-    scorecard, _, _, errors = scorecards.check(session, draft())
-    assert not errors and preview(session, alt, scorecard) == []
+    scorecard, _, _ = scorecards.check(session, draft())
+    assert preview(session, alt, scorecard) == []

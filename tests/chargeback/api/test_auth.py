@@ -7,7 +7,7 @@ import hashlib
 
 from sqlalchemy import select
 
-from chargeback.api.cli import token_group
+from chargeback.cli.tokens import token_group
 from chargeback.models import ApiToken, AuditEntry, User
 from chargeback.services import tokens
 

@@ -9,6 +9,7 @@ import pytest
 from chargeback.extensions import db
 from chargeback.services.users import create_user
 from tests.chargeback.test_close_end_to_end import DATA, IMPORTS, run
+from tests.conftest import FAST_HASH
 
 PASSWORD = "correct horse battery"
 USERS = {
@@ -35,7 +36,8 @@ def company(runner, app):
 
 @pytest.fixture
 def users(company):
-    made = {key: create_user(db.session, email, role, PASSWORD, "test", units)
+    made = {key: create_user(db.session, email, role, PASSWORD, "test", units,
+                             hash_method=FAST_HASH)
             for key, (email, role, units) in USERS.items()}
     db.session.commit()
     return made

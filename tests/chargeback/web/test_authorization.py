@@ -15,6 +15,7 @@ from sqlalchemy import select
 from chargeback.extensions import db
 from chargeback.models import ImportBatch, PackFile, ScorecardVersion, Unit, User
 from tests.chargeback.web.conftest import csrf_from
+from tests.conftest import FAST_HASH
 
 ROLES = ("admin", "central_it", "finance", "unit_head", "other_head")
 PUBLIC = "public"
@@ -95,7 +96,8 @@ def targets(users, session):
     grp = session.scalar(select(Unit).where(Unit.code == "GRP"))
     session.add(Unit(code="TMP", name="Throwaway", parent=grp,
                      service_model_code="customer_intimacy"))
-    victim = create_user(session, "victim@example.com", "finance", "a long password", "test")
+    victim = create_user(session, "victim@example.com", "finance", "a long password", "test",
+                         hash_method=FAST_HASH)
     session.commit()
     alt = session.scalar(select(Unit.id).where(Unit.code == "ALT"))
     return {

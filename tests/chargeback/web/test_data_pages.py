@@ -19,6 +19,7 @@ from chargeback.models import AuditEntry, Budget, ImportBatch, MetricObservation
 from chargeback.services.users import create_user
 from tests.chargeback.helpers import data_fingerprint
 from tests.chargeback.web.conftest import PASSWORD, csrf_from, sign_in
+from tests.conftest import FAST_HASH
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -234,7 +235,7 @@ def test_a_missing_pack_file_is_a_clear_404(company, signed_in, session):
 
 
 def test_empty_states(app):
-    create_user(db.session, "admin@example.com", "admin", PASSWORD, "test")
+    create_user(db.session, "admin@example.com", "admin", PASSWORD, "test", hash_method=FAST_HASH)
     db.session.commit()
     client = sign_in(app.test_client(), "admin")
     assert "No batch yet" in client.get("/imports").get_data(as_text=True)

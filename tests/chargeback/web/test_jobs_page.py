@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from chargeback import jobs
+from chargeback.extensions import db
 from chargeback.models import JobRun
 from chargeback.services import job_runs
 from tests.chargeback.web.conftest import csrf_from
@@ -40,8 +41,8 @@ def test_bad_period_is_refused_without_queueing(company, signed_in, session):
 
 
 def test_waiting_month_is_shown_in_red_and_finance_cannot_run(company, signed_in):
-    run = job_runs.start("close-month", "2026-04", "scheduler")
-    job_runs.finish(run.id, "waiting", "waiting (0 day(s) so far) for: no spend for WW")
+    run = job_runs.start(db.engine, "close-month", "2026-04", "scheduler")
+    job_runs.finish(db.engine, run.id, "waiting", "waiting (0 day(s) so far) for: no spend for WW")
     client = signed_in("finance")
     html = client.get("/jobs").get_data(as_text=True)
     assert "A month is waiting to close" in html and "table-danger" in html

@@ -14,8 +14,9 @@ import pytest
 from flask import g
 
 from chargeback.services.users import create_user
-from tests.chargeback.test_portfolio_service import close_april
+from tests.chargeback.test_read_model import close_april
 from tests.chargeback.web.conftest import PASSWORD, csrf_from, sign_in
+from tests.conftest import FAST_HASH
 
 # --- reading pages ---------------------------------------------------------------------
 
@@ -218,7 +219,8 @@ def test_a_unit_head_sees_only_their_subtree(company, client_as):
 
 
 def test_a_unit_head_without_units_sees_none(company, app, session):
-    head = create_user(session, "new@example.com", "unit_head", PASSWORD, "test", ["WW"])
+    head = create_user(session, "new@example.com", "unit_head", PASSWORD, "test", ["WW"],
+                       hash_method=FAST_HASH)
     head.units = []  # as if their last unit were taken out of their scope
     session.commit()
     forget_user()
@@ -267,7 +269,7 @@ def test_bad_query_values_are_warnings_not_errors(company, client_as):
 
 
 def test_empty_state_without_a_closed_period(app, session):
-    create_user(session, "fin@example.com", "finance", PASSWORD, "test", [])
+    create_user(session, "fin@example.com", "finance", PASSWORD, "test", [], hash_method=FAST_HASH)
     session.commit()
     client = sign_in(app.test_client(), "finance")
     for url in ("/portfolio", "/portfolio?period=2026-03&group=GRP", "/portfolio/compare"):

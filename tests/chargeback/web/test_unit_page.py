@@ -11,10 +11,10 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from chargeback.models import Charge, Consumer, Unit
+from chargeback.models import Charge, Consumer, ConsumerSnapshot, Unit
 from chargeback.services.users import create_user
 from tests.chargeback.test_close_end_to_end import DATA, run
-from tests.chargeback.test_portfolio_service import close_april
+from tests.chargeback.test_read_model import close_april
 from tests.chargeback.web.conftest import PASSWORD, sign_in
 from tests.chargeback.web.test_portfolio import (
     assert_csp_clean,
@@ -25,6 +25,7 @@ from tests.chargeback.web.test_portfolio import (
     table,
     text,
 )
+from tests.conftest import FAST_HASH
 
 
 @pytest.fixture
@@ -94,10 +95,12 @@ def test_unit_page_charges_by_consumer_and_service(company, client_as):
 
 
 def test_unit_page_services_and_rate_cards(company, client_as):
+    """A closed month shows the price it was rated at, not today's rate card (which has a
+    later price from 2026-06 that does not concern March)."""
     page = get(client_as("finance"), "/units/DC")
     rows = rows_by_code(page, "services-table")
     assert rows["CPU"][1:3] == ["Compute", "core-hour"]
-    assert rows["CPU"][3] == "2026-01: 0.05 2026-03: 0.06 2026-06: 0.07"
+    assert rows["CPU"][3] == "2026-03: 0.06"
     assert rows["CPU"][4] == "0.06"  # in force in 2026-03
     assert "WW offers no priced service" in text(get(client_as("finance"), "/units/WW"))
 
@@ -148,6 +151,9 @@ def test_many_consumers_are_paginated(company, client_as, session, runner, tmp_p
     session.add_all(Charge(period="2026-03", unit_id=ww, consumer_id=ids[f"X{n:03d}"],
                            method="fixed", basis="test", amount=Decimal("2.00"))
                     for n in range(60))
+    session.add_all(ConsumerSnapshot(period="2026-03", consumer_id=ids[f"X{n:03d}"],
+                                     code=f"X{n:03d}", name=f"Consumer {n}",
+                                     gl_account=f"6100-{n:03d}") for n in range(60))
     session.commit()
     client = client_as("finance")
     first = get(client, "/units/WW")
@@ -184,7 +190,7 @@ def test_no_closed_period_yet(app, session, runner):
     run(runner, "import", "units", str(DATA / "units.csv"))
     run(runner, "import", "services", str(DATA / "services.csv"))
     run(runner, "import", "rates", str(DATA / "rates.csv"))
-    create_user(session, "fin@example.com", "finance", PASSWORD, "test", [])
+    create_user(session, "fin@example.com", "finance", PASSWORD, "test", [], hash_method=FAST_HASH)
     session.commit()
     client = sign_in(app.test_client(), "finance")
     page = get(client, "/units/DC")

@@ -1,8 +1,8 @@
-"""The portfolio read model on the end-to-end company (HQ > {DC, GRP > {ALT, LAB}, WW}).
+"""The read model on the end-to-end company (HQ > {DC, GRP > {ALT, LAB}, WW}).
 
 The figures are the hand-computed ones of ``test_close_end_to_end``; here they are read
-back through ``services.portfolio``, which the pack's Portfolio sheet and the web pages
-share, and the comparison of two units is checked to explain, never to rank.
+back through ``services.queries``, which the pack, the web pages and the API share, and the
+comparison of two units is checked to explain, never to rank.
 """
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ from sqlalchemy import select
 
 from chargeback.models import Unit
 from chargeback.services import packs
-from chargeback.services import portfolio as service
+from chargeback.services.queries import catalog, charges, closed_month, periods, ratings, spend
+from chargeback.services.queries import portfolio as service
+from rules.tree import subtree, tree_order
 from tests.chargeback.helpers import write_csv
 from tests.chargeback.test_close_end_to_end import DATA, IMPORTS, one_decimal, run
 
@@ -63,8 +65,7 @@ def company(runner, app):
 
 
 def test_rows_hold_the_hand_computed_figures_in_tree_order(company, session):
-    stored = service.load(session, "2026-03")
-    rows, notes = service.rows(session, stored)
+    rows, notes = service.rows(closed_month.load(session, "2026-03"))
     assert [r.unit for r in rows] == ["HQ", "DC", "GRP", "ALT", "LAB", "WW"]
     by = {r.unit: r for r in rows}
     assert by["ALT"].spend == Decimal("90600.00") and by["ALT"].budget == Decimal("88000.00")
@@ -83,13 +84,13 @@ def test_rows_hold_the_hand_computed_figures_in_tree_order(company, session):
 
 def test_the_pack_takes_its_portfolio_from_the_same_function(company, session):
     pack = packs.build(session, "2026-03", "USD")
-    rows, notes = service.rows(session, service.load(session, "2026-03"))
+    rows, notes = service.rows(closed_month.load(session, "2026-03"))
     assert pack.portfolio == rows and pack.notes == notes
     assert [s.unit for s in pack.scorecards] == ["ALT", "LAB", "WW"]
 
 
 def test_own_attainment_of_a_group_is_its_own_rating_not_the_roll_up(company, session):
-    rows, _ = service.rows(session, service.load(session, "2026-03"))
+    rows, _ = service.rows(closed_month.load(session, "2026-03"))
     by = {r.unit: r for r in rows}
     assert service.own_attainment(by["GRP"]) == (None, "unrated")  # no scorecard of its own
     value, band = service.own_attainment(by["ALT"])
@@ -98,27 +99,27 @@ def test_own_attainment_of_a_group_is_its_own_rating_not_the_roll_up(company, se
 
 def test_tree_order_subtree_and_pick():
     parents = {"HQ": None, "GRP": "HQ", "ALT": "GRP", "LAB": "GRP", "WW": "HQ", "DC": "HQ"}
-    assert service.tree_order(parents) == [("HQ", 0), ("DC", 1), ("GRP", 1), ("ALT", 2),
-                                           ("LAB", 2), ("WW", 1)]
+    assert tree_order(parents) == [("HQ", 0), ("DC", 1), ("GRP", 1), ("ALT", 2),
+                                   ("LAB", 2), ("WW", 1)]
     part = {code: parents[code] for code in ("GRP", "ALT", "LAB")}  # a unit head's view
-    assert service.tree_order(part) == [("GRP", 0), ("ALT", 1), ("LAB", 1)]
-    assert service.subtree(parents, "GRP") == {"GRP", "ALT", "LAB"}
-    assert service.subtree(parents, "WW") == {"WW"}
+    assert tree_order(part) == [("GRP", 0), ("ALT", 1), ("LAB", 1)]
+    assert subtree(parents, "GRP") == {"GRP", "ALT", "LAB"}
+    assert subtree(parents, "WW") == {"WW"}
 
 
 def test_filters_keep_tree_order_and_group_roll_ups(company, session):
-    rows, _ = service.rows(session, service.load(session, "2026-03"))
+    rows, _ = service.rows(closed_month.load(session, "2026-03"))
     picked = service.pick(rows, model="operational_excellence")
     assert [r.unit for r in picked] == ["HQ", "DC", "WW"]
     assert picked[0].spend == Decimal("142500.00")  # HQ keeps its whole-subtree roll-up
-    within = service.subtree({r.unit: r.parent for r in rows}, "GRP")
+    within = subtree({r.unit: r.parent for r in rows}, "GRP")
     assert [r.unit for r in service.pick(rows, within=within)] == ["GRP", "ALT", "LAB"]
     assert [r.unit for r in service.pick(rows, visible={"ALT", "WW"})] == ["ALT", "WW"]
 
 
 def test_compare_explains_in_the_terms_of_each_service_model(company, session):
-    stored = service.load(session, "2026-03")
-    rows, _ = service.rows(session, stored)
+    stored = closed_month.load(session, "2026-03")
+    rows, _ = service.rows(stored)
     comparison = service.compare(session, stored, rows, "WW", "ALT")
     assert comparison.difference == Decimal("-40600.00")  # WW minus ALT
     first = comparison.sentences[0]
@@ -139,8 +140,8 @@ def test_compare_explains_in_the_terms_of_each_service_model(company, session):
 
 
 def test_compare_with_the_same_model_and_unrated_units(company, session):
-    stored = service.load(session, "2026-03")
-    rows, _ = service.rows(session, stored)
+    stored = closed_month.load(session, "2026-03")
+    rows, _ = service.rows(stored)
     same = service.compare(session, stored, rows, "DC", "WW")
     assert "both run operational excellence" in same.sentences[0]
     assert "Data Center (DC): it has no scorecard in force" in " ".join(same.sentences)
@@ -151,42 +152,46 @@ def test_compare_with_the_same_model_and_unrated_units(company, session):
 
 def test_unit_read_model(company, session):
     ids = dict(session.execute(select(Unit.code, Unit.id)).all())
-    pools, months = service.spend_history(session, ids["ALT"], ["2026-03"])
+    pools, months = spend.history(session, ids["ALT"], ["2026-03"])
     assert pools == ["labor"]
     march = months[0]
     assert march.pools == {"labor": Decimal("90000.00")}
     assert (march.internal, march.spend, march.budget) == (
         Decimal("600.00"), Decimal("90600.00"), Decimal("88000.00"))
     assert march.variance == Decimal("2600.00")
-    consumers = {c.code: c for c in service.charges_by_consumer(session, ids["DC"], "2026-03")}
+    consumers = {c.code: c for c in charges.by_consumer(session, "2026-03", ids["DC"])}
     assert consumers["C-ALT"].amount == Decimal("600.00")
     assert consumers["LAB1"].amount == Decimal("266.67") and consumers["LAB1"].lines == 2
-    by_service = {c.code: c for c in service.charges_by_service(session, ids["DC"], "2026-03")}
+    by_service = {c.code: c for c in charges.by_service(session, "2026-03", ids["DC"])}
     assert by_service["CPU"].quantity == Decimal("13333.333")
     assert by_service["CPU"].amount == Decimal("800.00")
     assert by_service[None].amount == Decimal("200.00") and by_service[None].quantity is None
-    assert service.charge_count(session, ids["DC"], "2026-03") == 4
-    assert len(service.charge_lines(session, ids["DC"], "2026-03", 2, 50)) == 2
-    cpu = service.services_of(session, ids["DC"], "2026-03")[0]
-    assert cpu.in_force == "2026-03" and cpu.price_in_force() == Decimal("0.06")
-    assert [start for start, _ in cpu.rates] == ["2026-01", "2026-03", "2026-06"]
-    assert service.services_of(session, ids["DC"], None)[0].in_force == "2026-06"
-    ratings = service.ratings_of(session, ids["WW"], "WW", ["2026-03"])
-    assert one_decimal(ratings["2026-03"].attainment) == Decimal("80.8")
-    assert ratings["2026-03"].version == 1
+    assert charges.count(session, "2026-03", ids["DC"]) == 4
+    assert charges.consumer_totals(session, "2026-03", ids["DC"]) == (3, Decimal("1000.00"))
+    assert len(charges.of_unit(session, "2026-03", ids["DC"], 2, 50)) == 2
+    cpu = closed_month.services_of(session, "2026-03", "DC")[0]  # as the close froze it
+    assert cpu.in_force.effective_from == "2026-03" and cpu.price_in_force() == Decimal("0.06")
+    today = catalog.services(session, None, {ids["DC"]})[0]
+    assert [r.effective_from for r in today.rates] == ["2026-01", "2026-03", "2026-06"]
+    assert today.in_force.effective_from == "2026-06"
+    assert catalog.services(session, "2026-03", {ids["DC"]})[0].price_in_force() == \
+        Decimal("0.06")
+    found = ratings.of_unit(session, ids["WW"], ["2026-03"])
+    assert one_decimal(found["2026-03"].attainment) == Decimal("80.8")
+    assert found["2026-03"].version == 1
 
 
 def test_closed_periods_window_and_history(company, runner, session, tmp_path):
     close_april(runner, tmp_path)
-    closed = service.closed_periods(session)
+    closed = periods.closed(session)
     assert closed == ["2026-04", "2026-03"]
-    assert service.window(closed, "2026-04") == ["2026-03", "2026-04"]
-    assert service.window(closed, "2026-03") == ["2026-03"]
-    assert service.window([f"2025-{m:02d}" for m in range(1, 13)] + closed, "2026-04") == (
+    assert periods.window(closed, "2026-04") == ["2026-03", "2026-04"]
+    assert periods.window(closed, "2026-03") == ["2026-03"]
+    assert periods.window([f"2025-{m:02d}" for m in range(1, 13)] + closed, "2026-04") == (
         [f"2025-{m:02d}" for m in range(3, 13)] + ["2026-03", "2026-04"])
-    found = service.history(session, ["2026-03", "2026-04"], ["ALT", "WW", "DC"])
+    found = ratings.history(session, ["2026-03", "2026-04"], ["ALT", "WW", "DC"])
     assert one_decimal(found["ALT"]["2026-03"][0]) == Decimal("87.0")
     assert found["ALT"]["2026-04"][0] < found["ALT"]["2026-03"][0]
     assert "DC" not in found
     run(runner, "reopen", "2026-04", "--reason", "late figures")
-    assert service.closed_periods(session) == ["2026-03"]
+    assert periods.closed(session) == ["2026-03"]

@@ -8,13 +8,8 @@ from __future__ import annotations
 
 import click
 from flask.cli import with_appcontext
-from sqlalchemy import func, select
 
-
-def _refuse(message: str) -> None:
-    from chargeback.cli import refuse
-
-    refuse(message)
+from chargeback.cli import cli_actor, refuse, unit_of_work
 
 
 @click.group("token")
@@ -29,22 +24,18 @@ def token_group() -> None:
 @with_appcontext
 def token_create(email: str, name: str) -> None:
     """Create a token for the user EMAIL; the token is printed alone on the last line."""
-    from chargeback.cli import cli_actor
     from chargeback.extensions import db
-    from chargeback.models import User
-    from chargeback.services.tokens import TokenRefused, create
+    from chargeback.services.queries import people
+    from chargeback.services.tokens import create
 
-    user = db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+    user = people.by_email(db.session, email)
     if user is None:
-        _refuse(f"no user {email}: add one with `chargeback user add`")
-    try:
+        refuse(f"no user {email}: add one with `chargeback user add`")
+    with unit_of_work():
         token, plaintext = create(db.session, user, name, cli_actor())
-    except TokenRefused as exc:
-        db.session.rollback()
-        _refuse(str(exc))
-    db.session.commit()
-    click.echo(f"token {token.id} ({token.name}) for {user.email} as {user.role}; "
-               "shown once, only its hash is kept:")
+        said = (f"token {token.id} ({token.name}) for {user.email} as {user.role}; "
+                "shown once, only its hash is kept:")
+    click.echo(said)
     click.echo(plaintext)
 
 
@@ -53,19 +44,19 @@ def token_create(email: str, name: str) -> None:
 @with_appcontext
 def token_revoke(token_id: int) -> None:
     """Revoke the token TOKEN_ID (it stops working at once)."""
-    from chargeback.cli import cli_actor
     from chargeback.extensions import db
-    from chargeback.models import ApiToken
+    from chargeback.services.queries import people
     from chargeback.services.tokens import revoke
 
-    token = db.session.get(ApiToken, token_id)
+    token = people.token(db.session, token_id)
     if token is None:
-        _refuse(f"no token {token_id}")
+        refuse(f"no token {token_id}")
     already = token.revoked_at is not None
-    revoke(db.session, token, cli_actor())
-    db.session.commit()
-    click.echo(f"token {token_id} ({token.name}) " + ("was already revoked" if already
-                                                       else "revoked"))
+    name = token.name
+    with unit_of_work():
+        revoke(db.session, token, cli_actor())
+    click.echo(f"token {token_id} ({name}) " + ("was already revoked" if already
+                                                 else "revoked"))
 
 
 @token_group.command("list")
@@ -74,12 +65,9 @@ def token_revoke(token_id: int) -> None:
 def token_list(email: str | None) -> None:
     """The tokens of EMAIL (or of everyone): id, owner, name, created, last used, revoked."""
     from chargeback.extensions import db
-    from chargeback.models import ApiToken, User
+    from chargeback.services.queries import people
 
-    query = select(ApiToken, User.email).join(User, User.id == ApiToken.user_id)
-    if email:
-        query = query.where(func.lower(User.email) == email.strip().lower())
-    rows = db.session.execute(query.order_by(ApiToken.id)).all()
+    rows = people.tokens(db.session, email)
     if not rows:
         click.echo("no tokens")
     for token, owner in rows:
@@ -90,3 +78,6 @@ def token_list(email: str | None) -> None:
 
 def _when(value) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if value else "never"
+
+
+COMMANDS = (token_group,)

@@ -2,7 +2,9 @@
 
 Each target opens an app context of its own (the scheduler's threads have none) and is
 idempotent on its own: a run takes a lock per (job, period), and a month already closed
-is not closed again. ``now`` is a parameter so tests can travel in time.
+is not closed again. ``now`` is a parameter so tests can travel in time. This package is a
+delivery layer like the web app and the API: it reads the configuration and hands the
+services what they need (the session, the engine, the pack folder, the currency).
 """
 
 from __future__ import annotations
@@ -14,17 +16,15 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
-from sqlalchemy import select
 
 from chargeback.extensions import db
-from chargeback.models import PackFile, Period
-from chargeback.services import job_runs, notify, readiness
+from chargeback.refusals import Refused
+from chargeback.services import job_runs, notify, publication, readiness
 from chargeback.services.calendar import current_period, due_at, previous_period
-from chargeback.services.close_runner import close_and_publish
-from chargeback.services.closing import CloseRefused, provisional_pack
-from chargeback.services.packs import latest_pack
-from chargeback.services.periods import PeriodRefused
-from chargeback.services.settings import currency
+from chargeback.services.closing import provisional_pack
+from chargeback.services.provisional import record_draft
+from chargeback.services.queries import packs as pack_files
+from chargeback.services.queries import periods
 
 log = logging.getLogger("chargeback.jobs")
 _app: Flask | None = None
@@ -45,17 +45,27 @@ def bind(app: Flask) -> None:
 
 
 def _context():
-    global _app
+    """The bound app's context (the scheduler's threads have none of their own)."""
     if _app is None:
-        from chargeback import create_app
-
-        _app = create_app()
+        raise RuntimeError("bind(app) before running a job: the scheduler process does")
     return _app.app_context()
 
 
 def _now(now: dt.datetime | None) -> dt.datetime:
     tz = ZoneInfo(current_app.config["CHARGEBACK_TIMEZONE"])
     return (now or dt.datetime.now(dt.UTC)).astimezone(tz)
+
+
+def _stale() -> int:
+    return current_app.config.get("CHARGEBACK_STALE_MINUTES", 30)
+
+
+def _pack_dir() -> Path:
+    return Path(current_app.config["CHARGEBACK_PACK_DIR"])
+
+
+def _currency() -> str:
+    return current_app.config["CHARGEBACK_CURRENCY"]
 
 
 # --- close-month -----------------------------------------------------------------------
@@ -78,11 +88,11 @@ def due_periods(moment: dt.datetime) -> list[str]:
     """Open months whose close date has passed, and last month even with no data yet."""
     config = current_app.config
     day, hour = config["CHARGEBACK_CLOSE_BUSINESS_DAY"], config["CHARGEBACK_CLOSE_HOUR"]
-    open_ones = db.session.scalars(select(Period.period).where(Period.status == "open")
-                                   .order_by(Period.period)).all()
-    due = [p for p in open_ones if due_at(p, day, hour, moment.tzinfo) <= moment]
+    due = [p for p in periods.open_months(db.session)
+           if due_at(p, day, hour, moment.tzinfo) <= moment]
     last = previous_period(moment)
-    if due_at(last, day, hour, moment.tzinfo) <= moment and db.session.get(Period, last) is None:
+    if due_at(last, day, hour, moment.tzinfo) <= moment \
+            and periods.period(db.session, last) is None:
         due.append(last)
     db.session.rollback()
     return sorted(due)
@@ -91,7 +101,7 @@ def due_periods(moment: dt.datetime) -> list[str]:
 def close_one(period: str, requested_by: str, moment: dt.datetime,
               run_id: int | None = None) -> Outcome:
     """Close one month if it is ready (or has waited long enough and may close anyway)."""
-    run = job_runs.start("close-month", period, requested_by, run_id)
+    run = job_runs.start(db.engine, "close-month", period, requested_by, run_id, _stale())
     if run is None:
         return Outcome("close-month", period, "skipped", "already running elsewhere")
     try:
@@ -103,13 +113,14 @@ def close_one(period: str, requested_by: str, moment: dt.datetime,
 
 
 def _finish(run, period, status, message, pack_id=None, job="close-month") -> Outcome:
-    job_runs.finish(run.id, status, message, pack_id)
+    job_runs.finish(db.engine, run.id, status, message, pack_id)
     log.info("%s %s: %s: %s", job, period, status, message)
     return Outcome(job, period, status, message)
 
 
 def _close_run(run, period: str, moment: dt.datetime) -> Outcome:
-    row = db.session.get(Period, period)
+    publication.finish_interrupted(db.session)
+    row = periods.period(db.session, period)
     if row is None:
         return _finish(run, period, "waiting", f"no data imported for {period} yet")
     if row.status == "closed":
@@ -117,13 +128,15 @@ def _close_run(run, period: str, moment: dt.datetime) -> Outcome:
     note = _readiness_note(period, moment)
     if note is not None and note.startswith("waiting"):
         return _finish(run, period, "waiting", note)
-    job_runs.progress(run, 50, "closing")
+    job_runs.progress(db.engine, run, 50, "closing")
     try:
-        path = close_and_publish(period, f"scheduler ({run.requested_by})", lambda _m: None)
-    except (CloseRefused, PeriodRefused) as exc:
+        path = publication.close_and_publish(db.session, period,
+                                             f"scheduler ({run.requested_by})",
+                                             pack_dir=_pack_dir(), default_currency=_currency())
+    except Refused as exc:
         return _finish(run, period, "failed", str(exc))
-    pack = latest_pack(db.session, period)
-    job_runs.progress(run, 90, "telling finance")
+    pack = pack_files.latest(db.session, period)
+    job_runs.progress(db.engine, run, 90, "telling finance")
     mailed = notify.pack_published(db.session, pack, current_app.config)
     message = f"closed; pack {Path(path).name}; mailed {mailed} finance user(s)"
     return _finish(run, period, "succeeded", (note + "; " if note else "") + message, pack.id)
@@ -136,7 +149,7 @@ def _readiness_note(period: str, moment: dt.datetime) -> str | None:
     db.session.rollback()
     if not problems:
         return None
-    since = job_runs.waiting_since("close-month", period) or moment
+    since = job_runs.waiting_since(db.engine, "close-month", period) or moment
     days = (moment - since).days
     limit = config["CHARGEBACK_CLOSE_ANYWAY_AFTER_DAYS"]
     if limit is not None and days >= limit:
@@ -154,14 +167,15 @@ def provisional(now: dt.datetime | None = None, period: str | None = None,
         target = period or _provisional_period(_now(now))
         if target is None:
             if run_id:
-                job_runs.finish(run_id, "succeeded", "no open month: nothing to draft")
+                job_runs.finish(db.engine, run_id, "succeeded",
+                                "no open month: nothing to draft")
             return Outcome("provisional", None, "skipped", "no open month")
-        run = job_runs.start("provisional", target, requested_by, run_id)
+        run = job_runs.start(db.engine, "provisional", target, requested_by, run_id, _stale())
         if run is None:
             return Outcome("provisional", target, "skipped", "already running elsewhere")
         try:
             return _provisional_run(run, target)
-        except (CloseRefused, PeriodRefused) as exc:
+        except Refused as exc:
             db.session.rollback()
             return _finish(run, target, "failed", str(exc), job="provisional")
         except Exception as exc:
@@ -171,27 +185,19 @@ def provisional(now: dt.datetime | None = None, period: str | None = None,
 
 
 def _provisional_period(moment: dt.datetime) -> str | None:
+    """The latest open month up to the current one."""
     current = current_period(moment)
-    period = db.session.scalar(select(Period.period).where(
-        Period.status == "open", Period.period <= current).order_by(Period.period.desc()))
+    found = [p for p in periods.open_months(db.session) if p <= current]
     db.session.rollback()
-    return period
+    return found[-1] if found else None
 
 
 def _provisional_run(run, period: str) -> Outcome:
-    folder = Path(current_app.config["CHARGEBACK_PACK_DIR"])
-    path = folder / f"chargeback-{period}-provisional.xlsx"
-    job_runs.progress(run, 30, "rating and allocating the data so far")
-    written = provisional_pack(db.session, period, path,
-                               currency(db.session, current_app.config["CHARGEBACK_CURRENCY"]))
+    path = _pack_dir() / f"chargeback-{period}-provisional.xlsx"
+    job_runs.progress(db.engine, run, 30, "rating and allocating the data so far")
+    written = provisional_pack(db.session, period, path, _currency())
     db.session.rollback()  # nothing of the draft is kept but its file and its record
-    pack = db.session.scalar(select(PackFile).where(
-        PackFile.period == period, PackFile.kind == "provisional"))
-    if pack is None:
-        pack = PackFile(period=period, kind="provisional", revision=1, path=str(path),
-                        sha256=written.sha256, created_by="scheduler")
-        db.session.add(pack)
-    pack.sha256, pack.path, pack.created_at = written.sha256, str(path), job_runs.now()
+    pack = record_draft(db.session, period, written)
     db.session.commit()
     return _finish(run, period, "succeeded", f"draft pack {path.name} written", pack.id,
                    job="provisional")
@@ -204,7 +210,7 @@ def process_requests(now: dt.datetime | None = None) -> list[Outcome]:
     """Run the "run now" requests queued from the web app, oldest first."""
     with _context():
         outcomes = []
-        for run in job_runs.claim_queued():
+        for run in job_runs.claim_queued(db.engine):
             outcomes.append(run_request(run, _now(now)))
         return outcomes
 
@@ -215,17 +221,21 @@ def run_request(run, moment: dt.datetime) -> Outcome:
         if run.job == "provisional":
             return provisional(moment, run.period, run.id, run.requested_by)
         period = run.period or previous_period(moment)
-        job_runs.set_period(run.id, period)
+        job_runs.set_period(db.engine, run.id, period)
         return close_one(period, run.requested_by, moment, run.id)
     except Exception as exc:
         log.exception("run %s (%s) failed to start", run.id, run.job)
-        job_runs.finish(run.id, "failed", f"error: {exc}")
+        job_runs.finish(db.engine, run.id, "failed", f"error: {exc}")
         return Outcome(run.job, run.period, "failed", f"error: {exc}")
 
 
 def sweep_stale() -> int:
+    """Free the locks of dead runs, and finish or undo publications a dead run left."""
     with _context():
-        return job_runs.release_stale()
+        count = job_runs.release_stale(db.engine, stale_minutes=_stale())
+        for outcome in publication.finish_interrupted(db.session):
+            log.info("publication of %s: %s", outcome.period, outcome.message)
+        return count
 
 
 def run_now(job: str, period: str | None, requested_by: str,

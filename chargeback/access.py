@@ -1,0 +1,102 @@
+"""Who may see and do what: roles, unit scopes, and what each role may import.
+
+One module, outside the delivery layers, that takes the user as an argument: the web app's
+``@roles`` and the API's ``@access`` are thin adapters over it, so a person sees the same
+units and may do the same things with a password as with a token.
+
+Roles: ``admin`` everything; ``central_it`` every unit, approvals, periods, units, rates,
+rules and imports; ``finance`` reads everything, downloads packs, imports spend and budgets;
+``unit_head`` only their own units and the units below them.
+"""
+
+from __future__ import annotations
+
+import getpass
+
+from sqlalchemy.orm import Session
+
+from chargeback.refusals import Forbidden, NotFound
+from chargeback.services.queries import tree
+from chargeback.vocabulary import IMPORT_KINDS
+
+ALL_ROLES = ("admin", "central_it", "finance", "unit_head")
+READ_ALL = ("admin", "central_it", "finance")
+MANAGE = ("admin", "central_it")
+ADMIN = ("admin",)
+PACK_ROLES = READ_ALL  # not unit heads: a pack holds every unit's figures
+
+# What each role may import (None: every kind); a unit head only for their own units.
+IMPORT_KINDS_BY_ROLE: dict[str, tuple[str, ...] | None] = {
+    "admin": None,
+    "central_it": None,
+    "finance": ("spend", "budget"),
+    "unit_head": ("metrics",),
+}
+
+
+def command_line_actor() -> str:
+    """Who ran a command: the operating-system account, as the audit log records it."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except OSError:
+        return "cli:unknown"
+
+
+def sees_every_unit(user) -> bool:
+    return user.role in READ_ALL
+
+
+def visible_codes(session: Session, user) -> set[str] | None:
+    """None when the user sees every unit, else the codes of their units and those below."""
+    if sees_every_unit(user):
+        return None
+    return tree.subtree_codes(session, {u.code for u in user.units})
+
+
+def visible_ids(session: Session, user) -> set[int] | None:
+    codes = visible_codes(session, user)
+    return None if codes is None else tree.ids_of(session, codes)
+
+
+def can_see(session: Session, user, unit) -> bool:
+    codes = visible_codes(session, user)
+    return codes is None or unit.code in codes
+
+
+def unit_for(session: Session, user, code: str):
+    """The unit ``code``: NotFound if there is none, Forbidden outside the user's scope."""
+    unit = tree.unit_by_code(session, code)
+    if unit is None:
+        raise NotFound(f"There is no unit {code!r}.", kind="unit")
+    if not can_see(session, user, unit):
+        raise Forbidden(f"Unit {unit.code} is outside your units.", kind="unit")
+    return unit
+
+
+def may_edit_scorecard(session: Session, user, unit) -> bool:
+    """Unit heads edit their own units' scorecards; central IT and admin edit any."""
+    if user.role in MANAGE:
+        return True
+    return user.role == "unit_head" and can_see(session, user, unit)
+
+
+def importable_kinds(user) -> tuple[str, ...]:
+    kinds = IMPORT_KINDS_BY_ROLE.get(user.role, ())
+    return IMPORT_KINDS if kinds is None else kinds
+
+
+def import_scope(session: Session, user) -> set[str] | None:
+    """The unit codes a row of this user's file may name: a unit head's units and below."""
+    if user.role != "unit_head":
+        return None
+    return tree.subtree_codes(session, {u.code for u in user.units})
+
+
+def may_see_batch(user, batch) -> bool:
+    """Finance, central IT and admin see every batch; a unit head only their own."""
+    return sees_every_unit(user) or batch.actor == user.email
+
+
+def batches_of(user) -> str | None:
+    """Whose batches a user's list shows: None for everyone's, else the user's own."""
+    return None if sees_every_unit(user) else user.email

@@ -1,0 +1,77 @@
+"""The ``chargeback`` command line (also ``flask --app wsgi ...``).
+
+Exit status: 0 success, 1 refused input (message on stderr, nothing changed), 2 usage
+errors (click's own, for an unknown command or kind or a missing argument). Each command
+is one unit of work: it commits once at its end, or rolls back whole on a refusal.
+
+This package is a delivery layer, like the web app, the API and the jobs: it never imports
+them. The app factory registers this package's commands beside the scheduler's
+(``chargeback.jobs.cli``) and the demo's (``chargeback.demo.cli``).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import click
+from flask import Flask
+
+from chargeback.access import command_line_actor
+from chargeback.refusals import Refused
+from rules.vocabulary import PERIOD_HINT, is_period
+
+cli_actor = command_line_actor
+
+
+class PeriodType(click.ParamType):
+    """A ``YYYY-MM`` argument; anything else is a usage error (exit 2)."""
+
+    name = "YYYY-MM"
+
+    def convert(self, value, param, ctx):
+        if is_period(value):
+            return value
+        self.fail(f"'{value}' is not a period: {PERIOD_HINT}", param, ctx)
+
+
+PERIOD = PeriodType()
+
+
+def refuse(message: str) -> None:
+    """Print to stderr and exit 1: refused input, nothing changed."""
+    click.echo(message, err=True)
+    sys.exit(1)
+
+
+def warn(warnings) -> None:
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
+
+
+@contextmanager
+def unit_of_work(refused_suffix: str | None = None) -> Iterator[None]:
+    """Commit what the block did, or roll it all back: a refusal prints every problem as
+    ``line N: column: message`` (or ``where: field: message``) and exits 1."""
+    from chargeback.extensions import db
+
+    db.session.rollback()  # a command starts its own transaction (a writer, where it writes)
+    try:
+        yield
+        db.session.commit()
+    except Refused as exc:
+        db.session.rollback()
+        warn(exc.warnings)
+        refuse(str(exc) + (f"\n{refused_suffix}" if refused_suffix else ""))
+    except BaseException:
+        db.session.rollback()
+        raise
+
+
+def register_commands(app: Flask) -> None:
+    from chargeback.cli import data, people, periods, tokens
+
+    for module in (data, periods, people, tokens):
+        for command in module.COMMANDS:
+            app.cli.add_command(command)

@@ -1,0 +1,93 @@
+"""Closing, reopening and verifying months, and writing a closed month's pack again."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from chargeback.cli import PERIOD, cli_actor, refuse, unit_of_work
+
+
+def _pack_dir() -> Path:
+    return Path(current_app.config["CHARGEBACK_PACK_DIR"])
+
+
+def _currency() -> str:
+    return current_app.config["CHARGEBACK_CURRENCY"]
+
+
+@click.command("close")
+@click.argument("period", type=PERIOD)
+@with_appcontext
+def close_command(period: str) -> None:
+    """Allocate, rate, check, freeze and seal PERIOD and publish its pack; prints its path."""
+    from chargeback.extensions import db
+    from chargeback.services.publication import close_and_publish
+
+    with unit_of_work():
+        path = close_and_publish(db.session, period, cli_actor(), pack_dir=_pack_dir(),
+                                 default_currency=_currency())
+    click.echo(str(path))
+
+
+@click.command("reopen")
+@click.argument("period", type=PERIOD)
+@click.option("--reason", required=True, help="why the month is reopened (audit log)")
+@with_appcontext
+def reopen_command(period: str, reason: str) -> None:
+    """Reopen a closed PERIOD for corrections (recorded with who and why)."""
+    from chargeback.extensions import db
+    from chargeback.services.closing import reopen_period
+
+    with unit_of_work():
+        reopen_period(db.session, period, reason, cli_actor())
+    click.echo(f"period {period} reopened")
+
+
+@click.command("pack")
+@click.argument("period", type=PERIOD)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="write a copy here (the published pack itself is never overwritten)")
+@with_appcontext
+def pack_command(period: str, out: Path | None) -> None:
+    """Write the pack of a closed PERIOD again, from its frozen figures.
+
+    Without --out: a published pack that is missing is written again; one that is there
+    and intact is left as it is. The month must still match its seal.
+    """
+    from chargeback.extensions import db
+    from chargeback.services.publication import rewrite_pack
+
+    with unit_of_work():
+        path, what = rewrite_pack(db.session, period, out, cli_actor(),
+                                  default_currency=_currency())
+    click.echo(what, err=True)
+    click.echo(str(path))
+
+
+@click.command("verify")
+@click.argument("period", type=PERIOD, required=False)
+@with_appcontext
+def verify_command(period: str | None) -> None:
+    """Recompute the seals of the closed months (or of PERIOD) and name what differs."""
+    from chargeback.extensions import db
+    from chargeback.services import publication, seal
+
+    with unit_of_work():
+        publication.finish_interrupted(db.session)
+    checked, findings = seal.verify(db.session, period)
+    db.session.rollback()
+    if not checked:
+        refuse(f"no sealed close{' of ' + period if period else ''} to verify")
+    if findings:
+        refuse("\n".join(str(f) for f in findings) + f"\n{len(findings)} difference(s) from "
+               "the seals: these figures are not the ones that were closed")
+    months = sorted({s.period for s in checked})
+    click.echo(f"{len(checked)} seal(s) of {len(months)} month(s) verified: every sealed "
+               "figure and audit entry is as it was closed")
+
+
+COMMANDS = (close_command, reopen_command, pack_command, verify_command)

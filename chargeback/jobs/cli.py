@@ -1,0 +1,78 @@
+"""``chargeback scheduler`` and ``chargeback jobs``: the scheduler process and its runs."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask.cli import with_appcontext
+
+from chargeback.access import command_line_actor
+from rules.vocabulary import PERIOD_HINT, is_period
+
+
+def _period(ctx, param, value):
+    if value is None or is_period(value):
+        return value
+    raise click.BadParameter(f"'{value}' is not a period: {PERIOD_HINT}")
+
+
+@click.command("scheduler")
+@click.option("--once", is_flag=True,
+              help="catch up on due months and queued requests, then exit")
+@with_appcontext
+def scheduler_command(once: bool) -> None:
+    """Run the scheduler process (closes months, nightly provisional packs, run-now requests)."""
+    import logging
+
+    from flask import current_app
+
+    from chargeback.jobs import scheduler
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    scheduler.run(current_app._get_current_object(), once=once)
+
+
+@click.group("jobs")
+def jobs_group() -> None:
+    """Scheduled jobs and their runs."""
+
+
+@jobs_group.command("list")
+@click.option("--limit", default=20, show_default=True)
+@with_appcontext
+def jobs_list(limit: int) -> None:
+    """The latest job runs."""
+    from chargeback.extensions import db
+    from chargeback.services.queries import runs
+
+    found = runs.latest(db.session, limit)
+    if not found:
+        click.echo("no job runs yet")
+    for run in found:
+        click.echo(f"{run.id:>5} {run.job:<12} {run.period or '-':<8} {run.status:<9} "
+                   f"{run.progress:>3}% {run.created_at:%Y-%m-%d %H:%M} {run.message or ''}")
+
+
+@jobs_group.command("run")
+@click.argument("job", type=click.Choice(("close-month", "provisional")))
+@click.option("--period", callback=_period, metavar="YYYY-MM",
+              help="the month (default: what is due)")
+@with_appcontext
+def jobs_run(job: str, period: str | None) -> None:
+    """Run JOB now, in this process."""
+    from flask import current_app
+
+    from chargeback import jobs
+
+    jobs.bind(current_app._get_current_object())
+    outcomes = jobs.run_now(job, period, command_line_actor())
+    if not outcomes:
+        click.echo(f"{job}: nothing is due")
+    for outcome in outcomes:
+        click.echo(f"{outcome.job} {outcome.period or '-'}: {outcome.status}: {outcome.message}")
+    if any(o.status == "failed" for o in outcomes):
+        sys.exit(1)
+
+
+COMMANDS = (scheduler_command, jobs_group)

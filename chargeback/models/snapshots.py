@@ -1,0 +1,66 @@
+"""What the tree, the consumers and the services were when a month closed.
+
+A closed month is read from what its close froze, never from today's tables: a consumer
+moved under another unit, a unit renamed or a service renamed later leaves the month as
+finance booked it. Each row keeps the id it was taken from (for joins with the month's
+charges and journal) and the codes and names people read.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from chargeback.models.base import CODE, PERIOD, PRICE, Base
+
+
+class UnitTreeSnapshot(Base):
+    """A unit as it stood when a period closed, so history keeps its shape after a move."""
+
+    __tablename__ = "unit_tree_snapshots"
+    __table_args__ = (UniqueConstraint("period", "unit_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period: Mapped[str] = mapped_column(ForeignKey("periods.period"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    unit_code: Mapped[str] = mapped_column(CODE)
+    parent_code: Mapped[str | None] = mapped_column(CODE)
+    name: Mapped[str] = mapped_column(String(200))
+    service_model_code: Mapped[str] = mapped_column(CODE)
+    service_model_name: Mapped[str] = mapped_column(String(200))
+    billing_mode: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class ConsumerSnapshot(Base):
+    """A consumer as it stood at the close: its code, name, GL account and unit (if any)."""
+
+    __tablename__ = "consumer_snapshots"
+    __table_args__ = (UniqueConstraint("period", "consumer_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period: Mapped[str] = mapped_column(ForeignKey("periods.period"))
+    consumer_id: Mapped[int] = mapped_column(ForeignKey("consumers.id"))
+    code: Mapped[str] = mapped_column(CODE)
+    name: Mapped[str] = mapped_column(String(200))
+    gl_account: Mapped[str] = mapped_column(String(64))
+    unit_code: Mapped[str | None] = mapped_column(CODE)
+
+
+class ServiceSnapshot(Base):
+    """A service as it stood at the close, with the price in force for the month."""
+
+    __tablename__ = "service_snapshots"
+    __table_args__ = (UniqueConstraint("period", "service_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period: Mapped[str] = mapped_column(ForeignKey("periods.period"))
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"))
+    code: Mapped[str] = mapped_column(CODE)
+    unit_code: Mapped[str] = mapped_column(CODE)
+    name: Mapped[str] = mapped_column(String(200))
+    uom: Mapped[str] = mapped_column(String(64))
+    price: Mapped[Decimal | None] = mapped_column(PRICE)
+    price_from: Mapped[str | None] = mapped_column(PERIOD)

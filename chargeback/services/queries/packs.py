@@ -1,0 +1,93 @@
+"""Pack files: the list, the latest of a month, and a file checked against its checksum."""
+
+from __future__ import annotations
+
+from itertools import groupby
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from chargeback.models import PackFile
+from chargeback.refusals import Conflict, NotFound
+from chargeback.services.packs import sha256_of
+from chargeback.services.queries.sql import Page, page_of
+
+
+class PackUnavailable(Conflict):
+    """The file of a recorded pack is missing, or no longer the file that was published."""
+
+
+def _listed():
+    return (select(PackFile).where(PackFile.published_at.is_not(None))
+            .order_by(PackFile.period.desc(), PackFile.kind, PackFile.revision.desc()))
+
+
+def page(session: Session, number: int | None, per_page: int = 50) -> Page:
+    """Published packs, newest month first, final revisions then the provisional draft."""
+    return page_of(session, _listed(), number, per_page)
+
+
+def by_period(items: list[PackFile]) -> list[tuple[str, list[PackFile]]]:
+    return [(period, list(rows)) for period, rows in groupby(items, key=lambda p: p.period)]
+
+
+def every(session: Session, period: str | None = None) -> list[PackFile]:
+    query = _listed()
+    if period:
+        query = query.where(PackFile.period == period)
+    return list(session.scalars(query))
+
+
+def pack(session: Session, pack_id: int) -> PackFile:
+    found = session.get(PackFile, pack_id)
+    if found is None or found.published_at is None:
+        raise NotFound(f"There is no pack {pack_id}.")
+    return found
+
+
+def latest(session: Session, period: str) -> PackFile | None:
+    """The latest published final revision of a month."""
+    return session.scalar(select(PackFile).where(
+        PackFile.period == period, PackFile.kind == "final",
+        PackFile.published_at.is_not(None)).order_by(PackFile.revision.desc()).limit(1))
+
+
+def unpublished(session: Session, period: str) -> PackFile | None:
+    """The final pack a close wrote and has not published yet."""
+    return session.scalar(select(PackFile).where(
+        PackFile.period == period, PackFile.kind == "final", PackFile.published_at.is_(None))
+        .order_by(PackFile.revision.desc()).limit(1))
+
+
+def provisional(session: Session, period: str) -> PackFile | None:
+    return session.scalar(select(PackFile).where(PackFile.period == period,
+                                                 PackFile.kind == "provisional"))
+
+
+def on_server(pack_file: PackFile) -> bool:
+    return Path(pack_file.path).is_file()
+
+
+def intact(path: Path, sha256: str) -> bool:
+    """The file is there and is the file that was recorded (checksum read in chunks)."""
+    return path.is_file() and sha256_of(path) == sha256
+
+
+def verified_file(pack_file: PackFile) -> Path:
+    """The pack's file, checked against the checksum recorded when it was written; a
+    missing or changed file is refused with what to do about it."""
+    path = Path(pack_file.path)
+    if not path.is_file():
+        raise PackUnavailable(
+            f"The pack {path.name} (period {pack_file.period}, revision "
+            f"{pack_file.revision}) is recorded but its file is no longer on the server. "
+            f"Central IT can write it again from the frozen figures with "
+            f"`chargeback pack {pack_file.period}`.", kind="pack")
+    if sha256_of(path) != pack_file.sha256:
+        raise PackUnavailable(
+            f"The file of the pack {path.name} is not the file that was published: its "
+            "checksum differs. It is not served; central IT can check the month with "
+            f"`chargeback verify {pack_file.period}` and write the pack again with "
+            f"`chargeback pack {pack_file.period}`.", kind="pack")
+    return path

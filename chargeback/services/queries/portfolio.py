@@ -1,0 +1,184 @@
+"""The portfolio of a closed month: every unit against its own scorecard, rolled up over
+the tree as it stood at the close.
+
+``rows`` is the one function that turns a closed month into portfolio rows: the pack's
+Portfolio sheet, the Portfolio page and the API take them from it, so they cannot disagree.
+Money rolls up by sums with the internal charges between units eliminated; attainment by
+the spend-weighted roll-up of each unit's attainment against its own scorecard
+(``rules.rollup``). Performance never rolls up as one metric: a comparison of two units is
+told in the terms of each unit's service model and its own scorecard (``compare``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy.orm import Session
+
+from chargeback.services.queries import ratings
+from chargeback.services.queries.closed_month import ClosedMonth
+from reports import model as pm
+from rules.model import RollupNode
+from rules.money import one_decimal
+from rules.rollup import roll_up
+
+ZERO = Decimal("0.00")
+
+
+def rows(month: ClosedMonth) -> tuple[tuple[pm.PortfolioRow, ...], tuple[str, ...]]:
+    """One row per unit of the month's tree, groups rolled up, in tree order; and the notes."""
+    rolled, errors = roll_up(_nodes(month), month.internal, month.limits)
+    if errors:
+        raise ValueError("the stored tree cannot be rolled up: " + "; ".join(map(str, errors)))
+    parents = {node.parent for node in month.tree.values()}
+    return tuple(_row(month, row, row.code in parents) for row in rolled), notes(month)
+
+
+def _nodes(month: ClosedMonth) -> list[RollupNode]:
+    nodes = []
+    for code, node in month.tree.items():
+        money, grade = month.money.get(code), month.grades.get(code)
+        nodes.append(RollupNode(
+            code=code, parent=node.parent, spend=money.spend if money else ZERO,
+            budget=money.budget if money else None, charged=money.charged if money else ZERO,
+            attainment=grade.attainment if grade else None,
+            band=grade.band if grade else "unrated"))
+    return nodes
+
+
+def _row(month: ClosedMonth, row, is_group: bool) -> pm.PortfolioRow:
+    node, grade = month.tree[row.code], month.grades.get(row.code)
+    own = grade if (is_group and grade) else None
+    return pm.PortfolioRow(
+        unit=row.code, name=node.name, parent=node.parent, depth=row.depth,
+        is_group=is_group, service_model=node.model, billing_mode=node.billing_mode,
+        spend=row.spend, budget=row.budget, charged=row.charged,
+        recovery_pct=row.recovery_pct, absorbed=row.spend - row.charged,
+        internal_eliminated=row.eliminated, attainment=row.attainment, band=row.band,
+        own_attainment=own.attainment if own else None, own_band=own.band if own else None,
+        band_counts=dict(row.band_counts) if is_group else {})
+
+
+def notes(month: ClosedMonth) -> tuple[str, ...]:
+    """The conservation check's figures and how much of the recovery is showback."""
+    spend = sum((m.spend - m.internal_received for m in month.money.values()), ZERO)
+    absorbed = sum((m.absorbed for m in month.money.values()), ZERO)
+    moved = sum((amount for _, _, amount in month.internal), ZERO)
+    showback = sum((m.charged_external for code, m in month.money.items()
+                    if month.tree[code].billing_mode == "showback"), ZERO)
+    charged = spend - absorbed
+    return (
+        f"External spend {spend:,.2f} = charged to business consumers {charged:,.2f} "
+        f"+ absorbed by units {absorbed:,.2f} (conservation checked at the close).",
+        f"Internal charges between units: {moved:,.2f}, eliminated in the group roll-ups.",
+        f"Of the {charged:,.2f} charged to business consumers, {charged - showback:,.2f} is "
+        f"posted to the journal and {showback:,.2f} is showback (computed and reported, "
+        "not posted).",
+    )
+
+
+def own_attainment(row: pm.PortfolioRow) -> tuple[Decimal | None, str]:
+    """A unit's attainment and band against its own scorecard (a group's own rating)."""
+    if row.is_group:
+        return row.own_attainment, row.own_band or "unrated"
+    return row.attainment, row.band
+
+
+def pick(portfolio: Iterable[pm.PortfolioRow], *, visible: set[str] | None = None,
+         within: set[str] | None = None, model: str | None = None) -> list[pm.PortfolioRow]:
+    """The rows a filter keeps, in tree order; group rows keep their whole-subtree roll-up."""
+    return [r for r in portfolio
+            if (visible is None or r.unit in visible) and (within is None or r.unit in within)
+            and (model is None or r.service_model == model)]
+
+
+# --- comparing two units without one yardstick ------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class Side:
+    """One unit of a comparison: its portfolio row, its service model and its own rating."""
+
+    row: pm.PortfolioRow
+    model_name: str
+    scorecard: pm.UnitScorecard | None
+
+    @property
+    def label(self) -> str:
+        return f"{self.row.name} ({self.row.unit})"
+
+    @property
+    def model_words(self) -> str:
+        return self.row.service_model.replace("_", " ")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Comparison:
+    period: str
+    a: Side
+    b: Side
+    difference: Decimal  # a's spend minus b's
+    sentences: tuple[str, ...]
+
+
+def compare(session: Session, month: ClosedMonth, portfolio: Sequence[pm.PortfolioRow],
+            a: str, b: str) -> Comparison:
+    """Why two units' spend differs, in the terms of their service models and scorecards."""
+    by_code = {r.unit: r for r in portfolio}
+    cards = ratings.scorecards(session, month.period, [a, b])
+
+    def side(code: str) -> Side:
+        node = month.tree[code]
+        return Side(row=by_code[code], model_name=node.model_name, scorecard=cards.get(code))
+
+    first, second = side(a), side(b)
+    return Comparison(period=month.period, a=first, b=second,
+                      difference=first.row.spend - second.row.spend,
+                      sentences=explain(first, second))
+
+
+def explain(a: Side, b: Side) -> tuple[str, ...]:
+    """Plain sentences like the spec's: "Altoona spends more ... because it runs customer
+    intimacy, and against its own scorecard it scores 87.0". Never a winner."""
+    if a.row.spend == b.row.spend:
+        opening = (f"{a.label} and {b.label} spend the same ({a.row.spend:,.2f}); "
+                   f"{a.row.unit} runs {a.model_words} and {b.row.unit} runs {b.model_words}.")
+        more, less = a, b
+    else:
+        more, less = (a, b) if a.row.spend > b.row.spend else (b, a)
+        gap = more.row.spend - less.row.spend
+        if more.row.service_model != less.row.service_model:
+            opening = (f"{more.label} spends {gap:,.2f} more than {less.label} because it "
+                       f"runs {more.model_words}, and {_scores(more)}.")
+        else:
+            opening = (f"{more.label} spends {gap:,.2f} more than {less.label}; both run "
+                       f"{more.model_words}, so the difference is not one of service model.")
+    sentences = [opening]
+    if more.row.service_model != less.row.service_model and a.row.spend != b.row.spend:
+        sentences.append(f"{less.label} runs {less.model_words}, and {_scores(less)}.")
+    else:
+        sentences += [f"{s.label}: {_scores(s)}." for s in (more, less)]
+    sentences.append(f"Each is rated on its own criteria ({_criteria(a)}; {_criteria(b)}), "
+                     "so the two scores are not one yardstick and neither unit ranks above "
+                     "the other.")
+    return tuple(sentences)
+
+
+def _scores(side: Side) -> str:
+    card = side.scorecard
+    if card is not None and card.attainment is not None:
+        return f"against its own scorecard it scores {one_decimal(card.attainment)} ({card.band})"
+    if card is not None:
+        return "against its own scorecard none of its criteria could be rated"
+    if side.row.is_group and side.row.attainment is not None:
+        return (f"it has no scorecard of its own; its units, each against their own "
+                f"scorecards, roll up to {one_decimal(side.row.attainment)} ({side.row.band})")
+    return "it has no scorecard in force, so it is not rated"
+
+
+def _criteria(side: Side) -> str:
+    if side.scorecard is None or not side.scorecard.criteria:
+        return f"{side.row.unit}: no scorecard"
+    return f"{side.row.unit}: " + ", ".join(c.label for c in side.scorecard.criteria)

@@ -1,0 +1,206 @@
+"""A closed month is a fact finance has booked: nothing done after its close changes any
+figure of it, on any page, API answer, export or pack.
+
+Hypothesis drives a random sequence of later changes (consumers moved under other units,
+units moved and renamed, services renamed, new rates, new scorecard versions, new band
+limits and currency, imports into open months) and, after each one, every output of the
+closed month is compared with what it was right after the close: byte for byte for the API
+and its CSV and FOCUS exports, cell for cell for a pack written again, and the month's
+part of the portfolio, unit and charge pages.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+from sqlalchemy import select
+
+from chargeback.extensions import db
+from chargeback.models import Unit
+from chargeback.services import scorecards, tokens, units_admin
+from chargeback.services import settings as holding
+from chargeback.services.importing import import_file
+from chargeback.services.units_admin import UnitFields
+from chargeback.services.users import create_user
+from tests.chargeback.test_close_end_to_end import DATA, IMPORTS
+from tests.conftest import FAST_HASH, empty_tables
+
+MONTH = "2026-03"
+UNITS = ("HQ", "DC", "GRP", "ALT", "LAB", "WW")
+CONSUMERS = ("LAB1", "LAB2", "LINE1", "LINE2", "C-ALT")
+API = ("/api/v1/portfolio?period={m}", "/api/v1/ratings?period={m}",
+       "/api/v1/ratings/{m}/ALT", "/api/v1/ratings/{m}/WW", "/api/v1/units/ALT/spend?period={m}",
+       "/api/v1/charges?period={m}&limit=1000", "/api/v1/journal?period={m}&limit=1000",
+       "/api/v1/charges.csv?period={m}", "/api/v1/charges/focus.csv?period={m}",
+       "/api/v1/journal.csv?period={m}")
+PAGES = ("/portfolio?period={m}", "/portfolio/compare?a=ALT&b=WW&period={m}",
+         "/units/DC/charges?period={m}")
+_CSRF = re.compile(r'name="csrf_token" value="[^"]*"')
+
+
+def _region(html: str, start: str, end: str) -> str:
+    return html[html.index(start):html.index(end, html.index(start))]
+
+
+def page_figures(client, url: str) -> str:
+    """The month's part of a page: its main content (no session or CSRF token in it)."""
+    response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return _CSRF.sub("", _region(response.get_data(as_text=True), "<main", "</main>"))
+
+
+def unit_figures(client, code: str) -> str:
+    """A unit page's closed month: the unit as it stood then, and everything of the month
+    (what changed since is said beside it, outside these)."""
+    html = client.get(f"/units/{code}?period={MONTH}").get_data(as_text=True)
+    return (_region(html, '<div id="unit-at-close">', "</div>")
+            + _region(html, '<div id="closed-month"', "</main>"))
+
+
+def pack_cells(runner, folder: Path, name: str) -> list:
+    out = folder / name
+    result = runner.invoke(args=["pack", MONTH, "--out", str(out)])
+    assert result.exit_code == 0, result.stderr
+    book = openpyxl.load_workbook(out)
+    return [(sheet.title, [tuple(r) for r in sheet.iter_rows(values_only=True)])
+            for sheet in book.worksheets]
+
+
+def import_text(kind: str, text: str) -> None:
+    result = import_file(db.session, kind, io.BytesIO(text.encode()), f"{kind}.csv", "test")
+    assert result.ok, result.errors
+    db.session.commit()
+
+
+class LaterChanges(RuleBasedStateMachine):
+    """Close March, remember every output of it, then change things and compare."""
+
+    def __init__(self):
+        super().__init__()
+        self.app, self.runner, self.folder = CONTEXT["app"], CONTEXT["runner"], CONTEXT["tmp"]
+        self.step = 0
+
+    @initialize()
+    def close_the_month(self):
+        empty_tables()
+        for kind in IMPORTS:
+            self._cli("import", kind, str(DATA / f"{kind}.csv"))
+        for name in ("WW", "WW-v2", "ALT", "LAB"):
+            self._cli("scorecard", "import", str(DATA / f"scorecard-{name}.json"))
+        for name in ("DC", "ALT", "WW"):
+            self._cli("rules", "import", str(DATA / f"rules-{name}.json"))
+        self._cli("close", MONTH)
+        user = create_user(db.session, "cit@example.com", "central_it", "a long password",
+                           "test", hash_method=FAST_HASH)
+        _, self.token = tokens.create(db.session, user, "frozen", "test")
+        db.session.commit()
+        self.web = self.app.test_client()
+        page = self.web.get("/login").get_data(as_text=True)
+        csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+        assert self.web.post("/login", data={"email": "cit@example.com",
+                                             "password": "a long password",
+                                             "csrf_token": csrf}).status_code == 302
+        self.baseline = self.outputs()
+
+    def _cli(self, *args):
+        result = self.runner.invoke(args=list(args))
+        assert result.exit_code == 0, (args, result.output, result.stderr)
+
+    def outputs(self) -> dict:
+        self.step += 1
+        api = self.app.test_client()
+        headers = {"Authorization": f"Bearer {self.token}"}
+        found = {}
+        for url in API:
+            response = api.get(url.format(m=MONTH), headers=headers)
+            assert response.status_code == 200, (url, response.get_data(as_text=True)[:300])
+            found[url] = response.get_data()
+        found.update({url: page_figures(self.web, url.format(m=MONTH)) for url in PAGES})
+        found.update({f"unit {code}": unit_figures(self.web, code) for code in UNITS})
+        found["pack"] = pack_cells(self.runner, self.folder, f"pack-{self.step}.xlsx")
+        return found
+
+    @invariant()
+    def the_closed_month_is_unchanged(self):
+        if not hasattr(self, "baseline"):
+            return
+        now = self.outputs()
+        for name, value in self.baseline.items():
+            assert now[name] == value, f"{name} of the closed month changed"
+
+    # --- what people do after the close ----------------------------------------------
+
+    @rule(consumer=st.sampled_from(CONSUMERS), unit=st.sampled_from((*UNITS, "")))
+    def move_a_consumer(self, consumer, unit):
+        rows = (DATA / "consumers.csv").read_text().splitlines()
+        moved = [",".join(r.split(",")[:3] + [unit]) if r.startswith(consumer + ",") else r
+                 for r in rows]
+        import_text("consumers", "\n".join(moved) + f"\n{consumer}X,Renamed,9999,\n")
+
+    @rule(code=st.sampled_from(("ALT", "LAB", "WW", "DC")), name=st.text(
+        alphabet="abcdefghij ", min_size=1, max_size=12).map(str.strip).filter(bool),
+        parent=st.sampled_from(("HQ", "GRP")))
+    def rename_and_move_a_unit(self, code, name, parent):
+        unit = db.session.scalar(select(Unit).where(Unit.code == code))
+        units_admin.update_unit(db.session, unit, UnitFields(
+            name=name, parent_code=parent, service_model=unit.service_model_code,
+            billing_mode="showback" if unit.billing_mode == "chargeback" else "chargeback",
+            recovery_account=unit.recovery_account), "test")
+        db.session.commit()
+
+    @rule(price=st.decimals(min_value=Decimal("0.01"), max_value=Decimal("9"), places=2),
+          month=st.sampled_from(("2026-04", "2026-05")))
+    def a_new_rate(self, price, month):
+        import_text("rates", f"service_code,effective_from,price\nCPU,{month},{price}\n")
+
+    @rule()
+    def rename_a_service(self):
+        import_text("services", "code,unit_code,name,uom\nCPU,DC,Renamed compute,vCPU-hour\n")
+
+    @rule(goal=st.sampled_from(("4.0", "4.8")))
+    def a_new_scorecard_version(self, goal):
+        scorecards.save_version(db.session, {
+            "unit": "ALT", "effective_from": "2026-04", "criteria": [
+                {"key": "csat", "label": "Researcher satisfaction", "expr": "researcher_csat",
+                 "direction": "higher", "method": "linear", "target": goal, "floor": "3",
+                 "weight": "1"}]}, "test", status="approved")
+        db.session.commit()
+
+    @rule(exceeds=st.sampled_from(("95", "80")))
+    def new_band_limits(self, exceeds):
+        holding.set_thresholds(db.session, Decimal(exceeds), Decimal("60"), Decimal("40"),
+                               "test")
+        db.session.commit()
+
+    @rule(code=st.sampled_from(("EUR", "GBP")))
+    def a_new_currency(self, code):
+        holding.set_currency(db.session, code, "test")
+        db.session.commit()
+
+    @rule(amount=st.integers(min_value=1, max_value=99_999))
+    def imports_into_an_open_month(self, amount):
+        import_text("spend", f"period,unit_code,cost_pool,amount\n2026-04,ALT,labor,{amount}\n"
+                             f"2026-04,DC,compute,{amount}.5\n")
+        import_text("usage", "period,consumer_code,service_code,quantity\n"
+                             f"2026-04,LAB1,CPU,{amount}\n")
+        import_text("metrics", f"period,unit_code,measure,value\n2026-04,ALT,seats,{amount}\n")
+
+
+CONTEXT: dict = {}
+
+
+@pytest.mark.slow
+def test_nothing_done_after_a_close_changes_any_figure_of_the_month(app, runner, tmp_path):
+    CONTEXT.update(app=app, runner=runner, tmp=tmp_path)
+    machine = LaterChanges.TestCase
+    machine.settings = settings(max_examples=4, stateful_step_count=6, deadline=None,
+                                suppress_health_check=list(HealthCheck), database=None)
+    machine().runTest()

@@ -1,0 +1,329 @@
+"""Closing, importing and publishing never race: each case runs both sides at once in real
+processes (or injects the fault), on the database of the run (PostgreSQL in CI as well).
+
+- an import while a month closes waits for the close and is refused in the closed month;
+- the same file imported twice at once, or re-saved with other line endings, a byte order
+  mark and quotes, is stored once;
+- a published pack is never overwritten, and a download checks its checksum;
+- a failure between the close's commit and its pack's rename leaves the month unpublished
+  (not closed), and the next run finishes or undoes the publication;
+- a journal line changed behind the product's back is found by ``chargeback verify`` and
+  no pack re-issues it;
+- allocation rules that could not be applied are refused when stored.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+from sqlalchemy import func, select, text
+
+from chargeback.extensions import db
+from chargeback.models import (
+    AuditEntry,
+    Charge,
+    ImportBatch,
+    JournalLine,
+    PackFile,
+    Period,
+    SpendLine,
+    UsageLine,
+)
+from tests.chargeback.helpers import write_csv
+from tests.chargeback.test_close_end_to_end import DATA, IMPORTS, run
+
+pytestmark = pytest.mark.slow
+
+
+def load(runner) -> None:
+    for kind in IMPORTS:
+        run(runner, "import", kind, str(DATA / f"{kind}.csv"))
+    for name in ("WW", "WW-v2", "ALT", "LAB"):
+        run(runner, "scorecard", "import", str(DATA / f"scorecard-{name}.json"))
+    for name in ("DC", "ALT", "WW"):
+        run(runner, "rules", "import", str(DATA / f"rules-{name}.json"))
+
+
+def env(app, **extra) -> dict:
+    return {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+            "SECRET_KEY": "x", "CHARGEBACK_PACK_DIR": app.config["CHARGEBACK_PACK_DIR"],
+            **extra}
+
+
+def cli(*args) -> list[str]:
+    return [str(Path(sys.executable).with_name("chargeback")), *args]
+
+
+def count(model, *where) -> int:
+    db.session.rollback()  # see what other processes committed
+    return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def wait_for(condition, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+
+
+def pack_dir(app) -> Path:
+    return Path(app.config["CHARGEBACK_PACK_DIR"])
+
+
+# --- an import while the month closes ----------------------------------------------------
+
+
+def test_an_import_during_a_close_waits_and_is_refused_in_the_closed_month(
+        app, runner, tmp_path):
+    load(runner)
+    usage_before = count(UsageLine, UsageLine.period == "2026-03")
+    close = subprocess.Popen(cli("close", "2026-03"), stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True,
+                             env=env(app, CHARGEBACK_FAILPOINT="close.before-commit:3"))
+    wait_for(lambda: list(pack_dir(app).glob(".*.pending")) or close.poll() is not None)
+    assert close.poll() is None, close.communicate()[0]  # frozen, not yet committed
+    late = write_csv(tmp_path, "late.csv", "period,consumer_code,service_code,quantity\n"
+                                           "2026-03,LAB1,CPU,777777\n")
+    result = runner.invoke(args=["import", "usage", str(late)])
+    out, _ = close.communicate(timeout=120)
+    assert close.returncode == 0, out
+    assert result.exit_code == 1, result.output
+    assert "line 2: period: period 2026-03 is closed" in result.stderr
+    assert count(UsageLine, UsageLine.period == "2026-03") == usage_before
+    assert count(Period, Period.period == "2026-03", Period.status == "closed") == 1
+    usage_charged = db.session.scalar(select(func.sum(Charge.quantity)).where(
+        Charge.period == "2026-03", Charge.method == "usage"))
+    used = db.session.scalar(select(func.sum(UsageLine.quantity)).where(
+        UsageLine.period == "2026-03"))
+    assert Decimal(usage_charged) == Decimal(used)  # every usage line is in the close
+
+
+# --- the same file twice ----------------------------------------------------------------
+
+
+def test_the_same_file_imported_twice_at_once_is_stored_once(app, runner, tmp_path):
+    load(runner)
+    rows = "".join(f"2026-04,LAB{1 + n % 2},CPU,{n % 97 + 1}.5\n" for n in range(40_000))
+    usage = write_csv(tmp_path, "usage-2026-04.csv",
+                      "period,consumer_code,service_code,quantity\n" + rows)
+    budget = write_csv(tmp_path, "budget.csv", "period,unit_code,amount\n2026-04,WW,1.00\n")
+    run(runner, "import", "budget", str(budget))  # the month exists, open
+    processes = [subprocess.Popen(cli("import", "usage", str(usage)), stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, text=True, env=env(app))
+                 for _ in range(2)]
+    outputs = [p.communicate(timeout=300)[0] for p in processes]
+    assert all(p.returncode == 0 for p in processes), outputs
+    assert sum("already imported" in out for out in outputs) == 1, outputs
+    assert count(UsageLine, UsageLine.period == "2026-04") == 40_000
+    assert count(ImportBatch, ImportBatch.kind == "usage", ImportBatch.status == "stored") == 2
+
+
+def test_a_file_saved_again_with_crlf_a_bom_and_quotes_is_already_imported(
+        app, runner, tmp_path):
+    load(runner)
+    total = db.session.scalar(select(func.sum(SpendLine.amount)))
+    lines = (DATA / "spend.csv").read_text().splitlines()
+    quoted = [",".join(f'"{cell}"' for cell in line.split(",")) for line in lines]
+    again = tmp_path / "spend-resaved.csv"
+    again.write_bytes(("\ufeff" + "\r\n".join(quoted) + "\r\n").encode("utf-8"))
+    result = run(runner, "import", "spend", str(again))
+    assert "already imported" in result.output
+    assert db.session.scalar(select(func.sum(SpendLine.amount))) == total
+
+
+# --- published packs ---------------------------------------------------------------------
+
+
+def test_a_published_pack_is_never_overwritten_and_downloads_check_it(app, runner, tmp_path):
+    load(runner)
+    path = Path(run(runner, "close", "2026-03").stdout.strip().splitlines()[-1])
+    published, stamp = path.read_bytes(), path.stat().st_mtime_ns
+    moved = write_csv(tmp_path, "consumers.csv", (DATA / "consumers.csv").read_text()
+                      .replace("LAB1,Materials lab,6100-001,", "LAB1,Materials lab,6100-001,ALT"))
+    run(runner, "import", "consumers", str(moved))
+    again = run(runner, "pack", "2026-03")
+    assert Path(again.stdout.strip()) == path and "left as it is" in again.stderr
+    assert path.read_bytes() == published and path.stat().st_mtime_ns == stamp
+    refused = runner.invoke(args=["pack", "2026-03", "--out", str(path)])
+    assert refused.exit_code == 1 and "never overwritten" in refused.stderr
+    assert path.read_bytes() == published
+
+    path.write_bytes(published[:-10] + b"tampered!!")
+    changed = runner.invoke(args=["pack", "2026-03"])
+    assert changed.exit_code == 1 and "not the pack that was published" in changed.stderr
+    assert _download(app, path.name) == 409
+
+    path.unlink()
+    restored = run(runner, "pack", "2026-03")
+    assert "written again from the frozen figures" in restored.stderr
+    assert _cells(path) == _cells_of(published, tmp_path)  # the same figures, cell for cell
+    assert _download(app, path.name) == 200
+
+
+def finance_client(app):
+    """A test client signed in as finance (the user is made on first use)."""
+    from chargeback.services.queries import people
+    from chargeback.services.users import create_user
+    from tests.chargeback.web.conftest import PASSWORD, USERS, sign_in
+    from tests.conftest import FAST_HASH
+
+    email, role, units = USERS["finance"]
+    if people.by_email(db.session, email) is None:
+        create_user(db.session, email, role, PASSWORD, "test", units, hash_method=FAST_HASH)
+        db.session.commit()
+    return sign_in(app.test_client(), "finance")
+
+
+def _download(app, name: str) -> int:
+    pack = db.session.scalar(select(PackFile).where(PackFile.path.like(f"%{name}")))
+    return finance_client(app).get(f"/packs/{pack.id}/download").status_code
+
+
+def _cells(path: Path) -> list:
+    book = openpyxl.load_workbook(path)
+    return [(sheet.title, [tuple(r) for r in sheet.iter_rows(values_only=True)])
+            for sheet in book.worksheets]
+
+
+def _cells_of(data: bytes, folder: Path) -> list:
+    copy = folder / "published-copy.xlsx"
+    copy.write_bytes(data)
+    return _cells(copy)
+
+
+# --- a failure between the commit and the rename ------------------------------------------
+
+
+def test_a_publication_interrupted_after_the_commit_is_finished_by_the_next_run(
+        app, runner, monkeypatch):
+    load(runner)
+    _interrupt_the_rename(monkeypatch)
+    result = runner.invoke(args=["close", "2026-03"])
+    assert result.exit_code != 0
+    monkeypatch.undo()
+    month = _month("2026-03")
+    assert month.status == "publishing" and month.closed_at is None  # not closed: no pack
+    assert list(pack_dir(app).glob(".chargeback-2026-03.xlsx.pending"))
+    assert not (pack_dir(app) / "chargeback-2026-03.xlsx").exists()
+    portfolio = finance_client(app).get("/portfolio").get_data(as_text=True)
+    assert "No closed period yet" in portfolio  # a month being published is not shown
+
+    run(runner, "verify", "2026-03")  # any next run finishes the publication first
+    month = _month("2026-03")
+    assert month.status == "closed" and month.closed_at is not None
+    final = pack_dir(app) / "chargeback-2026-03.xlsx"
+    pack = db.session.scalar(select(PackFile).where(PackFile.period == "2026-03"))
+    assert final.exists() and pack.published_at is not None
+    import hashlib
+
+    assert hashlib.sha256(final.read_bytes()).hexdigest() == pack.sha256
+    assert not list(pack_dir(app).glob(".*.pending"))
+
+
+def test_a_publication_whose_pack_was_lost_is_undone(app, runner, monkeypatch):
+    load(runner)
+    _interrupt_the_rename(monkeypatch)
+    assert runner.invoke(args=["close", "2026-03"]).exit_code != 0
+    monkeypatch.undo()
+    for pending in pack_dir(app).glob(".*.pending"):
+        pending.unlink()
+    run(runner, "verify")
+    month = _month("2026-03")
+    assert month.status == "open" and month.close_count == 0
+    assert count(Charge, Charge.period == "2026-03") == 0
+    assert count(AuditEntry, AuditEntry.action == "period.close.undone") == 1
+    path = run(runner, "close", "2026-03").stdout.strip()  # and it closes again, whole
+    assert path.endswith("chargeback-2026-03.xlsx") and Path(path).exists()
+
+
+def _interrupt_the_rename(monkeypatch) -> None:
+    """The process stops right after the close's commit: the rename never happens."""
+    real = os.replace
+
+    def stop(source, target):
+        if str(source).endswith(".pending"):
+            raise KeyboardInterrupt("killed before the rename")
+        return real(source, target)
+
+    monkeypatch.setattr(os, "replace", stop)
+
+
+def _month(period: str) -> Period:
+    db.session.rollback()
+    return db.session.get(Period, period)
+
+
+# --- a changed journal line ---------------------------------------------------------------
+
+
+def test_a_journal_line_changed_in_the_database_is_found_and_not_reissued(
+        app, runner, tmp_path):
+    load(runner)
+    path = Path(run(runner, "close", "2026-03").stdout.strip().splitlines()[-1])
+    assert "verified" in run(runner, "verify", "2026-03").output
+    cover = dict(openpyxl.load_workbook(path)["Cover"].iter_rows(min_row=2, values_only=True))
+    from chargeback.models import PeriodSeal
+
+    assert cover["Seal"] == db.session.scalar(select(PeriodSeal.seal))
+    line = db.session.scalar(select(JournalLine).where(JournalLine.period == "2026-03",
+                                                       JournalLine.debit > 0).limit(1))
+    db.session.execute(text("UPDATE journal_lines SET debit = debit + 5000, credit = "
+                            "credit + 5000 WHERE id = :id"), {"id": line.id})
+    db.session.commit()
+    found = runner.invoke(args=["verify", "2026-03"])
+    assert found.exit_code == 1
+    assert "2026-03 r1: journal:" in found.stderr and "journal lines of" in found.stderr
+    copy = runner.invoke(args=["pack", "2026-03", "--out", str(tmp_path / "copy.xlsx")])
+    assert copy.exit_code == 1 and "no longer match its seal" in copy.stderr
+    assert not (tmp_path / "copy.xlsx").exists()
+
+
+def test_an_audit_entry_removed_afterwards_breaks_the_seal(app, runner):
+    load(runner)
+    run(runner, "close", "2026-03")
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "rules.save")
+                              .limit(1))
+    db.session.execute(text("DELETE FROM audit_log WHERE id = :id"), {"id": entry.id})
+    db.session.commit()
+    found = runner.invoke(args=["verify"])
+    assert found.exit_code == 1 and ": audit: audit entries" in found.stderr
+
+
+# --- allocation rules that could not be applied -------------------------------------------
+
+
+@pytest.mark.parametrize(("rules", "message"), [
+    ('{"unit": "WW", "rules": [{"pool": "labr", "method": "fixed", "splits": '
+     '[{"consumer": "LINE1", "percent": 100}]}]}',
+     "pool: WW has no spend in cost pool 'labr' (its pools: desktop)"),
+    ('{"unit": "WW", "rules": [{"pool": "desktop", "method": "driver", "driver": "seats"}]}',
+     "driver: no 'seats' driver quantity was ever imported (drivers: headcount)"),
+])
+def test_rules_naming_what_was_never_imported_are_refused(app, runner, tmp_path, rules,
+                                                          message):
+    load(runner)
+    path = tmp_path / "rules.json"
+    path.write_text(rules)
+    result = runner.invoke(args=["rules", "import", str(path)])
+    assert result.exit_code == 1 and message in result.stderr, result.stderr
+
+
+def test_rules_closing_a_circle_of_internal_charges_are_refused(app, runner, tmp_path):
+    """DC charges ALT (ALT's consumer uses DC's compute): ALT charging DC back is a cycle."""
+    load(runner)
+    consumers = write_csv(tmp_path, "consumers.csv", (DATA / "consumers.csv").read_text()
+                          + "C-DC,Data center as a consumer,6900-DC,DC\n")
+    run(runner, "import", "consumers", str(consumers))
+    path = tmp_path / "rules.json"
+    path.write_text('{"unit": "ALT", "rules": [{"pool": "all", "method": "fixed", "splits": '
+                    '[{"consumer": "C-DC", "percent": 100}]}]}')
+    result = runner.invoke(args=["rules", "import", str(path)])
+    assert result.exit_code == 1
+    assert "internal charges form a cycle: ALT -> DC -> ALT" in result.stderr, result.stderr
