@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN = $(VENV)/bin
 PYTHON ?= python3
 
-.PHONY: demo test lint bench-import bench-close clean
+.PHONY: demo test lint bench-import bench-close bench-pages clean
 
 $(BIN)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,12 @@ bench-import: $(BIN)/.installed
 
 bench-close: $(BIN)/.installed
 	$(BIN)/python benchmarks/close.py
+
+# Drops and migrates the database it is given: a database of its own, e.g.
+#   psql -h 127.0.0.1 -U postgres -c 'CREATE DATABASE bench'
+BENCH_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/bench
+bench-pages: $(BIN)/.installed
+	$(BIN)/python benchmarks/pages.py --database-url $(BENCH_DATABASE_URL)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

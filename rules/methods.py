@@ -137,7 +137,6 @@ BANDS = ScoringMethod(
 # --- the registry ---------------------------------------------------------------------
 
 METHODS: dict[str, ScoringMethod] = {m.name: m for m in (LINEAR, BINARY, BANDS)}
-METHOD_NAMES: tuple[str, ...] = tuple(METHODS)
 
 
 def users_of(field: str) -> tuple[str, ...]:

@@ -74,9 +74,11 @@ def closed_period(asked: str | None, field: str = "period") -> str:
         return closed[0]
     if asked in closed:
         return asked
-    if periods.period(db.session, asked) is not None:
-        fail(409, f"Period {asked} is open: its figures exist once it is closed.",
-             {field: [f"{asked} is open."]})
+    row = periods.period(db.session, asked)
+    if row is not None:
+        state = "being closed" if row.status == "publishing" else "open"
+        fail(409, f"Period {asked} is {state}: its figures exist once it is closed.",
+             {field: [f"{asked} is {state}."]})
     fail(404, f"There is no period {asked}.", {field: [f"There is no period {asked}."]})
     return asked
 

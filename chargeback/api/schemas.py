@@ -14,7 +14,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from chargeback.api.fields import Code, DecimalString, Period, Text, Timestamp, text_problem
 from chargeback.vocabulary import IMPORT_KINDS, PERIOD_STATUSES, SCORECARD_STATUSES
-from rules.methods import METHOD_NAMES
+from rules.methods import METHODS
 from rules.vocabulary import BANDS, CHARGE_METHODS, DIRECTIONS
 
 MAX_LIMIT = 1000
@@ -234,7 +234,7 @@ class CriterionSchema(Schema):
     label = Text(required=True, validate=validate.Length(min=1, max=200))
     expr = Text(required=True, validate=validate.Length(min=1, max=1000))
     direction = fields.String(required=True, validate=validate.OneOf(DIRECTIONS))
-    method = fields.String(required=True, validate=validate.OneOf(METHOD_NAMES))
+    method = fields.String(required=True, validate=validate.OneOf(METHODS))
     target = DecimalString(allow_none=True)
     floor = DecimalString(allow_none=True)
     weight = DecimalString(required=True)

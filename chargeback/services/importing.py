@@ -25,7 +25,7 @@ from chargeback.importing.kinds import HANDLERS
 from chargeback.importing.readers import FileFormatError, open_table
 from chargeback.importing.schemas import RowValidator, columns
 from chargeback.models import BatchError, ImportBatch
-from chargeback.refusals import Problem
+from chargeback.refusals import Problem, Refused
 from chargeback.vocabulary import IMPORT_KINDS, REPLACEABLE_KINDS
 
 CHUNK = 5000
@@ -81,10 +81,12 @@ def import_file(session: Session, kind: str, stream: BinaryIO, filename: str, ac
     a row naming another known unit is a bad row.
     """
     if kind not in IMPORT_KINDS:
-        raise ValueError(f"unknown import kind '{kind}' (kinds: {', '.join(IMPORT_KINDS)})")
+        raise Refused(Problem(field="kind", message=(
+            f"unknown import kind '{kind}' (kinds: {', '.join(IMPORT_KINDS)})")))
     if replace and kind not in REPLACEABLE:
-        raise ValueError(f"--replace applies to {' and '.join(REPLACEABLE)} lines; "
-                         f"{kind} rows always replace the stored value of their key")
+        raise Refused(Problem(field="replace", message=(
+            f"--replace applies to {' and '.join(REPLACEABLE)} lines; "
+            f"{kind} rows always replace the stored value of their key")))
     sha = file_sha256(stream)
     earlier = _stored(session, kind, ImportBatch.sha256 == sha)
     if earlier is not None:

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from chargeback.models.periods import latest_frozen, lock_from, lock_months, lock_period
+from chargeback.models.periods import latest_frozen, lock_from, lock_period
 from chargeback.refusals import Conflict
 from chargeback.services.queries.periods import earliest_open
-from chargeback.vocabulary import FROZEN_STATUSES
 
-__all__ = ["PeriodRefused", "closed_problem", "first_changeable", "is_frozen", "lock_from",
-           "lock_months", "lock_period", "next_month"]
+__all__ = ["PeriodRefused", "closed_problem", "first_changeable", "lock_from", "lock_period",
+           "next_month"]
 
 
 class PeriodRefused(Conflict):
@@ -56,6 +55,3 @@ def closed_problem(session: Session, effective_from: str) -> str | None:
                 f"change a closed period; make it effective from {next_month(frozen)} or later")
     return None
 
-
-def is_frozen(status: str | None) -> bool:
-    return status in FROZEN_STATUSES

@@ -115,13 +115,13 @@ def _error_pages(app: Flask) -> None:
 
 
 def vocabulary_globals() -> dict:
-    """The rules' words, for forms: the scoring methods and which of them use which field."""
-    from rules.methods import LIMIT_FIELDS, METHOD_NAMES, users_of
+    """The rules' words, for forms: the scoring methods (read from their registry at each
+    page, so a method added there shows without more) and which of them use which field."""
+    from rules.methods import METHODS, users_of
     from rules.vocabulary import DIRECTIONS
 
-    return {"scoring_methods": [(m, m) for m in METHOD_NAMES],
-            "method_users": {name: users_of(name) for name in LIMIT_FIELDS},
-            "directions": [(d, d) for d in DIRECTIONS]}
+    return {"method_options": lambda: [(name, name) for name in METHODS],
+            "method_users": users_of, "directions": [(d, d) for d in DIRECTIONS]}
 
 
 def template_filters() -> dict:

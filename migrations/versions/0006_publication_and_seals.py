@@ -1,5 +1,6 @@
 """A month is closed when its pack is published; each close seals its month; "already
-imported" is a unique constraint on a batch's content.
+imported" is a unique constraint on a batch's content; a scoring method is checked by its
+registry, not by the database.
 
 Revision ID: 0006
 Revises: 0005
@@ -21,6 +22,8 @@ depends_on = None
 
 
 def upgrade():
+    with op.batch_alter_table('criteria', schema=None) as batch_op:
+        batch_op.drop_constraint(op.f('ck_criteria_method_allowed'), type_='check')
     with op.batch_alter_table('periods', schema=None) as batch_op:
         batch_op.alter_column('status', existing_type=sa.String(length=8),
                               type_=sa.String(length=16), existing_nullable=False)
@@ -63,6 +66,9 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table('criteria', schema=None) as batch_op:
+        batch_op.create_check_constraint('method_allowed',
+                                         "method IN ('linear', 'binary', 'bands')")
     with op.batch_alter_table('import_batches', schema=None) as batch_op:
         batch_op.drop_index('uq_import_batches_kind_content')
         batch_op.drop_column('content_sha256')

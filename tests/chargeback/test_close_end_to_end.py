@@ -44,14 +44,23 @@ def run(runner, *args):
     return result
 
 
-@pytest.fixture
-def closed(runner, app):
+SCORECARDS = ("WW", "WW-v2", "ALT", "LAB")
+
+
+def load_company(runner, scorecards: tuple[str, ...] = SCORECARDS) -> None:
+    """The company's files, scorecards and allocation rules, through the command line;
+    nothing closed yet."""
     for kind in IMPORTS:
         run(runner, "import", kind, str(DATA / f"{kind}.csv"))
-    for name in ("WW", "WW-v2", "ALT", "LAB"):
+    for name in scorecards:
         run(runner, "scorecard", "import", str(DATA / f"scorecard-{name}.json"))
     for name in ("DC", "ALT", "WW"):
         run(runner, "rules", "import", str(DATA / f"rules-{name}.json"))
+
+
+@pytest.fixture
+def closed(runner, app):
+    load_company(runner)
     result = run(runner, "close", "2026-03")
     path = Path(result.stdout.strip().splitlines()[-1])
     assert path.name == "chargeback-2026-03.xlsx"

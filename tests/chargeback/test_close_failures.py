@@ -12,17 +12,12 @@ from sqlalchemy import func, select
 from chargeback.models import Charge, JournalLine, PackFile, Period, Rating, UnitPeriodResult
 from rules import allocation
 from tests.chargeback.helpers import data_fingerprint
-from tests.chargeback.test_close_end_to_end import DATA, IMPORTS, run
+from tests.chargeback.test_close_end_to_end import load_company, run
 
 
 @pytest.fixture
 def ready(runner, app):
-    for kind in IMPORTS:
-        run(runner, "import", kind, str(DATA / f"{kind}.csv"))
-    for name in ("WW", "ALT", "LAB"):
-        run(runner, "scorecard", "import", str(DATA / f"scorecard-{name}.json"))
-    for name in ("DC", "ALT", "WW"):
-        run(runner, "rules", "import", str(DATA / f"rules-{name}.json"))
+    load_company(runner, ("WW", "ALT", "LAB"))
     return Path(app.config["CHARGEBACK_PACK_DIR"])
 
 

@@ -30,7 +30,7 @@ from chargeback.services import settings as holding
 from chargeback.services.importing import import_file
 from chargeback.services.units_admin import UnitFields
 from chargeback.services.users import create_user
-from tests.chargeback.test_close_end_to_end import DATA, IMPORTS
+from tests.chargeback.test_close_end_to_end import DATA, load_company
 from tests.conftest import FAST_HASH, empty_tables
 
 MONTH = "2026-03"
@@ -91,12 +91,7 @@ class LaterChanges(RuleBasedStateMachine):
     @initialize()
     def close_the_month(self):
         empty_tables()
-        for kind in IMPORTS:
-            self._cli("import", kind, str(DATA / f"{kind}.csv"))
-        for name in ("WW", "WW-v2", "ALT", "LAB"):
-            self._cli("scorecard", "import", str(DATA / f"scorecard-{name}.json"))
-        for name in ("DC", "ALT", "WW"):
-            self._cli("rules", "import", str(DATA / f"rules-{name}.json"))
+        load_company(self.runner)
         self._cli("close", MONTH)
         user = create_user(db.session, "cit@example.com", "central_it", "a long password",
                            "test", hash_method=FAST_HASH)

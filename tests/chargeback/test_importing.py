@@ -23,6 +23,7 @@ from chargeback.models import (
     Unit,
     UsageLine,
 )
+from chargeback.refusals import Refused
 from chargeback.services.importing import import_file
 from tests.chargeback.helpers import data_fingerprint
 
@@ -210,7 +211,7 @@ def test_usage_replace_covers_the_providing_unit(reference):
 
 
 def test_replace_is_refused_for_keyed_kinds(reference):
-    with pytest.raises(ValueError, match="--replace applies to spend and usage"):
+    with pytest.raises(Refused, match="--replace applies to spend and usage"):
         load(reference, "budget", "period,unit_code,amount\n", replace=True)
 
 

@@ -49,14 +49,9 @@ def test_months_closed_before_the_frozen_read_model_are_backfilled(app, runner, 
     month's snapshots, spend by pool, internal charges and business charges are filled from
     what it holds, so the month reads as before, and the batch keeps its errors as rows."""
     from chargeback.services.queries import closed_month, portfolio
-    from tests.chargeback.test_close_end_to_end import DATA, IMPORTS, run
+    from tests.chargeback.test_close_end_to_end import load_company, run
 
-    for kind in IMPORTS:
-        run(runner, "import", kind, str(DATA / f"{kind}.csv"))
-    for name in ("WW", "ALT", "LAB"):
-        run(runner, "scorecard", "import", str(DATA / f"scorecard-{name}.json"))
-    for name in ("DC", "ALT", "WW"):
-        run(runner, "rules", "import", str(DATA / f"rules-{name}.json"))
+    load_company(runner, ("WW", "ALT", "LAB"))
     run(runner, "close", "2026-03")
     bad = tmp_path / "bad.csv"
     bad.write_text("period,unit_code,measure,value\n2026-04,ALT,seats,abc\n2026-04,NOPE,x,1\n")

@@ -37,18 +37,9 @@ from chargeback.models import (
     UsageLine,
 )
 from tests.chargeback.helpers import write_csv
-from tests.chargeback.test_close_end_to_end import DATA, IMPORTS, run
+from tests.chargeback.test_close_end_to_end import DATA, load_company, run
 
 pytestmark = pytest.mark.slow
-
-
-def load(runner) -> None:
-    for kind in IMPORTS:
-        run(runner, "import", kind, str(DATA / f"{kind}.csv"))
-    for name in ("WW", "WW-v2", "ALT", "LAB"):
-        run(runner, "scorecard", "import", str(DATA / f"scorecard-{name}.json"))
-    for name in ("DC", "ALT", "WW"):
-        run(runner, "rules", "import", str(DATA / f"rules-{name}.json"))
 
 
 def env(app, **extra) -> dict:
@@ -82,7 +73,7 @@ def pack_dir(app) -> Path:
 
 def test_an_import_during_a_close_waits_and_is_refused_in_the_closed_month(
         app, runner, tmp_path):
-    load(runner)
+    load_company(runner)
     usage_before = count(UsageLine, UsageLine.period == "2026-03")
     close = subprocess.Popen(cli("close", "2026-03"), stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT, text=True,
@@ -109,7 +100,7 @@ def test_an_import_during_a_close_waits_and_is_refused_in_the_closed_month(
 
 
 def test_the_same_file_imported_twice_at_once_is_stored_once(app, runner, tmp_path):
-    load(runner)
+    load_company(runner)
     rows = "".join(f"2026-04,LAB{1 + n % 2},CPU,{n % 97 + 1}.5\n" for n in range(40_000))
     usage = write_csv(tmp_path, "usage-2026-04.csv",
                       "period,consumer_code,service_code,quantity\n" + rows)
@@ -127,7 +118,7 @@ def test_the_same_file_imported_twice_at_once_is_stored_once(app, runner, tmp_pa
 
 def test_a_file_saved_again_with_crlf_a_bom_and_quotes_is_already_imported(
         app, runner, tmp_path):
-    load(runner)
+    load_company(runner)
     total = db.session.scalar(select(func.sum(SpendLine.amount)))
     lines = (DATA / "spend.csv").read_text().splitlines()
     quoted = [",".join(f'"{cell}"' for cell in line.split(",")) for line in lines]
@@ -142,7 +133,7 @@ def test_a_file_saved_again_with_crlf_a_bom_and_quotes_is_already_imported(
 
 
 def test_a_published_pack_is_never_overwritten_and_downloads_check_it(app, runner, tmp_path):
-    load(runner)
+    load_company(runner)
     path = Path(run(runner, "close", "2026-03").stdout.strip().splitlines()[-1])
     published, stamp = path.read_bytes(), path.stat().st_mtime_ns
     moved = write_csv(tmp_path, "consumers.csv", (DATA / "consumers.csv").read_text()
@@ -203,7 +194,7 @@ def _cells_of(data: bytes, folder: Path) -> list:
 
 def test_a_publication_interrupted_after_the_commit_is_finished_by_the_next_run(
         app, runner, monkeypatch):
-    load(runner)
+    load_company(runner)
     _interrupt_the_rename(monkeypatch)
     result = runner.invoke(args=["close", "2026-03"])
     assert result.exit_code != 0
@@ -228,7 +219,7 @@ def test_a_publication_interrupted_after_the_commit_is_finished_by_the_next_run(
 
 
 def test_a_publication_whose_pack_was_lost_is_undone(app, runner, monkeypatch):
-    load(runner)
+    load_company(runner)
     _interrupt_the_rename(monkeypatch)
     assert runner.invoke(args=["close", "2026-03"]).exit_code != 0
     monkeypatch.undo()
@@ -265,7 +256,7 @@ def _month(period: str) -> Period:
 
 def test_a_journal_line_changed_in_the_database_is_found_and_not_reissued(
         app, runner, tmp_path):
-    load(runner)
+    load_company(runner)
     path = Path(run(runner, "close", "2026-03").stdout.strip().splitlines()[-1])
     assert "verified" in run(runner, "verify", "2026-03").output
     cover = dict(openpyxl.load_workbook(path)["Cover"].iter_rows(min_row=2, values_only=True))
@@ -286,7 +277,7 @@ def test_a_journal_line_changed_in_the_database_is_found_and_not_reissued(
 
 
 def test_an_audit_entry_removed_afterwards_breaks_the_seal(app, runner):
-    load(runner)
+    load_company(runner)
     run(runner, "close", "2026-03")
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "rules.save")
                               .limit(1))
@@ -308,7 +299,7 @@ def test_an_audit_entry_removed_afterwards_breaks_the_seal(app, runner):
 ])
 def test_rules_naming_what_was_never_imported_are_refused(app, runner, tmp_path, rules,
                                                           message):
-    load(runner)
+    load_company(runner)
     path = tmp_path / "rules.json"
     path.write_text(rules)
     result = runner.invoke(args=["rules", "import", str(path)])
@@ -317,7 +308,7 @@ def test_rules_naming_what_was_never_imported_are_refused(app, runner, tmp_path,
 
 def test_rules_closing_a_circle_of_internal_charges_are_refused(app, runner, tmp_path):
     """DC charges ALT (ALT's consumer uses DC's compute): ALT charging DC back is a cycle."""
-    load(runner)
+    load_company(runner)
     consumers = write_csv(tmp_path, "consumers.csv", (DATA / "consumers.csv").read_text()
                           + "C-DC,Data center as a consumer,6900-DC,DC\n")
     run(runner, "import", "consumers", str(consumers))

@@ -18,16 +18,7 @@ from chargeback.services.queries import catalog, charges, closed_month, periods,
 from chargeback.services.queries import portfolio as service
 from rules.tree import subtree, tree_order
 from tests.chargeback.helpers import write_csv
-from tests.chargeback.test_close_end_to_end import DATA, IMPORTS, one_decimal, run
-
-
-def load_company(runner) -> None:
-    for kind in IMPORTS:
-        run(runner, "import", kind, str(DATA / f"{kind}.csv"))
-    for name in ("WW", "WW-v2", "ALT", "LAB"):
-        run(runner, "scorecard", "import", str(DATA / f"scorecard-{name}.json"))
-    for name in ("DC", "ALT", "WW"):
-        run(runner, "rules", "import", str(DATA / f"rules-{name}.json"))
+from tests.chargeback.test_close_end_to_end import load_company, one_decimal, run
 
 
 def close_april(runner, folder) -> None:

@@ -17,7 +17,7 @@ from chargeback.refusals import Refused
 from chargeback.services import scorecards
 from chargeback.services.measures import for_unit as measures_for
 from chargeback.services.scorecard_preview import preview
-from tests.chargeback.test_close_end_to_end import DATA, IMPORTS, run
+from tests.chargeback.test_close_end_to_end import DATA, load_company, run
 
 ACTOR = "head@example.com"
 ALT_DRAFT = {"unit": "ALT", "effective_from": "2026-04", "criteria": [
@@ -33,12 +33,7 @@ ALT_DRAFT = {"unit": "ALT", "effective_from": "2026-04", "criteria": [
 
 @pytest.fixture
 def company(runner, app, session):
-    for kind in IMPORTS:
-        run(runner, "import", kind, str(DATA / f"{kind}.csv"))
-    for name in ("WW", "WW-v2", "ALT", "LAB"):
-        run(runner, "scorecard", "import", str(DATA / f"scorecard-{name}.json"))
-    for name in ("DC", "ALT", "WW"):
-        run(runner, "rules", "import", str(DATA / f"rules-{name}.json"))
+    load_company(runner)
     run(runner, "close", "2026-03")
     return session
 

@@ -91,9 +91,6 @@ class ClosedMonth:
         """Service model code -> its name at the close, for the models in the tree."""
         return dict(sorted({(n.model, n.model_name) for n in self.tree.values()}))
 
-    def code_of(self, unit_id: int) -> str | None:
-        return next((n.code for n in self.tree.values() if n.unit_id == unit_id), None)
-
 
 def load(session: Session, period: str, default_currency: str = "USD") -> ClosedMonth:
     """The month's frozen figures, keyed by unit code (six queries, whatever its size)."""

@@ -33,11 +33,6 @@ def closed(session: Session) -> list[str]:
                                 .order_by(Period.period.desc())))
 
 
-def is_closed(session: Session, month: str) -> bool:
-    row = session.get(Period, month)
-    return row is not None and row.status == PERIOD_CLOSED
-
-
 def latest_closed(session: Session) -> str | None:
     return session.scalar(select(Period.period).where(Period.status == PERIOD_CLOSED)
                           .order_by(Period.period.desc()).limit(1))
@@ -52,12 +47,6 @@ def open_months(session: Session) -> list[str]:
     """Every open month, oldest first."""
     return list(session.scalars(select(Period.period).where(Period.status == PERIOD_OPEN)
                                 .order_by(Period.period)))
-
-
-def open_from(session: Session, start: str) -> list[str]:
-    """The open months from ``start`` on, oldest first."""
-    return list(session.scalars(select(Period.period).where(
-        Period.status == PERIOD_OPEN, Period.period >= start).order_by(Period.period)))
 
 
 def publishing(session: Session) -> list[Period]:

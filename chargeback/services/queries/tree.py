@@ -27,10 +27,6 @@ def plausible_code(code: str) -> bool:
     return isinstance(code, str) and 0 < len(code) <= 64 and code.isprintable()
 
 
-def unit_by_id(session: Session, unit_id: int) -> Unit | None:
-    return session.get(Unit, unit_id)
-
-
 def parents(session: Session) -> dict[str, str | None]:
     """Unit code -> its parent's code, today."""
     units = session.execute(select(Unit.id, Unit.code, Unit.parent_id)).all()

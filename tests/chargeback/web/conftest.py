@@ -8,7 +8,7 @@ import pytest
 
 from chargeback.extensions import db
 from chargeback.services.users import create_user
-from tests.chargeback.test_close_end_to_end import DATA, IMPORTS, run
+from tests.chargeback.test_close_end_to_end import load_company, run
 from tests.conftest import FAST_HASH
 
 PASSWORD = "correct horse battery"
@@ -24,12 +24,7 @@ USERS = {
 @pytest.fixture
 def company(runner, app):
     """The end-to-end holding company, its scorecards and rules, and 2026-03 closed."""
-    for kind in IMPORTS:
-        run(runner, "import", kind, str(DATA / f"{kind}.csv"))
-    for name in ("WW", "WW-v2", "ALT", "LAB"):
-        run(runner, "scorecard", "import", str(DATA / f"scorecard-{name}.json"))
-    for name in ("DC", "ALT", "WW"):
-        run(runner, "rules", "import", str(DATA / f"rules-{name}.json"))
+    load_company(runner)
     run(runner, "close", "2026-03")
     return app
 
