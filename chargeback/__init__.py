@@ -46,7 +46,31 @@ def create_app(config: dict | None = None) -> Flask:
     unit_of_work.register(app)
     register_web(app)
     register_api(app)
+    _answer_refusals(app)
     return app
+
+
+def _answer_refusals(app: Flask) -> None:
+    """A refusal no view handled is answered in the asker's language: the API's JSON error
+    under ``/api/``, the web app's error page elsewhere. A deadlock the database broke is a
+    refusal too (409, try again); any other database error stays a 500."""
+    from sqlalchemy.exc import DBAPIError
+
+    from chargeback.api.extension import is_api_request, refusal_answer
+    from chargeback.db_setup import is_contention
+    from chargeback.refusals import Refused, contention
+    from chargeback.web.guards import refusal_page
+
+    def refused(error: Refused):
+        return refusal_answer(error) if is_api_request() else refusal_page(error)
+
+    def database_error(error: DBAPIError):
+        if not is_contention(error):
+            raise error
+        return refused(contention())
+
+    app.register_error_handler(Refused, refused)
+    app.register_error_handler(DBAPIError, database_error)
 
 
 def main() -> None:

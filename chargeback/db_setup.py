@@ -13,6 +13,11 @@ from contextvars import ContextVar, Token
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
+
+# PostgreSQL's deadlock_detected and serialization_failure: two transactions waited on each
+# other and the server stopped one of them; doing the same again is the cure.
+CONTENTION_STATES = frozenset({"40P01", "40001"})
 
 _immediate: ContextVar[bool] = ContextVar("sqlite_immediate", default=False)
 
@@ -40,6 +45,12 @@ def become_writer() -> Token:
 
 def done(token: Token) -> None:
     _immediate.reset(token)
+
+
+def is_contention(error: DBAPIError) -> bool:
+    """Whether the database stopped this transaction because of another one (a deadlock):
+    nothing is wrong with what was asked, it can be tried again."""
+    return getattr(error.orig, "sqlstate", None) in CONTENTION_STATES
 
 
 def configure_engine(engine: Engine) -> None:

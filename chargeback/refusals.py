@@ -88,3 +88,13 @@ class NotFound(Refused):
     """What the request names does not exist."""
 
     reason = "not_found"
+
+
+CONTENTION = ("another change to the same data was being saved at the same time and the "
+              "database stopped this one; nothing was changed: try again")
+
+
+def contention() -> Conflict:
+    """The refusal for a transaction the database stopped because of another one (a
+    PostgreSQL deadlock): what was asked is fine, doing it again is the cure."""
+    return Conflict(Problem(message=CONTENTION))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 
 from rules.model import (
@@ -380,11 +380,20 @@ def _edges(
     weights: Mapping[tuple[str, int], Weights],
 ) -> dict[str, set[str]]:
     """Which units each unit may charge: through usage, or a consumer its rules name."""
-    edges: dict[str, set[str]] = {unit.code: set() for unit in units}
     pairs = [(charge.unit, charge.consumer) for charge in rated]
     pairs += [(unit, code) for (unit, _), found in weights.items() for code in found]
-    for provider, code in pairs:
-        receiver = consumers[code].unit if code in consumers else None
+    return charge_graph((unit.code for unit in units),
+                        ((provider, consumers[code].unit if code in consumers else None)
+                         for provider, code in pairs))
+
+
+def charge_graph(units: Iterable[str],
+                 pairs: Iterable[tuple[str, str | None]]) -> dict[str, set[str]]:
+    """Unit -> the units it charges, from (providing unit, receiving unit) pairs; a charge
+    to a business consumer (no unit) or to the unit itself is no edge. The close orders the
+    units by this graph and a rule set is checked against it: one definition of a circle."""
+    edges: dict[str, set[str]] = {unit: set() for unit in units}
+    for provider, receiver in pairs:
         if receiver is not None and receiver != provider:
             edges[provider].add(receiver)
     return edges
@@ -486,10 +495,10 @@ def _rule_charge(unit: str, rule: AllocationRule, consumer: str, weight: Decimal
     if rule.method == "driver":
         return Charge(unit=unit, consumer=consumer, service=None, method="driver",
                       basis=f"pool {rule.pool} by {rule.driver}", quantity=weight, rate=None,
-                      amount=amount)
+                      amount=amount, pool=rule.pool, driver=rule.driver)
     return Charge(unit=unit, consumer=consumer, service=None, method="fixed",
                   basis=f"pool {rule.pool} fixed {weight}%", quantity=None, rate=None,
-                  amount=amount)
+                  amount=amount, pool=rule.pool, percent=weight)
 
 
 def pool_amount(pool: str, unit: UnitLedger, received: Decimal, rated: Decimal) -> Decimal:

@@ -9,6 +9,7 @@ is one entry here plus its fields in the editor.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -18,6 +19,10 @@ from rules.money import CONTEXT, HUNDRED, ZERO
 
 LIMIT_FIELDS = ("target", "floor", "bands")
 """The fields of a criterion that some methods use and others do not."""
+
+METHOD_NAME_LENGTH = 32
+METHOD_NAME = re.compile(rf"^[a-z][a-z0-9_]{{0,{METHOD_NAME_LENGTH - 1}}}$")
+"""What a method's name may be: it is stored on every criterion and rating row."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -30,6 +35,14 @@ class ScoringMethod:
     raw_score: Callable[[Criterion, Decimal], Decimal]
     describe: Callable[[Criterion], str]  # "linear from 65 (0) to 45 (100)"
     check: Callable[[Criterion, str], list[RuleError]] | None = None  # beyond ``uses``
+
+    def __post_init__(self):
+        if not METHOD_NAME.match(self.name):
+            raise ValueError(f"scoring method name {self.name!r}: lower-case letters, digits "
+                             f"and _, starting with a letter, at most {METHOD_NAME_LENGTH}")
+        unknown = set(self.uses) - set(LIMIT_FIELDS)
+        if unknown:
+            raise ValueError(f"scoring method {self.name}: unknown fields {sorted(unknown)}")
 
 
 def reaches(direction: str, actual: Decimal, mark: Decimal) -> bool:

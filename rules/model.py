@@ -177,6 +177,8 @@ class Charge:
 
     ``basis`` says how, in words ("service CPU per core-hour", "pool facilities by
     headcount"). ``quantity`` is the usage or driver quantity; ``rate`` the price (usage).
+    A rule's line also names its ``pool`` and its ``driver`` (driver rules) or ``percent``
+    (fixed rules) as data, so no reader parses ``basis``.
     """
 
     unit: str
@@ -187,6 +189,9 @@ class Charge:
     quantity: Decimal | None
     rate: Decimal | None
     amount: Decimal
+    pool: str | None = None
+    driver: str | None = None
+    percent: Decimal | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

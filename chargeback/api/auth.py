@@ -11,6 +11,7 @@ from __future__ import annotations
 import http
 from copy import deepcopy
 from functools import wraps
+from typing import NoReturn
 
 import flask_smorest
 from flask import g, request
@@ -21,7 +22,7 @@ from chargeback.refusals import Refused
 from chargeback.services import tokens
 
 
-def fail(status: int, message: str, errors: dict | None = None, **extra) -> None:
+def fail(status: int, message: str, errors: dict | None = None, **extra) -> NoReturn:
     """Answer ``status`` in the API's error shape (``extra`` adds top-level keys)."""
     flask_smorest.abort(status, message=message, errors=errors or {}, extra=extra)
 

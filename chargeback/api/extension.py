@@ -184,14 +184,6 @@ def route_errors(app: Flask, api_handler) -> None:
         return api_handler(error) if is_api_request() else error
 
     app.register_error_handler(HTTPException, any_http_error)
-    web_refusal = app.error_handler_spec[None][None].get(Refused)
-
-    def any_refusal(error: Refused):
-        if is_api_request() or web_refusal is None:
-            return refusal_answer(error)
-        return web_refusal(error)
-
-    app.register_error_handler(Refused, any_refusal)
 
 
 def make_api(app: Flask) -> ChargebackApi:

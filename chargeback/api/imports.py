@@ -194,6 +194,10 @@ def _import_path(path: Path, kind: str, filename: str, replace: bool):
     return batches_query.batch(db.session, result.batch_id), result.status
 
 
+HIDDEN_BATCH = {"filename": "(a batch you may not see)", "actor": "(another user)",
+                "errors": []}
+
+
 def row_errors(batch) -> dict[str, list[str]]:
     """``{"line 3": ["amount: not a number"]}`` from the batch's stored errors."""
     grouped: dict[str, list[str]] = {}
@@ -207,6 +211,8 @@ def row_errors(batch) -> dict[str, list[str]]:
 def _answer(outcome: tuple):
     batch, status = outcome
     body = batch_dict(batch)
+    if status == "already_imported" and not policy.may_see_batch(current_user(), batch):
+        body.update(HIDDEN_BATCH)  # someone else's batch: that it exists, not who or what
     if status == "refused":
         keep_refused()  # the refused batch stays on record with its errors
         fail(422, f"{batch.filename}: refused, {batch.error_count} error(s); nothing was "

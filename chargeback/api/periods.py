@@ -33,6 +33,7 @@ from chargeback.services.closing import reopen_period
 from chargeback.services.queries import packs as pack_files
 from chargeback.services.queries import periods as months
 from chargeback.services.queries import runs
+from chargeback.vocabulary import FROZEN_STATUSES
 
 bp = Blueprint("periods", __name__, url_prefix="/api/v1",
                description="Periods, closing them as jobs, job runs and packs.")
@@ -88,9 +89,9 @@ def period(period: str):
 def close(period: str):
     """Queue the close of `period` for the scheduler; 202 with the job run."""
     row = _period(period)
-    if row.status == "closed":
+    if row.status in FROZEN_STATUSES:  # closed, or its close is being published
         fail(409, f"Period {period} is already closed; reopen it first to close it again.",
-             {"period": [f"{period} is closed."]})
+             {"period": [f"{period} is {row.status}."]})
     run = runs.pending_close(db.session, period) or job_runs.queue(
         db.session, "close-month", period, current_user().email)
     return run_dict(run), 202, {

@@ -15,7 +15,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -80,7 +79,6 @@ def closed_period(asked: str | None, field: str = "period") -> str:
         fail(409, f"Period {asked} is {state}: its figures exist once it is closed.",
              {field: [f"{asked} is {state}."]})
     fail(404, f"There is no period {asked}.", {field: [f"There is no period {asked}."]})
-    return asked
 
 
 def _month(period: str) -> closed_month.ClosedMonth:
@@ -290,7 +288,6 @@ FOCUS_COLUMNS = (
     "AllocatedMethodDetails", "AllocatedResourceId", "AllocatedResourceName", "AllocatedTags",
     "x_ChargeId", "x_ProviderUnitCode", "x_Method", "x_BillingMode", "x_ConsumerGlAccount",
 )
-BASIS = re.compile(r"^pool (?P<pool>\S+) (?:by (?P<driver>\S+)|fixed (?P<percent>[0-9.]+)%)$")
 RATIO = Decimal("1e-12")
 
 
@@ -310,26 +307,22 @@ def _json_object(items: dict) -> str:
 
 def allocation_columns(row, totals: dict) -> list[str]:
     """AllocatedMethodId, -Details, -ResourceId, -ResourceName and -Tags of a split line."""
-    method, basis, quantity = row.method, row.basis, row.quantity
-    found = BASIS.match(basis or "")
-    if method == "usage" or found is None:
+    if row.method == "usage" or row.pool is None:
         return ["", "", "", "", ""]
-    pool = found.group("pool")
-    if method == "driver":
-        driver = found.group("driver")
-        total = totals.get((row.unit_id, basis)) or Decimal(0)
-        ratio = (quantity / total).quantize(RATIO) if total and quantity is not None \
+    if row.method == "driver":
+        total = totals.get((row.unit_id, row.pool, row.driver)) or Decimal(0)
+        ratio = (row.quantity / total).quantize(RATIO) if total and row.quantity is not None \
             else Decimal(0)
-        element = {"AllocatedRatio": ratio, "UsageUnit": driver,
-                   "UsageQuantity": quantity or Decimal(0)}
-        tags = {"pool": pool, "driver": driver}
+        element = {"AllocatedRatio": ratio, "UsageUnit": row.driver,
+                   "UsageQuantity": row.quantity or Decimal(0)}
+        tags = {"pool": row.pool, "driver": row.driver}
     else:
-        percent = Decimal(found.group("percent"))
-        element = {"AllocatedRatio": percent / 100, "UsageUnit": "percent",
-                   "UsageQuantity": percent}
-        tags = {"pool": pool}
+        element = {"AllocatedRatio": row.percent / 100, "UsageUnit": "percent",
+                   "UsageQuantity": row.percent}
+        tags = {"pool": row.pool}
     details = '{"Elements":[' + _json_object(element) + "]}"
-    return [f"{method}:{pool}", details, row.consumer, row.consumer_name, _json_object(tags)]
+    return [f"{row.method}:{row.pool}", details, row.consumer, row.consumer_name,
+            _json_object(tags)]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -341,7 +334,7 @@ class FocusContext:
     end: str
     root: tuple[str, str]  # the holding company's (code, name) at the close
     names: dict[str, str]  # unit code -> name at the close
-    driver_totals: dict[tuple[int, str], Decimal]
+    driver_totals: dict[tuple[int, str, str], Decimal]
 
 
 def focus_context(month: closed_month.ClosedMonth) -> FocusContext:
@@ -360,8 +353,7 @@ def focus_row(ctx: FocusContext, row) -> list[str]:
     if row.service is not None:
         service_name, uom = row.service_name, row.uom
     else:
-        found = BASIS.match(row.basis or "")
-        service_name = f"{provider}: {found.group('pool') if found else row.method} pool"
+        service_name = f"{provider}: {row.pool or row.method} pool"
         uom = ""
     billed = row.amount if row.billing_mode == "chargeback" else Decimal(0)
     usage = [number(row.quantity), uom] if row.method == "usage" else ["", ""]

@@ -19,7 +19,7 @@ import click
 from flask import Flask
 
 from chargeback.access import command_line_actor
-from chargeback.refusals import Refused
+from chargeback.refusals import CONTENTION, Refused
 from rules.vocabulary import PERIOD_HINT, is_period
 
 cli_actor = command_line_actor
@@ -53,17 +53,31 @@ def warn(warnings) -> None:
 @contextmanager
 def unit_of_work(refused_suffix: str | None = None) -> Iterator[None]:
     """Commit what the block did, or roll it all back: a refusal prints every problem as
-    ``line N: column: message`` (or ``where: field: message``) and exits 1."""
+    ``line N: column: message`` (or ``where: field: message``) and exits 1.
+
+    The transaction starts as a writer (SQLite's ``BEGIN IMMEDIATE``), so a command waits
+    for another process's write instead of failing half-way with "database is locked"; a
+    PostgreSQL deadlock with another process is a refusal to try again, not a traceback.
+    """
+    from sqlalchemy.exc import DBAPIError
+
+    from chargeback.db_setup import is_contention, write_transaction
     from chargeback.extensions import db
 
-    db.session.rollback()  # a command starts its own transaction (a writer, where it writes)
+    db.session.rollback()  # a command starts its own transaction
     try:
-        yield
-        db.session.commit()
+        with write_transaction():
+            yield
+            db.session.commit()
     except Refused as exc:
         db.session.rollback()
         warn(exc.warnings)
         refuse(str(exc) + (f"\n{refused_suffix}" if refused_suffix else ""))
+    except DBAPIError as exc:
+        db.session.rollback()
+        if not is_contention(exc):
+            raise
+        refuse(CONTENTION)
     except BaseException:
         db.session.rollback()
         raise

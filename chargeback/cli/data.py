@@ -11,7 +11,6 @@ import click
 from flask.cli import with_appcontext
 
 from chargeback.cli import cli_actor, refuse, unit_of_work, warn
-from chargeback.db_setup import write_transaction
 from chargeback.vocabulary import IMPORT_KINDS, REPLACEABLE_KINDS
 
 
@@ -28,7 +27,7 @@ def import_command(kind: str, file: Path, replace: bool) -> None:
 
     if replace and kind not in REPLACEABLE_KINDS:
         raise click.UsageError("--replace applies to spend and usage files only")
-    with write_transaction(), unit_of_work(), file.open("rb") as stream, \
+    with unit_of_work(), file.open("rb") as stream, \
             TerminalProgress(file) as bar:
         result = import_file(db.session, kind, stream, file.name, cli_actor(), replace=replace,
                              progress=bar)

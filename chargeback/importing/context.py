@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from chargeback.failpoints import failpoint
 from chargeback.models import Consumer, Service, Unit
 from chargeback.models.audit import record
 from chargeback.models.periods import lock_from, lock_months
@@ -70,6 +71,7 @@ class ImportContext:
         if status is None:
             self._months.update(lock_months(self.session, {period}))
             status = self._months[period]
+            failpoint("import.month-locked")
         if status in FROZEN_STATUSES:
             self.error(line, "period", f"period {period} is closed; corrections go into an "
                        "open period, or central IT reopens it")

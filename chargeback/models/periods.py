@@ -4,12 +4,27 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint, insert, select
+from sqlalchemy import (
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    insert,
+    select,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from chargeback.models.base import PERIOD, Base, created_at_column, one_of, period_check
-from chargeback.vocabulary import FROZEN_STATUSES, PACK_KINDS, PERIOD_OPEN, PERIOD_STATUSES
+from chargeback.vocabulary import (
+    FROZEN_STATUSES,
+    IMPORT_KINDS,
+    PACK_KINDS,
+    PERIOD_OPEN,
+    PERIOD_STATUSES,
+)
 
 
 class Period(Base):
@@ -64,6 +79,49 @@ class PackFile(Base):
 # new rate or an approval lands before the close reads the month, or sees it frozen.
 
 
+REFERENCE_LOCK = 0x5EED
+"""The advisory lock of the data every close reads whole (units, consumers, services, rates,
+scorecards, rule sets): writers share it, a close's freeze holds it alone."""
+
+
+def _advisory_lock(session: Session, key: int, *, shared: bool = False) -> None:
+    """A PostgreSQL transaction-level advisory lock (released at commit or rollback);
+    nothing on SQLite, where a writer holds the whole database already."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    take = func.pg_advisory_xact_lock_shared if shared else func.pg_advisory_xact_lock
+    session.execute(select(take(key)))
+
+
+def lock_reference(session: Session, *, exclusive: bool = False) -> None:
+    """Take the reference lock until the transaction ends: shared by a writer of units,
+    consumers, services, rates, scorecards or rules, exclusive for a close, so a close reads
+    one consistent state of them (and a month that does not exist yet when a price or a
+    scorecard is checked cannot be created and closed meanwhile)."""
+    _advisory_lock(session, REFERENCE_LOCK, shared=not exclusive)
+
+
+IMPORT_LOCK = 0x1A7B0000
+"""Base of the advisory locks that make the batches of one import kind take turns."""
+
+RULES_LOCK = 0x2B7E
+"""The advisory lock that makes rule-set saves take turns (see ``lock_rules``)."""
+
+
+def lock_import_kind(session: Session, kind: str) -> None:
+    """Hold the lock of one import kind until the transaction ends: two batches of budgets
+    (or consumers, ...) that name the same new key would otherwise both insert it. Batches
+    of different kinds still run side by side."""
+    _advisory_lock(session, IMPORT_LOCK + IMPORT_KINDS.index(kind))
+
+
+def lock_rules(session: Session) -> None:
+    """Rule sets are saved one at a time: whether internal charges go round in a circle
+    depends on every unit's rules at once, so two saves checked side by side could each
+    pass and together close a circle."""
+    _advisory_lock(session, RULES_LOCK)
+
+
 def lock_period(session: Session, period: str) -> Period | None:
     """The month's row, locked until the transaction ends, read fresh under the lock."""
     return session.scalar(select(Period).where(Period.period == period)
@@ -96,9 +154,11 @@ def lock_from(session: Session, start: str) -> str | None:
     """Lock every month from ``start`` on and return the latest frozen month, read then.
 
     A price, a scorecard or a rule set in force from ``start`` changes every month from
-    ``start`` on; holding those months while checking keeps a close of one of them from
-    slipping in between the check and the commit.
+    ``start`` on; holding those months (and the shared reference lock, for the months that
+    do not exist yet) while checking keeps a close of one of them from slipping in between
+    the check and the commit.
     """
+    lock_reference(session)
     session.execute(select(Period.period).where(Period.period >= start)
                     .order_by(Period.period).with_for_update())
     return latest_frozen(session)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from chargeback.models.base import CODE, MONEY, PERIOD, PRICE, QUANTITY, Base, one_of
 from chargeback.models.types import ExactDecimal
+from rules.methods import METHOD_NAME_LENGTH
 from rules.vocabulary import BANDS, CHARGE_METHODS
 
 SPEND_DIMENSIONS = ("pool", "tower")
@@ -52,7 +53,7 @@ class CriterionResultRow(Base):
     label: Mapped[str] = mapped_column(String(200))
     expr: Mapped[str] = mapped_column(Text)
     direction: Mapped[str] = mapped_column(String(8))
-    method: Mapped[str] = mapped_column(String(8))
+    method: Mapped[str] = mapped_column(String(METHOD_NAME_LENGTH))
     weight: Mapped[Decimal] = mapped_column(QUANTITY)
     target: Mapped[Decimal | None] = mapped_column(QUANTITY)
     floor: Mapped[Decimal | None] = mapped_column(QUANTITY)
@@ -82,6 +83,10 @@ class Charge(Base):
     quantity: Mapped[Decimal | None] = mapped_column(QUANTITY)
     rate: Mapped[Decimal | None] = mapped_column(PRICE)
     amount: Mapped[Decimal] = mapped_column(MONEY)
+    # A rule's line: its cost pool, and its driver (driver rules) or percent (fixed rules).
+    pool: Mapped[str | None] = mapped_column(CODE)
+    driver: Mapped[str | None] = mapped_column(CODE)
+    percent: Mapped[Decimal | None] = mapped_column(QUANTITY)
 
 
 class UnitPeriodResult(Base):

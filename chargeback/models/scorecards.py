@@ -23,6 +23,7 @@ from chargeback.models.base import (
     period_check,
 )
 from chargeback.vocabulary import SCORECARD_STATUSES
+from rules.methods import METHOD_NAME_LENGTH
 from rules.vocabulary import DIRECTIONS
 
 
@@ -70,7 +71,7 @@ class CriterionDefinition(Base):
     label: Mapped[str] = mapped_column(String(200))
     expr: Mapped[str] = mapped_column(Text)
     direction: Mapped[str] = mapped_column(String(8))
-    method: Mapped[str] = mapped_column(String(8))
+    method: Mapped[str] = mapped_column(String(METHOD_NAME_LENGTH))
     target: Mapped[Decimal | None] = mapped_column(QUANTITY)
     floor: Mapped[Decimal | None] = mapped_column(QUANTITY)
     # [{"at": "1.00", "score": "100"}, ...] with decimals as strings, never floats.

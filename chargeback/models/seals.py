@@ -36,5 +36,7 @@ class PeriodSeal(Base):
     parts: Mapped[dict]  # part name -> {"rows": n, "digest": hex}
     audit_from: Mapped[int] = mapped_column(Integer)  # audit entries after this id ...
     audit_to: Mapped[int] = mapped_column(Integer)  # ... up to this one
-    audit_gaps: Mapped[list]  # ids in that range not visible at the seal, and earlier gaps
+    # Ids in that range not visible at the seal (an entry still being written elsewhere,
+    # or a rolled-back one): the next seal adopts those that have appeared by then.
+    audit_gaps: Mapped[list]
     created_at: Mapped[dt.datetime] = created_at_column()

@@ -12,6 +12,7 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
+from chargeback.failpoints import failpoint
 from chargeback.models import (
     AllocationRuleSet,
     Consumer,
@@ -23,10 +24,11 @@ from chargeback.models import (
     UsageLine,
 )
 from chargeback.models.audit import record
+from chargeback.models.periods import lock_reference, lock_rules
 from chargeback.refusals import Refused
 from chargeback.services.periods import closed_problem, first_changeable
 from chargeback.vocabulary import PERIOD_OPEN
-from rules.allocation import dependency_order
+from rules.allocation import charge_graph, dependency_order
 from rules.model import AllocationRule, RuleError
 from rules.vocabulary import RESERVED_POOLS, RULE_METHODS, is_name, is_period
 
@@ -54,6 +56,8 @@ def save_rules(session: Session, data, actor: str) -> AllocationRuleSet:
     if unit is None:
         raise RulesRefused([RuleError(source="rules", field="unit",
                                       message=f"unknown unit '{data['unit']}'")])
+    lock_reference(session)  # the order every writer takes them in: reference, then rules
+    lock_rules(session)
     effective_from = data.get("effective_from") or first_changeable(session)
     problem = closed_problem(session, effective_from)
     consumers = _consumers(session)
@@ -66,6 +70,7 @@ def save_rules(session: Session, data, actor: str) -> AllocationRuleSet:
             session, unit, rules, effective_from, consumers)
     if errors:
         raise RulesRefused(errors)
+    failpoint("rules.checked")
     stored = [rule_to_dict(rule) for rule in rules]
     rule_set = session.scalar(select(AllocationRuleSet).where(
         AllocationRuleSet.unit_id == unit.id, AllocationRuleSet.effective_from == effective_from))
@@ -105,23 +110,18 @@ def _data_errors(session: Session, unit: Unit, rules: list[AllocationRule]) -> l
 def _cycle_errors(session: Session, unit: Unit, rules: list[AllocationRule],
                   effective_from: str, consumers: dict[str, int | None]) -> list[RuleError]:
     """Internal charges that would go round in a circle with these rules in force, in the
-    months they would govern (the open ones from ``effective_from``; the latest month with
-    data when none is open yet)."""
+    months they would govern (see ``_governed``)."""
     codes = dict(session.execute(select(Unit.id, Unit.code)).all())
     unit_of = {code: codes.get(uid) for code, uid in consumers.items() if uid is not None}
     stored = _rule_sets(session)
-    for month in _governed(session, effective_from):
-        edges: dict[str, set[str]] = {code: set() for code in codes.values()}
-        for provider, receiver in _usage_pairs(session, month):
-            if provider != receiver:
-                edges[provider].add(receiver)
-        holders = _driver_holders(session, month, unit_of)
+    for month, data_month in _governed(session, effective_from, stored.get(unit.id, ())):
+        holders = _driver_holders(session, data_month, unit_of)
+        pairs = list(_usage_pairs(session, data_month))
         for uid, code in codes.items():
             in_force_rules = rules if uid == unit.id else _latest(stored.get(uid, ()), month)
-            for rule in in_force_rules:
-                for receiver in _receivers(rule, holders, unit_of):
-                    if receiver != code:
-                        edges[code].add(receiver)
+            pairs += [(code, receiver) for rule in in_force_rules
+                      for receiver in _receivers(rule, holders, unit_of)]
+        edges = charge_graph(codes.values(), pairs)
         _, errors = dependency_order(month, sorted(edges), edges)
         if errors:
             return [RuleError(source=f"unit {unit.code}", field="rules",
@@ -149,13 +149,18 @@ def _latest(sets, month: str) -> tuple[AllocationRule, ...]:
     return tuple(rule_from_dict(r) for r in found[-1]) if found else ()
 
 
-def _governed(session: Session, start: str) -> list[str]:
+def _governed(session: Session, start: str, unit_sets) -> list[tuple[str, str]]:
+    """(month, month whose usage and drivers stand for it) for each month a rule set from
+    ``start`` would allocate: the open ones from ``start`` until the unit's next stored set
+    takes over. A set for months with no data yet is checked as in force in ``start``
+    (every unit's rules of then) against the latest month's usage and drivers."""
+    takes_over = min((s for s, _ in unit_sets if s > start), default=None)
     months = list(session.scalars(select(Period.period).where(
         Period.status == PERIOD_OPEN, Period.period >= start).order_by(Period.period)))
     if months:
-        return months
+        return [(m, m) for m in months if takes_over is None or m < takes_over]
     latest = session.scalar(select(Period.period).order_by(Period.period.desc()).limit(1))
-    return [latest] if latest else []
+    return [(start, latest)] if latest else []
 
 
 def _usage_pairs(session: Session, month: str) -> set[tuple[str, str]]:

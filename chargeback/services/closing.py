@@ -22,6 +22,7 @@ from pathlib import Path
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
+from chargeback.failpoints import failpoint
 from chargeback.models import (
     Charge,
     Consumer,
@@ -44,6 +45,7 @@ from chargeback.models import (
     UsageLine,
 )
 from chargeback.models.audit import record
+from chargeback.models.periods import lock_reference
 from chargeback.refusals import Conflict
 from chargeback.services import allocation_rules, packs, scorecards, seal, settings
 from chargeback.services import measures as measure_data
@@ -96,6 +98,8 @@ class Inputs:
     unit_ids: dict[str, int]
     pools: dict[int, dict[str, Decimal]]
     towers: dict[int, dict[str, Decimal]]
+    # The rows the allocation was computed from, which the snapshots keep: one state.
+    snapshot_rows: dict[str, list[dict]]
 
 
 def pending_path(final: Path) -> Path:
@@ -123,9 +127,15 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _open_period(session: Session, period: str) -> Period:
-    """The period's row, locked against a concurrent close or import, if it is open."""
-    row = lock_period(session, period)
+def _open_period(session: Session, period: str, *, lock: bool = True) -> Period:
+    """The period's row, if it is open; locked (with the reference data, exclusively)
+    against a concurrent close, import or change of the units, consumers, services, rates,
+    scorecards or rules the close reads, unless ``lock`` is off (a provisional draft)."""
+    if lock:
+        lock_reference(session, exclusive=True)
+        row = lock_period(session, period)
+    else:
+        row = session.get(Period, period)
     if row is None:
         raise PeriodRefused(f"period {period} has no data: import its spend first")
     if row.status != PERIOD_OPEN:
@@ -141,10 +151,11 @@ def freeze_results(session: Session, period: str, currency: str,
                    limits: rm.BandThresholds) -> None:
     """Allocate, check, store what the month is read from, snapshot, rate every unit."""
     inputs = gather(session, period)
+    failpoint("close.after-gather")
     result = compute(period, inputs, currency)
     clear_results(session, period)
     store(session, period, inputs, result)
-    snapshot(session, period)
+    snapshot(session, period, inputs)
     _rate_units(session, period, inputs, limits)
     session.flush()
 
@@ -156,7 +167,7 @@ def provisional_pack(session: Session, period: str, path: Path, default_currency
     (marked provisional on every sheet) is written, so the draft shows exactly what a
     close would, and the month stays open and untouched.
     """
-    _open_period(session, period)
+    _open_period(session, period, lock=False)  # a draft: nothing of it is kept
     savepoint = session.begin_nested()
     try:
         freeze_results(session, period, settings.currency(session, default_currency),
@@ -183,6 +194,7 @@ def compute(period: str, inputs: Inputs, currency: str):
 
 
 def gather(session: Session, period: str) -> Inputs:
+    """The month's data as the rules take it, read once: the snapshots keep these rows."""
     units = list(session.scalars(select(Unit).order_by(Unit.code)))
     codes = {u.id: u.code for u in units}
     pools = measure_data.spend_by(session, SpendLine.cost_pool, period)
@@ -191,9 +203,10 @@ def gather(session: Session, period: str) -> Inputs:
                              spend_by_pool=pools.get(u.id, {}),
                              rules=allocation_rules.in_force(session, u.id, period))
                for u in units]
+    consumer_rows = list(session.scalars(select(Consumer).order_by(Consumer.code)))
     consumers = [rm.Consumer(code=c.code, gl_account=c.gl_account,
                              unit=codes.get(c.unit_id) if c.unit_id else None)
-                 for c in session.scalars(select(Consumer).order_by(Consumer.code))]
+                 for c in consumer_rows]
     services = list(session.scalars(select(Service).order_by(Service.code)))
     prices = prices_in_force(session, period)
     return Inputs(
@@ -203,7 +216,31 @@ def gather(session: Session, period: str) -> Inputs:
         usage=_usage(session, period), drivers=_drivers(session, period),
         external_spend=sum((a for by in pools.values() for a in by.values()), ZERO),
         unit_ids={u.code: u.id for u in units}, pools=pools,
-        towers=measure_data.spend_by(session, SpendLine.tower, period))
+        towers=measure_data.spend_by(session, SpendLine.tower, period),
+        snapshot_rows=_snapshot_rows(session, period, units, consumer_rows, services, prices))
+
+
+def _snapshot_rows(session: Session, period: str, units, consumers, services,
+                   prices) -> dict[str, list[dict]]:
+    """The tree, the consumers and the services (with the price in force) as they are
+    read for the allocation, in the snapshots' columns."""
+    codes = {u.id: u.code for u in units}
+    models = dict(session.execute(select(ServiceModel.code, ServiceModel.name)).all())
+    return {
+        "tree": [{"period": period, "unit_id": u.id, "unit_code": u.code,
+                  "parent_code": codes.get(u.parent_id), "name": u.name,
+                  "service_model_code": u.service_model_code,
+                  "service_model_name": models.get(u.service_model_code,
+                                                   u.service_model_code),
+                  "billing_mode": u.billing_mode} for u in units],
+        "consumers": [{"period": period, "consumer_id": c.id, "code": c.code, "name": c.name,
+                       "gl_account": c.gl_account, "unit_code": codes.get(c.unit_id)}
+                      for c in consumers],
+        "services": [{"period": period, "service_id": s.id, "code": s.code,
+                      "unit_code": codes[s.unit_id], "name": s.name, "uom": s.uom,
+                      "price": prices[s.id].price if s.id in prices else None,
+                      "price_from": prices[s.id].effective_from if s.id in prices else None}
+                     for s in services]}
 
 
 def _usage(session: Session, period: str) -> list[rm.UsageLine]:
@@ -252,7 +289,8 @@ def store(session: Session, period: str, inputs: Inputs, result) -> None:
                      "consumer_id": consumer_ids[charge.consumer],
                      "service_id": service_ids.get(charge.service), "method": charge.method,
                      "basis": charge.basis, "quantity": charge.quantity, "rate": charge.rate,
-                     "amount": charge.amount})
+                     "amount": charge.amount, "pool": charge.pool, "driver": charge.driver,
+                     "percent": charge.percent})
         if len(rows) >= CHUNK:
             session.execute(insert(Charge.__table__), rows)
             rows = []
@@ -283,31 +321,16 @@ def store(session: Session, period: str, inputs: Inputs, result) -> None:
         session.execute(insert(UnitPeriodSpend.__table__), spend)
 
 
-def snapshot(session: Session, period: str) -> None:
-    """Keep the tree, the consumers and the services (with the price in force) as they
-    stand at the close: a later move, rename or new rate leaves this month alone."""
-    units = list(session.scalars(select(Unit)))
-    codes = {u.id: u.code for u in units}
-    models = dict(session.execute(select(ServiceModel.code, ServiceModel.name)).all())
-    session.execute(insert(UnitTreeSnapshot.__table__), [
-        {"period": period, "unit_id": u.id, "unit_code": u.code,
-         "parent_code": codes.get(u.parent_id), "name": u.name,
-         "service_model_code": u.service_model_code,
-         "service_model_name": models.get(u.service_model_code, u.service_model_code),
-         "billing_mode": u.billing_mode} for u in units])
-    consumers = [{"period": period, "consumer_id": c.id, "code": c.code, "name": c.name,
-                  "gl_account": c.gl_account, "unit_code": codes.get(c.unit_id)}
-                 for c in session.scalars(select(Consumer))]
-    if consumers:
-        session.execute(insert(ConsumerSnapshot.__table__), consumers)
-    prices = prices_in_force(session, period)
-    services = [{"period": period, "service_id": s.id, "code": s.code,
-                 "unit_code": codes[s.unit_id], "name": s.name, "uom": s.uom,
-                 "price": prices[s.id].price if s.id in prices else None,
-                 "price_from": prices[s.id].effective_from if s.id in prices else None}
-                for s in session.scalars(select(Service))]
-    if services:
-        session.execute(insert(ServiceSnapshot.__table__), services)
+SNAPSHOTS = {"tree": UnitTreeSnapshot, "consumers": ConsumerSnapshot,
+             "services": ServiceSnapshot}
+
+
+def snapshot(session: Session, period: str, inputs: Inputs) -> None:
+    """Keep the tree, the consumers and the services (with the price in force) as the
+    allocation read them: a later move, rename or new rate leaves this month alone."""
+    for name, model in SNAPSHOTS.items():
+        if inputs.snapshot_rows[name]:
+            session.execute(insert(model.__table__), inputs.snapshot_rows[name])
 
 
 def _rate_units(session: Session, period: str, inputs: Inputs,
@@ -315,13 +338,13 @@ def _rate_units(session: Session, period: str, inputs: Inputs,
     """Rate every unit with a scorecard in force, against that scorecard only, with the
     measures of the results just stored (so a preview later sees exactly the same)."""
     session.flush()
+    month = measure_data.for_month(session, period)
     for unit in inputs.units:
         unit_id = inputs.unit_ids[unit.code]
         version = scorecards.in_force(session, unit_id, period)
         if version is None:
             continue
-        measures = measure_data.for_unit(session, unit_id, period)
-        rating = attain(scorecards.to_rules(version, unit.code), measures, limits)
+        rating = attain(scorecards.to_rules(version, unit.code), month.of(unit_id), limits)
         _store_rating(session, period, unit_id, version, rating)
 
 

@@ -11,20 +11,23 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import BinaryIO
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
+from chargeback.db_setup import is_contention
 from chargeback.failpoints import failpoint
 from chargeback.importing.context import MAX_STORED_ERRORS, ImportContext
 from chargeback.importing.kinds import HANDLERS
 from chargeback.importing.readers import FileFormatError, open_table
 from chargeback.importing.schemas import RowValidator, columns
 from chargeback.models import BatchError, ImportBatch
+from chargeback.models.periods import lock_import_kind, lock_reference
 from chargeback.refusals import Problem, Refused
 from chargeback.vocabulary import IMPORT_KINDS, REPLACEABLE_KINDS
 
@@ -34,6 +37,14 @@ REPLACEABLE = REPLACEABLE_KINDS
 
 class BatchRefused(Exception):
     """Raised inside the savepoint to roll the batch's rows back."""
+
+
+class AlreadyStored(Exception):
+    """Raised inside the savepoint when another stored batch has the same rows."""
+
+
+CONTENTION = ("another import or change was locking the same months at the same time, "
+              "so this batch was stopped; nothing was stored: import the file again")
 
 
 @dataclass
@@ -87,6 +98,8 @@ def import_file(session: Session, kind: str, stream: BinaryIO, filename: str, ac
         raise Refused(Problem(field="replace", message=(
             f"--replace applies to {' and '.join(REPLACEABLE)} lines; "
             f"{kind} rows always replace the stored value of their key")))
+    lock_reference(session)  # a close reads units, consumers, services and rates whole
+    lock_import_kind(session, kind)  # batches of one kind take turns (keyed rows upsert)
     sha = file_sha256(stream)
     earlier = _stored(session, kind, ImportBatch.sha256 == sha)
     if earlier is not None:
@@ -105,20 +118,44 @@ def import_file(session: Session, kind: str, stream: BinaryIO, filename: str, ac
             if ctx.errors:
                 raise BatchRefused
             failpoint("import.before-checksum")
-            batch.content_sha256 = ctx.content.hexdigest()
-            session.flush()  # the unique index: a second stored batch of this content fails
-    except IntegrityError:
+            if not _claim_content(session, batch, ctx):
+                raise AlreadyStored
+    except AlreadyStored:
         return _already_imported(session, batch, ctx)
+    except DBAPIError as exc:
+        if not is_contention(exc):
+            raise
+        ctx.errors = [Problem(kind=kind, field="file", message=CONTENTION)]
+        _refuse(batch, ctx)
     except (BatchRefused, FileFormatError) as exc:
         if isinstance(exc, FileFormatError):
             ctx.errors += [replace_kind(p, kind) for p in exc.problems]
-        batch.status = "refused"
-        batch.error_count = len(ctx.errors)
-        batch.problems = [BatchError(position=n, line=p.line, column=p.column, message=p.message)
-                          for n, p in enumerate(ctx.errors[:MAX_STORED_ERRORS], start=1)]
+        _refuse(batch, ctx)
     batch.rows = ctx.rows_read
     session.flush()
     return ImportResult(kind, filename, batch.status, batch.rows, ctx.errors, batch.id)
+
+
+def _claim_content(session: Session, batch: ImportBatch, ctx: ImportContext) -> bool:
+    """Record the batch's content checksum; False when a stored batch already has it.
+
+    The unique index decides (a batch committed while this one was read counts too); the
+    flush has a savepoint of its own, so no other integrity error can pass for "already
+    imported"."""
+    batch.content_sha256 = ctx.content.hexdigest()
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        return False
+    return True
+
+
+def _refuse(batch: ImportBatch, ctx: ImportContext) -> None:
+    batch.status = "refused"
+    batch.error_count = len(ctx.errors)
+    batch.problems = [BatchError(position=n, line=p.line, column=p.column, message=p.message)
+                      for n, p in enumerate(ctx.errors[:MAX_STORED_ERRORS], start=1)]
 
 
 def replace_kind(problem: Problem, kind: str) -> Problem:
@@ -144,8 +181,12 @@ def _already_imported(session: Session, batch: ImportBatch, ctx: ImportContext) 
 def _read_and_store(ctx: ImportContext, kind: str, stream: BinaryIO, filename: str,
                     progress) -> None:
     table = open_table(stream, filename)
-    if not _header_ok(ctx, kind, table.header):
-        return
+    with closing(table.rows):  # let go of the file now, even when a row's write fails
+        if _header_ok(ctx, kind, table.header):
+            _store_rows(ctx, kind, table, stream, progress)
+
+
+def _store_rows(ctx: ImportContext, kind: str, table, stream: BinaryIO, progress) -> None:
     validator = RowValidator(kind, table.header)
     handler = HANDLERS[kind](ctx)
     pending: list[dict] = []

@@ -24,12 +24,6 @@ from chargeback.services.queries.periods import latest_closed
 from rules.measures import ledger_measures, measure_suffix
 
 
-def observed(session: Session, unit_id: int, period: str) -> dict[str, Decimal]:
-    rows = session.execute(select(MetricObservation.measure, MetricObservation.value).where(
-        MetricObservation.unit_id == unit_id, MetricObservation.period == period))
-    return {measure: value for measure, value in rows}
-
-
 def spend_by(session: Session, column, period: str) -> dict[int, dict[str, Decimal]]:
     """unit id -> {pool or tower code: external spend} for one period.
 
@@ -65,29 +59,61 @@ NO_MONEY = Decimal("0.00")
 
 def for_unit(session: Session, unit_id: int, period: str) -> dict[str, Decimal]:
     """A unit's measures in a month whose results are stored (the close rates with these,
-    and the scorecard preview scores a proposal with the very same).
+    and the scorecard preview scores a proposal with the very same): see ``MonthMeasures``."""
+    return for_month(session, period, unit_id).of(unit_id)
 
-    Observed metrics, then the ledger measures from what the close froze: ``spend`` is the
-    unit's external spend by pool plus the internal charges it received (pool
-    ``internal``), ``charged`` and ``budget`` are its stored results, and every pool or
-    tower seen in the month's ledger gives a ``spend_pool_*`` / ``spend_tower_*`` measure
-    (0 when this unit has none).
+
+@dataclass(frozen=True)
+class MonthMeasures:
+    """The measures of a month whose results are stored, read once for all its units.
+
+    A unit's are its observed metrics, then the ledger measures from what the close froze:
+    ``spend`` is the unit's external spend by pool plus the internal charges it received
+    (pool ``internal``), ``charged`` and ``budget`` are its stored results, and every pool
+    or tower seen in the month's ledger gives a ``spend_pool_*`` / ``spend_tower_*``
+    measure (0 when this unit has none).
     """
-    result = session.scalar(select(UnitPeriodResult).where(
-        UnitPeriodResult.unit_id == unit_id, UnitPeriodResult.period == period))
-    frozen = _frozen_spend(session, period)
-    pools = dict(frozen["pool"].get(unit_id, {}))
-    internal = result.internal_received if result is not None else NO_MONEY
-    pools["internal"] = pools.get("internal", NO_MONEY) + internal
-    if result is not None:
-        budget, charged = result.budget, result.charged
-    else:  # the unit did not exist when the month closed
-        budget, charged = budgets(session, period).get(unit_id), NO_MONEY
-    measures = observed(session, unit_id, period)
-    measures.update(ledger_measures(
-        pools, frozen["tower"].get(unit_id, {}), budget, charged,
-        known_pools=_codes(frozen["pool"]) | {"internal"}, known_towers=_codes(frozen["tower"])))
-    return measures
+
+    results: dict[int, tuple[Decimal | None, Decimal, Decimal]]  # budget, charged, received
+    frozen: dict[str, dict[int, dict[str, Decimal]]]
+    budgets: dict[int, Decimal]
+    observed: dict[int, dict[str, Decimal]]
+
+    def of(self, unit_id: int) -> dict[str, Decimal]:
+        pools = dict(self.frozen["pool"].get(unit_id, {}))
+        if unit_id in self.results:
+            budget, charged, internal = self.results[unit_id]
+        else:  # the unit did not exist when the month closed
+            budget, charged, internal = self.budgets.get(unit_id), NO_MONEY, NO_MONEY
+        pools["internal"] = pools.get("internal", NO_MONEY) + internal
+        measures = dict(self.observed.get(unit_id, {}))
+        measures.update(ledger_measures(
+            pools, self.frozen["tower"].get(unit_id, {}), budget, charged,
+            known_pools=_codes(self.frozen["pool"]) | {"internal"},
+            known_towers=_codes(self.frozen["tower"])))
+        return measures
+
+
+def for_month(session: Session, period: str, unit_id: int | None = None) -> MonthMeasures:
+    """The month's measures: four queries whatever the number of units (or one unit's,
+    with ``unit_id``; the ledger's pools and towers are always the whole month's)."""
+    def mine(column):
+        return [column == unit_id] if unit_id is not None else []
+
+    results = {uid: (budget, charged, received) for uid, budget, charged, received in
+               session.execute(select(UnitPeriodResult.unit_id, UnitPeriodResult.budget,
+                                      UnitPeriodResult.charged,
+                                      UnitPeriodResult.internal_received)
+                               .where(UnitPeriodResult.period == period,
+                                      *mine(UnitPeriodResult.unit_id)))}
+    observed: dict[int, dict[str, Decimal]] = defaultdict(dict)
+    for uid, measure, value in session.execute(
+            select(MetricObservation.unit_id, MetricObservation.measure,
+                   MetricObservation.value)
+            .where(MetricObservation.period == period, *mine(MetricObservation.unit_id))):
+        observed[uid][measure] = value
+    return MonthMeasures(results=results, frozen=_frozen_spend(session, period),
+                         budgets=budgets(session, period), observed=observed)
 
 
 def _frozen_spend(session: Session, period: str) -> dict[str, dict[int, dict[str, Decimal]]]:

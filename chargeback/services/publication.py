@@ -113,9 +113,7 @@ def _finish(session: Session, period: str) -> Outcome:
         pack = pack_files.unpublished(session, period) if row is not None else None
         if row is None or row.status != PERIOD_PUBLISHING or pack is None:
             session.rollback()
-            latest = pack_files.latest(session, period)
-            return Outcome(period, True, Path(latest.path) if latest else None,
-                           "already published")
+            return _settled(session, period, row.status if row is not None else None)
         final = Path(pack.path)
         if not pack_files.intact(final, pack.sha256):
             pending = pending_path(final)
@@ -129,6 +127,17 @@ def _finish(session: Session, period: str) -> Outcome:
         _mark_closed(session, row, pack)
         session.commit()
     return Outcome(period, True, final, "published")
+
+
+def _settled(session: Session, period: str, status: str | None) -> Outcome:
+    """Another run settled this publication first: published, or undone (open again)."""
+    if status == PERIOD_CLOSED:
+        latest = pack_files.latest(session, period)
+        return Outcome(period, True, Path(latest.path) if latest else None,
+                       "already published")
+    return Outcome(period, False, None, (
+        f"period {period}: another run undid this close (its pack was lost before it was "
+        "published); the month is open again: close it again"))
 
 
 def _mark_closed(session: Session, row: Period, pack: PackFile) -> None:
@@ -194,10 +203,19 @@ def rewrite_pack(session: Session, period: str, out: Path | None, actor: str, *,
     if row.status != PERIOD_CLOSED:
         raise PackRefused(f"period {period} was reopened and is open: its figures may "
                           "change; close it again to get its pack")
-    _, findings = seal.verify(session, period)
+    checked, findings = seal.verify(session, period)
     if findings:
         raise PackRefused(*[f"the figures of {period} no longer match its seal: {f}"
                             for f in findings])
+    path, what = _rewrite(session, period, out, actor, default_currency)
+    if not checked:
+        what += (f" ({period} was closed before seals were kept: its figures were not "
+                 "checked against a seal; close it again after a reopen to seal it)")
+    return path, what
+
+
+def _rewrite(session: Session, period: str, out: Path | None, actor: str,
+             default_currency: str) -> tuple[Path, str]:
     published = pack_files.latest(session, period)
     if out is not None:
         return _copy(session, period, out, default_currency)

@@ -4,8 +4,8 @@ A unit head moving a target wants to see the consequence before central IT appro
 ("in March this would have been 74.0, not 87.0"), and central IT wants the same view before
 approving. The proposal is scored from the measures the close used: the observed metrics,
 and the ledger measures rebuilt from what the close stored for the unit (spend with the
-internal charges received, charged, budget) plus that month's spend lines by pool and
-tower. Nothing is written: a closed month's stored rating never changes.
+internal charges received, charged, budget) plus the spend by pool and tower the close
+summed (``unit_period_spend``). Nothing is written: a closed month's stored rating never changes.
 """
 
 from __future__ import annotations

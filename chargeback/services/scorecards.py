@@ -21,6 +21,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from chargeback.failpoints import failpoint
 from chargeback.models import CriterionDefinition, Period, ScorecardVersion, Unit
 from chargeback.models.audit import record
 from chargeback.refusals import Conflict, Refused
@@ -85,9 +86,13 @@ def save_version(session: Session, data, actor: str, *, status: str = "draft",
 
 
 def _create(session: Session, scorecard: Scorecard, unit: Unit, actor: str) -> ScorecardVersion:
-    """A new draft numbered after the unit's last version, recorded in the audit log."""
+    """A new draft numbered after the unit's last version, recorded in the audit log.
+
+    The unit's row is locked first, so two versions saved at once get two numbers."""
+    session.execute(select(Unit.id).where(Unit.id == unit.id).with_for_update())
     number = (session.scalar(select(func.max(ScorecardVersion.version))
                              .where(ScorecardVersion.unit_id == unit.id)) or 0) + 1
+    failpoint("scorecard.numbered")
     version = ScorecardVersion(unit_id=unit.id, version=number, status="draft",
                                effective_from=scorecard.effective_from, created_by=actor,
                                criteria=_definitions(scorecard))

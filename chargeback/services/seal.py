@@ -91,7 +91,8 @@ PER_UNIT = (("journal", JournalLine, (
     JournalLine.description, JournalLine.debit, JournalLine.credit, JournalLine.currency)),
             ("charges", Charge, (
     Charge.id, Charge.consumer_id, Charge.service_id, Charge.method, Charge.basis,
-    Charge.quantity, Charge.rate, Charge.amount)))
+    Charge.quantity, Charge.rate, Charge.amount, Charge.pool, Charge.driver,
+    Charge.percent)))
 """Parts kept per providing unit, so ``verify`` names the unit whose lines changed."""
 
 WHOLE = {

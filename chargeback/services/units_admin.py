@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from chargeback.models import ServiceModel, Unit
 from chargeback.models.audit import record
+from chargeback.models.periods import lock_reference
 from chargeback.refusals import Problem, Refused
 from chargeback.services.queries import tree
 from chargeback.services.users import EMAIL_RE
@@ -121,6 +122,7 @@ def _parent(session: Session, unit: Unit | None, parent_code: str | None) -> Uni
 
 def create_unit(session: Session, code: str, fields: UnitFields, actor: str) -> Unit:
     """A new unit under an active parent (or the root, when the tree is empty)."""
+    lock_reference(session)  # not while a close reads the tree
     code = (code or "").strip()
     fields = _clean(fields)
     errors = _field_errors(session, fields)
@@ -143,6 +145,7 @@ def create_unit(session: Session, code: str, fields: UnitFields, actor: str) -> 
 
 def update_unit(session: Session, unit: Unit, fields: UnitFields, actor: str) -> Unit:
     """Rename, move, change model, billing mode, recovery account or head of a unit."""
+    lock_reference(session)  # not while a close reads the tree
     fields = _clean(fields)
     errors = _field_errors(session, fields)
     if errors:
@@ -161,6 +164,7 @@ def update_unit(session: Session, unit: Unit, fields: UnitFields, actor: str) ->
 
 def retire_unit(session: Session, unit: Unit, actor: str, reason: str | None = None) -> Unit:
     """Mark a unit retired; its history stays. Not the root, not with active units below."""
+    lock_reference(session)  # not while a close reads the tree
     if not unit.active:
         raise TreeRefused(f"{unit.code} is already retired")
     if unit.parent_id is None:
@@ -178,6 +182,7 @@ def retire_unit(session: Session, unit: Unit, actor: str, reason: str | None = N
 
 
 def reactivate_unit(session: Session, unit: Unit, actor: str) -> Unit:
+    lock_reference(session)  # not while a close reads the tree
     if unit.active:
         raise TreeRefused(f"{unit.code} is active")
     if unit.parent is not None and not unit.parent.active:
@@ -226,6 +231,7 @@ def starter_scorecard(code: str, data: object) -> Scorecard:
 def add_service_model(session: Session, code: str, name: str, starter: object,
                       actor: str) -> ServiceModel:
     """A model the holding company adds, with the starter scorecard its units begin from."""
+    lock_reference(session)  # not while a close reads the tree
     code, name = (code or "").strip(), (name or "").strip()
     errors = []
     if not MODEL_CODE_RE.match(code):

@@ -12,7 +12,6 @@ from flask import Flask, redirect, render_template, url_for
 from flask_login import current_user
 
 from chargeback.extensions import csrf, db, limiter, login, talisman
-from chargeback.refusals import Refused
 from chargeback.services.queries import people
 
 CSP = {
@@ -59,9 +58,6 @@ def register_web(app: Flask) -> None:
         app.register_blueprint(module.bp)
     app.add_url_rule("/", "home", home)
     _error_pages(app)
-    from chargeback.web.guards import refusal_page
-
-    app.register_error_handler(Refused, refusal_page)
     app.jinja_env.globals.update(nav_items=nav_items, **vocabulary_globals())
     app.jinja_env.filters.update(template_filters())
 

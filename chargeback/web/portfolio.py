@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request
 
 from chargeback.access import ALL_ROLES
 from chargeback.extensions import db
@@ -45,7 +45,7 @@ def index():
     warnings: list[str] = []
     period = choose_period(closed, warnings)
     visible = visible_codes()
-    month = closed_month.load(db.session, period)
+    month = closed_month.load(db.session, period, current_app.config["CHARGEBACK_CURRENCY"])
     rows, notes = service.rows(month)
     scoped = service.pick(rows, visible=visible)
     group = _group_arg(month, visible, warnings)
@@ -73,7 +73,7 @@ def compare():
     warnings: list[str] = []
     period = choose_period(closed, warnings)
     visible = visible_codes()
-    month = closed_month.load(db.session, period)
+    month = closed_month.load(db.session, period, current_app.config["CHARGEBACK_CURRENCY"])
     rows, _ = service.rows(month)
     scoped = service.pick(rows, visible=visible)
     a, b = (_unit_arg(key, month, visible, warnings) for key in ("a", "b"))

@@ -13,6 +13,7 @@ Months closed before this revision get their snapshots from the data as it is at
 upgrade (consumers, services, the scorecard versions): the best there is, and for a month
 whose consumers have not moved since its close, exactly what it was.
 """
+import os
 from collections import defaultdict
 from decimal import Decimal
 
@@ -173,7 +174,12 @@ ratings = sa.table('ratings', sa.column('id', sa.Integer),
 versions = sa.table('scorecard_versions', sa.column('id', sa.Integer),
                     sa.column('version', sa.Integer), sa.column('effective_from', sa.String))
 periods = sa.table('periods', sa.column('period', sa.String), sa.column('closed_at'),
-                   sa.column('computed_at'))
+                   sa.column('computed_at'), sa.column('status', sa.String),
+                   sa.column('currency', sa.String), sa.column('band_limits', sa.JSON))
+journal = sa.table('journal_lines', sa.column('period', sa.String),
+                   sa.column('currency', sa.String))
+settings = sa.table('settings', sa.column('key', sa.String), sa.column('value', sa.String))
+BAND_DEFAULTS = {"exceeds": "90", "meets": "70", "watch": "50"}  # rules.model.BandThresholds
 
 
 def _backfill():
@@ -194,8 +200,30 @@ def _backfill():
                      .values(scorecard_version=number, scorecard_from=start))
     bind.execute(periods.update().where(periods.c.closed_at.is_not(None))
                  .values(computed_at=periods.c.closed_at))
+    _backfill_close_settings(bind)
     for period in frozen:
         _backfill_period(bind, period, code_of)
+
+
+def _backfill_close_settings(bind) -> None:
+    """Months closed before revision 0003 kept no currency or band limits: they get the
+    currency of their journal (else the holding company's setting, else the deployment's
+    CHARGEBACK_CURRENCY, else USD) and the band limits set at the upgrade (else the
+    defaults), so a later change of either setting leaves them alone from now on."""
+    stored = dict(bind.execute(sa.select(settings.c.key, settings.c.value)).all())
+    fallback = stored.get("currency") or os.environ.get("CHARGEBACK_CURRENCY") or "USD"
+    limits = {name: stored.get(f"band_{name}") or value
+              for name, value in BAND_DEFAULTS.items()}
+    frozen = bind.execute(sa.select(periods.c.period, periods.c.currency,
+                                    periods.c.band_limits)
+                          .where(periods.c.status.in_(("closed", "publishing")))).all()
+    for period, currency, band_limits in frozen:
+        if currency and band_limits:
+            continue
+        booked = bind.scalar(sa.select(journal.c.currency)
+                             .where(journal.c.period == period).limit(1))
+        bind.execute(periods.update().where(periods.c.period == period).values(
+            currency=currency or booked or fallback, band_limits=band_limits or limits))
 
 
 def _backfill_period(bind, period: str, code_of: dict) -> None:

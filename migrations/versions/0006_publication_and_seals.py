@@ -1,6 +1,7 @@
 """A month is closed when its pack is published; each close seals its month; "already
 imported" is a unique constraint on a batch's content; a scoring method is checked by its
-registry, not by the database.
+registry, not by the database (its name may be up to 32 characters); a rule's charge
+line names its pool and driver or percent as data.
 
 Revision ID: 0006
 Revises: 0005
@@ -11,6 +12,9 @@ place); pack files get ``published_at`` (every earlier pack counts as published 
 was written); ``period_seals`` holds the hash chain; import batches get the checksum of
 their parsed rows, unique per kind among stored batches (earlier batches have none).
 """
+import re
+from decimal import Decimal
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -21,9 +25,17 @@ branch_labels = None
 depends_on = None
 
 
+METHOD_NAME = 32  # rules.methods.METHOD_NAME_LENGTH
+
+
 def upgrade():
     with op.batch_alter_table('criteria', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('ck_criteria_method_allowed'), type_='check')
+        batch_op.alter_column('method', existing_type=sa.String(length=8),
+                              type_=sa.String(length=METHOD_NAME), existing_nullable=False)
+    with op.batch_alter_table('criterion_results', schema=None) as batch_op:
+        batch_op.alter_column('method', existing_type=sa.String(length=8),
+                              type_=sa.String(length=METHOD_NAME), existing_nullable=False)
     with op.batch_alter_table('periods', schema=None) as batch_op:
         batch_op.alter_column('status', existing_type=sa.String(length=8),
                               type_=sa.String(length=16), existing_nullable=False)
@@ -63,10 +75,46 @@ def upgrade():
         batch_op.create_index('uq_import_batches_kind_content', ['kind', 'content_sha256'],
                               unique=True, sqlite_where=sa.text("status = 'stored'"),
                               postgresql_where=sa.text("status = 'stored'"))
+    _charge_rules()
+
+
+BASIS = re.compile(r"^pool (?P<pool>\S+) (?:by (?P<driver>\S+)|fixed (?P<percent>[0-9.]+)%)$")
+charges = sa.table('charges', sa.column('method', sa.String), sa.column('basis', sa.Text),
+                   sa.column('pool', sa.String), sa.column('driver', sa.String),
+                   sa.column('percent', sa.Numeric(24, 6)))
+
+
+def _charge_rules():
+    """A rule's charge line names its pool and driver or percent as data: the lines stored
+    before get them from their basis, written by the close as "pool P by D" or "pool P
+    fixed N%" (one update per distinct basis)."""
+    with op.batch_alter_table('charges', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('pool', sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column('driver', sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column('percent', sa.Numeric(24, 6), nullable=True))
+    bind = op.get_bind()
+    for basis, in bind.execute(sa.select(charges.c.basis).distinct()
+                               .where(charges.c.method.in_(("driver", "fixed")))).all():
+        found = BASIS.match(basis or "")
+        if found is None:
+            continue
+        percent = found.group("percent")
+        bind.execute(charges.update().where(charges.c.basis == basis).values(
+            pool=found.group("pool"), driver=found.group("driver"),
+            percent=Decimal(percent) if percent else None))
 
 
 def downgrade():
+    with op.batch_alter_table('charges', schema=None) as batch_op:
+        batch_op.drop_column('percent')
+        batch_op.drop_column('driver')
+        batch_op.drop_column('pool')
+    with op.batch_alter_table('criterion_results', schema=None) as batch_op:
+        batch_op.alter_column('method', existing_type=sa.String(length=METHOD_NAME),
+                              type_=sa.String(length=8), existing_nullable=False)
     with op.batch_alter_table('criteria', schema=None) as batch_op:
+        batch_op.alter_column('method', existing_type=sa.String(length=METHOD_NAME),
+                              type_=sa.String(length=8), existing_nullable=False)
         batch_op.create_check_constraint('method_allowed',
                                          "method IN ('linear', 'binary', 'bands')")
     with op.batch_alter_table('import_batches', schema=None) as batch_op:

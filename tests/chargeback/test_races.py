@@ -29,13 +29,18 @@ from chargeback.extensions import db
 from chargeback.models import (
     AuditEntry,
     Charge,
+    Consumer,
     ImportBatch,
     JournalLine,
     PackFile,
     Period,
+    ScorecardVersion,
     SpendLine,
+    Unit,
+    UnitTreeSnapshot,
     UsageLine,
 )
+from chargeback.services import publication
 from tests.chargeback.helpers import write_csv
 from tests.chargeback.test_close_end_to_end import DATA, load_company, run
 
@@ -94,6 +99,35 @@ def test_an_import_during_a_close_waits_and_is_refused_in_the_closed_month(
     used = db.session.scalar(select(func.sum(UsageLine.quantity)).where(
         UsageLine.period == "2026-03"))
     assert Decimal(usage_charged) == Decimal(used)  # every usage line is in the close
+
+
+def test_a_unit_moved_while_a_month_closes_moves_after_the_close(app, runner, tmp_path):
+    """The close reads the tree once and keeps that tree as the month's: a move saved while
+    it runs waits for its commit (PostgreSQL: the reference lock; SQLite: one writer), so
+    the month's snapshot is the tree its figures were allocated and rolled up on."""
+    load_company(runner)
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    close = subprocess.Popen(cli("close", "2026-03"), stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True,
+                             env=env(app, CHARGEBACK_FAILPOINT="close.after-gather:3",
+                                     CHARGEBACK_FAILPOINT_DIR=str(marks)))
+    wait_for(lambda: (marks / "close.after-gather").exists() or close.poll() is not None)
+    units = (DATA / "units.csv").read_text().replace(
+        "LAB,Innovation Lab,GRP,", "LAB,Innovation Lab,HQ,")
+    moved = runner.invoke(args=["import", "units", str(write_csv(tmp_path, "units.csv", units))])
+    frozen = count(Period, Period.period == "2026-03",
+                   Period.status.in_(("publishing", "closed")))
+    assert frozen == 1  # the move waited for the close's commit
+    out, _ = close.communicate(timeout=120)
+    assert close.returncode == 0, out
+    assert moved.exit_code == 0, moved.output
+    db.session.rollback()
+    kept = db.session.scalar(select(UnitTreeSnapshot.parent_code).where(
+        UnitTreeSnapshot.period == "2026-03", UnitTreeSnapshot.unit_code == "LAB"))
+    assert kept == "GRP"  # as the close allocated it, not as moved meanwhile
+    today = db.session.scalar(select(Unit).where(Unit.code == "LAB"))
+    assert today.parent.code == "HQ"
 
 
 # --- the same file twice ----------------------------------------------------------------
@@ -230,6 +264,8 @@ def test_a_publication_whose_pack_was_lost_is_undone(app, runner, monkeypatch):
     assert month.status == "open" and month.close_count == 0
     assert count(Charge, Charge.period == "2026-03") == 0
     assert count(AuditEntry, AuditEntry.action == "period.close.undone") == 1
+    with pytest.raises(publication.PublicationLost, match="another run undid this close"):
+        publication.publish(db.session, "2026-03")  # a late run is not told "published"
     path = run(runner, "close", "2026-03").stdout.strip()  # and it closes again, whole
     assert path.endswith("chargeback-2026-03.xlsx") and Path(path).exists()
 
@@ -318,3 +354,159 @@ def test_rules_closing_a_circle_of_internal_charges_are_refused(app, runner, tmp
     result = runner.invoke(args=["rules", "import", str(path)])
     assert result.exit_code == 1
     assert "internal charges form a cycle: ALT -> DC -> ALT" in result.stderr, result.stderr
+
+
+def test_a_rule_set_is_checked_only_in_the_months_it_would_govern(app, runner, tmp_path):
+    """ALT's set from 2026-05 takes over from May: a set from 2026-04 that charges DC would
+    close a circle only in May (where DC's compute serves ALT), so it is accepted; the same
+    set from 2026-05 is refused."""
+    load_company(runner)
+    run(runner, "close", "2026-03")
+    run(runner, "import", "consumers", str(write_csv(
+        tmp_path, "consumers.csv",
+        (DATA / "consumers.csv").read_text() + "C-DC,Data center as a consumer,6900-DC,DC\n")))
+    run(runner, "import", "spend", str(write_csv(
+        tmp_path, "spend.csv", "period,unit_code,cost_pool,amount,tower,account,description\n"
+        "2026-04,ALT,labor,100.00,end_user,6020,Staff\n")))
+    run(runner, "import", "usage", str(write_csv(
+        tmp_path, "usage.csv", "period,consumer_code,service_code,quantity\n"
+        "2026-05,C-ALT,CPU,10\n")))
+    later = tmp_path / "later.json"
+    later.write_text('{"unit": "ALT", "effective_from": "2026-05", "rules": [{"pool": "all", '
+                     '"method": "fixed", "splits": [{"consumer": "LAB1", "percent": 100}]}]}')
+    run(runner, "rules", "import", str(later))
+    charging_dc = ('{"unit": "ALT", "effective_from": "%s", "rules": [{"pool": "all", '
+                   '"method": "fixed", "splits": [{"consumer": "C-DC", "percent": 100}]}]}')
+    april = tmp_path / "april.json"
+    april.write_text(charging_dc % "2026-04")
+    run(runner, "rules", "import", str(april))
+    may = tmp_path / "may.json"
+    may.write_text(charging_dc % "2026-05")
+    result = runner.invoke(args=["rules", "import", str(may)])
+    assert result.exit_code == 1
+    assert "ALT -> DC -> ALT in 2026-05" in result.stderr, result.stderr
+
+
+# --- two imports at once ------------------------------------------------------------------
+
+
+def test_two_imports_naming_the_same_new_consumer_at_once_both_land(app, runner, tmp_path):
+    """Batches of one kind take turns: the second sees the first's new consumer and updates
+    it, instead of inserting it a second time (a unique-key crash)."""
+    load_company(runner)
+    header = "code,name,gl_account,unit_code\n"
+    files = [write_csv(tmp_path, f"consumers-{n}.csv", header + f"LAB9,Lab nine {n},6100-009,\n")
+             for n in (1, 2)]
+    slow = subprocess.Popen(cli("import", "consumers", str(files[0])), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True,
+                            env=env(app, CHARGEBACK_FAILPOINT="import.before-checksum:3"))
+    time.sleep(1.5)
+    fast = subprocess.run(cli("import", "consumers", str(files[1])), capture_output=True,
+                          text=True, env=env(app), timeout=120)
+    out, _ = slow.communicate(timeout=120)
+    assert slow.returncode == 0, out
+    assert fast.returncode == 0, fast.stderr
+    assert count(Consumer, Consumer.code == "LAB9") == 1
+    assert db.session.scalar(select(Consumer.name).where(Consumer.code == "LAB9")) \
+        == "Lab nine 2"  # the later batch's value, the earlier one in the audit log
+
+
+def test_two_imports_locking_months_in_opposite_orders_never_half_store(
+        app, runner, tmp_path):
+    """Spend for May then June beside usage for June then May: on PostgreSQL each holds a
+    month the other wants and the server stops one of them (a deadlock). That one is
+    refused whole and recorded ("import the file again"); the other is stored whole. On
+    SQLite they simply take turns."""
+    load_company(runner)
+    spend = write_csv(tmp_path, "spend.csv",
+                      "period,unit_code,cost_pool,amount,tower,account,description\n"
+                      "2026-05,ALT,labor,100.00,end_user,6020,Staff\n"
+                      "2026-06,ALT,labor,200.00,end_user,6020,Staff\n")
+    usage = write_csv(tmp_path, "usage.csv", "period,consumer_code,service_code,quantity\n"
+                      "2026-06,LAB1,CPU,10\n2026-05,LAB1,CPU,20\n")
+    pause = env(app, CHARGEBACK_FAILPOINT="import.month-locked:3")
+    processes = [subprocess.Popen(cli("import", kind, str(path)), stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True, env=pause)
+                 for kind, path in (("spend", spend), ("usage", usage))]
+    answers = [p.communicate(timeout=180) for p in processes]
+    codes = [p.returncode for p in processes]
+    assert all("Traceback" not in err for _, err in answers), answers
+    stored = {"spend": count(SpendLine, SpendLine.period.in_(("2026-05", "2026-06"))),
+              "usage": count(UsageLine, UsageLine.period.in_(("2026-05", "2026-06")))}
+    if db.engine.dialect.name == "postgresql":
+        assert sorted(codes) == [0, 1], answers
+        loser = ("spend", "usage")[codes.index(1)]
+        assert "import the file again" in answers[codes.index(1)][1]
+        assert stored[loser] == 0 and stored[{"spend": "usage", "usage": "spend"}[loser]] == 2
+        refused = db.session.scalar(select(ImportBatch).where(ImportBatch.kind == loser)
+                                    .order_by(ImportBatch.id.desc()).limit(1))
+        assert refused.status == "refused" and refused.error_count == 1
+    else:
+        assert codes == [0, 0], answers
+        assert stored == {"spend": 2, "usage": 2}
+
+
+# --- scorecards and rule sets saved at once ----------------------------------------------
+
+
+def _paused(app, tmp_path, point: str, *args) -> tuple[subprocess.Popen, Path]:
+    """Start ``chargeback *args`` paused 3 s at ``point``; return it once it is there."""
+    marks = tmp_path / f"marks-{point}"
+    marks.mkdir()
+    process = subprocess.Popen(cli(*args), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True, env=env(app, CHARGEBACK_FAILPOINT=f"{point}:3",
+                                                  CHARGEBACK_FAILPOINT_DIR=str(marks)))
+    wait_for(lambda: (marks / point).exists() or process.poll() is not None)
+    return process, marks
+
+
+def test_two_scorecard_versions_saved_at_once_get_two_numbers(app, runner, tmp_path):
+    """A version's number is taken under its unit's row lock: a second save waits for the
+    first, instead of taking the same number (a unique-key crash). Start months far ahead,
+    where no month row exists to serialise them."""
+    load_company(runner)
+    card = (DATA / "scorecard-ALT.json").read_text()
+    files = []
+    for start in ("2027-01", "2027-02"):
+        path = tmp_path / f"alt-{start}.json"
+        path.write_text(card.replace('"effective_from": "2026-01"',
+                                     f'"effective_from": "{start}"'))
+        files.append(path)
+    first, _ = _paused(app, tmp_path, "scorecard.numbered", "scorecard", "import",
+                       str(files[0]))
+    second = subprocess.run(cli("scorecard", "import", str(files[1])), capture_output=True,
+                            text=True, env=env(app), timeout=120)
+    out, _ = first.communicate(timeout=120)
+    assert first.returncode == 0, out
+    assert second.returncode == 0, second.stderr
+    db.session.rollback()
+    numbers = db.session.execute(
+        select(ScorecardVersion.effective_from, ScorecardVersion.version)
+        .join(Unit, Unit.id == ScorecardVersion.unit_id).where(Unit.code == "ALT")
+        .order_by(ScorecardVersion.version)).all()
+    assert [n for _, n in numbers] == [1, 2, 3]
+    assert [start for start, _ in numbers[1:]] == ["2027-01", "2027-02"]
+
+
+def test_two_rule_sets_saved_at_once_cannot_together_close_a_circle(app, runner, tmp_path):
+    """WW charging the lab's consumer is fine alone, and so is the lab charging WW's; saved
+    at once, both checks would pass and the next close would find a circle. Rule sets are
+    saved one at a time: the second is checked with the first in force, and refused."""
+    load_company(runner)
+    run(runner, "import", "consumers", str(write_csv(
+        tmp_path, "consumers.csv", (DATA / "consumers.csv").read_text()
+        + "C-LAB,Lab as a consumer,6900-LAB,LAB\nC-WW,Plant IT as a consumer,6900-WW,WW\n")))
+    sets = {}
+    for unit, receiver in (("WW", "C-LAB"), ("LAB", "C-WW")):
+        sets[unit] = tmp_path / f"rules-{unit}.json"
+        sets[unit].write_text(f'{{"unit": "{unit}", "effective_from": "2027-01", '
+                              f'"rules": [{{"pool": "all", "method": '
+                              f'"fixed", "splits": [{{"consumer": "{receiver}", '
+                              '"percent": 100}]}]}')
+    first, _ = _paused(app, tmp_path, "rules.checked", "rules", "import", str(sets["WW"]))
+    second = subprocess.run(cli("rules", "import", str(sets["LAB"])), capture_output=True,
+                            text=True, env=env(app), timeout=120)
+    out, _ = first.communicate(timeout=120)
+    assert first.returncode == 0, out
+    assert second.returncode == 1, second.stdout
+    assert "internal charges form a cycle" in second.stderr, second.stderr

@@ -56,7 +56,7 @@ def company(runner, app):
 
 
 def test_rows_hold_the_hand_computed_figures_in_tree_order(company, session):
-    rows, notes = service.rows(closed_month.load(session, "2026-03"))
+    rows, notes = service.rows(closed_month.load(session, "2026-03", "USD"))
     assert [r.unit for r in rows] == ["HQ", "DC", "GRP", "ALT", "LAB", "WW"]
     by = {r.unit: r for r in rows}
     assert by["ALT"].spend == Decimal("90600.00") and by["ALT"].budget == Decimal("88000.00")
@@ -75,13 +75,13 @@ def test_rows_hold_the_hand_computed_figures_in_tree_order(company, session):
 
 def test_the_pack_takes_its_portfolio_from_the_same_function(company, session):
     pack = packs.build(session, "2026-03", "USD")
-    rows, notes = service.rows(closed_month.load(session, "2026-03"))
+    rows, notes = service.rows(closed_month.load(session, "2026-03", "USD"))
     assert pack.portfolio == rows and pack.notes == notes
     assert [s.unit for s in pack.scorecards] == ["ALT", "LAB", "WW"]
 
 
 def test_own_attainment_of_a_group_is_its_own_rating_not_the_roll_up(company, session):
-    rows, _ = service.rows(closed_month.load(session, "2026-03"))
+    rows, _ = service.rows(closed_month.load(session, "2026-03", "USD"))
     by = {r.unit: r for r in rows}
     assert service.own_attainment(by["GRP"]) == (None, "unrated")  # no scorecard of its own
     value, band = service.own_attainment(by["ALT"])
@@ -99,7 +99,7 @@ def test_tree_order_subtree_and_pick():
 
 
 def test_filters_keep_tree_order_and_group_roll_ups(company, session):
-    rows, _ = service.rows(closed_month.load(session, "2026-03"))
+    rows, _ = service.rows(closed_month.load(session, "2026-03", "USD"))
     picked = service.pick(rows, model="operational_excellence")
     assert [r.unit for r in picked] == ["HQ", "DC", "WW"]
     assert picked[0].spend == Decimal("142500.00")  # HQ keeps its whole-subtree roll-up
@@ -109,7 +109,7 @@ def test_filters_keep_tree_order_and_group_roll_ups(company, session):
 
 
 def test_compare_explains_in_the_terms_of_each_service_model(company, session):
-    stored = closed_month.load(session, "2026-03")
+    stored = closed_month.load(session, "2026-03", "USD")
     rows, _ = service.rows(stored)
     comparison = service.compare(session, stored, rows, "WW", "ALT")
     assert comparison.difference == Decimal("-40600.00")  # WW minus ALT
@@ -131,7 +131,7 @@ def test_compare_explains_in_the_terms_of_each_service_model(company, session):
 
 
 def test_compare_with_the_same_model_and_unrated_units(company, session):
-    stored = closed_month.load(session, "2026-03")
+    stored = closed_month.load(session, "2026-03", "USD")
     rows, _ = service.rows(stored)
     same = service.compare(session, stored, rows, "DC", "WW")
     assert "both run operational excellence" in same.sentences[0]

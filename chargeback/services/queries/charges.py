@@ -48,7 +48,7 @@ def _snapshots(query: Select) -> Select:
 
 
 def lines(period: str, filters: Filters = Filters()) -> Select:
-    """The query of a month's charge lines (columns named as ``ChargeLine``'s fields)."""
+    """The query of a month's charge lines, each with the names it had at the close."""
     query = _snapshots(select(
         Charge.id, UnitTreeSnapshot.unit_code.label("unit"),
         ServiceSnapshot.code.label("service"), ConsumerSnapshot.code.label("consumer"),
@@ -56,7 +56,8 @@ def lines(period: str, filters: Filters = Filters()) -> Select:
         ConsumerSnapshot.gl_account.label("gl_account"), Charge.method, Charge.basis,
         UnitTreeSnapshot.billing_mode, Charge.quantity, Charge.rate, Charge.amount,
         Charge.unit_id, ServiceSnapshot.name.label("service_name"),
-        ServiceSnapshot.uom.label("uom"))).where(Charge.period == period)
+        ServiceSnapshot.uom.label("uom"), Charge.pool, Charge.driver, Charge.percent,
+    )).where(Charge.period == period)
     if filters.unit_ids is not None:
         query = query.where(Charge.unit_id.in_(filters.unit_ids))
     if filters.consumer:
@@ -156,10 +157,11 @@ def by_service(session: Session, period: str, unit_id: int) -> list[ChargeSum]:
     return sorted(sums, key=lambda s: (s.code or "", s.name, s.detail))
 
 
-def driver_totals(session: Session, period: str) -> dict[tuple[int, str], Decimal]:
-    """(unit id, basis) -> the sum of the driver quantities it split by (FOCUS ratios)."""
+def driver_totals(session: Session, period: str) -> dict[tuple[int, str, str], Decimal]:
+    """(unit id, pool, driver) -> the sum of the driver quantities it split by (FOCUS)."""
     rows = session.execute(
-        select(Charge.unit_id, Charge.basis, micros_sum(Charge.quantity))
+        select(Charge.unit_id, Charge.pool, Charge.driver, micros_sum(Charge.quantity))
         .where(Charge.period == period, Charge.method == "driver")
-        .group_by(Charge.unit_id, Charge.basis))
-    return {(unit_id, basis): from_micros(micros) for unit_id, basis, micros in rows}
+        .group_by(Charge.unit_id, Charge.pool, Charge.driver))
+    return {(unit_id, pool, driver): from_micros(micros)
+            for unit_id, pool, driver, micros in rows}

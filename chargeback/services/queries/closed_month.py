@@ -92,7 +92,7 @@ class ClosedMonth:
         return dict(sorted({(n.model, n.model_name) for n in self.tree.values()}))
 
 
-def load(session: Session, period: str, default_currency: str = "USD") -> ClosedMonth:
+def load(session: Session, period: str, default_currency: str) -> ClosedMonth:
     """The month's frozen figures, keyed by unit code (six queries, whatever its size)."""
     row = session.get(Period, period)
     tree = {t.unit_code: Node(unit_id=t.unit_id, code=t.unit_code, parent=t.parent_code,

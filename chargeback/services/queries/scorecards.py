@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from chargeback.models import AuditEntry, ScorecardVersion, Unit
 from chargeback.refusals import NotFound
@@ -20,7 +20,9 @@ def history(session: Session, unit_id: int, number: int | None, per_page: int = 
 
 def versions(session: Session, unit_id: int, status: str | None = None
              ) -> list[ScorecardVersion]:
-    query = select(ScorecardVersion).where(ScorecardVersion.unit_id == unit_id)
+    """A unit's versions with their criteria, newest first (two queries, however many)."""
+    query = (select(ScorecardVersion).where(ScorecardVersion.unit_id == unit_id)
+             .options(selectinload(ScorecardVersion.criteria)))
     if status:
         query = query.where(ScorecardVersion.status == status)
     return list(session.scalars(query.order_by(ScorecardVersion.version.desc())))

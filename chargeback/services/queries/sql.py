@@ -23,7 +23,11 @@ def from_cents(value) -> Decimal:
 
 
 def micros_sum(column):
-    """SUM of a quantity (six decimals) in millionths; SQLite's integers hold 9.2e12 units."""
+    """SUM of a quantity (six decimals) in millionths, added as integers.
+
+    On SQLite a stored quantity is a double: each line converts exactly up to about 9e9
+    units (2**53 millionths), and the integer sum holds up to 9.2e12 units. PostgreSQL's
+    numeric is exact at any size."""
     return func.coalesce(func.sum(cast(func.round(column * 1_000_000), BigInteger)), 0)
 
 

@@ -142,3 +142,17 @@ def test_batches_are_listed_newest_first_and_scoped(api):
     assert finance.get(f"/api/v1/imports/{cli_batch}").get_json()["kind"] == "units"
     assert finance.get("/api/v1/imports/99999").status_code == 404
     assert finance.get("/api/v1/imports?cursor=bogus").status_code == 422
+
+
+def test_someone_elses_batch_with_the_same_rows_is_named_without_who_or_what(api):
+    """A unit head uploading rows central IT already imported learns only that they are
+    there (200, the batch's id and rows), not the other batch's file name or importer."""
+    text = "period,unit_code,measure,value\n2026-04,ALT,seats,120\n"
+    first = upload(api("central_it"), "metrics", text, "cit-metrics-secret.csv")
+    assert first.status_code == 201
+    again = upload(api("unit_head"), "metrics", text, "mine.csv")
+    assert again.status_code == 200, again.get_json()
+    body = again.get_json()
+    assert body["id"] == first.get_json()["id"] and body["rows"] == 1
+    assert "secret" not in body["filename"] and body["actor"] == "(another user)"
+    assert "cit@example.com" not in again.get_data(as_text=True)

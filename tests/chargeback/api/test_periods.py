@@ -30,6 +30,15 @@ def test_closing_a_closed_period_is_409(api, session):
     assert api("central_it").post("/api/v1/periods/2030-01/close").status_code == 404
 
 
+def test_closing_a_period_whose_close_is_being_published_is_409(api, session):
+    session.get(Period, "2026-03").status = "publishing"  # committed, pack not yet renamed
+    session.commit()
+    response = api("central_it").post("/api/v1/periods/2026-03/close")
+    assert response.status_code == 409
+    assert response.get_json()["errors"] == {"period": ["2026-03 is publishing."]}
+    assert session.scalar(select(JobRun)) is None
+
+
 def test_close_answers_202_with_the_queued_run(api, session):
     cit = api("central_it")
     session.add(Period(period="2026-04", status="open"))
