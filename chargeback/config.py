@@ -47,6 +47,7 @@ def from_environment(instance_path: str) -> dict:
         "CHARGEBACK_CURRENCY": os.environ.get("CHARGEBACK_CURRENCY", "USD"),
         "MAX_CONTENT_LENGTH": 512 * 1024 * 1024,
         "CHARGEBACK_HTTPS": os.environ.get("CHARGEBACK_HTTPS") == "1",
+        "CHARGEBACK_LOCK_WAIT_SECONDS": _int("CHARGEBACK_LOCK_WAIT_SECONDS", 15),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         **_schedule_settings(),
         **_mail_settings(),

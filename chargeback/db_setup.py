@@ -15,9 +15,10 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
-# PostgreSQL's deadlock_detected and serialization_failure: two transactions waited on each
-# other and the server stopped one of them; doing the same again is the cure.
-CONTENTION_STATES = frozenset({"40P01", "40001"})
+# PostgreSQL's deadlock_detected and serialization_failure (two transactions waited on each
+# other and the server stopped one of them) and lock_not_available (a lock wait ran out of
+# time, see ``limit_lock_waits``): doing the same again is the cure.
+CONTENTION_STATES = frozenset({"40P01", "40001", "55P03"})
 
 _immediate: ContextVar[bool] = ContextVar("sqlite_immediate", default=False)
 
@@ -48,9 +49,20 @@ def done(token: Token) -> None:
 
 
 def is_contention(error: DBAPIError) -> bool:
-    """Whether the database stopped this transaction because of another one (a deadlock):
-    nothing is wrong with what was asked, it can be tried again."""
-    return getattr(error.orig, "sqlstate", None) in CONTENTION_STATES
+    """Whether the database stopped this transaction because of another one (a deadlock, a
+    lock or SQLite's write lock waited for too long): nothing is wrong with what was asked,
+    it can be tried again."""
+    if getattr(error.orig, "sqlstate", None) in CONTENTION_STATES:
+        return True
+    return getattr(error.orig, "sqlite_errorname", "").startswith("SQLITE_BUSY")
+
+
+def limit_lock_waits(connection, seconds: int) -> None:
+    """Let this transaction wait at most ``seconds`` for any lock (PostgreSQL): a web
+    request that would otherwise hang for the length of a month's close is answered "try
+    again" instead. SQLite's own wait is its ``busy_timeout``."""
+    if connection.dialect.name == "postgresql" and seconds > 0:
+        connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{int(seconds)}s'")
 
 
 def configure_engine(engine: Engine) -> None:

@@ -90,8 +90,9 @@ class NotFound(Refused):
     reason = "not_found"
 
 
-CONTENTION = ("another change to the same data was being saved at the same time and the "
-              "database stopped this one; nothing was changed: try again")
+CONTENTION = ("what this changes was busy (another change saved at the same time, or a "
+              "month being closed) and the database stopped this one; nothing was changed: "
+              "try again in a moment")
 
 
 def contention() -> Conflict:

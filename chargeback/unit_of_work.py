@@ -6,7 +6,9 @@ a 409 or a 500 leaves nothing half-saved. The one exception is an answer that re
 must keep a record of it: a refused import keeps its batch and row errors
 (``keep_refused``). A request that may write (POST, PUT, PATCH, DELETE) starts its
 transaction as a writer, so on SQLite it waits for another writer instead of failing with
-"database is locked" half-way.
+"database is locked" half-way; on PostgreSQL it waits for a lock at most
+``CHARGEBACK_LOCK_WAIT_SECONDS`` (a month's close holds some for minutes) and is then
+answered 409 "try again", like a deadlock.
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from flask import Flask, g, request
+from flask import Flask, g, has_request_context, request
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
-from chargeback.db_setup import become_writer, done
+from chargeback.db_setup import become_writer, done, limit_lock_waits
 from chargeback.extensions import db
 from chargeback.refusals import Refused
 
@@ -40,11 +44,19 @@ def keep_refused() -> None:
     g.keep_refused = True
 
 
+@event.listens_for(Session, "after_begin")
+def _bounded_lock_waits(_session, _transaction, connection) -> None:
+    """A writing request's transaction waits for locks only so long (see the docstring)."""
+    if has_request_context() and g.get("lock_wait"):
+        limit_lock_waits(connection, g.lock_wait)
+
+
 def register(app: Flask) -> None:
     @app.before_request
     def begin():
         if request.method not in SAFE_METHODS:
             g.writer_token = become_writer()
+            g.lock_wait = app.config.get("CHARGEBACK_LOCK_WAIT_SECONDS", 15)
 
     @app.after_request
     def commit_or_roll_back(response):

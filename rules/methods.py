@@ -2,9 +2,9 @@
 
 A method says which of a criterion's fields it uses (``target``, ``floor``, ``bands``), what
 else it requires of them, how it turns a value into a raw score (clamped to 0..100 by the
-caller) and how it reads in an explanation. Everything else (validation, the database's
-check, the API's schema, the scorecard editor's fields) reads this registry, so a new method
-is one entry here plus its fields in the editor.
+caller) and how it reads in an explanation. Everything else (validation, the API's schema,
+the scorecard editor's fields) reads this registry and the database keeps no list of
+methods, so a new method is one entry here plus its fields in the editor.
 """
 
 from __future__ import annotations

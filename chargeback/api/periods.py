@@ -33,7 +33,7 @@ from chargeback.services.closing import reopen_period
 from chargeback.services.queries import packs as pack_files
 from chargeback.services.queries import periods as months
 from chargeback.services.queries import runs
-from chargeback.vocabulary import FROZEN_STATUSES
+from chargeback.vocabulary import FROZEN_STATUSES, PERIOD_PUBLISHING
 
 bp = Blueprint("periods", __name__, url_prefix="/api/v1",
                description="Periods, closing them as jobs, job runs and packs.")
@@ -89,7 +89,10 @@ def period(period: str):
 def close(period: str):
     """Queue the close of `period` for the scheduler; 202 with the job run."""
     row = _period(period)
-    if row.status in FROZEN_STATUSES:  # closed, or its close is being published
+    if row.status == PERIOD_PUBLISHING:
+        fail(409, f"Period {period} is being closed: its pack is being published.",
+             {"period": [f"{period} is {row.status}."]})
+    if row.status in FROZEN_STATUSES:
         fail(409, f"Period {period} is already closed; reopen it first to close it again.",
              {"period": [f"{period} is {row.status}."]})
     run = runs.pending_close(db.session, period) or job_runs.queue(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 import click
 from flask import Flask
@@ -51,13 +51,15 @@ def warn(warnings) -> None:
 
 
 @contextmanager
-def unit_of_work(refused_suffix: str | None = None) -> Iterator[None]:
+def unit_of_work(refused_suffix: str | None = None, *, writer: bool = True
+                 ) -> Iterator[None]:
     """Commit what the block did, or roll it all back: a refusal prints every problem as
     ``line N: column: message`` (or ``where: field: message``) and exits 1.
 
-    The transaction starts as a writer (SQLite's ``BEGIN IMMEDIATE``), so a command waits
-    for another process's write instead of failing half-way with "database is locked"; a
-    PostgreSQL deadlock with another process is a refusal to try again, not a traceback.
+    A command that writes starts as a writer (SQLite's ``BEGIN IMMEDIATE``), so it waits
+    for another process's write instead of failing half-way with "database is locked"; one
+    that mostly reads (``writer=False``) does not wait for a close to read. A deadlock or a
+    lock wait the database gave up on is a refusal to try again, not a traceback.
     """
     from sqlalchemy.exc import DBAPIError
 
@@ -66,7 +68,7 @@ def unit_of_work(refused_suffix: str | None = None) -> Iterator[None]:
 
     db.session.rollback()  # a command starts its own transaction
     try:
-        with write_transaction():
+        with write_transaction() if writer else nullcontext():
             yield
             db.session.commit()
     except Refused as exc:

@@ -61,7 +61,7 @@ def pack_command(period: str, out: Path | None) -> None:
     from chargeback.extensions import db
     from chargeback.services.publication import rewrite_pack
 
-    with unit_of_work():
+    with unit_of_work(writer=False):  # it writes only to restore a missing pack
         path, what = rewrite_pack(db.session, period, out, cli_actor(),
                                   default_currency=_currency())
     click.echo(what, err=True)
@@ -76,7 +76,7 @@ def verify_command(period: str | None) -> None:
     from chargeback.extensions import db
     from chargeback.services import publication, seal
 
-    with unit_of_work():
+    with unit_of_work(writer=False):  # _finish takes the write lock if it has work
         publication.finish_interrupted(db.session)
     checked, findings = seal.verify(db.session, period)
     db.session.rollback()

@@ -16,9 +16,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
+from sqlalchemy.exc import DBAPIError
 
+from chargeback.db_setup import is_contention, write_transaction
 from chargeback.extensions import db
-from chargeback.refusals import Refused
+from chargeback.refusals import CONTENTION, Refused
 from chargeback.services import job_runs, notify, publication, readiness
 from chargeback.services.calendar import current_period, due_at, previous_period
 from chargeback.services.closing import provisional_pack
@@ -109,7 +111,15 @@ def close_one(period: str, requested_by: str, moment: dt.datetime,
     except Exception as exc:  # a job never takes the scheduler down; the run says why
         db.session.rollback()
         log.exception("close-month %s failed", period)
-        return _finish(run, period, "failed", f"error: {exc}")
+        return _finish(run, period, "failed", _failure(exc))
+
+
+def _failure(exc: Exception) -> str:
+    """What a run that raised says: a deadlock or lock wait the database broke is named as
+    such (the next run tries again), anything else as the error it was."""
+    if isinstance(exc, DBAPIError) and is_contention(exc):
+        return f"stopped: {CONTENTION}; the next run tries again"
+    return f"error: {exc}"
 
 
 def _finish(run, period, status, message, pack_id=None, job="close-month") -> Outcome:
@@ -181,7 +191,7 @@ def provisional(now: dt.datetime | None = None, period: str | None = None,
         except Exception as exc:
             db.session.rollback()
             log.exception("provisional %s failed", target)
-            return _finish(run, target, "failed", f"error: {exc}", job="provisional")
+            return _finish(run, target, "failed", _failure(exc), job="provisional")
 
 
 def _provisional_period(moment: dt.datetime) -> str | None:
@@ -195,7 +205,9 @@ def _provisional_period(moment: dt.datetime) -> str | None:
 def _provisional_run(run, period: str) -> Outcome:
     path = _pack_dir() / f"chargeback-{period}-provisional.xlsx"
     job_runs.progress(db.engine, run, 30, "rating and allocating the data so far")
-    written = provisional_pack(db.session, period, path, _currency())
+    db.session.rollback()
+    with write_transaction():  # SQLite: a writer from the start (the draft writes, then undoes)
+        written = provisional_pack(db.session, period, path, _currency())
     db.session.rollback()  # nothing of the draft is kept but its file and its record
     pack = record_draft(db.session, period, written)
     db.session.commit()

@@ -33,6 +33,7 @@ from rules.model import AllocationRule, RuleError
 from rules.vocabulary import RESERVED_POOLS, RULE_METHODS, is_name, is_period
 
 TOP_FIELDS = {"unit", "rules", "effective_from"}
+PERCENT_DECIMALS = 6
 RULE_FIELDS = {"pool", "method", "driver", "splits", "consumers"}
 
 
@@ -155,10 +156,11 @@ def _governed(session: Session, start: str, unit_sets) -> list[tuple[str, str]]:
     takes over. A set for months with no data yet is checked as in force in ``start``
     (every unit's rules of then) against the latest month's usage and drivers."""
     takes_over = min((s for s, _ in unit_sets if s > start), default=None)
-    months = list(session.scalars(select(Period.period).where(
-        Period.status == PERIOD_OPEN, Period.period >= start).order_by(Period.period)))
+    months = [m for m in session.scalars(select(Period.period).where(
+        Period.status == PERIOD_OPEN, Period.period >= start).order_by(Period.period))
+        if takes_over is None or m < takes_over]
     if months:
-        return [(m, m) for m in months if takes_over is None or m < takes_over]
+        return [(m, m) for m in months]
     latest = session.scalar(select(Period.period).order_by(Period.period.desc()).limit(1))
     return [(start, latest)] if latest else []
 
@@ -322,7 +324,10 @@ def _splits(raw, source, unit, consumers) -> tuple[list[tuple[str, Decimal]], li
         if percent is None or percent < 0:
             errors.append(RuleError(source=source, field=f"{field}.percent",
                                     message=f"'{entry['percent']}' is not a percentage"))
-            continue
+        elif percent.as_tuple().exponent < -PERCENT_DECIMALS:
+            errors.append(RuleError(source=source, field=f"{field}.percent", message=(
+                f"'{entry['percent']}' has more than {PERCENT_DECIMALS} decimals (a charge "
+                f"line keeps its percentage with {PERCENT_DECIMALS})")))
         errors += _named_consumer_errors([entry["consumer"]], source, unit, consumers, field)
         splits.append((entry["consumer"], percent))
     codes = [c for c, _ in splits]

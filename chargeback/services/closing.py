@@ -130,12 +130,16 @@ def _now() -> dt.datetime:
 def _open_period(session: Session, period: str, *, lock: bool = True) -> Period:
     """The period's row, if it is open; locked (with the reference data, exclusively)
     against a concurrent close, import or change of the units, consumers, services, rates,
-    scorecards or rules the close reads, unless ``lock`` is off (a provisional draft)."""
+    scorecards or rules the close reads. A provisional draft (``lock`` off) shares the
+    reference lock instead: it waits for a running close (and then sees the month frozen)
+    and a close waits for it, but imports into the month go on."""
     if lock:
         lock_reference(session, exclusive=True)
         row = lock_period(session, period)
     else:
-        row = session.get(Period, period)
+        lock_reference(session)
+        row = session.scalar(select(Period).where(Period.period == period)
+                             .execution_options(populate_existing=True))
     if row is None:
         raise PeriodRefused(f"period {period} has no data: import its spend first")
     if row.status != PERIOD_OPEN:
@@ -167,7 +171,7 @@ def provisional_pack(session: Session, period: str, path: Path, default_currency
     (marked provisional on every sheet) is written, so the draft shows exactly what a
     close would, and the month stays open and untouched.
     """
-    _open_period(session, period, lock=False)  # a draft: nothing of it is kept
+    _open_period(session, period, lock=False)  # a draft: nothing of it is kept, see above
     savepoint = session.begin_nested()
     try:
         freeze_results(session, period, settings.currency(session, default_currency),

@@ -43,8 +43,8 @@ class AlreadyStored(Exception):
     """Raised inside the savepoint when another stored batch has the same rows."""
 
 
-CONTENTION = ("another import or change was locking the same months at the same time, "
-              "so this batch was stopped; nothing was stored: import the file again")
+CONTENTION = ("another import or change, or a month's close, held what this batch needs, "
+              "so it was stopped; nothing was stored: import the file again")
 
 
 @dataclass

@@ -44,12 +44,14 @@ def first_changeable(session: Session) -> str:
     return earliest_open(session) or "1900-01"
 
 
-def closed_problem(session: Session, effective_from: str) -> str | None:
+def closed_problem(session: Session, effective_from: str, *, lock: bool = True) -> str | None:
     """Why a version effective from that month would change a closed month, or None.
 
-    Checked under the lock of every month from ``effective_from`` on (``lock_from``).
+    Checked under the lock of every month from ``effective_from`` on (``lock_from``), for a
+    writer; ``lock=False`` for a page that only shows the answer (it never waits for a
+    close, and decides nothing).
     """
-    frozen = lock_from(session, effective_from)
+    frozen = lock_from(session, effective_from) if lock else latest_frozen(session)
     if frozen and effective_from <= frozen:
         return (f"{effective_from} is not after the last closed period {frozen}: it would "
                 f"change a closed period; make it effective from {next_month(frozen)} or later")

@@ -54,10 +54,11 @@ class ScorecardResult:
     warnings: list[RuleError] = field(default_factory=list)
 
 
-def check(session: Session, data, source: str = "scorecard") -> tuple[
-        Scorecard, Unit, list[RuleError]]:
+def check(session: Session, data, source: str = "scorecard", *, lock: bool = True
+          ) -> tuple[Scorecard, Unit, list[RuleError]]:
     """Parse and validate a scorecard structure: (scorecard, unit, warnings), or refuse it
-    with every error (and the warnings)."""
+    with every error (and the warnings). ``lock=False`` for a page that only shows the
+    result (a preview, the stored draft's marks): see ``closed_problem``."""
     scorecard, errors = scorecard_from_dict(data, source)
     if scorecard is None:
         _refuse(errors)
@@ -67,7 +68,7 @@ def check(session: Session, data, source: str = "scorecard") -> tuple[
                                     message=f"unknown unit '{scorecard.unit}'")])
     warnings, problems = validate_scorecard(scorecard, measure_data.known_names(session, unit.id))
     errors += problems + _storage_errors(scorecard)
-    problem = closed_problem(session, scorecard.effective_from)
+    problem = closed_problem(session, scorecard.effective_from, lock=lock)
     if problem:
         errors.append(RuleError(source=source, field="effective_from", message=problem))
     if errors:
@@ -88,8 +89,9 @@ def save_version(session: Session, data, actor: str, *, status: str = "draft",
 def _create(session: Session, scorecard: Scorecard, unit: Unit, actor: str) -> ScorecardVersion:
     """A new draft numbered after the unit's last version, recorded in the audit log.
 
-    The unit's row is locked first, so two versions saved at once get two numbers."""
-    session.execute(select(Unit.id).where(Unit.id == unit.id).with_for_update())
+    The unit's row is locked first, so two versions saved at once get two numbers (FOR NO
+    KEY UPDATE: rows that only name the unit, such as imported spend, are not held up)."""
+    session.execute(select(Unit.id).where(Unit.id == unit.id).with_for_update(key_share=True))
     number = (session.scalar(select(func.max(ScorecardVersion.version))
                              .where(ScorecardVersion.unit_id == unit.id)) or 0) + 1
     failpoint("scorecard.numbered")

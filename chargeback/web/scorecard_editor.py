@@ -265,7 +265,8 @@ def _stored_form(unit, draft) -> DraftForm:
         return DraftForm(effective_from=first_changeable(db.session))
     form = version_form(draft)
     try:
-        _, _, warnings = scorecards.check(db.session, form.to_data(unit.code), SOURCE)
+        _, _, warnings = scorecards.check(db.session, form.to_data(unit.code), SOURCE,
+                                          lock=False)
     except Refused as refusal:
         form.attach(refusal.problems, refusal.warnings)
     else:
@@ -330,7 +331,8 @@ def _refused(unit, form: DraftForm, errors, warnings):
 def _preview(unit, form: DraftForm):
     """The form scored over the last closed months beside the stored ratings."""
     try:
-        scorecard, _, warnings = scorecards.check(db.session, form.to_data(unit.code), SOURCE)
+        scorecard, _, warnings = scorecards.check(db.session, form.to_data(unit.code), SOURCE,
+                                                  lock=False)
     except Refused as refusal:
         form.attach(refusal.problems, refusal.warnings)
         scorecard = None

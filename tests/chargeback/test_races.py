@@ -130,6 +130,54 @@ def test_a_unit_moved_while_a_month_closes_moves_after_the_close(app, runner, tm
     assert today.parent.code == "HQ"
 
 
+def test_a_draft_pack_asked_for_while_the_month_closes_waits_and_is_refused(
+        app, runner, tmp_path):
+    """The scheduler's draft of a month being closed waits for the close and is then told
+    the month is closed, instead of writing into the close's tables beside it."""
+    from chargeback import jobs
+
+    jobs.bind(app)
+    load_company(runner)
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    close = subprocess.Popen(cli("close", "2026-03"), stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True,
+                             env=env(app, CHARGEBACK_FAILPOINT="close.before-commit:3",
+                                     CHARGEBACK_FAILPOINT_DIR=str(marks)))
+    wait_for(lambda: (marks / "close.before-commit").exists() or close.poll() is not None)
+    outcome = jobs.provisional(period="2026-03")
+    out, _ = close.communicate(timeout=120)
+    assert close.returncode == 0, out
+    assert (outcome.status, outcome.message) == (
+        "failed", "period 2026-03 is already closed; central IT may reopen it with "
+                  "`chargeback reopen 2026-03 --reason ...`")
+    assert not (pack_dir(app) / "chargeback-2026-03-provisional.xlsx").exists()
+
+
+def test_verify_answers_while_a_month_closes(app, runner, tmp_path):
+    """Checking the seals only reads: it does not wait for a close (on SQLite it does not
+    queue for the write lock the close holds)."""
+    load_company(runner)
+    run(runner, "close", "2026-03")
+    run(runner, "reopen", "2026-03", "--reason", "late usage")
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    close = subprocess.Popen(cli("close", "2026-03"), stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True,
+                             env=env(app, CHARGEBACK_FAILPOINT="close.before-commit:12",
+                                     CHARGEBACK_FAILPOINT_DIR=str(marks)))
+    try:
+        wait_for(lambda: (marks / "close.before-commit").exists() or close.poll() is not None)
+        start = time.monotonic()
+        checked = runner.invoke(args=["verify"])
+        assert time.monotonic() - start < 8, "verify waited for the close"
+        assert checked.exit_code == 0, (checked.output, checked.stderr)
+        assert "1 seal(s) of 1 month(s) verified" in checked.output
+    finally:
+        out, _ = close.communicate(timeout=120)
+    assert close.returncode == 0, out
+
+
 # --- the same file twice ----------------------------------------------------------------
 
 
@@ -332,6 +380,10 @@ def test_an_audit_entry_removed_afterwards_breaks_the_seal(app, runner):
      "pool: WW has no spend in cost pool 'labr' (its pools: desktop)"),
     ('{"unit": "WW", "rules": [{"pool": "desktop", "method": "driver", "driver": "seats"}]}',
      "driver: no 'seats' driver quantity was ever imported (drivers: headcount)"),
+    ('{"unit": "WW", "rules": [{"pool": "desktop", "method": "fixed", "splits": ['
+     '{"consumer": "LINE1", "percent": "33.3333333"}, '
+     '{"consumer": "LINE2", "percent": "66.6666667"}]}]}',
+     "splits[0].percent: '33.3333333' has more than 6 decimals"),
 ])
 def test_rules_naming_what_was_never_imported_are_refused(app, runner, tmp_path, rules,
                                                           message):
@@ -510,3 +562,19 @@ def test_two_rule_sets_saved_at_once_cannot_together_close_a_circle(app, runner,
     assert first.returncode == 0, out
     assert second.returncode == 1, second.stdout
     assert "internal charges form a cycle" in second.stderr, second.stderr
+
+
+def test_a_rule_set_before_every_open_month_is_still_checked(app, runner, tmp_path):
+    """ALT's stored set starts in 2026-03, the only month with data: a set from 2026-01
+    governs no month yet, and is checked as it would stand in 2026-01 against the latest
+    month's usage (where DC's compute serves ALT), so its circle is refused now."""
+    load_company(runner)  # ALT's rules are stored from 2026-03
+    run(runner, "import", "consumers", str(write_csv(
+        tmp_path, "consumers.csv",
+        (DATA / "consumers.csv").read_text() + "C-DC,Data center as a consumer,6900-DC,DC\n")))
+    early = tmp_path / "early.json"
+    early.write_text('{"unit": "ALT", "effective_from": "2026-01", "rules": [{"pool": "all", '
+                     '"method": "fixed", "splits": [{"consumer": "C-DC", "percent": 100}]}]}')
+    result = runner.invoke(args=["rules", "import", str(early)])
+    assert result.exit_code == 1, result.output
+    assert "ALT -> DC -> ALT in 2026-01" in result.stderr, result.stderr

@@ -5,6 +5,11 @@ handling is checked on SQLite too."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import time
+
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
@@ -96,3 +101,39 @@ def test_an_import_stopped_by_a_deadlock_is_recorded_refused_with_nothing_stored
     batch = db.session.scalar(select(ImportBatch).order_by(ImportBatch.id.desc()).limit(1))
     assert (batch.filename, batch.status, batch.error_count) == ("spend.csv", "refused", 1)
 
+
+
+@pytest.mark.skipif(not os.environ.get("CHARGEBACK_TEST_DATABASE_URL", "").startswith(
+    "postgresql"), reason="PostgreSQL's lock_timeout (SQLite's wait is its busy_timeout, 30 s)")
+def test_a_web_change_waits_for_a_close_only_so_long_then_answers_409(
+        app, api, runner, tmp_path):
+    """A close holds the reference lock alone for as long as it freezes and writes its pack;
+    a scorecard draft saved meanwhile waits CHARGEBACK_LOCK_WAIT_SECONDS, then is told to try
+    again, instead of holding a web worker for the length of the close."""
+    from tests.chargeback.api.test_scorecards import draft
+    from tests.chargeback.test_races import cli, env
+
+    spend = write_csv(tmp_path, "spend.csv",
+                      "period,unit_code,cost_pool,amount,tower,account,description\n"
+                      "2026-04,ALT,labor,100.00,end_user,6020,Staff\n")
+    assert runner.invoke(args=["import", "spend", str(spend)]).exit_code == 0
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    close = subprocess.Popen(cli("close", "2026-04"), stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True,
+                             env=env(app, CHARGEBACK_FAILPOINT="close.after-gather:15",
+                                     CHARGEBACK_FAILPOINT_DIR=str(marks)))
+    try:
+        deadline = time.monotonic() + 60
+        while not (marks / "close.after-gather").exists():
+            assert time.monotonic() < deadline and close.poll() is None
+            time.sleep(0.1)
+        app.config["CHARGEBACK_LOCK_WAIT_SECONDS"] = 1
+        start = time.monotonic()
+        answer = api("unit_head").post("/api/v1/units/ALT/scorecards",
+                                       json=draft(effective_from="2026-05"))
+        assert answer.status_code == 409, answer.get_json()
+        assert answer.get_json()["message"] == CONTENTION
+        assert time.monotonic() - start < 10
+    finally:
+        close.communicate(timeout=120)  # (it then stops: April has no driver quantities)
