@@ -69,6 +69,18 @@ def wait_for(condition, seconds: float = 60) -> None:
         time.sleep(0.1)
 
 
+def paused(app, tmp_path, point: str, seconds: int, *args) -> subprocess.Popen:
+    """``chargeback *args`` in a process of its own, paused ``seconds`` at the failpoint
+    ``point``: returned once it is there (or has ended without getting there)."""
+    marks = tmp_path / f"marks-{point}"
+    marks.mkdir()
+    process = subprocess.Popen(cli(*args), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True, env=env(app, CHARGEBACK_FAILPOINT=f"{point}:{seconds}",
+                                                  CHARGEBACK_FAILPOINT_DIR=str(marks)))
+    wait_for(lambda: (marks / point).exists() or process.poll() is not None)
+    return process
+
+
 def pack_dir(app) -> Path:
     return Path(app.config["CHARGEBACK_PACK_DIR"])
 
@@ -106,13 +118,7 @@ def test_a_unit_moved_while_a_month_closes_moves_after_the_close(app, runner, tm
     it runs waits for its commit (PostgreSQL: the reference lock; SQLite: one writer), so
     the month's snapshot is the tree its figures were allocated and rolled up on."""
     load_company(runner)
-    marks = tmp_path / "marks"
-    marks.mkdir()
-    close = subprocess.Popen(cli("close", "2026-03"), stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT, text=True,
-                             env=env(app, CHARGEBACK_FAILPOINT="close.after-gather:3",
-                                     CHARGEBACK_FAILPOINT_DIR=str(marks)))
-    wait_for(lambda: (marks / "close.after-gather").exists() or close.poll() is not None)
+    close = paused(app, tmp_path, "close.after-gather", 3, "close", "2026-03")
     units = (DATA / "units.csv").read_text().replace(
         "LAB,Innovation Lab,GRP,", "LAB,Innovation Lab,HQ,")
     moved = runner.invoke(args=["import", "units", str(write_csv(tmp_path, "units.csv", units))])
@@ -138,13 +144,7 @@ def test_a_draft_pack_asked_for_while_the_month_closes_waits_and_is_refused(
 
     jobs.bind(app)
     load_company(runner)
-    marks = tmp_path / "marks"
-    marks.mkdir()
-    close = subprocess.Popen(cli("close", "2026-03"), stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT, text=True,
-                             env=env(app, CHARGEBACK_FAILPOINT="close.before-commit:3",
-                                     CHARGEBACK_FAILPOINT_DIR=str(marks)))
-    wait_for(lambda: (marks / "close.before-commit").exists() or close.poll() is not None)
+    close = paused(app, tmp_path, "close.before-commit", 3, "close", "2026-03")
     outcome = jobs.provisional(period="2026-03")
     out, _ = close.communicate(timeout=120)
     assert close.returncode == 0, out
@@ -160,14 +160,8 @@ def test_verify_answers_while_a_month_closes(app, runner, tmp_path):
     load_company(runner)
     run(runner, "close", "2026-03")
     run(runner, "reopen", "2026-03", "--reason", "late usage")
-    marks = tmp_path / "marks"
-    marks.mkdir()
-    close = subprocess.Popen(cli("close", "2026-03"), stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT, text=True,
-                             env=env(app, CHARGEBACK_FAILPOINT="close.before-commit:12",
-                                     CHARGEBACK_FAILPOINT_DIR=str(marks)))
+    close = paused(app, tmp_path, "close.before-commit", 12, "close", "2026-03")
     try:
-        wait_for(lambda: (marks / "close.before-commit").exists() or close.poll() is not None)
         start = time.monotonic()
         checked = runner.invoke(args=["verify"])
         assert time.monotonic() - start < 8, "verify waited for the close"
@@ -501,17 +495,6 @@ def test_two_imports_locking_months_in_opposite_orders_never_half_store(
 # --- scorecards and rule sets saved at once ----------------------------------------------
 
 
-def _paused(app, tmp_path, point: str, *args) -> tuple[subprocess.Popen, Path]:
-    """Start ``chargeback *args`` paused 3 s at ``point``; return it once it is there."""
-    marks = tmp_path / f"marks-{point}"
-    marks.mkdir()
-    process = subprocess.Popen(cli(*args), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               text=True, env=env(app, CHARGEBACK_FAILPOINT=f"{point}:3",
-                                                  CHARGEBACK_FAILPOINT_DIR=str(marks)))
-    wait_for(lambda: (marks / point).exists() or process.poll() is not None)
-    return process, marks
-
-
 def test_two_scorecard_versions_saved_at_once_get_two_numbers(app, runner, tmp_path):
     """A version's number is taken under its unit's row lock: a second save waits for the
     first, instead of taking the same number (a unique-key crash). Start months far ahead,
@@ -524,8 +507,8 @@ def test_two_scorecard_versions_saved_at_once_get_two_numbers(app, runner, tmp_p
         path.write_text(card.replace('"effective_from": "2026-01"',
                                      f'"effective_from": "{start}"'))
         files.append(path)
-    first, _ = _paused(app, tmp_path, "scorecard.numbered", "scorecard", "import",
-                       str(files[0]))
+    first = paused(app, tmp_path, "scorecard.numbered", 3, "scorecard", "import",
+                   str(files[0]))
     second = subprocess.run(cli("scorecard", "import", str(files[1])), capture_output=True,
                             text=True, env=env(app), timeout=120)
     out, _ = first.communicate(timeout=120)
@@ -555,7 +538,7 @@ def test_two_rule_sets_saved_at_once_cannot_together_close_a_circle(app, runner,
                               f'"rules": [{{"pool": "all", "method": '
                               f'"fixed", "splits": [{{"consumer": "{receiver}", '
                               '"percent": 100}]}]}')
-    first, _ = _paused(app, tmp_path, "rules.checked", "rules", "import", str(sets["WW"]))
+    first = paused(app, tmp_path, "rules.checked", 3, "rules", "import", str(sets["WW"]))
     second = subprocess.run(cli("rules", "import", str(sets["LAB"])), capture_output=True,
                             text=True, env=env(app), timeout=120)
     out, _ = first.communicate(timeout=120)

@@ -6,7 +6,6 @@ handling is checked on SQLite too."""
 from __future__ import annotations
 
 import os
-import subprocess
 import time
 
 import pytest
@@ -111,23 +110,15 @@ def test_a_web_change_waits_for_a_close_only_so_long_then_answers_409(
     a scorecard draft saved meanwhile waits CHARGEBACK_LOCK_WAIT_SECONDS, then is told to try
     again, instead of holding a web worker for the length of the close."""
     from tests.chargeback.api.test_scorecards import draft
-    from tests.chargeback.test_races import cli, env
+    from tests.chargeback.test_races import paused
 
     spend = write_csv(tmp_path, "spend.csv",
                       "period,unit_code,cost_pool,amount,tower,account,description\n"
                       "2026-04,ALT,labor,100.00,end_user,6020,Staff\n")
     assert runner.invoke(args=["import", "spend", str(spend)]).exit_code == 0
-    marks = tmp_path / "marks"
-    marks.mkdir()
-    close = subprocess.Popen(cli("close", "2026-04"), stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT, text=True,
-                             env=env(app, CHARGEBACK_FAILPOINT="close.after-gather:15",
-                                     CHARGEBACK_FAILPOINT_DIR=str(marks)))
+    close = paused(app, tmp_path, "close.after-gather", 15, "close", "2026-04")
     try:
-        deadline = time.monotonic() + 60
-        while not (marks / "close.after-gather").exists():
-            assert time.monotonic() < deadline and close.poll() is None
-            time.sleep(0.1)
+        assert close.poll() is None, close.communicate()[0]
         app.config["CHARGEBACK_LOCK_WAIT_SECONDS"] = 1
         start = time.monotonic()
         answer = api("unit_head").post("/api/v1/units/ALT/scorecards",
