@@ -324,7 +324,8 @@ def _splits(raw, source, unit, consumers) -> tuple[list[tuple[str, Decimal]], li
         if percent is None or percent < 0:
             errors.append(RuleError(source=source, field=f"{field}.percent",
                                     message=f"'{entry['percent']}' is not a percentage"))
-        elif percent.as_tuple().exponent < -PERCENT_DECIMALS:
+            continue
+        if percent.as_tuple().exponent < -PERCENT_DECIMALS:
             errors.append(RuleError(source=source, field=f"{field}.percent", message=(
                 f"'{entry['percent']}' has more than {PERCENT_DECIMALS} decimals (a charge "
                 f"line keeps its percentage with {PERCENT_DECIMALS})")))

@@ -378,6 +378,9 @@ def test_an_audit_entry_removed_afterwards_breaks_the_seal(app, runner):
      '{"consumer": "LINE1", "percent": "33.3333333"}, '
      '{"consumer": "LINE2", "percent": "66.6666667"}]}]}',
      "splits[0].percent: '33.3333333' has more than 6 decimals"),
+    ('{"unit": "WW", "rules": [{"pool": "desktop", "method": "fixed", "splits": ['
+     '{"consumer": "LINE1", "percent": "abc"}, {"consumer": "LINE2", "percent": 40}]}]}',
+     "splits[0].percent: 'abc' is not a percentage"),
 ])
 def test_rules_naming_what_was_never_imported_are_refused(app, runner, tmp_path, rules,
                                                           message):
