@@ -86,10 +86,9 @@ def importable_kinds(user) -> tuple[str, ...]:
 
 
 def import_scope(session: Session, user) -> set[str] | None:
-    """The unit codes a row of this user's file may name: a unit head's units and below."""
-    if user.role != "unit_head":
-        return None
-    return tree.subtree_codes(session, {u.code for u in user.units})
+    """The unit codes a row of this user's file may name (None: any): the units the user
+    sees, so a unit head's units and below."""
+    return visible_codes(session, user)
 
 
 def may_see_batch(user, batch) -> bool:

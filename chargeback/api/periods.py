@@ -177,7 +177,7 @@ def pack_download(pack_id: int):
         fail(404, " ".join(exc.messages))
     try:
         path = pack_files.verified_file(pack)
-    except Refused as exc:
-        fail(404 if not pack_files.on_server(pack) else 409, " ".join(exc.messages))
+    except (pack_files.PackMissing, pack_files.PackChanged) as exc:
+        fail(404 if isinstance(exc, pack_files.PackMissing) else 409, " ".join(exc.messages))
     return send_file(path, mimetype=XLSX, as_attachment=True, download_name=path.name,
                      max_age=0)

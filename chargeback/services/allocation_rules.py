@@ -27,7 +27,7 @@ from chargeback.models.audit import record
 from chargeback.models.periods import lock_reference, lock_rules
 from chargeback.refusals import Refused
 from chargeback.services.periods import closed_problem, first_changeable
-from chargeback.vocabulary import PERIOD_OPEN
+from chargeback.services.queries.periods import open_months
 from rules.allocation import charge_graph, dependency_order
 from rules.model import AllocationRule, RuleError
 from rules.vocabulary import RESERVED_POOLS, RULE_METHODS, is_name, is_period
@@ -131,13 +131,10 @@ def _cycle_errors(session: Session, unit: Unit, rules: list[AllocationRule],
     return []
 
 
-def _rule_sets(session: Session, unit_id: int | None = None
-               ) -> dict[int, list[tuple[str, list]]]:
+def _rule_sets(session: Session) -> dict[int, list[tuple[str, list]]]:
     """Unit id -> its stored rule sets (effective_from, rules), oldest first: one query."""
     query = select(AllocationRuleSet.unit_id, AllocationRuleSet.effective_from,
                    AllocationRuleSet.rules).order_by(AllocationRuleSet.effective_from)
-    if unit_id is not None:
-        query = query.where(AllocationRuleSet.unit_id == unit_id)
     sets: dict[int, list[tuple[str, list]]] = {}
     for unit_id, start, rules in session.execute(query):
         sets.setdefault(unit_id, []).append((start, rules))
@@ -145,7 +142,7 @@ def _rule_sets(session: Session, unit_id: int | None = None
 
 
 def _latest(sets, month: str) -> tuple[AllocationRule, ...]:
-    """The rule set in force for ``month`` among ``sets`` (the same rule as ``in_force``)."""
+    """The rule set in force for ``month`` among ``sets``: the latest that started by then."""
     found = [rules for start, rules in sets if start <= month]
     return tuple(rule_from_dict(r) for r in found[-1]) if found else ()
 
@@ -156,9 +153,8 @@ def _governed(session: Session, start: str, unit_sets) -> list[tuple[str, str]]:
     takes over. A set for months with no data yet is checked as in force in ``start``
     (every unit's rules of then) against the latest month's usage and drivers."""
     takes_over = min((s for s, _ in unit_sets if s > start), default=None)
-    months = [m for m in session.scalars(select(Period.period).where(
-        Period.status == PERIOD_OPEN, Period.period >= start).order_by(Period.period))
-        if takes_over is None or m < takes_over]
+    months = [m for m in open_months(session)
+              if m >= start and (takes_over is None or m < takes_over)]
     if months:
         return [(m, m) for m in months]
     latest = session.scalar(select(Period.period).order_by(Period.period.desc()).limit(1))
@@ -199,9 +195,10 @@ def _receivers(rule: AllocationRule, holders: dict[str, set[str]],
     return set(holders.get(rule.driver, ())) if rule.method == "driver" else set()
 
 
-def in_force(session: Session, unit_id: int, period: str) -> tuple[AllocationRule, ...]:
-    """The unit's rules for ``period``: the set with the latest ``effective_from <= period``."""
-    return _latest(_rule_sets(session, unit_id).get(unit_id, ()), period)
+def every_in_force(session: Session, period: str) -> dict[int, tuple[AllocationRule, ...]]:
+    """Unit id -> its rules for ``period``: the set with the latest ``effective_from <=
+    period`` (one query for every unit)."""
+    return {unit_id: _latest(sets, period) for unit_id, sets in _rule_sets(session).items()}
 
 
 def rule_from_dict(data: dict) -> AllocationRule:

@@ -35,7 +35,6 @@ from chargeback.models import (
     Period,
     Rating,
     Service,
-    ServiceModel,
     ServiceSnapshot,
     SpendLine,
     Unit,
@@ -51,6 +50,7 @@ from chargeback.services import allocation_rules, packs, scorecards, seal, setti
 from chargeback.services import measures as measure_data
 from chargeback.services.periods import PeriodRefused, lock_period
 from chargeback.services.queries.catalog import prices_in_force
+from chargeback.services.queries.tree import service_model_names
 from chargeback.vocabulary import PERIOD_CLOSED, PERIOD_OPEN, PERIOD_PUBLISHING
 from rules import allocation
 from rules import model as rm
@@ -96,6 +96,8 @@ class Inputs:
     drivers: dict[tuple[str, str], Decimal]
     external_spend: Decimal
     unit_ids: dict[str, int]
+    consumer_ids: dict[str, int]
+    service_ids: dict[str, int]
     pools: dict[int, dict[str, Decimal]]
     towers: dict[int, dict[str, Decimal]]
     # The rows the allocation was computed from, which the snapshots keep: one state.
@@ -202,10 +204,10 @@ def gather(session: Session, period: str) -> Inputs:
     units = list(session.scalars(select(Unit).order_by(Unit.code)))
     codes = {u.id: u.code for u in units}
     pools = measure_data.spend_by(session, SpendLine.cost_pool, period)
+    rules = allocation_rules.every_in_force(session, period)
     ledgers = [rm.UnitLedger(code=u.code, billing_mode=u.billing_mode,
                              recovery_account=u.recovery_account,
-                             spend_by_pool=pools.get(u.id, {}),
-                             rules=allocation_rules.in_force(session, u.id, period))
+                             spend_by_pool=pools.get(u.id, {}), rules=rules.get(u.id, ()))
                for u in units]
     consumer_rows = list(session.scalars(select(Consumer).order_by(Consumer.code)))
     consumers = [rm.Consumer(code=c.code, gl_account=c.gl_account,
@@ -219,17 +221,18 @@ def gather(session: Session, period: str) -> Inputs:
         prices={s.code: prices[s.id].price for s in services if s.id in prices},
         usage=_usage(session, period), drivers=_drivers(session, period),
         external_spend=sum((a for by in pools.values() for a in by.values()), ZERO),
-        unit_ids={u.code: u.id for u in units}, pools=pools,
+        unit_ids={u.code: u.id for u in units},
+        consumer_ids={c.code: c.id for c in consumer_rows},
+        service_ids={s.code: s.id for s in services}, pools=pools,
         towers=measure_data.spend_by(session, SpendLine.tower, period),
-        snapshot_rows=_snapshot_rows(session, period, units, consumer_rows, services, prices))
+        snapshot_rows=_snapshot_rows(period, codes, units, consumer_rows, services, prices,
+                                     service_model_names(session)))
 
 
-def _snapshot_rows(session: Session, period: str, units, consumers, services,
-                   prices) -> dict[str, list[dict]]:
+def _snapshot_rows(period: str, codes: dict[int, str], units, consumers, services, prices,
+                   models: dict[str, str]) -> dict[str, list[dict]]:
     """The tree, the consumers and the services (with the price in force) as they are
     read for the allocation, in the snapshots' columns."""
-    codes = {u.id: u.code for u in units}
-    models = dict(session.execute(select(ServiceModel.code, ServiceModel.name)).all())
     return {
         "tree": [{"period": period, "unit_id": u.id, "unit_code": u.code,
                   "parent_code": codes.get(u.parent_id), "name": u.name,
@@ -280,9 +283,7 @@ def clear_results(session: Session, period: str) -> None:
 def store(session: Session, period: str, inputs: Inputs, result) -> None:
     """Charges, journal, each unit's money, its spend by pool and tower, internal charges."""
     allocated, journal = result
-    ids = inputs.unit_ids
-    consumer_ids = dict(session.execute(select(Consumer.code, Consumer.id)).all())
-    service_ids = dict(session.execute(select(Service.code, Service.id)).all())
+    ids, consumer_ids, service_ids = inputs.unit_ids, inputs.consumer_ids, inputs.service_ids
     consumer_unit = {c.code: c.unit for c in inputs.consumers}
     external: dict[str, Decimal] = defaultdict(lambda: ZERO)
     rows = []

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -89,9 +90,17 @@ class MonthMeasures:
         measures = dict(self.observed.get(unit_id, {}))
         measures.update(ledger_measures(
             pools, self.frozen["tower"].get(unit_id, {}), budget, charged,
-            known_pools=_codes(self.frozen["pool"]) | {"internal"},
-            known_towers=_codes(self.frozen["tower"])))
+            known_pools=self.known_pools, known_towers=self.known_towers))
         return measures
+
+    @cached_property
+    def known_pools(self) -> frozenset[str]:
+        """Every pool in the month's ledger, whichever unit spent on it (read once)."""
+        return frozenset(_codes(self.frozen["pool"]) | {"internal"})
+
+    @cached_property
+    def known_towers(self) -> frozenset[str]:
+        return frozenset(_codes(self.frozen["tower"]))
 
 
 def for_month(session: Session, period: str, unit_id: int | None = None) -> MonthMeasures:

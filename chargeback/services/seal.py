@@ -166,22 +166,32 @@ def _rows(session: Session, query) -> Iterator:
     yield from session.execute(query).yield_per(CHUNK)
 
 
+def _audit_digest(session: Session, earlier: Iterable[int], first: int, last: int,
+                  left_out: set[int] = frozenset()) -> tuple[_Digest, list[int], set[int]]:
+    """The digest of the audit entries with the ``earlier`` ids (those there now), then of
+    the ids in (first, last] but ``left_out``; which earlier ids were there, and which ids
+    of the range. A seal and its check read the entries this one way."""
+    wanted = sorted(set(earlier))
+    digest, found, seen = _Digest(), [], set()
+    if wanted:
+        for row in _rows(session, select(*AUDIT).where(AuditEntry.id.in_(wanted))
+                         .order_by(AuditEntry.id)):
+            digest.add(row)
+            found.append(row[0])
+    for row in _rows(session, select(*AUDIT).where(AuditEntry.id > first,
+                                                   AuditEntry.id <= last)
+                     .order_by(AuditEntry.id)):
+        if row[0] not in left_out:
+            digest.add(row)
+            seen.add(row[0])
+    return digest, found, seen
+
+
 def _audit_part(session: Session, first: int, last: int, gaps: Iterable[int]
                 ) -> tuple[dict, list[int], list[int]]:
     """The digest of the audit entries with ids in (first, last] and of earlier ``gaps``
     that have appeared since; the ids in the range not there (yet); the gaps adopted."""
-    wanted_gaps = sorted(set(gaps))
-    digest, seen, adopted = _Digest(), set(), []
-    if wanted_gaps:
-        for row in _rows(session, select(*AUDIT).where(AuditEntry.id.in_(wanted_gaps))
-                         .order_by(AuditEntry.id)):
-            digest.add(row)
-            adopted.append(row[0])
-    for row in _rows(session, select(*AUDIT).where(AuditEntry.id > first,
-                                                   AuditEntry.id <= last)
-                     .order_by(AuditEntry.id)):
-        digest.add(row)
-        seen.add(row[0])
+    digest, adopted, seen = _audit_digest(session, gaps, first, last)
     missing = [i for i in range(first + 1, last + 1) if i not in seen]
     return {**digest.value(), "adopted": adopted}, missing, adopted
 
@@ -249,26 +259,28 @@ def verify(session: Session, period: str | None = None) -> tuple[list[PeriodSeal
     (the seals checked, what differs). A month reopened and closed again is checked against
     its latest seal; its earlier ones only for their links and their audit entries."""
     seals = list(session.scalars(select(PeriodSeal).order_by(PeriodSeal.id)))
-    findings: list[Finding] = []
-    previous = None
-    for row in seals:
-        expected = previous.seal if previous else GENESIS
-        wanted = period is None or row.period == period
-        if wanted and row.previous != expected:
-            findings.append(Finding(row.period, row.revision, "chain", (
-                f"links to {row.previous[:12]}..., but the seal before it is "
-                f"{expected[:12]}...")))
-        if wanted and chain_digest(row.previous, row.period, row.revision, row.parts) \
-                != row.seal:
-            findings.append(Finding(row.period, row.revision, "seal",
-                                    "the stored parts no longer give the stored seal"))
-        if wanted:
-            findings += _check_audit(session, row)
-            if row.state == "current":
-                findings += _check_parts(session, row)
-        previous = row
-    checked = [s for s in seals if period is None or s.period == period]
+    checked, findings = [], []
+    for before, row in zip([None, *seals], seals, strict=False):
+        if period is None or row.period == period:
+            checked.append(row)
+            findings += _check_seal(session, row, before.seal if before else GENESIS)
     return checked, findings
+
+
+def _check_seal(session: Session, row: PeriodSeal, expected: str) -> list[Finding]:
+    """One seal: its link to the seal before it, its own digest, the audit entries it
+    covered and, for the month's current seal, the figures."""
+    findings = []
+    if row.previous != expected:
+        findings.append(Finding(row.period, row.revision, "chain", (
+            f"links to {row.previous[:12]}..., but the seal before it is {expected[:12]}...")))
+    if chain_digest(row.previous, row.period, row.revision, row.parts) != row.seal:
+        findings.append(Finding(row.period, row.revision, "seal",
+                                "the stored parts no longer give the stored seal"))
+    findings += _check_audit(session, row)
+    if row.state == "current":
+        findings += _check_parts(session, row)
+    return findings
 
 
 def _check_parts(session: Session, row: PeriodSeal) -> list[Finding]:
@@ -308,18 +320,8 @@ def _check_audit(session: Session, row: PeriodSeal) -> list[Finding]:
     """The entries the seal covered: its range but for the gaps it left to the next seal,
     and the earlier gaps it adopted."""
     sealed = row.parts.get("audit", {})
-    gaps = set(row.audit_gaps)
-    digest = _Digest()
-    adopted = sorted(set(sealed.get("adopted", ())))
-    if adopted:
-        for entry in _rows(session, select(*AUDIT).where(AuditEntry.id.in_(adopted))
-                           .order_by(AuditEntry.id)):
-            digest.add(entry)
-    for entry in _rows(session, select(*AUDIT).where(AuditEntry.id > row.audit_from,
-                                                     AuditEntry.id <= row.audit_to)
-                       .order_by(AuditEntry.id)):
-        if entry[0] not in gaps:
-            digest.add(entry)
+    digest, _, _ = _audit_digest(session, sealed.get("adopted", ()), row.audit_from,
+                                 row.audit_to, set(row.audit_gaps))
     found = digest.value()
     if found == {"rows": sealed.get("rows"), "digest": sealed.get("digest")}:
         return []

@@ -20,7 +20,7 @@ from chargeback.services import scorecards
 from chargeback.services.queries import scorecards as versions
 from chargeback.services.scorecard_preview import preview
 from chargeback.unit_of_work import attempt
-from chargeback.web.guards import page_number, roles
+from chargeback.web.guards import page_and_pages, roles
 
 bp = Blueprint("approvals", __name__, template_folder="templates")
 
@@ -43,8 +43,7 @@ class SendBackForm(FlaskForm):
 def index():
     """Every submitted version, oldest first, and the latest decisions."""
     waiting = scorecards.submitted(db.session)
-    pages = max(1, -(-len(waiting) // PER_PAGE))
-    page = min(max(page_number(), 1), pages)
+    page, pages = page_and_pages(len(waiting), PER_PAGE)
     return render_template("approvals/index.html",
                            waiting=waiting[(page - 1) * PER_PAGE:page * PER_PAGE],
                            total=len(waiting), page=page, pages=pages,

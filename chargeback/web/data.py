@@ -166,9 +166,9 @@ def pack_download(pack_id: int):
     pack = pack_files.pack(db.session, pack_id)
     try:
         path = pack_files.verified_file(pack)
-    except Refused as exc:
-        status = 404 if not pack_files.on_server(pack) else 409
-        title = "Pack file missing" if status == 404 else "Pack file changed"
+    except (pack_files.PackMissing, pack_files.PackChanged) as exc:
+        missing = isinstance(exc, pack_files.PackMissing)
+        status, title = (404, "Pack file missing") if missing else (409, "Pack file changed")
         return render_template("error.html", status=status, title=title,
                                text=" ".join(exc.messages)), status
     return send_file(path, mimetype=XLSX_MIMETYPE, as_attachment=True,

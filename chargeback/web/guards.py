@@ -17,6 +17,7 @@ from flask_login import current_user, login_required
 from chargeback import access
 from chargeback.extensions import db
 from chargeback.refusals import Refused
+from chargeback.services.queries.sql import page_bounds
 
 STATUS = {"not_found": 404, "forbidden": 403, "conflict": 409, "invalid": 409}
 
@@ -51,6 +52,12 @@ def visible_codes() -> set[str] | None:
 def page_number() -> int:
     """``?page=N``; anything that is not a number is page 1 (the query takes the nearest)."""
     return request.args.get("page", 1, type=int)
+
+
+def page_and_pages(total: int, per_page: int) -> tuple[int, int]:
+    """(the page ``?page=`` asks for, kept within 1..pages, and how many pages) of a list
+    of ``total`` items counted or held already."""
+    return page_bounds(total, page_number(), per_page)
 
 
 def refusal_page(error: Refused):

@@ -264,14 +264,22 @@ def _stored_form(unit, draft) -> DraftForm:
     if draft is None:
         return DraftForm(effective_from=first_changeable(db.session))
     form = version_form(draft)
+    _checked(unit, form)
+    return form
+
+
+def _checked(unit, form: DraftForm):
+    """The form's scorecard, checked as a save would check it (without waiting for a
+    close: nothing is stored), with its errors and warnings placed on the form; None when
+    it has errors."""
     try:
-        _, _, warnings = scorecards.check(db.session, form.to_data(unit.code), SOURCE,
-                                          lock=False)
+        scorecard, _, warnings = scorecards.check(db.session, form.to_data(unit.code), SOURCE,
+                                                  lock=False)
     except Refused as refusal:
         form.attach(refusal.problems, refusal.warnings)
-    else:
-        form.attach([], warnings)
-    return form
+        return None
+    form.attach([], warnings)
+    return scorecard
 
 
 def _act(unit):
@@ -330,14 +338,7 @@ def _refused(unit, form: DraftForm, errors, warnings):
 
 def _preview(unit, form: DraftForm):
     """The form scored over the last closed months beside the stored ratings."""
-    try:
-        scorecard, _, warnings = scorecards.check(db.session, form.to_data(unit.code), SOURCE,
-                                                  lock=False)
-    except Refused as refusal:
-        form.attach(refusal.problems, refusal.warnings)
-        scorecard = None
-    else:
-        form.attach([], warnings)
+    scorecard = _checked(unit, form)
     if scorecard is None or form.has_errors:
         flash("The preview needs a valid scorecard: correct the fields marked below.", "danger")
         return _page(unit, form), 400

@@ -16,7 +16,7 @@ from chargeback.access import ALL_ROLES
 from chargeback.extensions import db
 from chargeback.services.queries import catalog, charges, closed_month, periods, ratings, spend
 from chargeback.services.queries import tree as units_tree
-from chargeback.web.guards import page_number, roles, unit_or_403, visible_codes
+from chargeback.web.guards import page_and_pages, roles, unit_or_403, visible_codes
 from chargeback.web.portfolio import choose_period
 
 bp = Blueprint("units", __name__, template_folder="templates")
@@ -58,8 +58,7 @@ def show(code: str):
     window = periods.window(closed, period)
     pools, months = spend.history(db.session, unit.id, window)
     consumer_count, charged = charges.consumer_totals(db.session, period, unit.id)
-    pages = max(1, -(-consumer_count // PAGE_SIZE))
-    page = min(max(page_number(), 1), pages)
+    page, pages = page_and_pages(consumer_count, PAGE_SIZE)
     page_data.update(
         periods=window, pools=pools, months=months, spend_chart=_spend_chart(pools, months),
         ratings=ratings.of_unit(db.session, unit.id, window),
@@ -85,8 +84,7 @@ def charges_page(code: str):
     period = choose_period(closed, warnings)
     node = closed_month.node_of(db.session, period, unit.id)
     total = charges.count(db.session, period, unit.id)
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = min(max(page_number(), 1), pages)
+    page, pages = page_and_pages(total, PAGE_SIZE)
     lines = charges.of_unit(db.session, period, unit.id, (page - 1) * PAGE_SIZE, PAGE_SIZE)
     return render_template("units/charges.html", unit=unit, node=node, period=period,
                            closed=closed, warnings=warnings, lines=lines, total=total,

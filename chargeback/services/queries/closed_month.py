@@ -95,12 +95,9 @@ class ClosedMonth:
 def load(session: Session, period: str, default_currency: str) -> ClosedMonth:
     """The month's frozen figures, keyed by unit code (six queries, whatever its size)."""
     row = session.get(Period, period)
-    tree = {t.unit_code: Node(unit_id=t.unit_id, code=t.unit_code, parent=t.parent_code,
-                              name=t.name, model=t.service_model_code,
-                              model_name=t.service_model_name, billing_mode=t.billing_mode)
-            for t in session.scalars(select(UnitTreeSnapshot)
-                                     .where(UnitTreeSnapshot.period == period)
-                                     .order_by(UnitTreeSnapshot.unit_code))}
+    tree = {t.unit_code: _node(t) for t in session.scalars(
+        select(UnitTreeSnapshot).where(UnitTreeSnapshot.period == period)
+        .order_by(UnitTreeSnapshot.unit_code))}
     code_of = {node.unit_id: code for code, node in tree.items()}
     money = {code_of[r.unit_id]: Money(
         spend=r.spend, internal_received=r.internal_received, budget=r.budget,
@@ -155,8 +152,10 @@ def node_of(session: Session, period: str, unit_id: int) -> Node | None:
     """One unit as it stood at the close of ``period`` (None: it was not in the tree)."""
     t = session.scalar(select(UnitTreeSnapshot).where(UnitTreeSnapshot.period == period,
                                                       UnitTreeSnapshot.unit_id == unit_id))
-    if t is None:
-        return None
+    return None if t is None else _node(t)
+
+
+def _node(t: UnitTreeSnapshot) -> Node:
     return Node(unit_id=t.unit_id, code=t.unit_code, parent=t.parent_code, name=t.name,
                 model=t.service_model_code, model_name=t.service_model_name,
                 billing_mode=t.billing_mode)

@@ -14,8 +14,12 @@ from chargeback.services.packs import sha256_of
 from chargeback.services.queries.sql import Page, page_of
 
 
-class PackUnavailable(Conflict):
-    """The file of a recorded pack is missing, or no longer the file that was published."""
+class PackMissing(NotFound):
+    """The file of a recorded pack is no longer on the server."""
+
+
+class PackChanged(Conflict):
+    """The file of a recorded pack is no longer the file that was published."""
 
 
 def _listed():
@@ -79,13 +83,13 @@ def verified_file(pack_file: PackFile) -> Path:
     missing or changed file is refused with what to do about it."""
     path = Path(pack_file.path)
     if not path.is_file():
-        raise PackUnavailable(
+        raise PackMissing(
             f"The pack {path.name} (period {pack_file.period}, revision "
             f"{pack_file.revision}) is recorded but its file is no longer on the server. "
             f"Central IT can write it again from the frozen figures with "
             f"`chargeback pack {pack_file.period}`.", kind="pack")
     if sha256_of(path) != pack_file.sha256:
-        raise PackUnavailable(
+        raise PackChanged(
             f"The file of the pack {path.name} is not the file that was published: its "
             "checksum differs. It is not served; central IT can check the month with "
             f"`chargeback verify {pack_file.period}` and write the pack again with "

@@ -17,7 +17,12 @@ from chargeback.models import Period
 from chargeback.models.periods import latest_frozen as latest_frozen  # the rule lives there
 from chargeback.services import settings
 from chargeback.services.queries.sql import Page, page_of
-from chargeback.vocabulary import FROZEN_STATUSES, PERIOD_CLOSED, PERIOD_OPEN
+from chargeback.vocabulary import (
+    FROZEN_STATUSES,
+    PERIOD_CLOSED,
+    PERIOD_OPEN,
+    PERIOD_PUBLISHING,
+)
 from rules.model import BandThresholds
 
 TREND_PERIODS = 12
@@ -51,7 +56,7 @@ def open_months(session: Session) -> list[str]:
 
 def publishing(session: Session) -> list[Period]:
     """Months whose close committed and whose pack is not published yet."""
-    return list(session.scalars(select(Period).where(Period.status == "publishing")
+    return list(session.scalars(select(Period).where(Period.status == PERIOD_PUBLISHING)
                                 .order_by(Period.period)))
 
 

@@ -17,12 +17,17 @@ from chargeback.models import Rating, UnitTreeSnapshot
 from reports import model as pm
 
 
+def _as_it_stood(query, periods: Sequence[str]):
+    """``query`` over the ratings of ``periods``, joined to the unit as it stood at each
+    close (its tree snapshot)."""
+    return (query.join(UnitTreeSnapshot, (UnitTreeSnapshot.period == Rating.period)
+                       & (UnitTreeSnapshot.unit_id == Rating.unit_id))
+            .where(Rating.period.in_(list(periods))))
+
+
 def _rated(periods: Sequence[str]):
     """Ratings of ``periods`` with the unit as it stood at each close."""
-    return (select(Rating, UnitTreeSnapshot)
-            .join(UnitTreeSnapshot, (UnitTreeSnapshot.period == Rating.period)
-                  & (UnitTreeSnapshot.unit_id == Rating.unit_id))
-            .where(Rating.period.in_(list(periods))))
+    return _as_it_stood(select(Rating, UnitTreeSnapshot), periods)
 
 
 def scorecards(session: Session, period: str,
@@ -67,11 +72,9 @@ def history(session: Session, periods: Sequence[str],
             codes: Iterable[str]) -> dict[str, dict[str, tuple[Decimal | None, str]]]:
     """Unit code -> {period: (attainment, band)} of each unit's own ratings in ``periods``."""
     wanted = list(codes)
-    rows = session.execute(
-        select(UnitTreeSnapshot.unit_code, Rating.period, Rating.attainment, Rating.band)
-        .join(UnitTreeSnapshot, (UnitTreeSnapshot.period == Rating.period)
-              & (UnitTreeSnapshot.unit_id == Rating.unit_id))
-        .where(Rating.period.in_(list(periods)), UnitTreeSnapshot.unit_code.in_(wanted)))
+    rows = session.execute(_as_it_stood(
+        select(UnitTreeSnapshot.unit_code, Rating.period, Rating.attainment, Rating.band),
+        periods).where(UnitTreeSnapshot.unit_code.in_(wanted)))
     found: dict[str, dict[str, tuple[Decimal | None, str]]] = defaultdict(dict)
     for code, period, attainment, band in rows:
         found[code][period] = (attainment, band)

@@ -45,12 +45,18 @@ class Page:
     total: int
 
 
+def page_bounds(total: int, number: int | None, per_page: int) -> tuple[int, int]:
+    """(the page to show, how many pages) for ``total`` items: a bad or out-of-range
+    ``number`` is the nearest page, and an empty list has one (empty) page."""
+    pages = max(1, -(-total // per_page))
+    return min(max(number or 1, 1), pages), pages
+
+
 def page_of(session: Session, query: Select, number: int | None, per_page: int = 50,
             *, scalars: bool = True) -> Page:
     """The ``number``-th slice of ``query``; a bad or out-of-range number is the nearest page."""
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    pages = max(1, -(-total // per_page))
-    number = min(max(number or 1, 1), pages)
+    number, pages = page_bounds(total, number, per_page)
     sliced = query.limit(per_page).offset((number - 1) * per_page)
     items = list(session.scalars(sliced) if scalars else session.execute(sliced))
     return Page(items, number, pages, total)
