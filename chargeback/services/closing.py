@@ -50,6 +50,7 @@ from chargeback.services import allocation_rules, packs, scorecards, seal, setti
 from chargeback.services import measures as measure_data
 from chargeback.services.periods import PeriodRefused, lock_period
 from chargeback.services.queries.catalog import prices_in_force
+from chargeback.services.queries.sql import from_micros, micros_sum
 from chargeback.services.queries.tree import service_model_names
 from chargeback.vocabulary import PERIOD_CLOSED, PERIOD_OPEN, PERIOD_PUBLISHING
 from rules import allocation
@@ -251,14 +252,16 @@ def _snapshot_rows(period: str, codes: dict[int, str], units, consumers, service
 
 
 def _usage(session: Session, period: str) -> list[rm.UsageLine]:
+    """The month's usage summed per consumer and service in the database: the rules rate
+    each pair once, and the close never holds the month's usage lines (millions of them)."""
+    total = micros_sum(UsageLine.quantity)
     rows = session.execute(
-        select(Consumer.code, Service.code, UsageLine.quantity)
+        select(Consumer.code, Service.code, total)
         .join(Consumer, Consumer.id == UsageLine.consumer_id)
         .join(Service, Service.id == UsageLine.service_id)
-        .where(UsageLine.period == period).order_by(UsageLine.id)).yield_per(CHUNK)
-    shared: dict[str, str] = {}  # one string object per code, not one per line
-    return [rm.UsageLine(consumer=shared.setdefault(c, c), service=shared.setdefault(s, s),
-                         quantity=q) for c, s, q in rows]
+        .where(UsageLine.period == period)
+        .group_by(Consumer.code, Service.code).order_by(Consumer.code, Service.code))
+    return [rm.UsageLine(consumer=c, service=s, quantity=from_micros(q)) for c, s, q in rows]
 
 
 def _drivers(session: Session, period: str) -> dict[tuple[str, str], Decimal]:
