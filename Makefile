@@ -26,7 +26,11 @@ lint: $(BIN)/.installed
 bench-import: $(BIN)/.installed
 	$(BIN)/python benchmarks/import.py
 
-bench-close: $(BIN)/.installed
+$(BIN)/.bench: $(BIN)/.installed
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	touch $@
+
+bench-close: $(BIN)/.bench
 	$(BIN)/python benchmarks/close.py
 
 # Drops and migrates the database it is given: a database of its own, e.g.

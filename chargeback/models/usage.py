@@ -14,7 +14,10 @@ class UsageLine(Base):
     """Quantity of a service used by a consumer in a month; lines add up."""
 
     __tablename__ = "usage_lines"
-    __table_args__ = (Index("ix_usage_lines_period_service", "period", "service_id"),)
+    # Covers the close's sums per consumer and service (read from the index alone) and
+    # every lookup by month and service.
+    __table_args__ = (Index("ix_usage_lines_month_totals", "period", "service_id",
+                            "consumer_id", "quantity"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     batch_id: Mapped[int] = mapped_column(ForeignKey("import_batches.id"), index=True)
