@@ -375,12 +375,16 @@ def make_app(url: str, folder: Path):
 @contextmanager
 def app_context(args):
     from sqlalchemy import text
+    from sqlalchemy.orm import configure_mappers
 
     from chargeback.extensions import db
 
     app = make_app(args.database_url, args.workdir)
     with app.app_context():
-        db.session.execute(text("SELECT 1"))  # connect before any clock starts
+        # Connected and the ORM's mappers configured before any clock starts, as in a
+        # running web app or scheduler (the peer's clock starts after `import pandas`).
+        configure_mappers()
+        db.session.execute(text("SELECT 1"))
         db.session.commit()
         try:
             yield app, db.session

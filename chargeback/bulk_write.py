@@ -4,7 +4,8 @@ A close stores thousands of charge and journal lines (hundreds of thousands for 
 holding company). An ORM insert builds an object per row and a multi-row ``INSERT``
 statement the server parses again; ``COPY`` streams the rows in PostgreSQL's own wire
 format, inside the caller's transaction, so a failure later in the close still rolls
-them back. SQLite has no ``COPY``: a Core executemany in large chunks is its fastest path.
+them back. SQLite has no ``COPY``: the driver's executemany in large chunks is its fastest
+path.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from itertools import islice
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 CHUNK = 10_000
@@ -43,10 +44,14 @@ def _copy(connection, table: Table, columns: Sequence[str], rows: Iterable[Seque
 
 def _executemany(connection, table: Table, columns: Sequence[str],
                  rows: Iterable[Sequence]) -> int:
-    statement = insert(table)
+    """SQLite: the driver's own executemany of the tuples as they are, a chunk at a time
+    (a Decimal is bound as its text: see ``db_setup.configure_engine``)."""
+    names = ", ".join(f'"{name}"' for name in columns)
+    marks = ", ".join("?" for _ in columns)
+    statement = f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})'
     rows = iter(rows)
     written = 0
-    while chunk := [dict(zip(columns, row, strict=True)) for row in islice(rows, CHUNK)]:
-        connection.execute(statement, chunk)
+    while chunk := list(islice(rows, CHUNK)):
+        connection.exec_driver_sql(statement, chunk)
         written += len(chunk)
     return written

@@ -7,9 +7,11 @@ back whole on both databases, so the SQLite engine gets explicit BEGIN and forei
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
+from decimal import Decimal
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -68,6 +70,10 @@ def limit_lock_waits(connection, seconds: int) -> None:
 def configure_engine(engine: Engine) -> None:
     if engine.dialect.name != "sqlite":
         return
+    # sqlite3 binds no Decimal. SQLAlchemy converts one itself for its own statements;
+    # rows written straight through the driver (``bulk_write``) go as their text, which a
+    # NUMERIC column stores as the same number.
+    sqlite3.register_adapter(Decimal, str)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
