@@ -396,17 +396,13 @@ def app_context(args):
 def child_setup(args) -> dict:
     """Drop and migrate the schema, as tests/conftest.py does (not timed)."""
     from flask_migrate import upgrade
-    from sqlalchemy import text
 
+    from chargeback.db_setup import drop_every_table
     from chargeback.extensions import db
-    from chargeback.models import Base
 
     app = make_app(args.database_url, args.workdir)
     with app.app_context():
-        Base.metadata.drop_all(db.engine)
-        with db.engine.begin() as connection:
-            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
-            connection.execute(text("DROP TABLE IF EXISTS apscheduler_jobs"))
+        drop_every_table(db.engine)
         upgrade()
         db.session.remove()
         db.engine.dispose()

@@ -146,8 +146,7 @@ def consumer_totals(folder: Path, period: str) -> dict[str, int]:
     rated_to = rated.groupby("consumer")["cents"].sum()
     totals: dict[str, int] = defaultdict(int, {c: int(v) for c, v in rated_to.items()})
     received: dict[str, int] = defaultdict(int)
-    for consumer, unit, cents in zip(rated["consumer"], rated["unit"], rated["cents"],
-                                     strict=True):
+    for consumer, cents in zip(rated["consumer"], rated["cents"], strict=True):
         if unit_of.get(consumer):
             received[unit_of[consumer]] += int(cents)
     spend = data["spend"]

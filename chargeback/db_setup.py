@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from decimal import Decimal
 
-from sqlalchemy import event
+from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
@@ -87,3 +87,11 @@ def configure_engine(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
         connection.exec_driver_sql("BEGIN IMMEDIATE" if _immediate.get() else "BEGIN")
+
+
+def drop_every_table(engine: Engine) -> None:
+    """Every table the database holds, as it is (an older revision's keys and tables
+    included): the tests and the benchmarks start from an empty database this way."""
+    existing = MetaData()
+    existing.reflect(engine)
+    existing.drop_all(engine)

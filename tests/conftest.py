@@ -10,9 +10,10 @@ import os
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, text
+from sqlalchemy import delete
 
 from chargeback import create_app
+from chargeback.db_setup import drop_every_table
 from chargeback.extensions import db
 from chargeback.models import Base, ServiceModel
 
@@ -36,10 +37,7 @@ def reset_schema(app) -> None:
     from flask_migrate import upgrade
 
     with app.app_context():
-        Base.metadata.drop_all(db.engine)
-        with db.engine.begin() as connection:
-            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
-            connection.execute(text("DROP TABLE IF EXISTS apscheduler_jobs"))
+        drop_every_table(db.engine)
         upgrade()
 
 

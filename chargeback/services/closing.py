@@ -302,6 +302,7 @@ def store(session: Session, period: str, inputs: Inputs, result) -> None:
     write_rows(session, JournalLine.__table__, JOURNAL_COLUMNS, (
         (j.journal, period, ids[j.unit], j.account, consumer_ids.get(j.consumer),
          j.description, j.debit, j.credit, j.currency) for j in journal))
+    check_references(session, period)
     consumer_unit = {c.code: c.unit for c in inputs.consumers}
     external: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for charge in allocated.charges:
@@ -324,6 +325,25 @@ def store(session: Session, period: str, inputs: Inputs, result) -> None:
              for code, amount in sorted(amounts.items())]
     if spend:
         session.execute(insert(UnitPeriodSpend.__table__), spend)
+
+
+def check_references(session: Session, period: str) -> None:
+    """Every charge and journal line of the month names a unit, consumer and service
+    that exists: what foreign keys would check line by line (charges and journal lines
+    have none, so that a month's lines are written at bulk speed), in one anti-join each."""
+    checks = (
+        (Charge, Charge.unit_id, Unit.id), (Charge, Charge.consumer_id, Consumer.id),
+        (Charge, Charge.service_id, Service.id), (JournalLine, JournalLine.unit_id, Unit.id),
+        (JournalLine, JournalLine.consumer_id, Consumer.id))
+    for model, column, key in checks:
+        missing = session.scalar(
+            select(column).where(model.period == period, column.is_not(None),
+                                 ~select(key).where(key == column).exists()).limit(1))
+        if missing is not None:
+            raise CloseRefused(period, [rm.RuleError(
+                source=f"period {period}", field=column.key,
+                message=f"{model.__tablename__} name {column.key} {missing}, which does "
+                        "not exist")])
 
 
 SNAPSHOTS = {"tree": UnitTreeSnapshot, "consumers": ConsumerSnapshot,

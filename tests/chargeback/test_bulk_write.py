@@ -48,3 +48,24 @@ def _as_stored(row: tuple) -> tuple:
 
 def test_nothing_to_write(session):
     assert write_rows(session, Charge.__table__, COLUMNS, []) == 0
+
+
+def test_the_close_checks_what_foreign_keys_would_have(session):
+    """Charge and journal lines have no foreign keys (they are written in bulk); the close
+    checks every line's unit, consumer and service set-based and refuses a dangling one."""
+    import pytest
+
+    from chargeback.services.closing import CloseRefused, check_references
+
+    session.add(Period(period="2026-03", status="open"))
+    unit = Unit(code="DC", name="Data center", service_model_code="operational_excellence",
+                billing_mode="chargeback")
+    session.add(unit)
+    session.flush()
+    row = ("2026-03", unit.id, 999_999, None, "fixed", "pool hw fixed 100%", None, None,
+           D("1.00"), "hw", None, D(100))
+    write_rows(session, Charge.__table__, COLUMNS, [row])
+    with pytest.raises(CloseRefused) as refused:
+        check_references(session, "2026-03")
+    assert "charges name consumer_id 999999, which does not exist" in str(refused.value)
+    check_references(session, "2026-04")  # another month's lines are not looked at

@@ -8,12 +8,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rules.allocation import (
+    aggregate_usage,
     allocate,
     build_journal,
     check_conservation,
     check_journal_balance,
     dependency_order,
-    aggregate_usage,
     rate_usage,
     split_fixed,
     split_largest_remainder,
