@@ -116,13 +116,15 @@ def usage_page(code: str):
     if not closed:
         raise NotFound("No period is closed yet: usage is charged when a period closes.",
                        kind="period")
+    if not consumer or not service:
+        raise NotFound("Which usage charge? Name its consumer and service (?consumer= and "
+                       "?service=), as the unit's charge lines link to it.", kind="charge")
     warnings: list[str] = []
     period = choose_period(closed, warnings)
-    charge = usage.charge_of(db.session, period, unit.id, consumer, service) \
-        if consumer and service else None
+    charge = usage.charge_of(db.session, period, unit.id, consumer, service)
     if charge is None:
-        raise NotFound(f"{unit.code} made no usage charge to {printable(consumer) or '?'} for "
-                       f"{printable(service) or '?'} in {period}.", kind="charge")
+        raise NotFound(f"{unit.code} made no usage charge to {printable(consumer)} for "
+                       f"{printable(service)} in {period}.", kind="charge")
     filters = usage.Filters(unit_ids={unit.id}, consumer=consumer, service=service)
     found = usage.totals(db.session, period, filters)
     page, pages = page_and_pages(found.lines, PAGE_SIZE)

@@ -96,7 +96,8 @@ def test_what_is_not_a_usage_charge_is_not_found(split, client_as):
     client = client_as("finance")
     get(client, "/units/NOPE/charges/usage?period=2026-03&consumer=LAB1&service=CPU", 404)
     get(client, "/units/DC/charges/usage?period=2026-03", 404)
-    get(client, "/units/DC/charges/usage?period=2026-03&consumer=LAB1", 404)
+    which = get(client, "/units/DC/charges/usage?period=2026-03&consumer=LAB1", 404)
+    assert "Name its consumer and service" in text(which)
     gone = get(client, "/units/LAB/charges/usage?period=2026-03&consumer=LAB1&service=CPU",
                404)  # CPU is DC's service, not LAB's
     assert "LAB made no usage charge to LAB1 for CPU in 2026-03" in text(gone)
