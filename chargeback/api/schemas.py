@@ -489,3 +489,35 @@ class JournalFilters(Schema):
 
 class JournalQuery(JournalFilters, ListQuery):
     pass
+
+
+# --- usage lines --------------------------------------------------------------------------
+
+
+class UsageLineSchema(Schema):
+    """A usage line of a closed month as imported, under the codes of the close."""
+
+    id = fields.Integer(required=True)
+    period = fields.String(required=True)
+    unit = fields.String(required=True, metadata={"description": "the providing unit"})
+    service = fields.String(required=True)
+    consumer = fields.String(required=True)
+    consumer_name = fields.String(required=True)
+    quantity = DecimalString(required=True)
+    uom = fields.String(required=True, metadata={"description": "the service's unit of "
+                                                                "measure"})
+    batch = fields.Integer(required=True, metadata={"description": "the import batch"})
+
+
+UsagePageSchema = page_of(UsageLineSchema, "UsagePageSchema")
+
+
+class UsageFilters(Schema):
+    period = Period(required=True)
+    unit = Code(metadata={"description": "the providing unit"})
+    consumer = Code()
+    service = Code()
+
+
+class UsageQuery(UsageFilters, ListQuery):
+    pass

@@ -37,6 +37,7 @@ RULES: dict[str, dict[str, object]] = {
     "units.index": {"GET": ALL},
     "units.show": {"GET": IN_SCOPE},
     "units.charges": {"GET": IN_SCOPE},
+    "units.usage": {"GET": IN_SCOPE},
     "scorecard_editor.edit": {"GET": IN_SCOPE, "POST": EDIT_SCORECARD},
     "approvals.index": {"GET": MANAGE},
     "approvals.review": {"GET": MANAGE},
