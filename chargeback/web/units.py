@@ -121,7 +121,9 @@ def usage_page(code: str):
                        "?service=), as the unit's charge lines link to it.", kind="charge")
     warnings: list[str] = []
     period = choose_period(closed, warnings)
-    charge = usage.charge_of(db.session, period, unit.id, consumer, service)
+    plausible = units_tree.plausible_code(consumer) and units_tree.plausible_code(service)
+    charge = usage.charge_of(db.session, period, unit.id, consumer, service) \
+        if plausible else None  # PostgreSQL refuses a NUL: such a code is not looked up
     if charge is None:
         raise NotFound(f"{unit.code} made no usage charge to {printable(consumer)} for "
                        f"{printable(service)} in {period}.", kind="charge")

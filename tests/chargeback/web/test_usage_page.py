@@ -102,7 +102,9 @@ def test_what_is_not_a_usage_charge_is_not_found(split, client_as):
                404)  # CPU is DC's service, not LAB's
     assert "LAB made no usage charge to LAB1 for CPU in 2026-03" in text(gone)
     get(client, "/units/DC/charges/usage?period=2026-03&consumer=LINE1&service=CPU", 404)
-    get(client, "/units/DC/charges/usage?consumer=%00&service=" + "x" * 300, 404)
+    for bad in ("consumer=%00&service=CPU", "consumer=C-ALT&service=%00",  # PostgreSQL
+                "consumer=C-ALT&service=" + "x" * 300, "consumer=%00&service=" + "x" * 300):
+        get(client, f"/units/DC/charges/usage?period=2026-03&{bad}", 404)
     other = get(client, "/units/DC/charges/usage?period=2099-01&consumer=C-ALT&service=CPU")
     assert "2099-01 is not a closed period: showing 2026-03" in text(other)
 
