@@ -1,4 +1,6 @@
-"""``chargeback scheduler`` and ``chargeback jobs``: the scheduler process and its runs."""
+"""``chargeback scheduler`` and ``chargeback jobs``: the scheduler process, its runs, and
+``jobs work``, a runner of queued runs. Only click is imported at the top: what a command
+needs is imported when it runs, so ``chargeback --help`` stays quick."""
 
 from __future__ import annotations
 
@@ -73,6 +75,32 @@ def jobs_run(job: str, period: str | None) -> None:
         click.echo(f"{outcome.job} {outcome.period or '-'}: {outcome.status}: {outcome.message}")
     if any(o.status == "failed" for o in outcomes):
         sys.exit(1)
+
+
+@jobs_group.command("work")
+@click.option("--once", is_flag=True, help="run what is queued now, then exit")
+@with_appcontext
+def jobs_work(once: bool) -> None:
+    """Run queued jobs (big uploads, "run now" requests) until stopped (SIGTERM/SIGINT).
+
+    A dedicated worker beside the scheduler, or for a set-up without one; several may run.
+    """
+    import logging
+
+    from flask import current_app
+
+    from chargeback.jobs import worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+
+    def report(outcome) -> None:
+        run = f"run {outcome.run_id} " if outcome.run_id else ""
+        click.echo(f"{run}{outcome.job} {outcome.period or '-'}: {outcome.status}: "
+                   f"{outcome.message}")
+
+    outcomes = worker.run(current_app._get_current_object(), once=once, report=report)
+    if once and not outcomes:
+        click.echo("nothing is queued")
 
 
 COMMANDS = (scheduler_command, jobs_group)
