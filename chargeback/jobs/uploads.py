@@ -66,6 +66,8 @@ def run_upload(run: JobRun, stale_minutes: int) -> Outcome:
     if started is None:  # the claim gave it to this process only: not expected to happen
         return _outcome(run, "skipped", "already running elsewhere")
     try:
+        job_runs.progress(db.engine, started, 5, f"importing {run.upload_filename} "
+                                                 f"({upload_jobs.size_text(run.upload_bytes or 0)})")
         return _import(started, folder)
     finally:
         upload_jobs.discard(folder, run)

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from chargeback.db_setup import is_contention, write_transaction
 from chargeback.models import JobRun, Setting
+from chargeback.services.upload_jobs import JOB as UPLOAD_JOB
 
 
 def now() -> dt.datetime:
@@ -122,18 +123,23 @@ def _dead(run: JobRun, stale_after: dt.timedelta) -> bool:
 
 def release_stale(engine: Engine, job: str | None = None, period: str | None = None,
                   stale_minutes: int = STALE_MINUTES, key: str | None = None) -> int:
-    """Mark dead running runs failed and free their locks; returns how many."""
+    """Mark dead runs failed and free their locks; returns how many. A run is dead when it
+    is running, or claimed and not yet started, and its process is gone (``_dead``)."""
     stale_after = dt.timedelta(minutes=stale_minutes)
-    query = select(JobRun).where(JobRun.status == "running")
     if job or key:
-        query = query.where(JobRun.lock_key == (key or lock_key(job, period)))
+        query = select(JobRun).where(JobRun.status == "running",
+                                     JobRun.lock_key == (key or lock_key(job, period)))
+    else:
+        claimed = (JobRun.status == "queued") & JobRun.started_at.is_not(None)
+        query = select(JobRun).where((JobRun.status == "running") | claimed)
     count = 0
     with bookkeeping(engine) as session:
         for run in session.scalars(query):
             if _dead(run, stale_after):
                 run.status, run.lock_key, run.finished_at = "failed", None, now()
+                again = "upload the file again" if run.job == UPLOAD_JOB else "it can run again"
                 run.message = (f"stale: the process running it (pid {run.pid} on {run.host}) "
-                               "stopped; nothing of it was kept, it can run again")
+                               f"stopped; nothing of it was kept: {again}")
                 count += 1
     return count
 

@@ -11,7 +11,6 @@ import signal
 import subprocess
 import sys
 import time
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -24,15 +23,14 @@ from chargeback.services import job_runs, upload_jobs
 from tests.chargeback.test_close_end_to_end import DATA, run
 from tests.chargeback.upload_fixtures import (  # noqa: F401  (fixture)
     USAGE,
+    USAGE_ROWS,
     batch_count,
-    big_uploads,
+    big_uploads_fixture,
     data_fingerprint,
     fresh_run,
     stored_files,
     usage_lines,
 )
-
-EXPECTED = [("C-ALT", "CPU", Decimal("9000")), ("LAB1", "CPU", Decimal("1250.5"))]
 
 
 @pytest.fixture
@@ -118,7 +116,7 @@ def test_the_runner_imports_as_the_uploader_and_removes_the_file(reference):
     assert (done.status, done.progress, done.lock_key) == ("succeeded", 100, None)
     batch = db.session.get(ImportBatch, done.batch_id)
     assert (batch.actor, batch.status, batch.rows) == ("cit@example.com", "stored", 2)
-    assert usage_lines() == EXPECTED and stored_files(reference) == []
+    assert usage_lines() == USAGE_ROWS and stored_files(reference) == []
     assert jobs.process_requests() == []
 
 
@@ -190,7 +188,7 @@ def test_progress_is_visible_while_the_import_runs(reference, monkeypatch):
         pytest.skip("SQLite has one writer: the import; its run shows progress at the end")
     lines = ["period,consumer_code,service_code,quantity"]
     lines += [f"2026-04,LAB1,CPU,{n}" for n in range(1, 12_001)]
-    queued = queue(reference, "\n".join(lines) + "\n")
+    queue(reference, "\n".join(lines) + "\n")
     seen: list[tuple[int, int]] = []
     write = job_runs.progress
 
@@ -223,9 +221,23 @@ def test_a_dead_run_s_file_is_swept_and_other_leftovers_too(reference, app):
     for path in reference.iterdir():
         os.utime(path, (old, old))
     jobs.sweep_stale()
-    assert fresh_run(queued.id).status == "failed"
+    dead = fresh_run(queued.id)
+    assert dead.status == "failed" and dead.message.endswith("upload the file again")
     left = {p.name for p in stored_files(reference)}
     assert left == {waiting.upload_name, "not-ours.txt"}  # the queued one waits for its run
+
+
+def test_a_run_claimed_by_a_process_that_died_before_starting_it_is_failed(reference):
+    queued = queue(reference)
+    [claimed] = job_runs.claim_queued(db.engine)
+    assert claimed.id == queued.id and fresh_run(queued.id).status == "queued"
+    db.session.rollback()
+    with db.engine.begin() as connection:  # the claiming process is gone
+        connection.execute(text("UPDATE job_runs SET pid = 999999999 WHERE id = :id"),
+                           {"id": queued.id})
+    assert job_runs.release_stale(db.engine) == 1
+    assert fresh_run(queued.id).status == "failed"
+    assert job_runs.claim_next(db.engine) is None
 
 
 # --- the runner as a command and as a process of its own -----------------------------------
@@ -237,7 +249,7 @@ def test_jobs_work_once_through_the_command_line(reference, runner):
     assert result.exit_code == 0, result.output
     assert f"run {queued.id} import -: succeeded: usage.csv: 2 usage rows imported" \
         in result.output
-    assert usage_lines() == EXPECTED
+    assert usage_lines() == USAGE_ROWS
     listed = runner.invoke(args=["jobs", "list"]).output
     assert "import" in listed and "succeeded" in listed
 
@@ -250,7 +262,7 @@ def test_jobs_work_once_in_a_process_of_its_own(reference, app):
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"run {queued.id} import -: succeeded" in done.stdout
     assert fresh_run(queued.id).status == "succeeded"
-    assert usage_lines() == EXPECTED and stored_files(reference) == []
+    assert usage_lines() == USAGE_ROWS and stored_files(reference) == []
 
 
 def test_the_worker_runs_until_stopped(reference, app):
@@ -273,6 +285,6 @@ def test_the_worker_runs_until_stopped(reference, app):
             worker.kill()
     assert worker.returncode == 0, output
     assert "worker stopped" in output
-    assert usage_lines() == EXPECTED
+    assert usage_lines() == USAGE_ROWS
     db.session.rollback()
     assert db.session.scalar(select(ImportBatch).where(ImportBatch.filename == "usage.csv"))

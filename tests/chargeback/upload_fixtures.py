@@ -3,6 +3,7 @@ folder of the test's own."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -14,12 +15,14 @@ from chargeback.models import Consumer, ImportBatch, JobRun, Service, UsageLine
 THRESHOLD = 64
 USAGE = ("period,consumer_code,service_code,quantity\n"
          "2026-04,C-ALT,CPU,9000\n2026-04,LAB1,CPU,1250.5\n")
+USAGE_ROWS = [("C-ALT", "CPU", Decimal("9000")), ("LAB1", "CPU", Decimal("1250.5"))]
+"""What USAGE stores: (consumer, service, quantity)."""
 BAD_USAGE = ("period,consumer_code,service_code,quantity\n"
              "2026-04,LAB1,CPU,10\n2026-03,LAB1,CPU,5\n2026-04,NOPE,CPU,abc\n")
 
 
-@pytest.fixture
-def big_uploads(app, tmp_path) -> Path:
+@pytest.fixture(name="big_uploads")
+def big_uploads_fixture(app, tmp_path) -> Path:
     """Uploads above 64 bytes are jobs; returns the upload folder."""
     folder = tmp_path / "uploads"
     app.config.update(CHARGEBACK_UPLOAD_JOB_BYTES=THRESHOLD, CHARGEBACK_UPLOAD_DIR=str(folder))

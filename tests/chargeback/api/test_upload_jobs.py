@@ -14,7 +14,8 @@ from tests.chargeback.upload_fixtures import (  # noqa: F401  (fixture)
     BAD_USAGE,
     THRESHOLD,
     USAGE,
-    big_uploads,
+    USAGE_ROWS,
+    big_uploads_fixture,
     data_fingerprint,
     stored_files,
     usage_lines,
@@ -58,7 +59,7 @@ def test_a_big_upload_answers_202_at_once_and_the_worker_imports_it(api, big_upl
     batch = cit.get(done["batch_url"]).get_json()
     assert (batch["status"], batch["rows"], batch["actor"], batch["errors"]) == (
         "stored", 2, "cit@example.com", [])
-    assert usage_lines() == [("C-ALT", "CPU", 9000), ("LAB1", "CPU", 1250.5)]
+    assert usage_lines() == USAGE_ROWS
     assert stored_files(big_uploads) == []
     assert work_once(runner) == "nothing is queued\n"
 
@@ -95,7 +96,7 @@ def test_json_rows_above_the_threshold_are_a_job_too(api, big_uploads, runner):
     assert response.status_code == 202 and response.get_json()["upload"]["kind"] == "usage"
     work_once(runner)
     assert cit.get(response.headers["Location"]).get_json()["status"] == "succeeded"
-    assert usage_lines() == [("C-ALT", "CPU", 9000), ("LAB1", "CPU", 1250.5)]
+    assert usage_lines() == USAGE_ROWS
 
 
 def test_a_unit_head_follows_their_own_upload_only(api, big_uploads, runner):

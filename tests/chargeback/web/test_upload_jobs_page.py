@@ -19,16 +19,15 @@ from tests.chargeback.upload_fixtures import (  # noqa: F401  (fixture)
     BAD_USAGE,
     THRESHOLD,
     USAGE,
+    USAGE_ROWS,
     batch_count,
-    big_uploads,
+    big_uploads_fixture,
     data_fingerprint,
     fresh_run,
     stored_files,
     usage_lines,
 )
 from tests.chargeback.web.conftest import csrf_from
-
-EXPECTED_USAGE = [("C-ALT", "CPU", 9000), ("LAB1", "CPU", 1250.5)]
 
 
 def upload(client, kind: str, text: str, name: str = "file.csv", csrf: bool = True):
@@ -78,7 +77,7 @@ def test_a_big_upload_is_queued_at_once_and_imported_by_the_runner(
     run = fresh_run(run_id)
     assert (run.status, run.progress) == ("succeeded", 100) and run.batch_id
     assert run.message == f"usage-april.csv: 2 usage rows imported (batch {run.batch_id})"
-    assert usage_lines() == EXPECTED_USAGE
+    assert usage_lines() == USAGE_ROWS
     batch = session.get(ImportBatch, run.batch_id)
     assert (batch.status, batch.actor, batch.rows, batch.filename) == (
         "stored", "cit@example.com", 2, "usage-april.csv")
