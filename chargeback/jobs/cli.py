@@ -91,14 +91,17 @@ def jobs_work(once: bool) -> None:
 
     from chargeback.jobs import worker
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    # a worker logs each run as it ends; --once prints a line per run instead
+    logging.basicConfig(level=logging.WARNING if once else logging.INFO,
+                        format="%(asctime)s %(name)s %(message)s")
 
     def report(outcome) -> None:
         run = f"run {outcome.run_id} " if outcome.run_id else ""
         click.echo(f"{run}{outcome.job} {outcome.period or '-'}: {outcome.status}: "
                    f"{outcome.message}")
 
-    outcomes = worker.run(current_app._get_current_object(), once=once, report=report)
+    outcomes = worker.run(current_app._get_current_object(), once=once,
+                          report=report if once else None)
     if once and not outcomes:
         click.echo("nothing is queued")
 

@@ -57,6 +57,7 @@ from rules.vocabulary import is_period
 bp = Blueprint("data", __name__, template_folder="templates")
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+UPLOAD_ERRORS_SHOWN = 20  # on an upload's page; its batch's page shows every stored one
 
 
 def when(value: dt.datetime | None) -> str:
@@ -190,8 +191,9 @@ def upload_job(run_id: int):
     what it came to, with a link to its batch."""
     run = _visible_upload(run_id)
     batch = _visible_batch(run.batch_id)
-    return render_template("data/upload_job.html", run=run, batch=batch, runner=_runner(),
-                           size_text=upload_jobs.size_text)
+    errors = [str(p) for p in batches.problems(batch)][:UPLOAD_ERRORS_SHOWN] if batch else []
+    return render_template("data/upload_job.html", run=run, batch=batch, errors=errors,
+                           runner=_runner(), size_text=upload_jobs.size_text)
 
 
 @bp.get("/imports/jobs/<int:run_id>.json")

@@ -28,6 +28,7 @@ from tests.chargeback.upload_fixtures import (  # noqa: F401  (fixture)
     usage_lines,
 )
 from tests.chargeback.web.conftest import csrf_from
+from tests.chargeback.web.test_data_pages import assert_csp_clean
 
 
 def upload(client, kind: str, text: str, name: str = "file.csv", csrf: bool = True):
@@ -129,6 +130,7 @@ def test_a_bad_file_s_job_is_refused_with_the_direct_import_s_errors(
     assert stored_files(big_uploads) == []
     html = page(client, run_id)
     assert "refused, 2 error(s)" in html and f'href="/imports/{run.batch_id}"' in html
+    assert "line 4: quantity: &#39;abc&#39; is not a number" in html
     batch_page = client.get(f"/imports/{run.batch_id}").get_data(as_text=True)
     assert "line 4: quantity: &#39;abc&#39; is not a number" in batch_page
 
@@ -193,6 +195,8 @@ def test_the_pages_say_whether_a_runner_will_take_the_queued_upload(
     for url in ("/imports", f"/imports/jobs/{run_id}", "/jobs"):
         html = client.get(url).get_data(as_text=True)
         assert "Waiting for the job runner" in html and "chargeback scheduler" in html, url
+        assert_csp_clean(html)
+    assert f'href="/imports/jobs/{run_id}"' in client.get("/jobs").get_data(as_text=True)
     job_runs.runner_beat(db.engine)  # a runner says it is alive
     for url in ("/imports", f"/imports/jobs/{run_id}", "/jobs"):
         assert "Waiting for the job runner" not in client.get(url).get_data(as_text=True), url
