@@ -5,6 +5,10 @@ idempotent on its own: a run takes a lock per (job, period), and a month already
 is not closed again. ``now`` is a parameter so tests can travel in time. This package is a
 delivery layer like the web app and the API: it reads the configuration and hands the
 services what they need (the session, the engine, the pack folder, the currency).
+
+``process_requests`` runs the queued runs: "run now" requests, closes asked through the
+API, and big uploads (job ``import``, in ``jobs.uploads``); the scheduler calls it every
+few seconds, and ``chargeback jobs work`` (``jobs.worker``) is a runner of nothing else.
 """
 
 from __future__ import annotations

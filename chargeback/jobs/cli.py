@@ -1,6 +1,7 @@
 """``chargeback scheduler`` and ``chargeback jobs``: the scheduler process, its runs, and
-``jobs work``, a runner of queued runs. Only click is imported at the top: what a command
-needs is imported when it runs, so ``chargeback --help`` stays quick."""
+``jobs work``, a runner of queued runs. Only click (and flask's
+``with_appcontext``, which the command line loads anyway) is imported at the top: what a
+command needs is imported when it runs, so ``chargeback --help`` stays quick."""
 
 from __future__ import annotations
 
@@ -9,11 +10,10 @@ import sys
 import click
 from flask.cli import with_appcontext
 
-from chargeback.access import command_line_actor
-from rules.vocabulary import PERIOD_HINT, is_period
-
 
 def _period(ctx, param, value):
+    from rules.vocabulary import PERIOD_HINT, is_period
+
     if value is None or is_period(value):
         return value
     raise click.BadParameter(f"'{value}' is not a period: {PERIOD_HINT}")
@@ -66,6 +66,7 @@ def jobs_run(job: str, period: str | None) -> None:
     from flask import current_app
 
     from chargeback import jobs
+    from chargeback.access import command_line_actor
 
     jobs.bind(current_app._get_current_object())
     outcomes = jobs.run_now(job, period, command_line_actor())
