@@ -65,9 +65,9 @@ def run_upload(run: JobRun, stale_minutes: int) -> Outcome:
                              stale_minutes, key=f"{upload_jobs.JOB}:{run.id}")
     if started is None:  # the claim gave it to this process only: not expected to happen
         return _outcome(run, "skipped", "already running elsewhere")
+    size = upload_jobs.size_text(run.upload_bytes or 0)
     try:
-        job_runs.progress(db.engine, started, 5, f"importing {run.upload_filename} "
-                                                 f"({upload_jobs.size_text(run.upload_bytes or 0)})")
+        job_runs.progress(db.engine, started, 5, f"importing {run.upload_filename} ({size})")
         return _import(started, folder)
     finally:
         upload_jobs.discard(folder, run)

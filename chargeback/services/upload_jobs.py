@@ -150,6 +150,7 @@ def size_of(stream: BinaryIO) -> int:
     """An uploaded file's size in bytes, without reading it (the web server keeps an upload
     in a seekable buffer or temporary file); the stream is left where it was."""
     position = stream.tell()
-    size = stream.seek(0, os.SEEK_END)
+    stream.seek(0, os.SEEK_END)
+    size = stream.tell()
     stream.seek(position)
     return size
