@@ -294,6 +294,15 @@ class ReopenSchema(Schema):
     reason = Text(required=True, validate=validate.Length(min=1, max=1000))
 
 
+class UploadSchema(Schema):
+    """What a big upload's run imports: the uploader's file, as they sent it."""
+
+    kind = fields.String(required=True, validate=validate.OneOf(IMPORT_KINDS))
+    filename = fields.String(required=True)
+    bytes = fields.Integer(required=True)
+    replace = fields.Boolean(required=True)
+
+
 class JobRunSchema(Schema):
     id = fields.Integer(required=True)
     job = fields.String(required=True)
@@ -306,6 +315,12 @@ class JobRunSchema(Schema):
     finished_at = Nullable(Timestamp, required=True)
     message = Nullable(fields.String, required=True)
     pack_id = Nullable(fields.Integer, required=True)
+    batch_id = Nullable(fields.Integer, required=True, metadata={
+        "description": "an import run's batch, once it has one: GET batch_url for its "
+                       "status and row errors"})
+    batch_url = Nullable(fields.String, required=True)
+    upload = Nullable(fields.Nested, nested=UploadSchema, required=True, metadata={
+        "description": "an import run (job `import`): the uploaded file; null for others"})
 
 
 JobRunPageSchema = page_of(JobRunSchema, "JobRunPageSchema")
