@@ -1,7 +1,7 @@
 """A big upload is a job run: what was uploaded, with which rights, and the batch it made.
 
-Revision ID: 0007_upload_jobs
-Revises: 0006
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-07
 
 Job runs get the upload's kind, the uploader's file name (shown, never used as a path),
@@ -14,8 +14,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0007_upload_jobs'
-down_revision = '0006'
+revision = '0009'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
