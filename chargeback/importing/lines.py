@@ -1,16 +1,9 @@
-"""Spend and usage lines in bulk: the kinds a month has millions of rows of.
+"""Spend and usage lines, the kinds a month has millions of rows of: what each stores
+(``LineKind``) and how a file's rows are checked and read (``LineRows``).
 
 A line kind's rows are only appended (no key to upsert, no audit per row), so they skip the
-per-row handlers of ``kinds``: each row is checked cell by cell with compiled converters
-(``LineRows``), turned into a plain list, and handed to the database's bulk path:
-``staging`` on PostgreSQL (``COPY`` into a temporary table, codes resolved by join, one
-``INSERT ... SELECT``), ``direct`` on SQLite (codes resolved by dict, ``executemany`` of
-tuples in chunks). Both report the same errors, in the same order, as the per-row path did.
-
-The lines tables keep no foreign keys (migration 0007): the import resolves every code
-against the stored rows in its own transaction, under the locks it holds, and refuses a
-row whose code is unknown; deleting a referenced unit, consumer, service, month or batch is
-refused by a trigger instead (docs/imports.md, "Bulk path").
+per-row handlers of ``kinds``: each row is checked cell by cell with compiled converters,
+turned into a plain list, and handed to the database's bulk path (``bulk``).
 """
 
 from __future__ import annotations
@@ -19,10 +12,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from marshmallow import ValidationError
-from sqlalchemy import Table, delete, func, select
+from sqlalchemy import Table
 
 from chargeback.importing.context import ImportContext
-from chargeback.importing.readers import Table as FileTable
 from chargeback.importing.schemas import SCHEMAS, converter, first_message
 from chargeback.models import SpendLine, UsageLine
 
@@ -95,7 +87,6 @@ class LineRows:
             convert = converter(field, numbers_as_text=True)
             self.plan.append((index, names.index(name) + 1, name,
                               getattr(convert, "values", _NONE), convert, required))
-        self.names = names
         self.blank = [None] * (len(names) + 1)
         # canonical_row: "name=value" joined by \x1f, in the names' sorted order, then \x1e
         self.canonical = "\x1f".join(
@@ -159,47 +150,3 @@ def _digest(ctx: ImportContext, content: list[str]) -> None:
     if content:
         ctx.content.update("".join(content).encode())
         content.clear()
-
-
-def store_lines(ctx: ImportContext, kind: str, table: FileTable,
-                tick: Callable[[], None]) -> None:
-    """Read, check and store a line kind's rows (the caller has checked the header)."""
-    spec = LINE_KINDS[kind]
-    reader = LineRows(spec, table.header)
-    rows = reader.read(ctx, table.rows, tick)
-    if ctx.session.get_bind().dialect.name == "postgresql":
-        from chargeback.importing import staging
-
-        covered = staging.load(ctx, spec, reader, rows)
-    else:
-        from chargeback.importing import direct
-
-        covered = direct.load(ctx, spec, rows)
-    if ctx.replace and not ctx.errors:
-        replace_older_lines(ctx, spec, covered)
-
-
-def replace_older_lines(ctx: ImportContext, spec: LineKind,
-                        covered: set[tuple[str, int]]) -> None:
-    """``--replace``: the earlier lines of every (month, unit) the batch covers go, and the
-    audit log records how many there were and their total."""
-    model = spec.model
-    summed = model.quantity if spec is USAGE else model.amount
-    codes = {unit_id: code for code, unit_id in ctx.units.items()}
-    for period, unit_id in sorted(covered):
-        where = (model.period == period, model.batch_id != ctx.batch_id,
-                 *_of_unit(ctx, spec, unit_id))
-        count, total = ctx.session.execute(select(func.count(), func.sum(summed))
-                                           .where(*where)).one()
-        if count:
-            ctx.session.execute(delete(model).where(*where))
-            ctx.audit(f"import.{spec.kind}.replace", spec.kind, f"{codes[unit_id]}/{period}",
-                      {"lines": count, "total": None if total is None else str(total)},
-                      {"batch": ctx.batch_id})
-
-
-def _of_unit(ctx: ImportContext, spec: LineKind, unit_id: int) -> tuple:
-    if spec is USAGE:  # a usage line is of the unit that provides its service
-        services = [sid for sid, uid in ctx.services.values() if uid == unit_id]
-        return (UsageLine.service_id.in_(services),)
-    return (SpendLine.unit_id == unit_id,)

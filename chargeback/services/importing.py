@@ -22,9 +22,10 @@ from sqlalchemy.orm import Session
 
 from chargeback.db_setup import is_contention
 from chargeback.failpoints import failpoint
+from chargeback.importing.bulk import store_lines
 from chargeback.importing.context import MAX_STORED_ERRORS, ImportContext
 from chargeback.importing.kinds import HANDLERS
-from chargeback.importing.lines import LINE_KINDS, store_lines
+from chargeback.importing.lines import LINE_KINDS
 from chargeback.importing.readers import FileFormatError, open_table
 from chargeback.importing.schemas import RowValidator, canonical_number, columns
 from chargeback.models import BatchError, ImportBatch
