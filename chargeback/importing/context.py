@@ -62,21 +62,25 @@ class ImportContext:
         return self._services
 
     def open_period(self, line: int, period: str) -> bool:
-        """False (with an error) when the row targets a frozen month.
+        """False (with an error) when the row targets a frozen month (``month_status``)."""
+        if self.month_status(period) in FROZEN_STATUSES:
+            self.error(line, "period", closed_period_message(period))
+            return False
+        return True
+
+    def month_status(self, period: str) -> str:
+        """The month's status, read under its lock.
 
         The month is created (open) if it does not exist and locked until the batch
         commits, so a close cannot freeze it between this check and the batch's rows.
+        Months are locked one at a time, in the order the file first names them.
         """
         status = self._months.get(period)
         if status is None:
             self._months.update(lock_months(self.session, {period}))
             status = self._months[period]
             failpoint("import.month-locked")
-        if status in FROZEN_STATUSES:
-            self.error(line, "period", f"period {period} is closed; corrections go into an "
-                       "open period, or central IT reopens it")
-            return False
-        return True
+        return status
 
     def frozen_from(self, start: str) -> str | None:
         """The latest frozen month, read under the lock of every month from ``start`` on
@@ -97,13 +101,21 @@ class ImportContext:
                    "a unit head imports for their own units only")
         return False
 
+    def unknown(self, line: int, column: str, what: str, code: str) -> None:
+        self.error(line, column, f"unknown {what} '{code}'")
+
     def lookup(self, line: int, column: str, table: dict, code: str | None, what: str):
         if code is None:
             return None
         found = table.get(code)
         if found is None:
-            self.error(line, column, f"unknown {what} '{code}'")
+            self.unknown(line, column, what, code)
         return found
 
     def audit(self, action: str, entity: str, key: str, before, after, reason=None) -> None:
         record(self.session, self.actor, action, entity, key, before, after, reason)
+
+
+def closed_period_message(period: str) -> str:
+    return (f"period {period} is closed; corrections go into an open period, "
+            "or central IT reopens it")

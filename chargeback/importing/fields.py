@@ -96,7 +96,8 @@ class Number(fields.Field):
         if number < 0 and not self.negative:
             raise ValidationError(f"'{value}' is negative: {_plural(self.what)} cannot be "
                                   "negative")
-        if abs(number) >= Decimal(10) ** (16 if self.places == 2 else 12):
+        # abs(number) >= 10 ** limit, without arithmetic: 1e999999999 would overflow it
+        if number and number.adjusted() >= (16 if self.places == 2 else 12):
             raise ValidationError(f"'{value}' is too large")
         return number
 

@@ -1,4 +1,5 @@
-"""One handler per import kind: resolve codes to rows, refuse what breaks a rule, store.
+"""One handler per keyed import kind (and units): resolve codes, refuse what breaks a rule,
+store. The line kinds, spend and usage, take the bulk path of ``lines`` instead.
 
 A handler sees each validated row once (``accept``), and gets the accepted rows in chunks
 (``store``) only while the batch is still clean, so a refused batch stops writing at its
@@ -9,9 +10,7 @@ writes nothing once the batch has an error.
 
 from __future__ import annotations
 
-from collections import defaultdict
-
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import select
 
 from chargeback.importing.context import ImportContext
 from chargeback.models import (
@@ -22,9 +21,7 @@ from chargeback.models import (
     RateCard,
     Service,
     ServiceModel,
-    SpendLine,
     Unit,
-    UsageLine,
 )
 
 
@@ -338,91 +335,10 @@ class DriversHandler(PeriodKeyed):
                 "_label": f"{v['consumer_code']}/{v['period']}/{v['driver']}"}
 
 
-class LinesHandler(Handler):
-    """Spend and usage: lines add up; ``--replace`` swaps the covered (month, unit) lines."""
-
-    model: type = None
-
-    def __init__(self, ctx):
-        super().__init__(ctx)
-        self.covered: dict[str, set[int]] = defaultdict(set)  # period -> unit ids
-
-    def store(self, rows):
-        # A Core insert of the table: the ORM's bulk path would cost as much again per row.
-        self.ctx.session.execute(insert(self.model.__table__), rows)
-
-    def finish(self):
-        if not self.ctx.replace or self.ctx.errors:
-            return
-        for period, unit_ids in sorted(self.covered.items()):
-            for unit_id in sorted(unit_ids):
-                self._replace(period, unit_id)
-
-    def _older_lines(self, period: str, unit_id: int):
-        raise NotImplementedError
-
-    def _replace(self, period: str, unit_id: int) -> None:
-        where = self._older_lines(period, unit_id)
-        count, total = self.ctx.session.execute(
-            select(func.count(), func.sum(self._summed())).where(*where)).one()
-        if count:
-            self.ctx.session.execute(delete(self.model).where(*where))
-            code = next(c for c, i in self.ctx.units.items() if i == unit_id)
-            self.ctx.audit(f"import.{self.kind}.replace", self.kind, f"{code}/{period}",
-                           {"lines": count, "total": _text(total)}, {"batch": self.ctx.batch_id})
-
-
-class SpendHandler(LinesHandler):
-    kind = "spend"
-    model = SpendLine
-
-    def resolve(self, line, v):
-        if not self.ctx.in_scope(line, v["unit_code"]):
-            return None
-        unit_id = self.ctx.lookup(line, "unit_code", self.ctx.units, v["unit_code"], "unit")
-        if unit_id is None or not self.ctx.open_period(line, v["period"]):
-            return None
-        self.covered[v["period"]].add(unit_id)
-        return {"batch_id": self.ctx.batch_id, "period": v["period"], "unit_id": unit_id,
-                "cost_pool": v["cost_pool"], "amount": v["amount"], "tower": v["tower"],
-                "account": v["account"], "description": v["description"]}
-
-    def _summed(self):
-        return SpendLine.amount
-
-    def _older_lines(self, period, unit_id):
-        return (SpendLine.period == period, SpendLine.unit_id == unit_id,
-                SpendLine.batch_id != self.ctx.batch_id)
-
-
-class UsageHandler(LinesHandler):
-    kind = "usage"
-    model = UsageLine
-
-    def resolve(self, line, v):
-        consumer_id = self.ctx.lookup(line, "consumer_code", self.ctx.consumers,
-                                      v["consumer_code"], "consumer")
-        service = self.ctx.lookup(line, "service_code", self.ctx.services, v["service_code"],
-                                  "service")
-        if consumer_id is None or service is None or not self.ctx.open_period(line, v["period"]):
-            return None
-        self.covered[v["period"]].add(service[1])
-        return {"batch_id": self.ctx.batch_id, "period": v["period"], "consumer_id": consumer_id,
-                "service_id": service[0], "quantity": v["quantity"]}
-
-    def _summed(self):
-        return UsageLine.quantity
-
-    def _older_lines(self, period, unit_id):
-        services = [sid for sid, uid in self.ctx.services.values() if uid == unit_id]
-        return (UsageLine.period == period, UsageLine.service_id.in_(services),
-                UsageLine.batch_id != self.ctx.batch_id)
-
-
 HANDLERS: dict[str, type[Handler]] = {
     h.kind: h
-    for h in (UnitsHandler, ConsumersHandler, ServicesHandler, RatesHandler, SpendHandler,
-              BudgetHandler, MetricsHandler, UsageHandler, DriversHandler)
+    for h in (UnitsHandler, ConsumersHandler, ServicesHandler, RatesHandler, BudgetHandler,
+              MetricsHandler, DriversHandler)
 }
 
 __all__ = ["HANDLERS", "Handler"]

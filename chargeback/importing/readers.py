@@ -44,7 +44,7 @@ def open_table(stream: BinaryIO, filename: str) -> Table:
 
 def _csv_table(stream: BinaryIO) -> Table:
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
-    reader = csv.reader(text)
+    reader = csv.reader(_without_nul(text))
     try:
         header = next(reader, None)
     except UnicodeDecodeError as exc:
@@ -56,6 +56,16 @@ def _csv_table(stream: BinaryIO) -> Table:
     return Table(header=[h.strip() for h in header], rows=_csv_rows(reader, text))
 
 
+def _without_nul(text: io.TextIOWrapper) -> Iterator[str]:
+    """The file's lines; a NUL character is no text a person typed (it is a binary file,
+    or a broken export) and neither database could store it in a code or an error message."""
+    for number, line in enumerate(text, start=1):
+        if "\x00" in line:
+            raise FileFormatError(number, "the file contains a NUL character (0x00): it is not "
+                                  "a text CSV file")
+        yield line
+
+
 def _csv_rows(reader, text: io.TextIOWrapper) -> Iterator[tuple[int, list[str]]]:
     try:
         yield from _csv_lines(reader)
@@ -65,18 +75,20 @@ def _csv_rows(reader, text: io.TextIOWrapper) -> Iterator[tuple[int, list[str]]]
 
 def _csv_lines(reader) -> Iterator[tuple[int, list[str]]]:
     line = 1
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except UnicodeDecodeError as exc:
-            raise FileFormatError(line + 1, "file is not UTF-8 text") from exc
-        except csv.Error as exc:
-            raise FileFormatError(line + 1, str(exc)) from exc
-        line = reader.line_num
-        if any(cell.strip() for cell in row):
-            yield line, row
+    try:
+        for row in reader:
+            line = reader.line_num
+            if row and row[0].strip() or not _blank(row):
+                yield line, row
+    except UnicodeDecodeError as exc:
+        raise FileFormatError(line + 1, "file is not UTF-8 text") from exc
+    except csv.Error as exc:
+        raise FileFormatError(line + 1, str(exc)) from exc
+
+
+def _blank(cells: list[str]) -> bool:
+    """No cell but spaces (a spreadsheet's empty row); the usual row answers at its first."""
+    return not (cells and cells[0].strip()) and not any(cell.strip() for cell in cells)
 
 
 def _xlsx_table(stream: BinaryIO) -> Table:
@@ -95,7 +107,7 @@ def _xlsx_table(stream: BinaryIO) -> Table:
 def _xlsx_rows(rows) -> Iterator[tuple[int, list[str]]]:
     for line, row in enumerate(rows, start=2):
         cells = [cell_text(c) for c in row]
-        if any(cell.strip() for cell in cells):
+        if not _blank(cells):
             yield line, cells
 
 

@@ -6,10 +6,23 @@ header check and for documentation.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+from decimal import Decimal
+
 from marshmallow import EXCLUDE, Schema, ValidationError, fields
 from marshmallow.validate import OneOf
 
-from chargeback.importing.fields import Code, Money, Name, Period, Price, Quantity, Text
+from chargeback.importing.fields import (
+    Code,
+    Money,
+    Name,
+    Number,
+    Period,
+    Price,
+    Quantity,
+    Text,
+)
 from rules.vocabulary import BILLING_MODES, RESERVED_POOLS, is_ledger_measure
 
 
@@ -128,59 +141,134 @@ def columns(kind: str) -> tuple[list[str], list[str]]:
 class RowValidator:
     """Validates rows with a kind's schema fields, one column at a time.
 
-    Calling each marshmallow field directly (rather than ``Schema.load``) keeps the same
-    types, messages and validators at a fraction of the cost, and lets a file's many repeats
-    of one code or period be validated once: a million-row usage file names a few hundred
-    consumers and services, not a million.
+    Each column gets a converter compiled once (``converter``): the same types, messages and
+    validators as the marshmallow field, without a ``Schema.load`` per row. A file's many
+    repeats of one code or period are validated once (a million-row usage file names a few
+    hundred consumers and services, not a million), and a plain number or short text that
+    the field would accept as it is skips the field altogether.
     """
-
-    CACHED = (Code, Name, Period)
 
     def __init__(self, kind: str, header: list[str]):
         schema = SCHEMAS[kind]()
-        self.columns = [(i, name, schema.fields[name]) for i, name in enumerate(header)]
+        self.columns = [(i, name, schema.fields[name], converter(schema.fields[name]))
+                        for i, name in enumerate(header)]
         self.missing = [(n, f) for n, f in schema.fields.items() if n not in header]
-        self._cache: dict[tuple[str, str], object] = {}
 
     def validate(self, cells: list[str]) -> tuple[dict, dict[str, str]]:
         values: dict[str, object] = {}
         errors: dict[str, str] = {}
-        for index, name, field in self.columns:
-            raw = cells[index].strip() if index < len(cells) else ""
+        width = len(cells)
+        for index, name, field, convert in self.columns:
+            raw = cells[index].strip() if index < width else ""
+            if raw == "":
+                if field.required:
+                    errors[name] = field.error_messages["required"]
+                else:
+                    values[name] = field.load_default
+                continue
             try:
-                values[name] = self._value(name, field, raw)
+                values[name] = convert(raw)
             except ValidationError as exc:
-                errors[name] = _first_message(exc)
+                errors[name] = first_message(exc)
         for name, field in self.missing:
             values[name] = field.load_default
         return values, errors
 
-    def _value(self, name: str, field, raw: str):
-        if raw == "":
-            if field.required:
-                raise ValidationError(field.error_messages["required"])
-            return field.load_default
-        if not isinstance(field, self.CACHED):
-            return field.deserialize(raw)
-        key = (name, raw)
-        hit = self._cache.get(key, _MISS)
-        if hit is _MISS:
-            try:
-                hit = field.deserialize(raw)
-            except ValidationError as exc:
-                hit = exc
-            if len(self._cache) > 200_000:
-                self._cache.clear()
-            self._cache[key] = hit
-        if isinstance(hit, ValidationError):
-            raise hit
+
+CACHE_LIMIT = 200_000  # distinct cells kept per column (a few MB at most)
+
+
+def converter(field, numbers_as_text: bool = False) -> Callable[[str], object]:
+    """A function from a non-empty, stripped cell to the field's value, or raising the
+    field's ``ValidationError``; it accepts and refuses exactly what ``field`` does.
+
+    ``numbers_as_text``: a number comes back as its canonical text (``1.50`` -> ``1.5``, as
+    ``canonical_number`` writes it) instead of a ``Decimal``, for the bulk path, which hands
+    text to the database and to the content checksum.
+    """
+    if isinstance(field, Code | Name | Period):
+        return _cached(field.deserialize)
+    if isinstance(field, Number):
+        return _number(field, numbers_as_text)
+    if type(field) is Text and not field.validators:
+        limit, deserialize = field.max_length, field.deserialize
+        return lambda raw: raw if len(raw) <= limit else deserialize(raw)
+    return field.deserialize
+
+
+def _cached(deserialize) -> Callable[[str], object]:
+    """``deserialize`` once per distinct cell; ``convert.values`` maps each accepted cell to
+    its value (in the order first seen), for callers that look a cell up before calling;
+    ``convert.overflowed`` says whether it was ever emptied for being too large."""
+    values: dict[str, object] = {}
+    errors: dict[str, ValidationError] = {}
+
+    def convert(raw: str):
+        hit = values.get(raw)
+        if hit is not None:
+            return hit
+        if raw in errors:
+            raise errors[raw]
+        try:
+            hit = deserialize(raw)
+        except ValidationError as exc:
+            if len(errors) >= CACHE_LIMIT:
+                errors.clear()
+            errors[raw] = exc
+            raise
+        if len(values) >= CACHE_LIMIT:
+            values.clear()
+            convert.overflowed = True
+        values[raw] = hit
         return hit
 
+    convert.values = values
+    convert.overflowed = False
+    return convert
 
-_MISS = object()
+
+def _number(field: Number, as_text: bool) -> Callable[[str], object]:
+    """A plain decimal the field accepts as it is (digits, an optional sign where negatives
+    are allowed, at most ``places`` decimals, within the size limit) is read without the
+    field's checks; anything else (``1,234.50``, ``1e3``, errors) goes through the field."""
+    digits = 16 if field.places == 2 else 12  # Number refuses abs(value) >= 10 ** digits
+    sign = "-?" if field.negative else ""
+    plain = re.compile(f"{sign}[0-9]{{1,{digits}}}(?:\\.[0-9]{{1,{field.places}}})?").fullmatch
+    deserialize = field.deserialize
+    if not as_text:
+        return lambda raw: Decimal(raw) if plain(raw) else deserialize(raw)
+
+    # plain and already canonical: no leading zero (but "0"), no trailing decimal zero
+    canonical = re.compile(f"{sign}(?:0|[1-9][0-9]{{0,{digits - 1}}})"
+                           f"(?:\\.[0-9]{{0,{field.places - 1}}}[1-9])?").fullmatch
+
+    def convert(raw: str) -> str:
+        if canonical(raw):
+            return raw
+        if plain(raw):
+            return _canonical_plain(raw)
+        return canonical_number(deserialize(raw))
+
+    return convert
 
 
-def _first_message(exc: ValidationError) -> str:
+def _canonical_plain(raw: str) -> str:
+    """``canonical_number(Decimal(raw))`` for a plain ``-?digits[.digits]`` text, by string
+    operations: leading zeros and trailing decimal zeros go."""
+    sign = "-" if raw[0] == "-" else ""
+    whole, _, fraction = raw.lstrip("-").partition(".")
+    whole = whole.lstrip("0") or "0"
+    fraction = fraction.rstrip("0")
+    return f"{sign}{whole}.{fraction}" if fraction else sign + whole
+
+
+def canonical_number(value: Decimal) -> str:
+    """A number's one spelling in the content checksum and on the bulk path: no exponent,
+    no trailing decimal zeros (``1.50``, ``1.5`` and ``15E-1`` are all ``1.5``)."""
+    return format(value.normalize(), "f")
+
+
+def first_message(exc: ValidationError) -> str:
     messages = exc.messages
     while isinstance(messages, list | dict):
         messages = messages[0] if isinstance(messages, list) else next(iter(messages.values()))

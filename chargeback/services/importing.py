@@ -22,10 +22,12 @@ from sqlalchemy.orm import Session
 
 from chargeback.db_setup import is_contention
 from chargeback.failpoints import failpoint
+from chargeback.importing.bulk import store_lines
 from chargeback.importing.context import MAX_STORED_ERRORS, ImportContext
 from chargeback.importing.kinds import HANDLERS
+from chargeback.importing.lines import LINE_KINDS
 from chargeback.importing.readers import FileFormatError, open_table
-from chargeback.importing.schemas import RowValidator, columns
+from chargeback.importing.schemas import RowValidator, canonical_number, columns
 from chargeback.models import BatchError, ImportBatch
 from chargeback.models.periods import lock_import_kind, lock_reference
 from chargeback.refusals import Problem, Refused
@@ -182,11 +184,18 @@ def _read_and_store(ctx: ImportContext, kind: str, stream: BinaryIO, filename: s
                     progress) -> None:
     table = open_table(stream, filename)
     with closing(table.rows):  # let go of the file now, even when a row's write fails
-        if _header_ok(ctx, kind, table.header):
+        if not _header_ok(ctx, kind, table.header):
+            return
+        if kind in LINE_KINDS:
+            store_lines(ctx, kind, table, lambda: progress and progress(_position(stream)))
+            if progress:
+                progress(_position(stream))
+        else:
             _store_rows(ctx, kind, table, stream, progress)
 
 
 def _store_rows(ctx: ImportContext, kind: str, table, stream: BinaryIO, progress) -> None:
+    """The keyed kinds and units, row by row through their handler (``kinds``)."""
     validator = RowValidator(kind, table.header)
     handler = HANDLERS[kind](ctx)
     pending: list[dict] = []
@@ -226,7 +235,7 @@ def _canonical(value) -> str:
     if value is None:
         return "\\N"
     if isinstance(value, Decimal):
-        return format(value.normalize(), "f")
+        return canonical_number(value)
     return str(value)
 
 

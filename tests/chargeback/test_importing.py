@@ -195,7 +195,8 @@ def test_replace_swaps_the_lines_of_covered_months_and_units(reference):
     reference.commit()
     assert result.status == "stored"
     rows = sorted(reference.execute(
-        select(SpendLine.period, Unit.code, SpendLine.amount).join(Unit)).all())
+        select(SpendLine.period, Unit.code, SpendLine.amount)
+        .join(Unit, Unit.id == SpendLine.unit_id)).all())
     assert rows == [("2026-03", "ALT", Decimal("7.00")), ("2026-03", "WW", Decimal("99.00")),
                     ("2026-04", "WW", Decimal("3.00"))]
 
@@ -206,7 +207,8 @@ def test_usage_replace_covers_the_providing_unit(reference):
     load(reference, "usage", "period,consumer_code,service_code,quantity\n"
          "2026-03,LINE2,DESK,4\n", replace=True)
     reference.commit()
-    rows = sorted(reference.execute(select(Service.code, UsageLine.quantity).join(Service)).all())
+    rows = sorted(reference.execute(select(Service.code, UsageLine.quantity)
+                                    .join(Service, Service.id == UsageLine.service_id)).all())
     assert rows == [("DESK", Decimal("4")), ("HPC", Decimal("5"))]
 
 
