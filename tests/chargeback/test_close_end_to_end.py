@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import func, select
 
 from chargeback.models import Charge, JournalLine, Period, Rating
+from tests.snapshots import built_once
 
 DATA = Path(__file__).parent / "data" / "e2e"
 IMPORTS = ("units", "consumers", "services", "rates", "spend", "budget", "metrics", "usage",
@@ -49,13 +50,17 @@ SCORECARDS = ("WW", "WW-v2", "ALT", "LAB")
 
 def load_company(runner, scorecards: tuple[str, ...] = SCORECARDS) -> None:
     """The company's files, scorecards and allocation rules, through the command line;
-    nothing closed yet."""
-    for kind in IMPORTS:
-        run(runner, "import", kind, str(DATA / f"{kind}.csv"))
-    for name in scorecards:
-        run(runner, "scorecard", "import", str(DATA / f"scorecard-{name}.json"))
-    for name in ("DC", "ALT", "WW"):
-        run(runner, "rules", "import", str(DATA / f"rules-{name}.json"))
+    nothing closed yet. Built once per session and starting state (``tests.snapshots``)."""
+
+    def through_the_command_line():
+        for kind in IMPORTS:
+            run(runner, "import", kind, str(DATA / f"{kind}.csv"))
+        for name in scorecards:
+            run(runner, "scorecard", "import", str(DATA / f"scorecard-{name}.json"))
+        for name in ("DC", "ALT", "WW"):
+            run(runner, "rules", "import", str(DATA / f"rules-{name}.json"))
+
+    built_once(f"company loaded, scorecards {','.join(scorecards)}", through_the_command_line)
 
 
 @pytest.fixture
