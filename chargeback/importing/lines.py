@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from operator import itemgetter
 
 from marshmallow import ValidationError
 from sqlalchemy import Table
@@ -89,8 +90,8 @@ class LineRows:
                               getattr(convert, "values", _NONE), convert, required))
         self.blank = [None] * (len(names) + 1)
         # canonical_row: "name=value" joined by \x1f, in the names' sorted order, then \x1e
-        self.canonical = "\x1f".join(
-            f"{name}={{{names.index(name) + 1}}}" for name in sorted(names)) + "\x1e"
+        self.canonical = "\x1f".join(f"{name}=%s" for name in sorted(names)) + "\x1e"
+        self.sorted_values = itemgetter(*[names.index(name) + 1 for name in sorted(names)])
         self.optional = any(not schema.fields[name].required for name in names)
 
     def distinct(self, column: str) -> list | None:
@@ -106,7 +107,8 @@ class LineRows:
              tick: Callable[[], None]) -> Iterator[list]:
         """The well-formed rows; ``tick`` every ``CHUNK`` rows read."""
         width, plan, blank, error = self.width, self.plan, self.blank, ctx.error
-        canonical, optional, content = self.canonical.format, self.optional, []
+        canonical, optional, content = self.canonical, self.optional, []
+        ordered = self.sorted_values
         count = ctx.rows_read
         try:
             for line, cells in rows:
@@ -138,8 +140,8 @@ class LineRows:
                         bad = True
                 if bad:
                     continue
-                content.append(canonical(*[NULL if v is None else v for v in row])
-                               if optional else canonical(*row))
+                content.append(canonical % ordered([NULL if v is None else v for v in row])
+                               if optional else canonical % ordered(row))
                 yield row
         finally:
             ctx.rows_read = count

@@ -67,13 +67,6 @@ def _without_nul(text: io.TextIOWrapper) -> Iterator[str]:
 
 
 def _csv_rows(reader, text: io.TextIOWrapper) -> Iterator[tuple[int, list[str]]]:
-    try:
-        yield from _csv_lines(reader)
-    finally:
-        text.detach()  # the caller's stream stays open (a wrapper closes it when collected)
-
-
-def _csv_lines(reader) -> Iterator[tuple[int, list[str]]]:
     line = 1
     try:
         for row in reader:
@@ -84,6 +77,8 @@ def _csv_lines(reader) -> Iterator[tuple[int, list[str]]]:
         raise FileFormatError(line + 1, "file is not UTF-8 text") from exc
     except csv.Error as exc:
         raise FileFormatError(line + 1, str(exc)) from exc
+    finally:
+        text.detach()  # the caller's stream stays open (a wrapper closes it when collected)
 
 
 def _blank(cells: list[str]) -> bool:

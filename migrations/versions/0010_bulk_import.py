@@ -13,7 +13,8 @@ to delete a unit, consumer, service, month or batch that lines name, is kept by 
 on the named table, which runs only when such a row is deleted or its key changes.
 
 The index on ``usage_lines.batch_id`` goes too: nothing reads usage lines by batch, and it
-was a third of the index work of every line stored.
+was a third of the index work of every line stored. On PostgreSQL the lines' id sequences
+hand out ids a thousand at a time (a tenth of an INSERT ... SELECT's time was nextval).
 """
 from alembic import op
 
@@ -32,6 +33,10 @@ REFERENCES = (
     ('spend_lines', 'period', 'periods', 'period'),
     ('spend_lines', 'unit_id', 'units', 'id'),
 )
+
+# Ids a PostgreSQL session takes from the lines' sequences at a time: the sequence is not
+# touched (nor WAL-logged) once per inserted line; a session that ends unused leaves a gap.
+ID_CACHE = 1000
 
 FUNCTION = 'refuse_named_row_change'
 
@@ -81,6 +86,8 @@ def upgrade():
             if lines == 'usage_lines':
                 batch_op.drop_index(batch_op.f('ix_usage_lines_batch_id'))
     if op.get_bind().dialect.name == 'postgresql':
+        for lines in ('usage_lines', 'spend_lines'):
+            op.execute(f"ALTER SEQUENCE {lines}_id_seq CACHE {ID_CACHE}")
         op.execute(POSTGRESQL_FUNCTION)
         for lines, column, named, key in REFERENCES:
             op.execute(f"CREATE TRIGGER {_trigger(lines, column)} AFTER DELETE OR UPDATE OF "
@@ -108,6 +115,8 @@ def downgrade():
             op.execute(f"DROP TRIGGER IF EXISTS {_trigger(lines, column)}_update")
     if postgresql:
         op.execute(f"DROP FUNCTION IF EXISTS {FUNCTION}()")
+        for lines in ('usage_lines', 'spend_lines'):
+            op.execute(f"ALTER SEQUENCE {lines}_id_seq CACHE 1")
     for lines in ('usage_lines', 'spend_lines'):
         with op.batch_alter_table(lines, schema=None) as batch_op:
             if lines == 'usage_lines':
