@@ -56,6 +56,7 @@ class Snapshot:
     tables: list[str]  # in foreign-key order, parents first
     columns: dict[str, str]  # PostgreSQL: each table's quoted column list
     sequences: dict[str, int | None]  # PostgreSQL: each sequence's last value
+    rows: dict[str, int]  # PostgreSQL: each table's row count
     packs: Path  # the copy of the pack folder
     pack_dir: str  # the pack folder the build wrote to
 
@@ -82,11 +83,11 @@ class Store:
         if db.engine.dialect.name == "sqlite":
             where = str(self.folder / f"snapshot-{number}.db")
             _sqlite_copy(db.engine, to_file=where)
-            return Snapshot(where, tables, {}, {}, packs, str(pack_dir))
+            return Snapshot(where, tables, {}, {}, {}, packs, str(pack_dir))
         where = f"{SCHEMA_PREFIX}{number}"
         self.schemas[where] = db.engine.url.render_as_string(hide_password=False)
-        columns, sequences = _pg_save(where, tables)
-        return Snapshot(where, tables, columns, sequences, packs, str(pack_dir))
+        columns, sequences, rows = _pg_save(where, tables)
+        return Snapshot(where, tables, columns, sequences, rows, packs, str(pack_dir))
 
     def restore(self, snapshot: Snapshot) -> None:
         pack_dir = _pack_dir()
@@ -172,17 +173,31 @@ def _state() -> str | None:
     with db.engine.connect() as connection:
         tables = _tables(connection)
         counts = connection.execute(text("SELECT " + ", ".join(
-            f'(SELECT count(*) FROM {_quote(t)})' for t in tables))).one()
+            f"(SELECT count(*) FROM {_quote(t)})" for t in tables))).one()
         if max(counts, default=0) > DIGEST_LIMIT:
             return None
+        filled = [t for t, n in zip(tables, counts, strict=True) if n]
         digest = hashlib.sha256(repr((tables, tuple(counts))).encode())
-        for table, count in zip(tables, counts, strict=True):
-            if count:
-                rows = sorted(repr(tuple(row)) for row in connection.execute(
-                    text(f"SELECT * FROM {_quote(table)}")))
-                digest.update(f"\x1e{table}\x1f".encode())
-                digest.update("\x1f".join(rows).replace(pack_dir, "<packs>").encode())
+        if connection.dialect.name == "postgresql":
+            digest.update(repr(_pg_digests(connection, filled, pack_dir)).encode())
+            return digest.hexdigest()
+        for table in filled:
+            rows = sorted(repr(tuple(row)) for row in connection.execute(
+                text(f"SELECT * FROM {_quote(table)}")))
+            digest.update(f"\x1e{table}\x1f".encode())
+            digest.update("\x1f".join(rows).replace(pack_dir, "<packs>").encode())
     return digest.hexdigest()
+
+
+def _pg_digests(connection, tables: list[str], pack_dir: str) -> tuple:
+    """One md5 per table, of its rows as JSON text, sorted: computed by the server in one
+    query (one round trip instead of a query per table)."""
+    if not tables:
+        return ()
+    return tuple(connection.execute(text("SELECT " + ", ".join(
+        f"(SELECT md5(coalesce(string_agg(x, chr(31) ORDER BY x), '')) FROM "
+        f"(SELECT replace(row_to_json(r)::text, :packs, '<packs>') AS x "
+        f"FROM {_quote(t)} r) s)" for t in tables)), {"packs": pack_dir}).one())
 
 
 def _tables(connection) -> list[str]:
@@ -242,12 +257,13 @@ def _sqlite_copy(engine, to_file: str | None = None, from_file: str | None = Non
 # --- PostgreSQL: a schema of copies, restored in one transaction ------------------------
 
 
-def _pg_save(schema: str, tables: list[str]) -> tuple[dict[str, str], dict[str, int | None]]:
+def _pg_save(schema: str, tables: list[str]) -> tuple[dict, dict, dict]:
+    """The copies, and what a restore needs: column lists, sequence values, row counts."""
     with db.engine.begin() as connection:
         live = connection.execute(text("SELECT current_schema()")).scalar_one()
         connection.execute(text(f"DROP SCHEMA IF EXISTS {_quote(schema)} CASCADE"))
         connection.execute(text(f"CREATE SCHEMA {_quote(schema)}"))
-        columns = {}
+        columns, rows = {}, {}
         for table in tables:
             connection.execute(text(f"CREATE TABLE {_quote(schema)}.{_quote(table)} AS "
                                     f"TABLE {_quote(live)}.{_quote(table)}"))
@@ -255,22 +271,24 @@ def _pg_save(schema: str, tables: list[str]) -> tuple[dict[str, str], dict[str, 
                 "SELECT column_name FROM information_schema.columns WHERE table_schema = :s "
                 "AND table_name = :t ORDER BY ordinal_position"), {"s": schema, "t": table})
             columns[table] = ", ".join(_quote(name) for (name,) in names)
+            rows[table] = connection.execute(text(
+                f"SELECT count(*) FROM {_quote(schema)}.{_quote(table)}")).scalar_one()
         sequences = dict(connection.execute(text(
             "SELECT sequencename, last_value FROM pg_sequences "
             "WHERE schemaname = current_schema()")).all())
-    return columns, sequences
+    return columns, sequences, rows
 
 
 def _pg_restore(snapshot: Snapshot, pack_dir: str) -> None:
+    """One script, one round trip: empty every table (children first), insert the copies
+    back (parents first), set the sequences."""
     schema = _quote(snapshot.where)
+    script = [f"DELETE FROM {_quote(t)}" for t in reversed(snapshot.tables)]
+    script += [f"INSERT INTO {_quote(t)} ({snapshot.columns[t]}) "
+               f"SELECT {snapshot.columns[t]} FROM {schema}.{_quote(t)}"
+               for t in snapshot.tables if snapshot.rows[t]]
+    script += [f"SELECT setval('{_quote(name)}', {value or 1}, {value is not None})"
+               for name, value in snapshot.sequences.items()]
     with db.engine.begin() as connection:
-        for table in reversed(snapshot.tables):
-            connection.execute(text(f"DELETE FROM {_quote(table)}"))
-        for table in snapshot.tables:
-            columns = snapshot.columns[table]
-            connection.execute(text(f"INSERT INTO {_quote(table)} ({columns}) "
-                                    f"SELECT {columns} FROM {schema}.{_quote(table)}"))
-        for sequence, value in snapshot.sequences.items():
-            connection.execute(text("SELECT setval(:s, :v, :called)"), {
-                "s": _quote(sequence), "v": value or 1, "called": value is not None})
+        connection.exec_driver_sql(";\n".join(script))
         _repoint_packs(connection, snapshot, pack_dir)
