@@ -4,6 +4,8 @@ file, shows what it came to and its batch (the page's script polls and reloads).
 
 from __future__ import annotations
 
+import pytest
+
 from chargeback import jobs
 from tests.browser.conftest import shot
 from tests.browser.test_journeys import sign_in
@@ -12,6 +14,8 @@ from tests.chargeback.upload_fixtures import (  # noqa: F401  (fixture)
     big_uploads_fixture,
     stored_files,
 )
+
+pytestmark = pytest.mark.slow
 
 
 def test_the_upload_page_follows_the_job_to_its_batch(live_server, page, users, company,
