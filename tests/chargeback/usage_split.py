@@ -9,6 +9,7 @@ from pathlib import Path
 
 from tests.chargeback.helpers import write_csv
 from tests.chargeback.test_close_end_to_end import run
+from tests.snapshots import built_once
 
 MONTH = "2026-03"
 # (consumer, service) -> the quantities of its lines; each sums to the company's own line
@@ -25,11 +26,16 @@ def total(consumer: str, service: str) -> Decimal:
 
 
 def split_march_usage(runner, folder: Path) -> None:
-    """Reopen the closed March, replace its usage by the split lines, and close it again."""
+    """Reopen the closed March, replace its usage by the split lines, and close it again
+    (built once per session and starting state: ``tests.snapshots``)."""
     rows = [f"{MONTH},{consumer},{service},{quantity}"
             for (consumer, service), quantities in SPLIT.items() for quantity in quantities]
-    path = write_csv(folder, "split-usage.csv",
-                     "period,consumer_code,service_code,quantity\n" + "\n".join(rows) + "\n")
-    run(runner, "reopen", MONTH, "--reason", "usage in many lines")
-    run(runner, "import", "usage", str(path), "--replace")
-    run(runner, "close", MONTH)
+
+    def reopen_import_close():
+        path = write_csv(folder, "split-usage.csv", "period,consumer_code,service_code,"
+                         "quantity\n" + "\n".join(rows) + "\n")
+        run(runner, "reopen", MONTH, "--reason", "usage in many lines")
+        run(runner, "import", "usage", str(path), "--replace")
+        run(runner, "close", MONTH)
+
+    built_once("March usage split", reopen_import_close)
