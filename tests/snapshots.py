@@ -18,7 +18,7 @@ digest cheaply. A copy is kept per (name, starting state).
   back in foreign-key order in one transaction, then sets the sequences. Measured against
   a template database (``DROP DATABASE`` + ``CREATE DATABASE .. TEMPLATE``, 80-100 ms and
   a new connection), and against ``TRUNCATE`` (0.6-1.1 s for the 35 tables), this was the
-  fastest: 40-70 ms.
+  fastest: 40-70 ms, and 30-45 ms once sent as one script.
 
 Pack files: the copy keeps the pack folder's files, and a restore puts them in the test's
 own pack folder and points ``pack_files.path`` there, so a test that deletes or changes a
