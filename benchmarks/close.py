@@ -21,14 +21,19 @@ One run:
 4. **close**: ``closing.freeze_results`` (gather, allocate and check, store the charges and
    the journal, rate every unit, snapshot the tree) and the commit: ``close_period`` minus
    its pack and its few row-sized steps (lock and mark the period, audit; timed);
-5. **pack**: ``packs.write`` of the month from the stored results (timed);
-6. **baseline**: the same charge rows, read back as the pack reads them
-   (``packs.build(...).charges`` -> ``reports.sheets.charges.values``) and held in a list
-   before the clock starts, written with ``reports.baseline.write_baseline`` (bare openpyxl
-   write-only mode; timed);
-7. checks that the pack's and the baseline's charge sheets hold as many rows as there are
-   charges stored, with the same exact sum of amounts, and prints a table of seconds,
-   rows/s and peak RSS per phase, and the ratio pack seconds / baseline seconds.
+5. **peer**: ``benchmarks/peer_pandas.py`` charges the same month from the same files with
+   pandas (rate once per consumer and service, driver and fixed splits to the cent by
+   largest remainder, the cascade in dependency order) and totals each consumer (timed,
+   ``import pandas`` excluded); its totals must equal the product's to the cent;
+6. **pack**: ``packs.write`` of the month from the stored results (timed);
+7. **baseline**: every cell of the pack just written (each sheet, value and number
+   format), read back and held in lists before the clock starts, written with bare
+   openpyxl write-only mode (``reports.baseline.write_cells``: no escaping, no fonts,
+   widths or filters; timed);
+8. checks the goals of issue 10 (close minus pack at most 2x the peer's seconds, its peak
+   RSS under 300 MB, pack at most 1.15x the baseline's seconds) and that the pack's charge
+   sheets hold as many rows as there are charges stored with the same exact sum, and
+   prints a table of seconds, rows/s and peak RSS per phase, with the ratios.
 
 Each phase is a child process of its own (this script again, with ``--child``), so its
 peak RSS (``ru_maxrss``) is its own. The figures also go to ``benchmarks/out/`` as JSON.
@@ -370,12 +375,16 @@ def make_app(url: str, folder: Path):
 @contextmanager
 def app_context(args):
     from sqlalchemy import text
+    from sqlalchemy.orm import configure_mappers
 
     from chargeback.extensions import db
 
     app = make_app(args.database_url, args.workdir)
     with app.app_context():
-        db.session.execute(text("SELECT 1"))  # connect before any clock starts
+        # Connected and the ORM's mappers configured before any clock starts, as in a
+        # running web app or scheduler (the peer's clock starts after `import pandas`).
+        configure_mappers()
+        db.session.execute(text("SELECT 1"))
         db.session.commit()
         try:
             yield app, db.session
@@ -387,17 +396,13 @@ def app_context(args):
 def child_setup(args) -> dict:
     """Drop and migrate the schema, as tests/conftest.py does (not timed)."""
     from flask_migrate import upgrade
-    from sqlalchemy import text
 
+    from chargeback.db_setup import drop_every_table
     from chargeback.extensions import db
-    from chargeback.models import Base
 
     app = make_app(args.database_url, args.workdir)
     with app.app_context():
-        Base.metadata.drop_all(db.engine)
-        with db.engine.begin() as connection:
-            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
-            connection.execute(text("DROP TABLE IF EXISTS apscheduler_jobs"))
+        drop_every_table(db.engine)
         upgrade()
         db.session.remove()
         db.engine.dispose()
@@ -457,7 +462,7 @@ def child_close(args) -> dict:
     from sqlalchemy import func, select
 
     from chargeback.db_setup import write_transaction
-    from chargeback.models import Charge, JournalLine, Period, Rating
+    from chargeback.models import Charge, Consumer, JournalLine, Period, Rating
     from chargeback.services.closing import freeze_results
     from chargeback.services.settings import currency, thresholds
 
@@ -483,9 +488,15 @@ def child_close(args) -> dict:
             JournalLine.period == PERIOD))
         ratings = session.scalar(select(func.count()).select_from(Rating).where(
             Rating.period == PERIOD))
+        per_consumer: dict[str, Decimal] = {}
+        for code, value in session.execute(select(Consumer.code, Charge.amount).join(
+                Consumer, Consumer.id == Charge.consumer_id).where(Charge.period == PERIOD)):
+            per_consumer[code] = per_consumer.get(code, Decimal(0)) + value
     return {**clock.figures(charges), "charges": charges, "amount": str(amount),
             "by_method": by_method, "journal_lines": journal, "ratings": ratings,
-            "currency": money}
+            "currency": money,
+            "consumer_cents": {code: int(total * 100) for code, total in per_consumer.items()
+                               if total}}
 
 
 def child_pack(args) -> dict:
@@ -501,29 +512,35 @@ def child_pack(args) -> dict:
             "bytes": written.path.stat().st_size}
 
 
+def child_peer(args) -> dict:
+    """The pandas peer on the same files (timed; importing pandas is not)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import peer_pandas
+
+    with ticking("peer: pandas"), Clock(args.profile, "peer") as clock:
+        totals = peer_pandas.consumer_totals(args.workdir, PERIOD)
+    return {**clock.figures(args.usage_lines), "consumer_cents": totals}
+
+
 def child_baseline(args) -> dict:
-    """The same charge cells, materialised first, with bare openpyxl write-only (timed)."""
-    from chargeback.services import packs
-    from reports.baseline import write_baseline
-    from reports.sheets import charges
+    """Every cell of the pack, read back first, written with bare openpyxl (timed)."""
+    from reports.baseline import read_cells, write_cells
 
     path = args.workdir / "baseline.xlsx"
-    with app_context(args) as (_app, session):
-        start_rss = current_rss_mb()
-        start = time.perf_counter()
-        rows = [charges.values(row) for row in tqdm(
-            packs.build(session, PERIOD, args.currency).charges, total=args.charges,
-            unit=" rows", unit_scale=True, desc="baseline: reading the charge rows",
-            mininterval=0.5)]
-        read_seconds = time.perf_counter() - start
-        with ticking("baseline: write_baseline"), Clock(args.profile, "baseline") as clock:
-            write_baseline(rows, path)
-    return {**clock.figures(len(rows)), "path": str(path), "bytes": path.stat().st_size,
-            "rss_before_reading_mb": start_rss, "read_seconds": read_seconds}
+    start_rss = current_rss_mb()
+    start = time.perf_counter()
+    with ticking("baseline: reading the pack's cells"):
+        sheets = read_cells(Path(args.pack))
+    read_seconds = time.perf_counter() - start
+    cells = sum(len(row) for rows in sheets.values() for row in rows)
+    with ticking("baseline: write_cells"), Clock(args.profile, "baseline") as clock:
+        write_cells(sheets, path)
+    return {**clock.figures(args.charges), "path": str(path), "bytes": path.stat().st_size,
+            "cells": cells, "rss_before_reading_mb": start_rss, "read_seconds": read_seconds}
 
 
 CHILDREN = {"setup": child_setup, "import": child_import, "close": child_close,
-            "pack": child_pack, "baseline": child_baseline}
+            "peer": child_peer, "pack": child_pack, "baseline": child_baseline}
 
 
 # ---------------------------------------------------------------------------------------
@@ -615,11 +632,16 @@ def database_label(url: str) -> str:
     return f"SQLite {sqlite3.sqlite_version} ({make_url(url).database})"
 
 
+GOAL_CLOSE_TO_PEER = 2.0
+GOAL_CLOSE_RSS_MB = 300
+GOAL_PACK_TO_BASELINE = 1.15
+
+
 def report(args, company: Company, generated: dict, phases: dict, checks: dict) -> tuple[
         str, bool, dict]:
-    imp, close, pack, base = (phases[k] for k in ("import", "close", "pack", "baseline"))
-    ratio = pack["seconds"] / base["seconds"]
-    cpu_ratio = pack["cpu_seconds"] / base["cpu_seconds"]
+    imp, close, peer, pack, base = (phases[k] for k in ("import", "close", "peer", "pack",
+                                                         "baseline"))
+    ratios = ratios_of(phases)
     lines = [
         f"close benchmark: {args.usage_lines:,} usage lines, {len(company.all_units)} units "
         f"({len(company.groups)} groups, {len(company.providers)} providing, "
@@ -633,27 +655,33 @@ def report(args, company: Company, generated: dict, phases: dict, checks: dict) 
         f"charges stored: {close['charges']:,} ("
         + ", ".join(f"{m} {n:,}" for m, n in sorted(close["by_method"].items()))
         + f"), {close['journal_lines']:,} journal lines, {close['ratings']} units rated; "
-        f"pack {pack['bytes'] / 2**20:.1f} MB, baseline {base['bytes'] / 2**20:.1f} MB",
+        f"pack {pack['bytes'] / 2**20:.1f} MB, baseline {base['bytes'] / 2**20:.1f} MB "
+        f"({base['cells']:,} cells)",
         "",
-        f"{'phase':<34}{'rows':>11}{'seconds':>10}{'cpu s':>9}{'rows/s':>10}"
+        f"{'phase':<34}{'rows':>11}{'seconds':>10}{'cpu s':>9}{'rows/s':>11}"
         f"{'peak RSS':>11}{'RSS at start':>14}",
     ]
     labels = (("import (import_file, 9 files)", imp), ("close minus pack (freeze_results)", close),
-              ("pack (packs.write)", pack), ("baseline (bare write-only)", base))
+              ("peer (pandas, usage lines)", peer), ("pack (packs.write)", pack),
+              ("baseline (bare write-only)", base))
     for label, run in labels:
         lines.append(f"{label:<34}{run['rows']:>11,}{run['seconds']:>10.2f}"
-                     f"{run['cpu_seconds']:>9.2f}{run['rows'] / run['seconds']:>10,.0f}"
+                     f"{run['cpu_seconds']:>9.2f}{run['rows'] / run['seconds']:>11,.0f}"
                      f"{run['peak_rss_mb']:>8.0f} MB{run['start_rss_mb']:>11.0f} MB")
     usage = imp["files"]["usage"]
     lines += [
         f"  of the import, usage.csv: {usage['rows']:,} rows in {usage['seconds']:.2f} s "
         f"({usage['rows'] / usage['seconds']:,.0f} rows/s)",
-        f"  baseline rows read into a list before its clock in {base['read_seconds']:.2f} s: "
-        f"RSS {base['rss_before_reading_mb']:.0f} MB -> {base['start_rss_mb']:.0f} MB",
+        f"  the pack's cells read back for the baseline before its clock in "
+        f"{base['read_seconds']:.2f} s",
         "",
-        f"ratio pack / baseline: {ratio:.2f} x the seconds of bare openpyxl write-only "
-        f"({pack['seconds']:.2f} s / {base['seconds']:.2f} s); on CPU seconds "
-        f"{cpu_ratio:.2f} x ({pack['cpu_seconds']:.2f} s / {base['cpu_seconds']:.2f} s)",
+        f"ratio close minus pack / peer: {ratios['close_to_peer']:.2f} x the seconds "
+        f"({close['seconds']:.2f} s / {peer['seconds']:.2f} s); on CPU seconds "
+        f"{ratios['close_to_peer_cpu']:.2f} x (the database server's CPU is not counted "
+        "on PostgreSQL)",
+        f"ratio pack / baseline: {ratios['pack_to_baseline']:.2f} x the seconds of bare "
+        f"openpyxl write-only ({pack['seconds']:.2f} s / {base['seconds']:.2f} s); on CPU "
+        f"seconds {ratios['pack_to_baseline_cpu']:.2f} x",
         "",
     ]
     if args.profile:
@@ -669,24 +697,48 @@ def report(args, company: Company, generated: dict, phases: dict, checks: dict) 
         "consumers": len(company.business) + len(company.linked),
         "services": len(company.services), "database": database_label(args.database_url),
         "python": platform.python_version(), "cpus": os.cpu_count(),
-        "files": generated["rows"], "phases": phases, "ratio_pack_to_baseline": ratio,
-        "cpu_ratio_pack_to_baseline": cpu_ratio,
-        "checks": {name: passed for name, (passed, _) in checks.items()}, "ok": ok,
+        "files": generated["rows"],
+        "phases": {name: {k: v for k, v in run.items() if k != "consumer_cents"}
+                   for name, run in phases.items()},
+        **ratios, "checks": {name: passed for name, (passed, _) in checks.items()}, "ok": ok,
         "profiled": bool(args.profile),
     }
     return "\n".join(lines), ok, figures
 
 
-def check(close: dict, pack: dict, base: dict) -> dict:
+def ratios_of(phases: dict) -> dict:
+    close, peer, pack, base = (phases[k] for k in ("close", "peer", "pack", "baseline"))
+    return {"close_to_peer": close["seconds"] / peer["seconds"],
+            "close_to_peer_cpu": close["cpu_seconds"] / peer["cpu_seconds"],
+            "pack_to_baseline": pack["seconds"] / base["seconds"],
+            "pack_to_baseline_cpu": pack["cpu_seconds"] / base["cpu_seconds"]}
+
+
+def check(phases: dict) -> dict:
+    close, peer, pack = phases["close"], phases["peer"], phases["pack"]
+    ratios = ratios_of(phases)
     stored = (close["charges"], Decimal(close["amount"]))
-    checks = {}
-    for name, run in (("pack", pack), ("baseline", base)):
-        with ticking(f"check: reading the {name}'s charge sheets"):
-            rows, total, sheets = charge_sheets(Path(run["path"]))
-        checks[f"{name}: Charges rows = charges stored, same sum of Amount"] = (
-            (rows, total) == stored,
-            f"{rows:,} rows on {', '.join(sheets)}, sum {total} "
-            f"(stored: {stored[0]:,}, {stored[1]})")
+    ours, theirs = close["consumer_cents"], peer["consumer_cents"]
+    differ = sorted(code for code in ours.keys() | theirs.keys()
+                    if ours.get(code) != theirs.get(code))
+    checks = {
+        "peer's per-consumer totals = the product's, to the cent": (
+            not differ, f"{len(ours):,} consumers, {sum(ours.values()) / 100:,.2f} in all"
+            + (f"; differ for {', '.join(differ[:5])}" if differ else "")),
+        f"close minus pack <= {GOAL_CLOSE_TO_PEER}x the peer's seconds": (
+            ratios["close_to_peer"] <= GOAL_CLOSE_TO_PEER, f"{ratios['close_to_peer']:.2f} x"),
+        f"close peak RSS < {GOAL_CLOSE_RSS_MB} MB": (
+            close["peak_rss_mb"] < GOAL_CLOSE_RSS_MB, f"{close['peak_rss_mb']:.0f} MB"),
+        f"pack <= {GOAL_PACK_TO_BASELINE}x bare openpyxl writing the same cells": (
+            ratios["pack_to_baseline"] <= GOAL_PACK_TO_BASELINE,
+            f"{ratios['pack_to_baseline']:.2f} x"),
+    }
+    with ticking("check: reading the pack's charge sheets"):
+        rows, total, sheets = charge_sheets(Path(pack["path"]))
+    checks["pack: Charges rows = charges stored, same sum of Amount"] = (
+        (rows, total) == stored,
+        f"{rows:,} rows on {', '.join(sheets)}, sum {total} "
+        f"(stored: {stored[0]:,}, {stored[1]})")
     return checks
 
 
@@ -712,6 +764,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--result", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--currency", help=argparse.SUPPRESS)
     parser.add_argument("--charges", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--pack", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.child:
@@ -735,9 +788,10 @@ def main(argv: list[str] | None = None) -> int:
         phases = {"import": run_child("import", args)}
         phases["close"] = close = run_child("close", args)
         extra = {"currency": close["currency"], "charges": close["charges"]}
-        phases["pack"] = run_child("pack", args, **extra)
-        phases["baseline"] = run_child("baseline", args, **extra)
-        checks = check(close, phases["pack"], phases["baseline"])
+        phases["peer"] = run_child("peer", args, **{"usage-lines": args.usage_lines})
+        phases["pack"] = pack = run_child("pack", args, **extra)
+        phases["baseline"] = run_child("baseline", args, **extra, pack=pack["path"])
+        checks = check(phases)
         text, ok, figures = report(args, company, generated, phases, checks)
     print("\n" + text)
     OUT_DIR.mkdir(exist_ok=True)

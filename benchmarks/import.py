@@ -212,18 +212,14 @@ def make_app(url: str, folder: Path):
 def child_setup(args) -> dict:
     """Drop and migrate the schema (as tests/conftest.py does), import the reference data."""
     from flask_migrate import upgrade
-    from sqlalchemy import text
 
+    from chargeback.db_setup import drop_every_table
     from chargeback.extensions import db
-    from chargeback.models import Base
     from chargeback.services.importing import import_file
 
     app = make_app(args.database_url, args.workdir)
     with app.app_context():
-        Base.metadata.drop_all(db.engine)
-        with db.engine.begin() as connection:
-            for table in ("alembic_version", "apscheduler_jobs", BARE_TABLE):
-                connection.execute(text(f"DROP TABLE IF EXISTS {table}"))
+        drop_every_table(db.engine)  # the bare table of an earlier run included
         upgrade()
         summaries = []
         for kind in ("units", "consumers", "services"):

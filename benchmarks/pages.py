@@ -83,16 +83,12 @@ def make_app(url: str, workdir: Path):
 def prepare(app, workdir: Path, args) -> None:
     """A fresh schema, the company imported, its month closed (printed, not timed)."""
     from flask_migrate import upgrade
-    from sqlalchemy import text
 
+    from chargeback.db_setup import drop_every_table
     from chargeback.extensions import db
-    from chargeback.models import Base
     from chargeback.services.publication import close_and_publish
 
-    Base.metadata.drop_all(db.engine)
-    with db.engine.begin() as connection:
-        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        connection.execute(text("DROP TABLE IF EXISTS apscheduler_jobs"))
+    drop_every_table(db.engine)
     upgrade()
     folder = write_company(workdir / "company", units=args.units, consumers=args.consumers,
                            months=[MONTH])

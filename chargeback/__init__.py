@@ -10,14 +10,18 @@ map.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from flask import Flask
+if TYPE_CHECKING:
+    from flask import Flask
 
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
 
 
 def create_app(config: dict | None = None) -> Flask:
     """Build an app; ``config`` overrides what the environment says (tests use it)."""
+    from flask import Flask
+
     from chargeback import config as settings
     from chargeback import (
         models,  # noqa: F401  (registers every table on the metadata)
@@ -74,10 +78,10 @@ def _answer_refusals(app: Flask) -> None:
 
 
 def main() -> None:
-    """The ``chargeback`` console script: a Flask command group bound to ``create_app``."""
-    from flask.cli import FlaskGroup
+    """The ``chargeback`` console script: Flask's command group bound to ``create_app``, which
+    imports a command's module when that command is invoked and creates the app when the
+    command runs, so ``--help`` and a command's own ``--help`` load neither the app nor the
+    layers under it (``chargeback.cli.entry``)."""
+    from chargeback.cli.entry import command_group
 
-    group = FlaskGroup(create_app=lambda: create_app(), add_default_commands=True,
-                       add_version_option=False, load_dotenv=False,
-                       help="IT holding-company chargeback: import, close, packs, web app.")
-    group.main(prog_name="chargeback")
+    command_group(create_app=lambda: create_app()).main(prog_name="chargeback")

@@ -46,6 +46,7 @@ def from_environment(instance_path: str) -> dict:
         "CHARGEBACK_PACK_DIR": os.environ.get("CHARGEBACK_PACK_DIR") or str(path / "packs"),
         "CHARGEBACK_CURRENCY": os.environ.get("CHARGEBACK_CURRENCY", "USD"),
         "MAX_CONTENT_LENGTH": 512 * 1024 * 1024,
+        **_upload_settings(path),
         "CHARGEBACK_HTTPS": os.environ.get("CHARGEBACK_HTTPS") == "1",
         "CHARGEBACK_LOCK_WAIT_SECONDS": _int("CHARGEBACK_LOCK_WAIT_SECONDS", 15),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
@@ -57,6 +58,20 @@ def from_environment(instance_path: str) -> dict:
 def _int(name: str, default: int | None) -> int | None:
     value = os.environ.get(name, "").strip()
     return int(value) if value else default
+
+
+UPLOAD_JOB_BYTES = 5 * 1024 * 1024
+
+
+def _upload_settings(instance_path: Path) -> dict:
+    """Uploads above ``CHARGEBACK_UPLOAD_JOB_BYTES`` (5 MiB) are imported by the job runner,
+    not in the request; they wait in ``CHARGEBACK_UPLOAD_DIR`` (the instance folder's
+    ``uploads``), which the web app and the runner must share (see docs/imports.md)."""
+    return {
+        "CHARGEBACK_UPLOAD_JOB_BYTES": _int("CHARGEBACK_UPLOAD_JOB_BYTES", UPLOAD_JOB_BYTES),
+        "CHARGEBACK_UPLOAD_DIR": (os.environ.get("CHARGEBACK_UPLOAD_DIR")
+                                  or str(instance_path / "uploads")),
+    }
 
 
 def _schedule_settings() -> dict:

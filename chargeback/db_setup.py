@@ -7,11 +7,13 @@ back whole on both databases, so the SQLite engine gets explicit BEGIN and forei
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
+from decimal import Decimal
 
-from sqlalchemy import event
+from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
@@ -68,6 +70,10 @@ def limit_lock_waits(connection, seconds: int) -> None:
 def configure_engine(engine: Engine) -> None:
     if engine.dialect.name != "sqlite":
         return
+    # sqlite3 binds no Decimal. SQLAlchemy converts one itself for its own statements;
+    # rows written straight through the driver (``bulk_write``) go as their text, which a
+    # NUMERIC column stores as the same number.
+    sqlite3.register_adapter(Decimal, str)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
@@ -81,3 +87,11 @@ def configure_engine(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
         connection.exec_driver_sql("BEGIN IMMEDIATE" if _immediate.get() else "BEGIN")
+
+
+def drop_every_table(engine: Engine) -> None:
+    """Every table the database holds, as it is (an older revision's keys and tables
+    included): the tests and the benchmarks start from an empty database this way."""
+    existing = MetaData()
+    existing.reflect(engine)
+    existing.drop_all(engine)

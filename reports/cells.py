@@ -100,9 +100,15 @@ class TextWriter:
     shared style (quote prefix, alignment). The reused cell is safe because a write-only
     sheet serialises a row before ``append`` returns, and because it always carries a
     style, openpyxl never reuses it for the next value of the row.
+
+    A column repeats its values (unit and consumer codes, methods, a service's basis), so
+    what a text becomes is remembered: a repeated value costs one dictionary lookup, not
+    the checks again. The memory is bounded (``REMEMBERED`` values, then it starts over).
     """
 
-    __slots__ = ("_plain", "_quoted")
+    REMEMBERED = 50_000
+
+    __slots__ = ("_plain", "_quoted", "_seen")
 
     def __init__(self, ws, alignment: Alignment | None = None) -> None:
         self._quoted = WriteOnlyCell(ws)
@@ -112,20 +118,29 @@ class TextWriter:
             self._quoted.alignment = alignment
             self._plain = WriteOnlyCell(ws)
             self._plain.alignment = alignment
+        self._seen: dict[str, tuple[str, Cell | None]] = {}
 
     def __call__(self, value: str | None) -> str | Cell | None:
         if value is None or value == "":
             return None
-        text = clean_text(value)
-        if needs_quote(text):
-            cell = self._quoted
-        elif self._plain is not None:
-            cell = self._plain
-        else:
+        known = self._seen.get(value)
+        if known is None:
+            known = self._prepare(value)
+        text, cell = known
+        if cell is None:
             return text
         cell.value = text
         cell.data_type = "s"
         return cell
+
+    def _prepare(self, value: str) -> tuple[str, Cell | None]:
+        """(the text to write, the styled cell to carry it or None for a plain string)."""
+        text = clean_text(value)
+        prepared = (text, self._quoted if needs_quote(text) else self._plain)
+        if len(self._seen) >= self.REMEMBERED:
+            self._seen.clear()
+        self._seen[value] = prepared
+        return prepared
 
 
 # -------------------------------------------------------------------------- numbers

@@ -12,6 +12,13 @@ so it must not be able to call, import or reach anything. Three fences, each che
    attribute access, indexing and calls on a number;
 3. a walk of the parsed tree that refuses any node that is not ``+``, ``-``, ``*``, ``/``,
    unary minus, a finite number or a plain measure name.
+
+rule-engine is imported on the first parse, not with this module: importing it builds its
+parser's tables (PLY's LALR tables: 0.3-0.5 s of CPU, over a second of wall time on a busy
+machine), and the command line, the web app and the API import this module through
+``rules.scoring`` whether or not they ever parse an expression. ``_engine`` imports it once
+per process (see there); ``tests/chargeback/test_startup.py`` checks that creating the app
+does not.
 """
 
 from __future__ import annotations
@@ -24,12 +31,14 @@ import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-
-import rule_engine
-from rule_engine import ast
+from types import ModuleType, SimpleNamespace
+from typing import TYPE_CHECKING
 
 from rules.model import RuleError
 from rules.money import CONTEXT, D
+
+if TYPE_CHECKING:
+    import rule_engine
 
 NAME_RE = re.compile(r"[a-z][a-z0-9_]*\Z")
 """A measure name: lower-case ASCII letter, then lower-case letters, digits or ``_``."""
@@ -65,23 +74,44 @@ _REFUSED_OPERATORS = {
     "&.": "attribute access is not allowed",
 }
 
-_NODE_WORDS = {
-    ast.FunctionCallExpression: "a function call",
-    ast.GetAttributeExpression: "attribute access",
-    ast.GetItemExpression: "indexing",
-    ast.GetSliceExpression: "slicing",
-    ast.StringExpression: "quoted text",
-    ast.BooleanExpression: "a true/false value",
-    ast.NullExpression: "null",
-    ast.ComparisonExpression: "a comparison",
-    ast.ArithmeticComparisonExpression: "a comparison",
-    ast.LogicExpression: "and/or",
-    ast.TernaryExpression: "a conditional expression",
-}
-
 _EVAL_CONTEXT = CONTEXT.copy()
 _EVAL_CONTEXT.traps[decimal.InvalidOperation] = False  # 0 / 0 gives NaN, read as "division by zero"
 _PARSE_LOCK = threading.Lock()
+
+
+@functools.cache
+def _engine() -> SimpleNamespace:
+    """rule-engine, imported on the first call: ``.module``, ``.ast``, ``.errors`` and
+    ``.node_words`` (what the third fence calls each node it refuses).
+
+    Importing rule-engine builds its one parser (a class attribute of ``rule_engine.Rule``),
+    so the parser is built once per process and only when an expression is parsed. Web
+    workers' threads may make their first parse at the same time: Python's import lock runs
+    rule-engine's import (and so builds the parser) once, the others wait for it; at worst
+    two threads each make this small namespace and the cache keeps one. Every later call is
+    a dictionary look-up.
+    """
+    import rule_engine
+    from rule_engine import ast, errors
+
+    return SimpleNamespace(module=rule_engine, ast=ast, errors=errors,
+                           node_words=_node_words(ast))
+
+
+def _node_words(ast: ModuleType) -> dict[type, str]:
+    return {
+        ast.FunctionCallExpression: "a function call",
+        ast.GetAttributeExpression: "attribute access",
+        ast.GetItemExpression: "indexing",
+        ast.GetSliceExpression: "slicing",
+        ast.StringExpression: "quoted text",
+        ast.BooleanExpression: "a true/false value",
+        ast.NullExpression: "null",
+        ast.ComparisonExpression: "a comparison",
+        ast.ArithmeticComparisonExpression: "a comparison",
+        ast.LogicExpression: "and/or",
+        ast.TernaryExpression: "a conditional expression",
+    }
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -161,25 +191,29 @@ def _token_problems(kind: str, text: str, following: str) -> list[str]:
 def _rule_engine_parse(expr: str) -> tuple[rule_engine.Rule | None, str]:
     """Second fence: rule-engine's grammar, every symbol a Decimal, a fresh context each time
     (a context accumulates the symbols of every rule parsed with it)."""
-    context = rule_engine.Context(
-        type_resolver=lambda _name: rule_engine.DataType.FLOAT,
+    engine = _engine()
+    errors = engine.errors
+    context = engine.module.Context(
+        type_resolver=lambda _name: engine.module.DataType.FLOAT,
         decimal_context=_EVAL_CONTEXT,
     )
     try:
         with _PARSE_LOCK:
-            return rule_engine.Rule(expr, context=context), ""
-    except rule_engine.errors.RuleSyntaxError as error:
+            return engine.module.Rule(expr, context=context), ""
+    except errors.RuleSyntaxError as error:
         token = getattr(error, "token", None)
         where = f" at {token.value!r}" if token is not None else " (incomplete expression)"
         return None, f"syntax error{where}"
-    except rule_engine.errors.ArithmeticError:
+    except errors.ArithmeticError:
         return None, "division by zero"
-    except (rule_engine.errors.EngineError, ValueError, TypeError) as error:
+    except (errors.EngineError, ValueError, TypeError) as error:
         return None, f"cannot be parsed: {getattr(error, 'message', error)}"
 
 
 def _refusals(node: object, order: list[str]) -> list[str]:
     """Third fence: walk the tree left to right, collecting names and refusing other nodes."""
+    engine = _engine()
+    ast = engine.ast
     kind = type(node)
     if kind is ast.Statement:
         return _refusals(node.expression, order)
@@ -197,7 +231,7 @@ def _refusals(node: object, order: list[str]) -> list[str]:
         if node.name not in order:
             order.append(node.name)
         return []
-    return [f"{_NODE_WORDS.get(kind, kind.__name__)} is not allowed"]
+    return [f"{engine.node_words.get(kind, kind.__name__)} is not allowed"]
 
 
 def evaluate(
@@ -212,9 +246,10 @@ def evaluate(
         if measures.get(name) is None:
             return None, f"missing measure {name}"
     values = {name: D(measures[name]) for name in parsed.order}
+    errors = _engine().errors
     try:
         value = parsed.rule.evaluate(values)
-    except rule_engine.errors.ArithmeticError as error:
+    except errors.ArithmeticError as error:
         return None, "division by zero" if "division by zero" in error.message else "overflow"
     if value.is_nan():
         return None, "division by zero"

@@ -10,6 +10,8 @@ arrived yet is simply not rated.
 
 from __future__ import annotations
 
+import functools
+
 from rules.expressions import parse
 from rules.model import Band, Criterion, Scorecard
 from rules.money import D
@@ -91,5 +93,11 @@ def _observed(criteria: tuple[Criterion, ...]) -> set[str]:
     return names
 
 
-TEMPLATE_MEASURES: frozenset[str] = frozenset().union(*map(_observed, _CRITERIA.values()))
-"""The observed metric names the templates use (what a unit imports to be fully rated)."""
+@functools.cache
+def template_measures() -> frozenset[str]:
+    """The observed metric names the templates use (what a unit imports to be fully rated).
+
+    Computed on the first call, not at import: it parses the templates' expressions, and the
+    first parse imports rule-engine and builds its parser, which an app or a command that
+    never asks should not pay for (``rules.expressions``)."""
+    return frozenset().union(*map(_observed, _CRITERIA.values()))

@@ -7,6 +7,11 @@ of the keys in the order first seen, then one line per row) and imported as that
 ``line 2`` is ``rows[0]``. A unit head imports metrics for their own units only, as on the
 web page. Answers: 201 with the stored batch, 200 for "already imported", 422 with the
 refused batch and its row errors.
+
+A file (or the CSV of JSON rows) above ``CHARGEBACK_UPLOAD_JOB_BYTES`` is not imported in
+the request: it is stored and queued for the job runner with the caller's rights, and the
+answer is 202 with the job run (``Location: /api/v1/job-runs/{id}``), whose ``progress``
+follows the import and whose ``batch_url`` gives the batch (and its row errors) once done.
 """
 
 from __future__ import annotations
@@ -17,22 +22,25 @@ import re
 import tempfile
 from pathlib import Path
 
-from flask import url_for
+from flask import current_app, jsonify, url_for
 
 from chargeback import access as policy
 from chargeback.access import ALL_ROLES
 from chargeback.api.auth import access, current_user, errors, fail
 from chargeback.api.extension import Blueprint
 from chargeback.api.pagination import decode, encode, link_header
+from chargeback.api.periods import run_dict
 from chargeback.api.schemas import (
     BatchPageSchema,
     BatchSchema,
     ImportRefusedSchema,
     ImportRowsSchema,
+    JobRunSchema,
     ListQuery,
 )
 from chargeback.extensions import db
 from chargeback.refusals import Refused
+from chargeback.services import upload_jobs
 from chargeback.services.importing import import_file
 from chargeback.services.queries import imports as batches_query
 from chargeback.unit_of_work import keep_refused
@@ -55,6 +63,9 @@ UPLOAD_BODY = {"required": True, "content": {"multipart/form-data": {"schema": {
         "replace": {"type": "boolean", "default": False,
                     "description": "spend and usage: replace the stored lines of the "
                                    "months and units the file covers"}}}}}}
+QUEUED = ("Queued: a file above CHARGEBACK_UPLOAD_JOB_BYTES (5 MiB unless set) is imported "
+          "by the job runner; poll the run at Location, then its batch_url")
+QUEUED_HEADERS = {"Location": {"description": "the job run", "schema": {"type": "string"}}}
 
 
 def batch_dict(batch) -> dict:
@@ -111,6 +122,8 @@ def _check_kind(kind: str, replace: bool) -> None:
 @bp.doc(requestBody=UPLOAD_BODY)
 @bp.alt_response(200, schema=BatchSchema, description="Already imported: nothing changed",
                  success=True)
+@bp.alt_response(202, schema=JobRunSchema, description=QUEUED, headers=QUEUED_HEADERS,
+                 success=True)
 @bp.alt_response(422, schema=ImportRefusedSchema,
                  description="Refused: nothing stored; the batch lists every bad row")
 @bp.response(201, BatchSchema, description="Stored")
@@ -125,6 +138,9 @@ def upload(kind: str):
         fail(422, "Attach the file as the multipart field 'file'.",
              {"file": ["Missing: attach a CSV or XLSX file as the field 'file'."]})
     filename = _safe_filename(upload_file.filename or "upload") or "upload"
+    size = upload_jobs.size_of(upload_file.stream)
+    if _big(size):
+        return _queued(upload_file.save, kind, filename, size, replace)
     with tempfile.TemporaryDirectory(prefix="chargeback-api-") as folder:
         path = Path(folder) / "upload"
         upload_file.save(path)
@@ -137,6 +153,8 @@ def upload(kind: str):
 @bp.arguments(ImportRowsSchema, example=ROWS_EXAMPLE)
 @bp.alt_response(200, schema=BatchSchema, description="Already imported: nothing changed",
                  success=True)
+@bp.alt_response(202, schema=JobRunSchema, description=QUEUED, headers=QUEUED_HEADERS,
+                 success=True)
 @bp.alt_response(422, schema=ImportRefusedSchema,
                  description="Refused: nothing stored; the batch lists every bad row")
 @bp.response(201, BatchSchema, description="Stored")
@@ -146,6 +164,9 @@ def rows(args: dict, kind: str):
     _check_kind(kind, args["replace"])
     data = rows_as_csv(args["rows"])
     filename = _safe_filename(args.get("filename") or f"{kind}-rows.json") or "rows.json"
+    if _big(len(data)):
+        return _queued(lambda path: path.write_bytes(data), kind, filename, len(data),
+                       args["replace"])
     with tempfile.TemporaryDirectory(prefix="chargeback-api-") as folder:
         path = Path(folder) / "rows.csv"
         path.write_bytes(data)
@@ -182,6 +203,24 @@ def rows_as_csv(rows: list[dict[str, str]]) -> bytes:
 
 
 # --- the import itself: the web page's rules, the API's user -------------------------------
+
+
+def _big(size: int) -> bool:
+    return upload_jobs.is_big(size, current_app.config["CHARGEBACK_UPLOAD_JOB_BYTES"])
+
+
+def _queued(save, kind: str, filename: str, size: int, replace: bool):
+    """Store the upload and queue its import as the caller, with their unit scope now:
+    202 with the run, which the caller polls at Location."""
+    run = upload_jobs.queue(
+        db.session, Path(current_app.config["CHARGEBACK_UPLOAD_DIR"]), save, kind=kind,
+        filename=filename, size=size, replace=replace,
+        scope=policy.import_scope(db.session, current_user()),
+        requested_by=current_user().email)
+    answer = jsonify(JobRunSchema().dump(run_dict(run)))  # not the 201's batch schema
+    answer.status_code = 202
+    answer.headers["Location"] = url_for("periods.job_run", run_id=run.id)
+    return answer
 
 
 def _import_path(path: Path, kind: str, filename: str, replace: bool):

@@ -5,6 +5,10 @@ scheduler and answers 202 with it (and ``Location`` to poll); the run closes the
 its data is ready, or waits and says what is missing, exactly as a "run now" from the
 Jobs page. Asking again while a close of that month is queued or running answers 202 with
 the same run; closing a closed month is 409. Reopening is quick and answers at once.
+
+A big upload (``POST /imports/{kind}`` above ``CHARGEBACK_UPLOAD_JOB_BYTES``) is a job run
+too (job ``import``): its run names the upload and, once done, its batch. A unit head may
+follow their own uploads' runs, and no other run.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from pathlib import Path
 
 from flask import send_file, url_for
 
-from chargeback.access import MANAGE, READ_ALL
+from chargeback.access import ALL_ROLES, MANAGE, READ_ALL, sees_every_unit
 from chargeback.api.auth import access, current_user, errors, fail
 from chargeback.api.extension import Blueprint
 from chargeback.api.pagination import decode, encode, link_header
@@ -28,7 +32,7 @@ from chargeback.api.schemas import (
 )
 from chargeback.extensions import db
 from chargeback.refusals import Refused
-from chargeback.services import job_runs
+from chargeback.services import job_runs, upload_jobs
 from chargeback.services.closing import reopen_period
 from chargeback.services.queries import packs as pack_files
 from chargeback.services.queries import periods as months
@@ -53,7 +57,13 @@ def run_dict(run) -> dict:
     return {"id": run.id, "job": run.job, "period": run.period, "status": run.status,
             "progress": run.progress, "requested_by": run.requested_by,
             "created_at": run.created_at, "started_at": run.started_at,
-            "finished_at": run.finished_at, "message": run.message, "pack_id": run.pack_id}
+            "finished_at": run.finished_at, "message": run.message, "pack_id": run.pack_id,
+            "batch_id": run.batch_id,
+            "batch_url": url_for("imports.batch", batch_id=run.batch_id)
+            if run.batch_id else None,
+            "upload": {"kind": run.upload_kind, "filename": run.upload_filename,
+                       "bytes": run.upload_bytes or 0, "replace": bool(run.upload_replace)}
+            if run.upload_kind else None}
 
 
 def _period(period: str):
@@ -132,15 +142,22 @@ def job_runs_list(args: dict):
 
 
 @bp.route(f"/job-runs/{JOB_ID}")
-@access(*READ_ALL)
+@access(*ALL_ROLES)
 @errors(404)
 @bp.response(200, JobRunSchema)
 def job_run(run_id: int):
-    """One run: status (queued, running, succeeded, failed, waiting), progress, message."""
+    """One run: status (queued, running, succeeded, failed, waiting), progress, message;
+    an upload's run also its file and, once done, its batch (`batch_url`: its status and
+    row errors). A unit head sees the runs of their own uploads only."""
     try:
-        return run_dict(runs.run(db.session, run_id))
+        found = runs.run(db.session, run_id)
     except Refused as exc:
         fail(404, " ".join(exc.messages))
+    user = current_user()
+    if not sees_every_unit(user) and not (found.job == upload_jobs.JOB
+                                          and found.requested_by == user.email):
+        fail(403, "A unit head follows the runs of their own uploads only.")
+    return run_dict(found)
 
 
 # --- packs --------------------------------------------------------------------------------

@@ -1,13 +1,15 @@
-"""What a close froze, read by period: ratings with their explanations, the portfolio, charges
-and the journal (JSON pages and CSV), and charges as a FOCUS-style CSV.
+"""What a close froze, read by period: ratings with their explanations, the portfolio, charges,
+the usage lines behind usage charges and the journal (JSON pages and CSV), and charges as a
+FOCUS-style CSV.
 
 Figures come from the read model the pages and the pack use (``services.queries``): a closed
 month is read only from what its close froze (the charges, journal, results and ratings,
 and the tree, consumers and services as they stood), so the API, the pages and the pack
 cannot disagree, and nothing done after the close changes an answer. A period is a closed
 month: an unknown month is 404, an open one 409 (its figures exist once it is closed).
-Unit heads see their units and the units below them; charges are those their units made;
-the journal, like the pack, is for finance, central IT and admin.
+Unit heads see their units and the units below them; charges are those their units made,
+usage lines those of their units' services; the journal, like the pack, is for finance,
+central IT and admin.
 """
 
 from __future__ import annotations
@@ -41,6 +43,9 @@ from chargeback.api.schemas import (
     RatingsSchema,
     UnitSpendQuery,
     UnitSpendSchema,
+    UsageFilters,
+    UsagePageSchema,
+    UsageQuery,
 )
 from chargeback.extensions import db
 from chargeback.services.periods import next_month
@@ -48,6 +53,7 @@ from chargeback.services.queries import charges as charge_lines
 from chargeback.services.queries import closed_month, periods, ratings, spend
 from chargeback.services.queries import journal as journal_lines
 from chargeback.services.queries import portfolio as portfolio_rows
+from chargeback.services.queries import usage as usage_lines
 from reports import model as pm
 from reports.sheets.charges import HEADERS as CHARGE_HEADERS
 from reports.sheets.journal import COLUMNS as JOURNAL_COLUMNS
@@ -55,7 +61,8 @@ from rules.money import one_decimal
 from rules.tree import subtree
 
 bp = Blueprint("results", __name__, url_prefix="/api/v1",
-               description="Ratings, the portfolio, charges and the journal of closed periods.")
+               description="Ratings, the portfolio, charges, usage lines and the journal of "
+                           "closed periods.")
 
 CSV_DOC = {"type": "string", "description": "CSV, UTF-8, header row, comma separated"}
 CENT = Decimal("0.01")
@@ -274,6 +281,63 @@ def charges_csv(args: dict):
                    money(r.amount)]
 
     return csv_response(lines(), f"charges-{period}.csv")
+
+
+# --- usage lines --------------------------------------------------------------------------
+
+USAGE_HEADERS = ("Line", "Period", "Unit", "Service", "Consumer", "Consumer name",
+                 "Quantity", "Unit of measure", "Batch")
+
+
+def _usage_filters(args: dict) -> usage_lines.Filters:
+    return usage_lines.Filters(unit_ids=_scope_ids(args), consumer=args.get("consumer"),
+                               service=args.get("service"))
+
+
+def usage_dict(period: str, row) -> dict:
+    return {"id": row.id, "period": period, "unit": row.unit, "service": row.service,
+            "consumer": row.consumer, "consumer_name": row.consumer_name,
+            "quantity": row.quantity, "uom": row.uom, "batch": row.batch}
+
+
+@bp.route("/usage")
+@access(*ALL_ROLES)
+@errors(404, 409)
+@bp.arguments(UsageQuery, location="query")
+@bp.response(200, UsagePageSchema)
+def usage(args: dict):
+    """Usage lines of a closed period as imported, a page at a time, in import order:
+    what each usage charge line adds up (its quantity is the sum of its consumer's lines
+    of the service). Filter by providing unit, consumer or service."""
+    period = closed_period(args["period"])
+    rows, last = usage_lines.page(db.session, period, _usage_filters(args),
+                                  decode("usage", args.get("cursor")), args["limit"])
+    cursor = encode("usage", last)
+    return {"items": [usage_dict(period, r) for r in rows], "next_cursor": cursor}, \
+        link_header(cursor)
+
+
+@bp.route("/usage.csv")
+@access(*ALL_ROLES)
+@errors(404, 409)
+@bp.arguments(UsageFilters, location="query")
+@bp.response(200, CSV_DOC, content_type="text/csv",
+             description="Line, Period, Unit, Service, Consumer, Consumer name, Quantity, "
+                         "Unit of measure, Batch")
+def usage_csv(args: dict):
+    """Usage lines of a closed period as CSV, in import order: the line's id, Period, the
+    providing Unit, Service, Consumer and Consumer name (as at the close), Quantity, the
+    service's Unit of measure and the import Batch."""
+    period = closed_period(args["period"])
+    filters = _usage_filters(args)
+
+    def lines():
+        yield list(USAGE_HEADERS)
+        for r in usage_lines.stream(db.session, period, filters):
+            yield [str(r.id), period, r.unit, r.service, r.consumer, r.consumer_name,
+                   number(r.quantity), r.uom, str(r.batch)]
+
+    return csv_response(lines(), f"usage-{period}.csv")
 
 
 # --- FOCUS --------------------------------------------------------------------------------

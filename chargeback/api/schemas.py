@@ -294,6 +294,15 @@ class ReopenSchema(Schema):
     reason = Text(required=True, validate=validate.Length(min=1, max=1000))
 
 
+class UploadSchema(Schema):
+    """What a big upload's run imports: the uploader's file, as they sent it."""
+
+    kind = fields.String(required=True, validate=validate.OneOf(IMPORT_KINDS))
+    filename = fields.String(required=True)
+    bytes = fields.Integer(required=True)
+    replace = fields.Boolean(required=True)
+
+
 class JobRunSchema(Schema):
     id = fields.Integer(required=True)
     job = fields.String(required=True)
@@ -306,6 +315,12 @@ class JobRunSchema(Schema):
     finished_at = Nullable(Timestamp, required=True)
     message = Nullable(fields.String, required=True)
     pack_id = Nullable(fields.Integer, required=True)
+    batch_id = Nullable(fields.Integer, required=True, metadata={
+        "description": "an import run's batch, once it has one: GET batch_url for its "
+                       "status and row errors"})
+    batch_url = Nullable(fields.String, required=True)
+    upload = Nullable(fields.Nested, nested=UploadSchema, required=True, metadata={
+        "description": "an import run (job `import`): the uploaded file; null for others"})
 
 
 JobRunPageSchema = page_of(JobRunSchema, "JobRunPageSchema")
@@ -488,4 +503,36 @@ class JournalFilters(Schema):
 
 
 class JournalQuery(JournalFilters, ListQuery):
+    pass
+
+
+# --- usage lines --------------------------------------------------------------------------
+
+
+class UsageLineSchema(Schema):
+    """A usage line of a closed month as imported, under the codes of the close."""
+
+    id = fields.Integer(required=True)
+    period = fields.String(required=True)
+    unit = fields.String(required=True, metadata={"description": "the providing unit"})
+    service = fields.String(required=True)
+    consumer = fields.String(required=True)
+    consumer_name = fields.String(required=True)
+    quantity = DecimalString(required=True)
+    uom = fields.String(required=True, metadata={"description": "the service's unit of "
+                                                                "measure"})
+    batch = fields.Integer(required=True, metadata={"description": "the import batch"})
+
+
+UsagePageSchema = page_of(UsageLineSchema, "UsagePageSchema")
+
+
+class UsageFilters(Schema):
+    period = Period(required=True)
+    unit = Code(metadata={"description": "the providing unit"})
+    consumer = Code()
+    service = Code()
+
+
+class UsageQuery(UsageFilters, ListQuery):
     pass

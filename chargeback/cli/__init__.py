@@ -7,6 +7,12 @@ is one unit of work: it commits once at its end, or rolls back whole on a refusa
 This package is a delivery layer, like the web app, the API and the jobs: it never imports
 them. The app factory registers this package's commands beside the scheduler's
 (``chargeback.jobs.cli``) and the demo's (``chargeback.demo.cli``).
+
+The ``chargeback`` console script loads a command's module only when that command is
+invoked (``chargeback.cli.entry``): this package and the command modules import click, Flask's
+``flask.cli`` and the vocabularies at the top, and everything heavier (the models, the
+services, SQLAlchemy) inside the functions that use it, so ``--help`` costs little more than
+Flask's own import. ``tests/chargeback/test_startup.py`` guards that.
 """
 
 from __future__ import annotations
@@ -14,15 +20,23 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
+from typing import TYPE_CHECKING
 
 import click
-from flask import Flask
 
-from chargeback.access import command_line_actor
 from chargeback.refusals import CONTENTION, Refused
 from rules.vocabulary import PERIOD_HINT, is_period
 
-cli_actor = command_line_actor
+if TYPE_CHECKING:
+    from flask import Flask
+
+
+def cli_actor() -> str:
+    """Who runs the command, for the audit log (``chargeback.access``, imported when a
+    command runs: it brings the models and SQLAlchemy's ORM)."""
+    from chargeback.access import command_line_actor
+
+    return command_line_actor()
 
 
 class PeriodType(click.ParamType):

@@ -6,7 +6,7 @@ the database's fastest path, then ``--replace``.
 tuples in chunks). Both report the same errors, on the same lines and in the same order, as
 the per-row path did, and store nothing of a batch with one bad row.
 
-The lines tables keep no foreign keys (migration 0007): the import resolves every code
+The lines tables keep no foreign keys (migration 0010): the import resolves every code
 against the stored rows in its own transaction, under the locks it holds, and refuses a
 row whose code is unknown; deleting a referenced unit, consumer, service, month or batch is
 refused by a trigger instead (docs/imports.md, "Bulk path").

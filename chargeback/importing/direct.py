@@ -86,8 +86,8 @@ def _usage(ctx: ImportContext, covered: set) -> Callable[[list], tuple | None]:
             return None
         if replace:
             covered.add((period, service[1]))
-        # float, as SQLAlchemy's Numeric hands a Decimal to SQLite (it has no decimal type)
-        return batch, period, consumer, service[0], float(quantity)
+        # a Decimal is bound as its text (db_setup.configure_engine): the same number stored
+        return batch, period, consumer, service[0], quantity
 
     return resolve
 
@@ -107,7 +107,7 @@ def _spend(ctx: ImportContext, covered: set) -> Callable[[list], tuple | None]:
             return None
         if replace:
             covered.add((period, unit))
-        return batch, period, unit, cost_pool, float(amount), tower, account, description
+        return batch, period, unit, cost_pool, amount, tower, account, description
 
     return resolve
 

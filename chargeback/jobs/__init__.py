@@ -5,13 +5,18 @@ idempotent on its own: a run takes a lock per (job, period), and a month already
 is not closed again. ``now`` is a parameter so tests can travel in time. This package is a
 delivery layer like the web app and the API: it reads the configuration and hands the
 services what they need (the session, the engine, the pack folder, the currency).
+
+``process_requests`` runs the queued runs: "run now" requests, closes asked through the
+API, and big uploads (job ``import``, in ``jobs.uploads``); the scheduler calls it every
+few seconds, and ``chargeback jobs work`` (``jobs.worker``) is a runner of nothing else.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, replace
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -21,7 +26,7 @@ from sqlalchemy.exc import DBAPIError
 from chargeback.db_setup import is_contention, write_transaction
 from chargeback.extensions import db
 from chargeback.refusals import CONTENTION, Refused
-from chargeback.services import job_runs, notify, publication, readiness
+from chargeback.services import job_runs, notify, publication, readiness, upload_jobs
 from chargeback.services.calendar import current_period, due_at, previous_period
 from chargeback.services.closing import provisional_pack
 from chargeback.services.provisional import record_draft
@@ -38,6 +43,7 @@ class Outcome:
     period: str | None
     status: str  # succeeded, waiting, failed, skipped
     message: str
+    run_id: int | None = None
 
 
 def bind(app: Flask) -> None:
@@ -218,18 +224,27 @@ def _provisional_run(run, period: str) -> Outcome:
 # --- requests and housekeeping ---------------------------------------------------------
 
 
-def process_requests(now: dt.datetime | None = None) -> list[Outcome]:
-    """Run the "run now" requests queued from the web app, oldest first."""
+def process_requests(now: dt.datetime | None = None,
+                     stop: threading.Event | None = None) -> list[Outcome]:
+    """Run the queued runs (the web app's and the API's "run now" requests and big
+    uploads), oldest first, one at a time, until none is left or ``stop`` is set; say the
+    runner is alive."""
     with _context():
+        job_runs.runner_beat(db.engine)
         outcomes = []
-        for run in job_runs.claim_queued(db.engine):
-            outcomes.append(run_request(run, _now(now)))
+        while not (stop and stop.is_set()) and (run := job_runs.claim_next(db.engine)):
+            outcomes.append(replace(run_request(run, _now(now)), run_id=run.id))
+            job_runs.runner_beat(db.engine)
         return outcomes
 
 
 def run_request(run, moment: dt.datetime) -> Outcome:
     """One claimed request; whatever happens, the request ends with a status of its own."""
     try:
+        if run.job == upload_jobs.JOB:
+            from chargeback.jobs.uploads import run_upload
+
+            return run_upload(run, _stale())
         if run.job == "provisional":
             return provisional(moment, run.period, run.id, run.requested_by)
         period = run.period or previous_period(moment)
@@ -238,15 +253,21 @@ def run_request(run, moment: dt.datetime) -> Outcome:
     except Exception as exc:
         log.exception("run %s (%s) failed to start", run.id, run.job)
         job_runs.finish(db.engine, run.id, "failed", f"error: {exc}")
-        return Outcome(run.job, run.period, "failed", f"error: {exc}")
+        return Outcome(run.job, run.period, "failed", f"error: {exc}", run.id)
 
 
 def sweep_stale() -> int:
-    """Free the locks of dead runs, and finish or undo publications a dead run left."""
+    """Free the locks of dead runs, finish or undo publications a dead run left, and remove
+    stored uploads no queued or running run needs any more."""
     with _context():
         count = job_runs.release_stale(db.engine, stale_minutes=_stale())
         for outcome in publication.finish_interrupted(db.session):
             log.info("publication of %s: %s", outcome.period, outcome.message)
+        folder = Path(current_app.config["CHARGEBACK_UPLOAD_DIR"])
+        removed = upload_jobs.sweep(db.session, folder)
+        db.session.rollback()
+        if removed:
+            log.info("removed %s stored upload(s) no run needs", removed)
         return count
 
 

@@ -1,4 +1,7 @@
-"""``chargeback scheduler`` and ``chargeback jobs``: the scheduler process and its runs."""
+"""``chargeback scheduler`` and ``chargeback jobs``: the scheduler process, its runs, and
+``jobs work``, a runner of queued runs. Only click (and flask's
+``with_appcontext``, which the command line loads anyway) is imported at the top: what a
+command needs is imported when it runs, so ``chargeback --help`` stays quick."""
 
 from __future__ import annotations
 
@@ -7,11 +10,10 @@ import sys
 import click
 from flask.cli import with_appcontext
 
-from chargeback.access import command_line_actor
-from rules.vocabulary import PERIOD_HINT, is_period
-
 
 def _period(ctx, param, value):
+    from rules.vocabulary import PERIOD_HINT, is_period
+
     if value is None or is_period(value):
         return value
     raise click.BadParameter(f"'{value}' is not a period: {PERIOD_HINT}")
@@ -64,6 +66,7 @@ def jobs_run(job: str, period: str | None) -> None:
     from flask import current_app
 
     from chargeback import jobs
+    from chargeback.access import command_line_actor
 
     jobs.bind(current_app._get_current_object())
     outcomes = jobs.run_now(job, period, command_line_actor())
@@ -73,6 +76,35 @@ def jobs_run(job: str, period: str | None) -> None:
         click.echo(f"{outcome.job} {outcome.period or '-'}: {outcome.status}: {outcome.message}")
     if any(o.status == "failed" for o in outcomes):
         sys.exit(1)
+
+
+@jobs_group.command("work")
+@click.option("--once", is_flag=True, help="run what is queued now, then exit")
+@with_appcontext
+def jobs_work(once: bool) -> None:
+    """Run queued jobs (big uploads, "run now" requests) until stopped (SIGTERM/SIGINT).
+
+    A dedicated worker beside the scheduler, or for a set-up without one; several may run.
+    """
+    import logging
+
+    from flask import current_app
+
+    from chargeback.jobs import worker
+
+    # a worker logs each run as it ends; --once prints a line per run instead
+    logging.basicConfig(level=logging.WARNING if once else logging.INFO,
+                        format="%(asctime)s %(name)s %(message)s")
+
+    def report(outcome) -> None:
+        run = f"run {outcome.run_id} " if outcome.run_id else ""
+        click.echo(f"{run}{outcome.job} {outcome.period or '-'}: {outcome.status}: "
+                   f"{outcome.message}")
+
+    outcomes = worker.run(current_app._get_current_object(), once=once,
+                          report=report if once else None)
+    if once and not outcomes:
+        click.echo("nothing is queued")
 
 
 COMMANDS = (scheduler_command, jobs_group)

@@ -73,11 +73,13 @@ class Charge(Base):
         one_of("method", CHARGE_METHODS),
     )
 
+    # No foreign keys: the close writes these lines in bulk with the ids it read under
+    # the reference lock, and checks them set-based (closing.check_references).
     id: Mapped[int] = mapped_column(primary_key=True)
-    period: Mapped[str] = mapped_column(ForeignKey("periods.period"))
-    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
-    consumer_id: Mapped[int] = mapped_column(ForeignKey("consumers.id"))
-    service_id: Mapped[int | None] = mapped_column(ForeignKey("services.id"))
+    period: Mapped[str] = mapped_column(PERIOD)
+    unit_id: Mapped[int]
+    consumer_id: Mapped[int]
+    service_id: Mapped[int | None]
     method: Mapped[str] = mapped_column(String(8))
     basis: Mapped[str] = mapped_column(Text)
     quantity: Mapped[Decimal | None] = mapped_column(QUANTITY)
@@ -149,10 +151,11 @@ class JournalLine(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     journal: Mapped[str] = mapped_column(String(64))
-    period: Mapped[str] = mapped_column(ForeignKey("periods.period"))
-    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    # No foreign keys, as on charges (above).
+    period: Mapped[str] = mapped_column(PERIOD)
+    unit_id: Mapped[int]
     account: Mapped[str] = mapped_column(String(64))
-    consumer_id: Mapped[int | None] = mapped_column(ForeignKey("consumers.id"))
+    consumer_id: Mapped[int | None]
     description: Mapped[str] = mapped_column(Text)
     debit: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0.00"))
     credit: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0.00"))

@@ -5,13 +5,18 @@ ends. It is unique, so a second process trying to run the same job for the same 
 the same time fails to take it: that is what makes a close happen once even when two
 schedulers were started by mistake. A run whose heartbeat stopped (its process was killed)
 is marked stale and its key released, so the next run may go ahead.
+
+A big upload is a run too (job ``import``): the ``upload_*`` columns say what the uploader
+sent and with which rights (the kind, their file's name, the name it is stored under in the
+upload folder, its size, the replace flag, and the unit scope computed when it was
+uploaded); ``batch_id`` is the import batch it came to.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from chargeback.models.base import PERIOD, Base, created_at_column, one_of
@@ -37,3 +42,10 @@ class JobRun(Base):
     lock_key: Mapped[str | None] = mapped_column(String(100), unique=True)
     host: Mapped[str | None] = mapped_column(String(255))
     pid: Mapped[int | None] = mapped_column(Integer)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
+    upload_kind: Mapped[str | None] = mapped_column(String(32))
+    upload_filename: Mapped[str | None] = mapped_column(String(255))
+    upload_name: Mapped[str | None] = mapped_column(String(64))
+    upload_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    upload_replace: Mapped[bool | None] = mapped_column(Boolean)
+    upload_scope: Mapped[dict | None]

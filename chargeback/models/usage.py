@@ -20,13 +20,16 @@ class UsageLine(Base):
     A month has millions of them, so they keep no foreign keys (a per-row check on every
     insert): the import resolves each code to a stored row in its own transaction and holds
     those rows until it commits, and a trigger on each referenced table refuses to delete a
-    row lines still name (migration 0007, docs/imports.md "Bulk path"). Join explicitly.
+    row lines still name (migration 0010, docs/imports.md "Bulk path"). Join explicitly.
     Nothing reads them by batch, so ``batch_id`` has no index either (a third of an
-    insert's index work); a month's lines are found by ``(period, service_id)``.
+    insert's index work); a month's lines are found by ``ix_usage_lines_month_totals``.
     """
 
     __tablename__ = "usage_lines"
-    __table_args__ = (Index("ix_usage_lines_period_service", "period", "service_id"),)
+    # Covers the close's sums per consumer and service (read from the index alone) and
+    # every lookup by month and service.
+    __table_args__ = (Index("ix_usage_lines_month_totals", "period", "service_id",
+                            "consumer_id", "quantity"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     batch_id: Mapped[int] = mapped_column()  # import_batches.id

@@ -22,6 +22,7 @@ from pathlib import Path
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
+from chargeback.bulk_write import write_rows
 from chargeback.failpoints import failpoint
 from chargeback.models import (
     Charge,
@@ -50,13 +51,13 @@ from chargeback.services import allocation_rules, packs, scorecards, seal, setti
 from chargeback.services import measures as measure_data
 from chargeback.services.periods import PeriodRefused, lock_period
 from chargeback.services.queries.catalog import prices_in_force
+from chargeback.services.queries.sql import from_micros, micros_sum
 from chargeback.services.queries.tree import service_model_names
 from chargeback.vocabulary import PERIOD_CLOSED, PERIOD_OPEN, PERIOD_PUBLISHING
 from rules import allocation
 from rules import model as rm
 from rules.scoring import attain
 
-CHUNK = 10_000
 ZERO = Decimal("0.00")
 
 
@@ -219,7 +220,9 @@ def gather(session: Session, period: str) -> Inputs:
         units=ledgers, consumers=consumers,
         services=[rm.Service(code=s.code, unit=codes[s.unit_id], uom=s.uom) for s in services],
         prices={s.code: prices[s.id].price for s in services if s.id in prices},
-        usage=_usage(session, period), drivers=_drivers(session, period),
+        usage=_usage(session, period, {c.id: c.code for c in consumer_rows},
+                     {s.id: s.code for s in services}),
+        drivers=_drivers(session, period),
         external_spend=sum((a for by in pools.values() for a in by.values()), ZERO),
         unit_ids={u.code: u.id for u in units},
         consumer_ids={c.code: c.id for c in consumer_rows},
@@ -250,15 +253,17 @@ def _snapshot_rows(period: str, codes: dict[int, str], units, consumers, service
                      for s in services]}
 
 
-def _usage(session: Session, period: str) -> list[rm.UsageLine]:
+def _usage(session: Session, period: str, consumers: dict[int, str],
+           services: dict[int, str]) -> list[rm.UsageLine]:
+    """The month's usage summed per consumer and service in the database (read from the
+    index ``ix_usage_lines_month_totals`` alone): the rules rate each pair once, and the
+    close never holds the month's usage lines (millions of them)."""
     rows = session.execute(
-        select(Consumer.code, Service.code, UsageLine.quantity)
-        .join(Consumer, Consumer.id == UsageLine.consumer_id)
-        .join(Service, Service.id == UsageLine.service_id)
-        .where(UsageLine.period == period).order_by(UsageLine.id)).yield_per(CHUNK)
-    shared: dict[str, str] = {}  # one string object per code, not one per line
-    return [rm.UsageLine(consumer=shared.setdefault(c, c), service=shared.setdefault(s, s),
-                         quantity=q) for c, s, q in rows]
+        select(UsageLine.consumer_id, UsageLine.service_id, micros_sum(UsageLine.quantity))
+        .where(UsageLine.period == period)
+        .group_by(UsageLine.service_id, UsageLine.consumer_id))
+    return [rm.UsageLine(consumer=consumers[c], service=services[s], quantity=from_micros(q))
+            for c, s, q in rows]
 
 
 def _drivers(session: Session, period: str) -> dict[tuple[str, str], Decimal]:
@@ -280,33 +285,29 @@ def clear_results(session: Session, period: str) -> None:
         session.execute(delete(model).where(model.period == period))
 
 
+CHARGE_COLUMNS = ("period", "unit_id", "consumer_id", "service_id", "method", "basis",
+                  "quantity", "rate", "amount", "pool", "driver", "percent")
+JOURNAL_COLUMNS = ("journal", "period", "unit_id", "account", "consumer_id", "description",
+                   "debit", "credit", "currency")
+
+
 def store(session: Session, period: str, inputs: Inputs, result) -> None:
     """Charges, journal, each unit's money, its spend by pool and tower, internal charges."""
     allocated, journal = result
     ids, consumer_ids, service_ids = inputs.unit_ids, inputs.consumer_ids, inputs.service_ids
+    write_rows(session, Charge.__table__, CHARGE_COLUMNS, (
+        (period, ids[c.unit], consumer_ids[c.consumer], service_ids.get(c.service), c.method,
+         c.basis, c.quantity, c.rate, c.amount, c.pool, c.driver, c.percent)
+        for c in allocated.charges))
+    write_rows(session, JournalLine.__table__, JOURNAL_COLUMNS, (
+        (j.journal, period, ids[j.unit], j.account, consumer_ids.get(j.consumer),
+         j.description, j.debit, j.credit, j.currency) for j in journal))
+    check_references(session, period)
     consumer_unit = {c.code: c.unit for c in inputs.consumers}
     external: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    rows = []
     for charge in allocated.charges:
         if consumer_unit.get(charge.consumer) is None:
             external[charge.unit] += charge.amount
-        rows.append({"period": period, "unit_id": ids[charge.unit],
-                     "consumer_id": consumer_ids[charge.consumer],
-                     "service_id": service_ids.get(charge.service), "method": charge.method,
-                     "basis": charge.basis, "quantity": charge.quantity, "rate": charge.rate,
-                     "amount": charge.amount, "pool": charge.pool, "driver": charge.driver,
-                     "percent": charge.percent})
-        if len(rows) >= CHUNK:
-            session.execute(insert(Charge.__table__), rows)
-            rows = []
-    if rows:
-        session.execute(insert(Charge.__table__), rows)
-    if journal:
-        session.execute(insert(JournalLine.__table__), [
-            {"journal": j.journal, "period": period, "unit_id": ids[j.unit],
-             "account": j.account, "consumer_id": consumer_ids.get(j.consumer),
-             "description": j.description, "debit": j.debit, "credit": j.credit,
-             "currency": j.currency} for j in journal])
     budgets = measure_data.budgets(session, period)
     session.execute(insert(UnitPeriodResult.__table__), [
         {"period": period, "unit_id": ids[t.unit], "spend": t.spend,
@@ -324,6 +325,25 @@ def store(session: Session, period: str, inputs: Inputs, result) -> None:
              for code, amount in sorted(amounts.items())]
     if spend:
         session.execute(insert(UnitPeriodSpend.__table__), spend)
+
+
+def check_references(session: Session, period: str) -> None:
+    """Every charge and journal line of the month names a unit, consumer and service
+    that exists: what foreign keys would check line by line (charges and journal lines
+    have none, so that a month's lines are written at bulk speed), in one anti-join each."""
+    checks = (
+        (Charge, Charge.unit_id, Unit.id), (Charge, Charge.consumer_id, Consumer.id),
+        (Charge, Charge.service_id, Service.id), (JournalLine, JournalLine.unit_id, Unit.id),
+        (JournalLine, JournalLine.consumer_id, Consumer.id))
+    for model, column, key in checks:
+        missing = session.scalar(
+            select(column).where(model.period == period, column.is_not(None),
+                                 ~select(key).where(key == column).exists()).limit(1))
+        if missing is not None:
+            raise CloseRefused(period, [rm.RuleError(
+                source=f"period {period}", field=column.key,
+                message=f"{model.__tablename__} name {column.key} {missing}, which does "
+                        "not exist")])
 
 
 SNAPSHOTS = {"tree": UnitTreeSnapshot, "consumers": ConsumerSnapshot,

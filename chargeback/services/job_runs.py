@@ -4,6 +4,10 @@ Run rows are written in their own short transactions (a separate session on the 
 caller passes), committed at once, so the web app sees a run start and progress while the
 close's own transaction is still open, and a lock taken by one process is visible to every
 other. These writes are bookkeeping, not a request's or a job's unit of work.
+
+A process that runs queued runs (the scheduler, ``chargeback jobs work``) says it is alive
+every little while (``runner_beat``), so a page with a queued run can tell "the runner picks
+it up in a moment" from "no runner is running: start one" (``runner``).
 """
 
 from __future__ import annotations
@@ -12,14 +16,16 @@ import datetime as dt
 import os
 import socket
 from contextlib import contextmanager
+from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
-from chargeback.db_setup import write_transaction
-from chargeback.models import JobRun
+from chargeback.db_setup import is_contention, write_transaction
+from chargeback.models import JobRun, Setting
+from chargeback.services.upload_jobs import JOB as UPLOAD_JOB
 
 
 def now() -> dt.datetime:
@@ -51,16 +57,21 @@ def lock_key(job: str, period: str | None) -> str:
 
 
 def start(engine: Engine, job: str, period: str | None, requested_by: str,
-          run_id: int | None = None, stale_minutes: int = STALE_MINUTES) -> JobRun | None:
-    """Take the lock and mark a run running; None if another live run holds it."""
-    release_stale(engine, job, period, stale_minutes)
+          run_id: int | None = None, stale_minutes: int = STALE_MINUTES,
+          key: str | None = None) -> JobRun | None:
+    """Take the lock and mark a run running; None if another live run holds it.
+
+    The lock is the job's for the period unless ``key`` names another: an upload's run
+    locks only itself (uploads take turns inside the import, kind by kind)."""
+    key = key or lock_key(job, period)
+    release_stale(engine, key=key, stale_minutes=stale_minutes)
     try:
         with bookkeeping(engine) as session:
             run = session.get(JobRun, run_id) if run_id else None
             if run is None:
                 run = JobRun(job=job, period=period, requested_by=requested_by)
                 session.add(run)
-            run.status, run.lock_key = "running", lock_key(job, period)
+            run.status, run.lock_key = "running", key
             run.started_at = run.heartbeat_at = now()
             run.host, run.pid, run.progress = socket.gethostname(), os.getpid(), 5
     except IntegrityError:
@@ -87,10 +98,11 @@ def progress(engine: Engine, run: JobRun, percent: int, message: str | None = No
 
 
 def finish(engine: Engine, run_id: int, status: str, message: str | None = None,
-           pack_id: int | None = None) -> None:
+           pack_id: int | None = None, batch_id: int | None = None) -> None:
     with bookkeeping(engine) as session:
         session.execute(update(JobRun).where(JobRun.id == run_id).values(
-            status=status, message=message, pack_id=pack_id, finished_at=now(),
+            status=status, message=message, pack_id=pack_id, batch_id=batch_id,
+            finished_at=now(),
             lock_key=None, progress=100 if status == "succeeded" else JobRun.progress))
 
 
@@ -110,19 +122,24 @@ def _dead(run: JobRun, stale_after: dt.timedelta) -> bool:
 
 
 def release_stale(engine: Engine, job: str | None = None, period: str | None = None,
-                  stale_minutes: int = STALE_MINUTES) -> int:
-    """Mark dead running runs failed and free their locks; returns how many."""
+                  stale_minutes: int = STALE_MINUTES, key: str | None = None) -> int:
+    """Mark dead runs failed and free their locks; returns how many. A run is dead when it
+    is running, or claimed and not yet started, and its process is gone (``_dead``)."""
     stale_after = dt.timedelta(minutes=stale_minutes)
-    query = select(JobRun).where(JobRun.status == "running")
-    if job:
-        query = query.where(JobRun.lock_key == lock_key(job, period))
+    if job or key:
+        query = select(JobRun).where(JobRun.status == "running",
+                                     JobRun.lock_key == (key or lock_key(job, period)))
+    else:
+        claimed = (JobRun.status == "queued") & JobRun.started_at.is_not(None)
+        query = select(JobRun).where((JobRun.status == "running") | claimed)
     count = 0
     with bookkeeping(engine) as session:
         for run in session.scalars(query):
             if _dead(run, stale_after):
                 run.status, run.lock_key, run.finished_at = "failed", None, now()
+                again = "upload the file again" if run.job == UPLOAD_JOB else "it can run again"
                 run.message = (f"stale: the process running it (pid {run.pid} on {run.host}) "
-                               "stopped; nothing of it was kept, it can run again")
+                               f"stopped; nothing of it was kept: {again}")
                 count += 1
     return count
 
@@ -139,18 +156,34 @@ def queue(session: Session, job: str, period: str | None, requested_by: str) -> 
 def claim_queued(engine: Engine) -> list[JobRun]:
     """Queued requests this process takes: one process wins each (the claim is a
     conditional update of the queued row, so two schedulers cannot both take it)."""
-    claimed = []
     with bookkeeping(engine) as session:
         ids = list(session.scalars(select(JobRun.id).where(
             JobRun.status == "queued", JobRun.started_at.is_(None)).order_by(JobRun.id)))
-    for run_id in ids:
+    claimed = (_claim(engine, run_id) for run_id in ids)
+    return [run for run in claimed if run is not None]
+
+
+def claim_next(engine: Engine) -> JobRun | None:
+    """The oldest queued run, taken by this process, or None when nothing is queued. A
+    runner takes one run at a time, so two runners share a queue of long uploads."""
+    while True:
         with bookkeeping(engine) as session:
-            taken = session.execute(update(JobRun).where(
-                JobRun.id == run_id, JobRun.status == "queued", JobRun.started_at.is_(None)
-            ).values(started_at=now(), host=socket.gethostname(), pid=os.getpid()))
-            if taken.rowcount == 1:
-                claimed.append(session.get(JobRun, run_id))
-    return claimed
+            run_id = session.scalar(select(JobRun.id).where(
+                JobRun.status == "queued", JobRun.started_at.is_(None))
+                .order_by(JobRun.id).limit(1))
+        if run_id is None:
+            return None
+        taken = _claim(engine, run_id)
+        if taken is not None:
+            return taken
+
+
+def _claim(engine: Engine, run_id: int) -> JobRun | None:
+    with bookkeeping(engine) as session:
+        taken = session.execute(update(JobRun).where(
+            JobRun.id == run_id, JobRun.status == "queued", JobRun.started_at.is_(None)
+        ).values(started_at=now(), host=socket.gethostname(), pid=os.getpid()))
+        return session.get(JobRun, run_id) if taken.rowcount == 1 else None
 
 
 def waiting_since(engine: Engine, job: str, period: str) -> dt.datetime | None:
@@ -161,3 +194,68 @@ def waiting_since(engine: Engine, job: str, period: str) -> dt.datetime | None:
     if first is not None and first.tzinfo is None:
         first = first.replace(tzinfo=dt.UTC)
     return first
+
+
+# --- is a runner running? ----------------------------------------------------------------
+
+RUNNER_KEY = "job_runner.seen"
+BEAT_EVERY = dt.timedelta(seconds=15)
+
+
+def runner_beat(engine: Engine) -> None:
+    """Say that a runner of queued runs is alive (written at most every ``BEAT_EVERY``,
+    read first without taking a writer's lock). A beat that would wait too long for
+    another writer (a close holding SQLite's lock) is skipped: the next one says it."""
+    with Session(engine) as session:
+        row = session.get(Setting, RUNNER_KEY)
+        seen = _seen_at(row.value) if row else None
+    if seen is not None and now() - seen < BEAT_EVERY:
+        return
+    value = f"{now().isoformat()}|{socket.gethostname()}|{os.getpid()}"
+    try:
+        with bookkeeping(engine) as session:
+            session.merge(Setting(key=RUNNER_KEY, value=value))
+    except IntegrityError:
+        pass  # two runners' first beats at once: the other one said it
+    except DBAPIError as exc:
+        if not is_contention(exc):
+            raise
+
+
+def _seen_at(value: str) -> dt.datetime | None:
+    try:
+        return dt.datetime.fromisoformat(value.split("|", 1)[0])
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class Runner:
+    """What a page with queued runs says about who will run them."""
+
+    queued: int  # runs no runner has taken yet
+    seen_at: dt.datetime | None
+    present: bool  # a runner said it was alive within the silence it is allowed
+    busy_with: JobRun | None  # a run running now (a runner is busy with it)
+
+    @property
+    def missing(self) -> bool:
+        """Runs wait, and no runner is there to take them (none alive, none busy)."""
+        return self.queued > 0 and not self.present and self.busy_with is None
+
+
+def runner(session: Session, silent_after: dt.timedelta) -> Runner:
+    row = session.get(Setting, RUNNER_KEY)
+    seen = _seen_at(row.value) if row else None
+    queued = session.scalar(select(func.count()).select_from(JobRun).where(
+        JobRun.status == "queued", JobRun.started_at.is_(None)))
+    busy = session.scalar(select(JobRun).where(JobRun.status == "running")
+                          .order_by(JobRun.id).limit(1))
+    return Runner(queued, seen, seen is not None and now() - seen <= silent_after, busy)
+
+
+def silence_allowed(poll_seconds: int) -> dt.timedelta:
+    """How long a runner may be silent before a page says none is running: two minutes
+    (a runner beats every 15 s; ``scheduler --once`` from cron, every minute or two), and
+    more for a slow poll."""
+    return dt.timedelta(seconds=max(120, 3 * poll_seconds))

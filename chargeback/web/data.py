@@ -4,6 +4,10 @@ Who may do what is in ``docs/web.md``. In short: every role imports the kinds
 ``access.importable_kinds`` gives it, a unit head only for the units in their scope and
 seeing only their own batches; packs hold every unit's figures, so unit heads get none;
 finance reads the periods, central IT and admin close and reopen them.
+
+A file above ``CHARGEBACK_UPLOAD_JOB_BYTES`` is not imported in the request: it is stored
+and queued for the job runner with the uploader's rights (``services.upload_jobs``), and
+the answer is its job page, which follows the run's progress to its batch.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -37,6 +42,7 @@ from chargeback.access import ALL_ROLES, MANAGE, PACK_ROLES, READ_ALL
 from chargeback.extensions import db
 from chargeback.importing.schemas import columns
 from chargeback.refusals import NotFound, Refused
+from chargeback.services import job_runs, upload_jobs
 from chargeback.services.closing import reopen_period
 from chargeback.services.importing import import_file
 from chargeback.services.publication import close_and_publish
@@ -51,6 +57,7 @@ from rules.vocabulary import is_period
 bp = Blueprint("data", __name__, template_folder="templates")
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+UPLOAD_ERRORS_SHOWN = 20  # on an upload's page; its batch's page shows every stored one
 
 
 def when(value: dt.datetime | None) -> str:
@@ -99,6 +106,12 @@ def imports():
     form = ImportForm()
     form.kind.choices = [SelectChoice(k) for k in access.importable_kinds(current_user)]
     if form.validate_on_submit():
+        size = upload_jobs.size_of(form.file.data.stream)
+        if upload_jobs.is_big(size, current_app.config["CHARGEBACK_UPLOAD_JOB_BYTES"]):
+            run = _queue_upload(form, size)
+            flash(f"{run.upload_filename} ({upload_jobs.size_text(size)}) is imported by the "
+                  f"job runner as run {run.id}: this page follows it.", "info")
+            return redirect(url_for("data.upload_job", run_id=run.id))
         outcome = _import_upload(form)
         category = {"stored": "success", "already_imported": "info"}.get(outcome.status,
                                                                            "danger")
@@ -112,8 +125,12 @@ def imports():
     status = 400 if request.method == "POST" else 200
     kinds = {k: columns(k) for k in access.importable_kinds(current_user)}
     page = batches.page(db.session, access.batches_of(current_user), page_number())
+    uploads = upload_jobs.latest(db.session, access.batches_of(current_user))
     return render_template("data/imports.html", form=form, page=page, kinds=kinds,
-                           own_only=not access.sees_every_unit(current_user)), status
+                           own_only=not access.sees_every_unit(current_user),
+                           uploads=uploads, runner=_runner() if uploads else None,
+                           job_bytes=current_app.config["CHARGEBACK_UPLOAD_JOB_BYTES"],
+                           size_text=upload_jobs.size_text), status
 
 
 def _visible_batch(batch_id: int | None):
@@ -123,10 +140,15 @@ def _visible_batch(batch_id: int | None):
     return found if access.may_see_batch(current_user, found) else None
 
 
+def _filename(upload) -> str:
+    """The uploaded file's own name, for display: never a path on the server."""
+    return re.split(r"[\\/]", upload.filename or "upload")[-1][:255] or "upload"
+
+
 def _import_upload(form: ImportForm) -> Outcome:
     """Save the upload to a temporary file and import it as one batch."""
     upload = form.file.data
-    filename = re.split(r"[\\/]", upload.filename or "upload")[-1][:255] or "upload"
+    filename = _filename(upload)
     with tempfile.TemporaryDirectory(prefix="chargeback-upload-") as folder:
         path = Path(folder) / "upload"
         upload.save(path)
@@ -136,6 +158,54 @@ def _import_upload(form: ImportForm) -> Outcome:
                                  allowed_unit_codes=access.import_scope(db.session,
                                                                         current_user))
     return Outcome(result.status, result.summary(), result.batch_id)
+
+
+def _queue_upload(form: ImportForm, size: int):
+    """Store the upload and queue its import as the uploader, with their unit scope now."""
+    upload = form.file.data
+    return upload_jobs.queue(
+        db.session, Path(current_app.config["CHARGEBACK_UPLOAD_DIR"]), upload.save,
+        kind=form.kind.data, filename=_filename(upload), size=size,
+        replace=bool(form.replace.data), scope=access.import_scope(db.session, current_user),
+        requested_by=current_user.email)
+
+
+def _runner() -> job_runs.Runner:
+    poll = current_app.config["CHARGEBACK_POLL_SECONDS"]
+    return job_runs.runner(db.session, job_runs.silence_allowed(poll))
+
+
+def _visible_upload(run_id: int):
+    """The upload's run, if the user may follow it: their own, or anyone's for the roles
+    that see every batch (404 for no upload run at all)."""
+    run = upload_jobs.run(db.session, run_id)
+    if not (access.sees_every_unit(current_user) or run.requested_by == current_user.email):
+        abort(403)
+    return run
+
+
+@bp.get("/imports/jobs/<int:run_id>")
+@roles(*ALL_ROLES)
+def upload_job(run_id: int):
+    """A big upload's run: queued (and whether a runner will take it), its progress, then
+    what it came to, with a link to its batch."""
+    run = _visible_upload(run_id)
+    batch = _visible_batch(run.batch_id)
+    errors = [str(p) for p in batches.problems(batch)][:UPLOAD_ERRORS_SHOWN] if batch else []
+    return render_template("data/upload_job.html", run=run, batch=batch, errors=errors,
+                           runner=_runner(), size_text=upload_jobs.size_text)
+
+
+@bp.get("/imports/jobs/<int:run_id>.json")
+@roles(*ALL_ROLES)
+def upload_job_json(run_id: int):
+    """The run's state, for the job page's live progress."""
+    run = _visible_upload(run_id)
+    return jsonify({"id": run.id, "status": run.status, "progress": run.progress,
+                    "message": run.message or "",
+                    "done": run.status not in upload_jobs.PENDING,
+                    "batch_url": url_for("data.batch", batch_id=run.batch_id)
+                    if run.batch_id else None})
 
 
 @bp.get("/imports/<int:batch_id>")

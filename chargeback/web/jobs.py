@@ -1,13 +1,14 @@
 """The /jobs page: what the scheduler ran and is running; "run now" queues a request.
 
 The web app never runs a job itself (APScheduler lives in the scheduler process): the
-button writes a queued run that the scheduler picks up within a few seconds, and the page
-polls a small JSON view for live progress.
+button writes a queued run that the scheduler (or ``chargeback jobs work``) picks up within
+a few seconds, and the page polls a small JSON view for live progress. Big uploads are runs
+too (job ``import``); while runs are queued and no runner is alive, the page says so.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
@@ -38,9 +39,11 @@ class RunNowForm(FlaskForm):
 def index():
     page = job_list.page(db.session, page_number(), PAGE_SIZE)
     waiting = [run for run in (job_list.waiting(db.session),) if run is not None]
+    silence = job_runs.silence_allowed(current_app.config["CHARGEBACK_POLL_SECONDS"])
     return render_template("jobs/index.html", runs=page.items, page=page.number,
                            total=page.total, pages=page.pages, form=RunNowForm(),
-                           waiting=waiting, can_run=current_user.role in MANAGE)
+                           waiting=waiting, can_run=current_user.role in MANAGE,
+                           runner=job_runs.runner(db.session, silence))
 
 
 @bp.route("/jobs/run", methods=["POST"])
@@ -53,7 +56,8 @@ def run_now():
         return redirect(url_for("jobs.index"))
     run = job_runs.queue(db.session, form.job.data, form.period.data or None,
                          current_user.email)
-    flash(f"Run {run.id} queued: the scheduler picks it up within a few seconds.", "info")
+    flash(f"Run {run.id} queued: the job runner (the scheduler, or `chargeback jobs work`) "
+          "picks it up within a few seconds.", "info")
     return redirect(url_for("jobs.index"))
 
 

@@ -3,21 +3,32 @@
 A unit's page shows one closed month as its close froze it: the unit as it stood then, its
 own money (spend by cost pool against budget over the closed months up to it), what it
 charged by consumer and by service, how each month's rating came about criterion by
-criterion, and its services at the price the month was rated at. What changed about the
+criterion, and its services at the price the month was rated at. Its charge lines page
+lists every line with how it was computed, and a usage charge opens the usage lines it
+adds up (usage is rated in aggregate). What changed about the
 unit since is said beside it, never mixed into the month's figures. A unit head opening a
 unit outside their subtree gets 403, not a hidden link.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, render_template, request
 
 from chargeback.access import ALL_ROLES
 from chargeback.extensions import db
-from chargeback.services.queries import catalog, charges, closed_month, periods, ratings, spend
+from chargeback.refusals import NotFound
+from chargeback.services.queries import (
+    catalog,
+    charges,
+    closed_month,
+    periods,
+    ratings,
+    spend,
+    usage,
+)
 from chargeback.services.queries import tree as units_tree
 from chargeback.web.guards import page_and_pages, roles, unit_or_403, visible_codes
-from chargeback.web.portfolio import choose_period
+from chargeback.web.portfolio import choose_period, printable
 
 bp = Blueprint("units", __name__, template_folder="templates")
 
@@ -88,6 +99,40 @@ def charges_page(code: str):
     lines = charges.of_unit(db.session, period, unit.id, (page - 1) * PAGE_SIZE, PAGE_SIZE)
     return render_template("units/charges.html", unit=unit, node=node, period=period,
                            closed=closed, warnings=warnings, lines=lines, total=total,
+                           page=page, pages=pages)
+
+
+@bp.route("/units/<code>/charges/usage", endpoint="usage")
+@roles(*ALL_ROLES)
+def usage_page(code: str):
+    """The usage lines behind one usage charge line of a closed month (``?consumer=`` and
+    ``?service=``, codes of the close), 50 a page, with their sum: usage is rated in
+    aggregate, so the charge's quantity is that sum and each line shows where it came from
+    (its import batch)."""
+    unit = _unit(code)
+    closed = periods.closed(db.session)
+    consumer = request.args.get("consumer", "").strip()
+    service = request.args.get("service", "").strip()
+    if not closed:
+        raise NotFound("No period is closed yet: usage is charged when a period closes.",
+                       kind="period")
+    if not consumer or not service:
+        raise NotFound("Which usage charge? Name its consumer and service (?consumer= and "
+                       "?service=), as the unit's charge lines link to it.", kind="charge")
+    warnings: list[str] = []
+    period = choose_period(closed, warnings)
+    plausible = units_tree.plausible_code(consumer) and units_tree.plausible_code(service)
+    charge = usage.charge_of(db.session, period, unit.id, consumer, service) \
+        if plausible else None  # PostgreSQL refuses a NUL: such a code is not looked up
+    if charge is None:
+        raise NotFound(f"{unit.code} made no usage charge to {printable(consumer)} for "
+                       f"{printable(service)} in {period}.", kind="charge")
+    filters = usage.Filters(unit_ids={unit.id}, consumer=consumer, service=service)
+    found = usage.totals(db.session, period, filters)
+    page, pages = page_and_pages(found.lines, PAGE_SIZE)
+    lines = usage.slice_of(db.session, period, filters, (page - 1) * PAGE_SIZE, PAGE_SIZE)
+    return render_template("units/usage.html", unit=unit, period=period, closed=closed,
+                           warnings=warnings, charge=charge, found=found, lines=lines,
                            page=page, pages=pages)
 
 

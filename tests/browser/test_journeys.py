@@ -12,10 +12,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import openpyxl
+import pytest
 
 from tests.browser.conftest import shot
 from tests.chargeback.test_close_end_to_end import DATA, run
 from tests.chargeback.web.conftest import PASSWORD, USERS
+
+pytestmark = pytest.mark.slow
 
 # ALT's new scorecard = the customer-intimacy template with the satisfaction target at 5.0.
 # With 2026-04's figures (as 2026-03's): csat 4.6 -> 100*(4.6-3.5)/(5.0-3.5) = 73.33..,

@@ -34,3 +34,16 @@ def _numeric(column) -> bool:
     except NotImplementedError:
         return False
     return kind in ("Decimal", "int") and not column.primary_key and not column.foreign_keys
+
+
+def closed_company(runner) -> None:
+    """The end-to-end company (``test_close_end_to_end``) loaded and 2026-03 closed through
+    the command line, its pack written; built once per session (``tests.snapshots``)."""
+    from tests.chargeback.test_close_end_to_end import load_company, run
+    from tests.snapshots import built_once
+
+    def load_and_close():
+        load_company(runner)
+        run(runner, "close", "2026-03")
+
+    built_once("company closed 2026-03", load_and_close)

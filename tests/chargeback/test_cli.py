@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from chargeback.models import SpendLine, Unit
@@ -44,6 +45,7 @@ def test_usage_errors_exit_2(runner, tmp_path):
     assert runner.invoke(args=["no-such-command"]).exit_code == 2
 
 
+@pytest.mark.slow
 def test_console_script_end_to_end(tmp_path):
     """``chargeback db upgrade`` then an import, in a separate process, as a user runs it."""
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",

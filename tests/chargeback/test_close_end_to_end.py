@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import func, select
 
 from chargeback.models import Charge, JournalLine, Period, Rating
+from tests.snapshots import built_once
 
 DATA = Path(__file__).parent / "data" / "e2e"
 IMPORTS = ("units", "consumers", "services", "rates", "spend", "budget", "metrics", "usage",
@@ -49,13 +50,17 @@ SCORECARDS = ("WW", "WW-v2", "ALT", "LAB")
 
 def load_company(runner, scorecards: tuple[str, ...] = SCORECARDS) -> None:
     """The company's files, scorecards and allocation rules, through the command line;
-    nothing closed yet."""
-    for kind in IMPORTS:
-        run(runner, "import", kind, str(DATA / f"{kind}.csv"))
-    for name in scorecards:
-        run(runner, "scorecard", "import", str(DATA / f"scorecard-{name}.json"))
-    for name in ("DC", "ALT", "WW"):
-        run(runner, "rules", "import", str(DATA / f"rules-{name}.json"))
+    nothing closed yet. Built once per session and starting state (``tests.snapshots``)."""
+
+    def through_the_command_line():
+        for kind in IMPORTS:
+            run(runner, "import", kind, str(DATA / f"{kind}.csv"))
+        for name in scorecards:
+            run(runner, "scorecard", "import", str(DATA / f"scorecard-{name}.json"))
+        for name in ("DC", "ALT", "WW"):
+            run(runner, "rules", "import", str(DATA / f"rules-{name}.json"))
+
+    built_once(f"company loaded, scorecards {','.join(scorecards)}", through_the_command_line)
 
 
 @pytest.fixture
@@ -208,3 +213,30 @@ def test_a_later_change_of_settings_leaves_a_closed_month_as_it_was(closed, runn
     assert rows["GRP"]["Band"] == "meets"  # 86.8 would be "watch" under the new limits
     cover = {r["Item"]: r["Value"] for r in table(again["Cover"])}
     assert cover["Currency"] == "USD"
+
+
+def test_usage_is_rated_once_per_consumer_and_service(runner, session, tmp_path):
+    """Usage of one consumer and service in several lines and batches is one charge line,
+    rounded once: three lines of 0.25 core-hour at 0.06 are 0.045 -> 0.05 (rounded per
+    line they would be 3 x 0.02 = 0.06). The lines stay stored as imported."""
+    from chargeback.models import UsageLine
+
+    load_company(runner)
+    more = tmp_path / "more-usage.csv"
+    more.write_text("period,consumer_code,service_code,quantity\n"
+                    "2026-03,LAB2,CPU,0.25\n2026-03,LAB2,CPU,0.25\n")
+    run(runner, "import", "usage", str(more))
+    last = tmp_path / "last-usage.csv"
+    last.write_text("period,consumer_code,service_code,quantity\n2026-03,LAB2,CPU,0.25\n")
+    run(runner, "import", "usage", str(last))
+    pack = openpyxl.load_workbook(Path(run(runner, "close", "2026-03").stdout.strip()
+                                       .splitlines()[-1]))
+    lab2 = [c for c in table(pack["Charges"])
+            if (c["Unit"], c["Consumer"], c["Method"]) == ("DC", "LAB2", "usage")]
+    assert [(d(c["Quantity"]), d(c["Amount"])) for c in lab2] == [
+        (Decimal("0.75"), Decimal("0.05"))]
+    stored = session.execute(select(Charge.quantity, Charge.amount)
+                             .where(Charge.method == "usage", Charge.rate == Decimal("0.06"),
+                                    Charge.amount < 1)).all()
+    assert stored == [(Decimal("0.75"), Decimal("0.05"))]
+    assert session.scalar(select(func.count()).select_from(UsageLine)) == 6

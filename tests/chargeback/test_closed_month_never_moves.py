@@ -5,8 +5,8 @@ Hypothesis drives a random sequence of later changes (consumers moved under othe
 units moved and renamed, services renamed, new rates, new scorecard versions, new band
 limits and currency, imports into open months) and, after each one, every output of the
 closed month is compared with what it was right after the close: byte for byte for the API
-and its CSV and FOCUS exports, cell for cell for a pack written again, and the month's
-part of the portfolio, unit and charge pages.
+and its CSV and FOCUS exports (the usage lines too), cell for cell for a pack written again,
+and the month's part of the portfolio, unit, charge and usage drill-down pages.
 """
 
 from __future__ import annotations
@@ -40,9 +40,11 @@ API = ("/api/v1/portfolio?period={m}", "/api/v1/ratings?period={m}",
        "/api/v1/ratings/{m}/ALT", "/api/v1/ratings/{m}/WW", "/api/v1/units/ALT/spend?period={m}",
        "/api/v1/charges?period={m}&limit=1000", "/api/v1/journal?period={m}&limit=1000",
        "/api/v1/charges.csv?period={m}", "/api/v1/charges/focus.csv?period={m}",
-       "/api/v1/journal.csv?period={m}")
+       "/api/v1/journal.csv?period={m}", "/api/v1/usage?period={m}&limit=1000",
+       "/api/v1/usage.csv?period={m}")
 PAGES = ("/portfolio?period={m}", "/portfolio/compare?a=ALT&b=WW&period={m}",
-         "/units/DC/charges?period={m}")
+         "/units/DC/charges?period={m}",
+         "/units/DC/charges/usage?period={m}&consumer=LAB1&service=CPU")
 _CSRF = re.compile(r'name="csrf_token" value="[^"]*"')
 
 

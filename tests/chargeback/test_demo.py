@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from chargeback.models import PackFile, Period, Rating
+
+pytestmark = pytest.mark.slow
 
 
 def test_demo_runs_twice_and_leaves_a_users_new_month_alone(runner, session, app, tmp_path):

@@ -17,8 +17,8 @@ from chargeback.services import packs
 from chargeback.services.queries import catalog, charges, closed_month, periods, ratings, spend
 from chargeback.services.queries import portfolio as service
 from rules.tree import subtree, tree_order
-from tests.chargeback.helpers import write_csv
-from tests.chargeback.test_close_end_to_end import load_company, one_decimal, run
+from tests.chargeback.helpers import closed_company, write_csv
+from tests.chargeback.test_close_end_to_end import one_decimal, run
 
 
 def close_april(runner, folder) -> None:
@@ -50,8 +50,7 @@ period,unit_code,measure,value
 
 @pytest.fixture
 def company(runner, app):
-    load_company(runner)
-    run(runner, "close", "2026-03")
+    closed_company(runner)
     return app
 
 

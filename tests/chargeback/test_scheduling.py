@@ -240,6 +240,7 @@ def _cli(*args) -> list[str]:
     return [str(Path(sys.executable).with_name("chargeback")), *args]
 
 
+@pytest.mark.slow
 def test_two_schedulers_and_a_run_now_close_once(bound, runner, tmp_path, app):
     from chargeback.services import job_runs
 
@@ -263,6 +264,7 @@ def test_two_schedulers_and_a_run_now_close_once(bound, runner, tmp_path, app):
     assert statuses.count("running") == 0 and "succeeded" in statuses
 
 
+@pytest.mark.slow
 def test_a_killed_close_leaves_the_month_open_and_the_next_run_succeeds(
         bound, runner, tmp_path, app):
     load(runner, tmp_path=tmp_path)
@@ -292,6 +294,7 @@ def test_a_killed_close_leaves_the_month_open_and_the_next_run_succeeds(
     assert "stale" in runs()[0].message
 
 
+@pytest.mark.slow
 def test_scheduler_process_stops_gracefully_on_sigterm(bound, app):
     env = {**_env(app), "CHARGEBACK_POLL_SECONDS": "1"}
     process = subprocess.Popen(_cli("scheduler"), env=env, stdout=subprocess.PIPE,

@@ -17,7 +17,8 @@ from chargeback.refusals import Refused
 from chargeback.services import scorecards
 from chargeback.services.measures import for_unit as measures_for
 from chargeback.services.scorecard_preview import preview
-from tests.chargeback.test_close_end_to_end import DATA, load_company, run
+from tests.chargeback.helpers import closed_company
+from tests.chargeback.test_close_end_to_end import DATA, run
 
 ACTOR = "head@example.com"
 ALT_DRAFT = {"unit": "ALT", "effective_from": "2026-04", "criteria": [
@@ -33,8 +34,7 @@ ALT_DRAFT = {"unit": "ALT", "effective_from": "2026-04", "criteria": [
 
 @pytest.fixture
 def company(runner, app, session):
-    load_company(runner)
-    run(runner, "close", "2026-03")
+    closed_company(runner)
     return session
 
 

@@ -22,6 +22,7 @@ from chargeback.services.users import create_user
 from scripts.scale_company import load_company, write_company
 from tests.chargeback.web.conftest import PASSWORD, csrf_from
 from tests.conftest import FAST_HASH
+from tests.snapshots import built_once
 
 pytestmark = pytest.mark.slow
 
@@ -79,11 +80,14 @@ def statement_counts(web, api, headers, period: str, unit: str) -> dict[str, int
 
 @pytest.fixture
 def demo(app):
-    load_demo_data(db.session, lambda _: None)
-    db.session.commit()
-    load_demo_scorecards(db.session, lambda _: None)
-    load_demo_rules(db.session, lambda _: None)
-    db.session.commit()
+    def load():
+        load_demo_data(db.session, lambda _: None)
+        db.session.commit()
+        load_demo_scorecards(db.session, lambda _: None)
+        load_demo_rules(db.session, lambda _: None)
+        db.session.commit()
+
+    built_once("demo loaded", load)
     return demo_months()
 
 

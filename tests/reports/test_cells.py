@@ -166,3 +166,27 @@ def test_a_pack_with_nasty_unit_codes_opens_with_legal_names(tmp_path):
     items = {r["Item"].value: r["Value"].value for r in table(book["Cover"])}
     assert "'A/B'" in items["Sheet A_B"] and "Scorecard A/B" in items
     assert table(book["a_b~2"])[0]["Criterion"].value == "cost_per_seat"
+
+
+def test_a_text_writer_remembers_values_and_forgets_past_its_bound(monkeypatch):
+    """Repeated values come from its memory; past REMEMBERED values it starts over, and
+    every value still gets the right cell (risky text quoted, harmless text plain)."""
+    from openpyxl import Workbook
+
+    from reports.cells import TextWriter
+
+    monkeypatch.setattr(TextWriter, "REMEMBERED", 2)
+    write = TextWriter(Workbook(write_only=True).create_sheet("T"))
+    for _ in range(3):
+        for text in [*RISKY, *HARMLESS]:
+            got = write(text)
+            if text == "":
+                assert got is None
+            elif needs_quote(clean_text(text)):
+                assert got.quotePrefix and got.value == clean_text(text)
+                assert got.data_type == "s"
+            else:
+                assert got == text
+    assert len(write._seen) <= 2
+    with pytest.raises(TypeError):
+        write(5)

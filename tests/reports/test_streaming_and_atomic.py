@@ -13,7 +13,7 @@ from openpyxl import Workbook
 from openpyxl.worksheet import _writer as openpyxl_writer
 
 from reports import pack as pack_module
-from reports.baseline import write_baseline
+from reports.baseline import read_cells, write_cells
 from reports.cells import one_decimal
 from reports.model import ChargeRow
 from reports.pack import write_pack
@@ -146,13 +146,22 @@ def test_the_temporary_file_is_next_to_the_target_and_renamed(monkeypatch, tmp_p
 
 def test_baseline_writes_the_same_cells_bare(monkeypatch, tmp_path):
     monkeypatch.setattr(charges_sheet, "ROW_LIMIT", 3)
-    path = write_baseline((charges_sheet.values(charge(n)) for n in range(5)),
-                          tmp_path / "b.xlsx")
-    book = load(path)
-    assert book.sheetnames == ["Charges", "Charges (2)", "Charges (3)"]
-    first = table(book["Charges"])[0]
+    pack = write_pack(make_pack(charges=[charge(n) for n in range(5)]),
+                      tmp_path / "chargeback-2026-03.xlsx")
+    cells = read_cells(pack)
+    path = write_cells(cells, tmp_path / "b.xlsx")
+    book, original = load(path), load(pack)
+    assert book.sheetnames == original.sheetnames
+    assert ["Charges", "Charges (2)", "Charges (3)"] == [
+        n for n in book.sheetnames if n.startswith("Charges")]
     assert headers(book["Charges"]) == CHARGES
-    assert first["Consumer"].value == "C000" and first["Amount"].number_format == "General"
+    for name in book.sheetnames:
+        ours = [[c.value for c in row] for row in original[name].iter_rows()]
+        theirs = [[c.value for c in row] for row in book[name].iter_rows()]
+        assert theirs == ours, name
+    first, bare = table(original["Charges"])[0], table(book["Charges"])[0]
+    assert bare["Amount"].number_format == first["Amount"].number_format == "#,##0.00"
+    assert bare["Consumer"].value == "C000" and not bare["Unit"].font.b
 
 
 @given(st.decimals(min_value=-1000, max_value=100000, allow_nan=False, allow_infinity=False,

@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rules.allocation import (
+    aggregate_usage,
     allocate,
     build_journal,
     check_conservation,
@@ -147,7 +148,7 @@ def test_shares_always_sum_to_the_amount_to_the_cent(amount, weights):
 DC = [Service(code="CPU", unit="DC", uom="core-hour"), Service(code="GB", unit="DC", uom="GB")]
 
 
-def test_rated_usage_rounds_each_line_half_up():
+def test_rated_usage_rounds_each_consumer_half_up():
     charges, errors = rate_usage(
         PERIOD, [UsageLine(consumer="A", service="CPU", quantity=D(333)),
                  UsageLine(consumer="B", service="CPU", quantity=D("0.2"))],
@@ -158,6 +159,36 @@ def test_rated_usage_rounds_each_line_half_up():
     assert charges[0].rate == D("0.0375") and charges[0].quantity == D(333)
     assert charges[0].method == "usage" and charges[0].service == "CPU"
     assert charges[0].basis == "service CPU at 0.0375 per core-hour"
+
+
+def test_usage_is_rated_once_per_consumer_and_service_not_per_line():
+    """Three lines of 0.1 core-hour at 0.05: per line each would round 0.005 up to 0.01
+    (0.03 in all); the contract rounds the sum once: 0.3 * 0.05 = 0.015 -> 0.02."""
+    lines = [UsageLine(consumer="A", service="CPU", quantity=D("0.1")) for _ in range(3)]
+    lines.append(UsageLine(consumer="B", service="CPU", quantity=D("0.1")))
+    charges, errors = rate_usage(
+        PERIOD, lines, services={s.code: s for s in DC},
+        consumers={c.code: c for c in LABS}, prices={"CPU": D("0.05")})
+    assert errors == []
+    assert [(c.consumer, c.quantity, c.amount) for c in charges] == [
+        ("A", D("0.3"), D("0.02")), ("B", D("0.1"), D("0.01"))]
+
+
+@given(st.lists(st.tuples(st.sampled_from(["A", "B", "C"]), st.sampled_from(["CPU", "GB"]),
+                          st.decimals(min_value=-50, max_value=500, places=6)),
+                min_size=1, max_size=40))
+def test_rating_lines_equals_rating_their_sums(lines):
+    """The close hands the rules one line per pair, summed in the database; the rules
+    given the raw lines must charge exactly the same."""
+    raw = [UsageLine(consumer=c, service=s, quantity=q) for c, s, q in lines]
+    summed = [UsageLine(consumer=c, service=s, quantity=q)
+              for (c, s), q in aggregate_usage(raw).items()]
+    setting = {"services": {s.code: s for s in DC}, "consumers": {c.code: c for c in LABS},
+               "prices": {"CPU": D("0.0375"), "GB": D("0.021")}}
+    assert rate_usage(PERIOD, raw, **setting) == rate_usage(PERIOD, list(reversed(summed)),
+                                                            **setting)
+    charges, _ = rate_usage(PERIOD, raw, **setting)
+    assert len(charges) == len({(c, s) for c, s, _ in lines})
 
 
 def test_usage_without_a_price_names_unit_service_and_period():

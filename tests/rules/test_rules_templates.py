@@ -4,7 +4,7 @@ import pytest
 
 from rules.expressions import parse
 from rules.scoring import validate_scorecard
-from rules.templates import SERVICE_MODELS, TEMPLATE_MEASURES, template_for
+from rules.templates import SERVICE_MODELS, template_for, template_measures
 
 LEDGER = {"spend", "budget", "charged", "spend_pool_innovation"}
 
@@ -13,7 +13,7 @@ LEDGER = {"spend", "budget", "charged", "spend_pool_innovation"}
 def test_each_template_is_valid_and_uses_known_measures(model):
     template = template_for(model, unit="WW", effective_from="2026-01")
     assert 4 <= len(template.criteria) <= 6
-    assert validate_scorecard(template, set(TEMPLATE_MEASURES) | LEDGER) == ([], [])
+    assert validate_scorecard(template, set(template_measures()) | LEDGER) == ([], [])
     names = set().union(*(parse(c.expr)[0].names for c in template.criteria))
     assert names & {"spend", "budget", "charged"}, "each template uses the ledger"
     assert names - LEDGER, "and observed metrics"
@@ -29,8 +29,8 @@ def test_templates_differ_by_service_model():
 
 def test_template_measures_lists_the_observed_names():
     assert {"seats", "desktop_spend", "availability", "researcher_csat",
-            "turnaround_days", "experiments_shipped"} <= TEMPLATE_MEASURES
-    assert not TEMPLATE_MEASURES & {"spend", "budget", "charged"}
+            "turnaround_days", "experiments_shipped"} <= template_measures()
+    assert not template_measures() & {"spend", "budget", "charged"}
 
 
 def test_unknown_model_has_no_template():

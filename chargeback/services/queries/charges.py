@@ -79,7 +79,8 @@ def stream(session: Session, period: str, filters: Filters = Filters(), *,
            by_unit: bool = False) -> Iterator:
     """Every line, read in chunks (a month of a million lines never sits in memory)."""
     order = (UnitTreeSnapshot.unit_code, Charge.id) if by_unit else (Charge.id,)
-    yield from session.execute(lines(period, filters).order_by(*order)).yield_per(STREAM_CHUNK)
+    query = lines(period, filters).order_by(*order).execution_options(yield_per=STREAM_CHUNK)
+    yield from session.connection().execute(query)  # Core rows: no ORM work per line
 
 
 def pack_rows(session: Session, period: str) -> Iterator[pm.ChargeRow]:

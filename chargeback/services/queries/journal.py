@@ -50,8 +50,8 @@ def page(session: Session, period: str, filters: Filters, last_id: int | None,
 
 def stream(session: Session, period: str, filters: Filters = Filters()) -> Iterator:
     """In journal order: by journal id, then as the close wrote them."""
-    yield from session.execute(lines(period, filters).order_by(
-        JournalLine.journal, JournalLine.id)).yield_per(5000)
+    query = lines(period, filters).order_by(JournalLine.journal, JournalLine.id)
+    yield from session.connection().execute(query.execution_options(yield_per=5000))
 
 
 def pack_rows(session: Session, period: str) -> tuple[pm.JournalRow, ...]:

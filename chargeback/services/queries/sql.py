@@ -8,9 +8,6 @@ from decimal import Decimal
 from sqlalchemy import BigInteger, Select, cast, func, select
 from sqlalchemy.orm import Session
 
-CENT = Decimal("0.01")
-MILLIONTH = Decimal("0.000001")
-
 
 def cents_sum(column):
     """SUM of a money column in whole cents: exact on PostgreSQL and on SQLite, whose
@@ -19,7 +16,7 @@ def cents_sum(column):
 
 
 def from_cents(value) -> Decimal:
-    return (Decimal(int(value)) / 100).quantize(CENT)
+    return Decimal(int(value)).scaleb(-2)  # exact, with two places
 
 
 def micros_sum(column):
@@ -32,7 +29,7 @@ def micros_sum(column):
 
 
 def from_micros(value) -> Decimal:
-    return (Decimal(int(value)) / 1_000_000).quantize(MILLIONTH)
+    return Decimal(int(value)).scaleb(-6)  # exact, with six places
 
 
 @dataclass(frozen=True)

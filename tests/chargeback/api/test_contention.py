@@ -102,6 +102,7 @@ def test_an_import_stopped_by_a_deadlock_is_recorded_refused_with_nothing_stored
 
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not os.environ.get("CHARGEBACK_TEST_DATABASE_URL", "").startswith(
     "postgresql"), reason="PostgreSQL's lock_timeout (SQLite's wait is its busy_timeout, 30 s)")
 def test_a_web_change_waits_for_a_close_only_so_long_then_answers_409(

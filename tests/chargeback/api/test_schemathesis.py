@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import GenerationMode
@@ -26,6 +27,8 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+
+pytestmark = pytest.mark.slow
 
 EXAMPLES = 10
 TIME_LIMIT = 240  # seconds for the whole walk, a guard against a runaway generator

@@ -5,11 +5,14 @@ from __future__ import annotations
 import re
 
 import pytest
+from sqlalchemy import select
 
 from chargeback.extensions import db
+from chargeback.models import User
 from chargeback.services.users import create_user
-from tests.chargeback.test_close_end_to_end import load_company, run
+from tests.chargeback.helpers import closed_company
 from tests.conftest import FAST_HASH
+from tests.snapshots import built_once
 
 PASSWORD = "correct horse battery"
 USERS = {
@@ -23,19 +26,25 @@ USERS = {
 
 @pytest.fixture
 def company(runner, app):
-    """The end-to-end holding company, its scorecards and rules, and 2026-03 closed."""
-    load_company(runner)
-    run(runner, "close", "2026-03")
+    """The end-to-end holding company, its scorecards and rules, and 2026-03 closed (built
+    once per session, then restored: ``tests.snapshots``)."""
+    closed_company(runner)
     return app
 
 
 @pytest.fixture
 def users(company):
-    made = {key: create_user(db.session, email, role, PASSWORD, "test", units,
-                             hash_method=FAST_HASH)
-            for key, (email, role, units) in USERS.items()}
-    db.session.commit()
-    return made
+    """One user per key of USERS (built once per session, then restored)."""
+
+    def create():
+        for email, role, units in USERS.values():
+            create_user(db.session, email, role, PASSWORD, "test", units,
+                        hash_method=FAST_HASH)
+        db.session.commit()
+
+    built_once("users", create)
+    return {key: db.session.scalar(select(User).where(User.email == email))
+            for key, (email, _, _) in USERS.items()}
 
 
 def csrf_from(html: str) -> str:

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from chargeback.extensions import db
-from chargeback.models import ImportBatch, PackFile, ScorecardVersion, Unit, User
+from chargeback.models import ImportBatch, JobRun, PackFile, ScorecardVersion, Unit, User
 from tests.chargeback.web.conftest import csrf_from
 from tests.conftest import FAST_HASH
 
@@ -37,6 +37,7 @@ RULES: dict[str, dict[str, object]] = {
     "units.index": {"GET": ALL},
     "units.show": {"GET": IN_SCOPE},
     "units.charges": {"GET": IN_SCOPE},
+    "units.usage": {"GET": IN_SCOPE},
     "scorecard_editor.edit": {"GET": IN_SCOPE, "POST": EDIT_SCORECARD},
     "approvals.index": {"GET": MANAGE},
     "approvals.review": {"GET": MANAGE},
@@ -44,6 +45,8 @@ RULES: dict[str, dict[str, object]] = {
     "approvals.send_back": {"POST": MANAGE},
     "data.imports": {"GET": ALL, "POST": ALL},
     "data.batch": {"GET": READ},
+    "data.upload_job": {"GET": READ},  # finance's upload: its uploader, and who sees all
+    "data.upload_job_json": {"GET": READ},
     "data.packs": {"GET": READ},
     "data.pack_download": {"GET": READ},
     "data.periods": {"GET": READ},
@@ -98,6 +101,10 @@ def targets(users, session):
                      service_model_code="customer_intimacy"))
     victim = create_user(session, "victim@example.com", "finance", "a long password", "test",
                          hash_method=FAST_HASH)
+    upload = JobRun(job="import", requested_by="fin@example.com", status="succeeded",
+                    upload_kind="budget", upload_filename="budget.csv", upload_bytes=1,
+                    upload_scope={"units": None})
+    session.add(upload)
     session.commit()
     alt = session.scalar(select(Unit.id).where(Unit.code == "ALT"))
     return {
@@ -108,6 +115,7 @@ def targets(users, session):
                                      .where(ScorecardVersion.unit_id == alt)),
         "batch_id": session.scalar(select(ImportBatch.id).order_by(ImportBatch.id)),
         "pack_id": session.scalar(select(PackFile.id)),
+        "run_id": upload.id,
         "period": "2026-03",
         "token_id": 999999,
         "filename": "app.css",

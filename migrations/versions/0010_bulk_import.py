@@ -1,8 +1,8 @@
 """Usage and spend lines keep no foreign keys; a trigger on each table they name refuses
 to delete (or re-key) a row lines still name.
 
-Revision ID: 0007_bulk_import
-Revises: 0006
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-01
 
 A foreign key is checked row by row: on PostgreSQL four trigger calls per usage line took
@@ -18,8 +18,8 @@ hand out ids a thousand at a time (a tenth of an INSERT ... SELECT's time was ne
 """
 from alembic import op
 
-revision = '0007_bulk_import'
-down_revision = '0006'
+revision = '0010'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
