@@ -36,6 +36,18 @@ def _database_url(instance_path: Path) -> str:
     return url
 
 
+def default_fiscal_year_start() -> int:
+    """``CHARGEBACK_FISCAL_YEAR_START``: the month (1-12) a fiscal year starts in, January
+    unless set. Central IT's setting on the admin page overrides it."""
+    text = os.environ.get("CHARGEBACK_FISCAL_YEAR_START", "").strip()
+    if not text:
+        return 1
+    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= 12:
+        raise ValueError(f"CHARGEBACK_FISCAL_YEAR_START must be a month number 1-12, "
+                         f"not {text!r}")
+    return int(text)
+
+
 def from_environment(instance_path: str) -> dict:
     """The settings of one app, as a mapping for ``app.config.update``."""
     path = Path(instance_path)
@@ -45,6 +57,7 @@ def from_environment(instance_path: str) -> dict:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "CHARGEBACK_PACK_DIR": os.environ.get("CHARGEBACK_PACK_DIR") or str(path / "packs"),
         "CHARGEBACK_CURRENCY": os.environ.get("CHARGEBACK_CURRENCY", "USD"),
+        "CHARGEBACK_FISCAL_YEAR_START": default_fiscal_year_start(),
         "MAX_CONTENT_LENGTH": 512 * 1024 * 1024,
         **_upload_settings(path),
         "CHARGEBACK_HTTPS": os.environ.get("CHARGEBACK_HTTPS") == "1",

@@ -35,6 +35,17 @@ class PortfolioRow:
     own_attainment: Decimal | None = None  # a group's rating against its own scorecard
     own_band: str | None = None
     band_counts: Mapping[str, int] = field(default_factory=dict)  # groups: units per band
+    # Budget on the basis of Spend (internal charges eliminated alike); positive = over.
+    variance: Decimal | None = None
+    variance_pct: Decimal | None = None  # of budget
+    showback: Decimal = Decimal("0.00")  # the part of ``charged`` that is showback
+    without_budget: tuple[str, ...] = ()  # units of the subtree with no budget
+    # From earlier closes, as they stood when this month closed (None: not available).
+    ytd_spend: Decimal | None = None  # fiscal year to date, this month included
+    ytd_budget: Decimal | None = None
+    ytd_variance: Decimal | None = None
+    prior_spend: Decimal | None = None  # the previous month's close
+    prior_attainment: Decimal | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -96,6 +107,66 @@ class UnitScorecard:
 
 
 @dataclass(frozen=True, kw_only=True)
+class TrendRow:
+    """A unit's figures in one of the last 13 closed months (``Trend``)."""
+
+    period: str
+    unit: str
+    name: str
+    spend: Decimal
+    budget: Decimal | None
+    variance: Decimal | None
+    variance_pct: Decimal | None
+    charged: Decimal
+    attainment: Decimal | None
+    band: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class SummaryRow:
+    """A line of the ``Summary``: a headline figure, or something that changed.
+
+    ``kind`` says how ``value``, ``before`` and ``change`` read: ``money``, ``percent``
+    (one decimal), ``count`` or ``text``.
+    """
+
+    section: str  # "Headline", "What changed", "Revision"
+    unit: str | None
+    name: str | None
+    figure: str
+    kind: str
+    value: Decimal | int | str | None
+    before: Decimal | int | str | None = None
+    change: Decimal | int | None = None
+    detail: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class UnitInOwnTerms:
+    """A unit as ``Why they differ`` tells it: in the terms of its own service model and
+    scorecard, beside its sibling units under the same group."""
+
+    group: str
+    group_name: str
+    unit: str
+    name: str
+    service_model: str
+    weighs_most: str | None  # the criterion (or criteria) of largest weight
+    spend: Decimal
+    budget: Decimal | None
+    variance: Decimal | None
+    attainment: Decimal | None
+    band: str
+    meets_from: Decimal  # the band limits the month was rated with
+    exceeds_from: Decimal
+    main_service: str | None  # the service that recovered the most, with its unit
+    main_service_uom: str | None
+    main_service_quantity: Decimal | None
+    cost_per_unit: Decimal | None  # the unit's spend per unit of its main service
+    explanation: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class Pack:
     period: str
     status: str  # "final" or "provisional"
@@ -108,3 +179,6 @@ class Pack:
     scorecards: tuple[UnitScorecard, ...]
     notes: tuple[str, ...] = ()  # e.g. the conservation check's figures
     seal: str | None = None  # the close's seal (``chargeback verify`` checks it); final only
+    summary: tuple[SummaryRow, ...] = ()
+    differences: tuple[UnitInOwnTerms, ...] = ()
+    trend: tuple[TrendRow, ...] = ()

@@ -1,8 +1,9 @@
 """The monthly pack: one XLSX workbook written from a ``reports.model.Pack``.
 
-Sheets, in order: ``Cover``, ``Portfolio``, ``Charges`` (``Charges (2)``, ... when the
-lines do not fit on one sheet), ``Journal``, then one sheet per rated unit named by its
-code (made legal: ``reports.cells``). The layout is documented in ``docs/pack.md``.
+Sheets, in order: ``Cover``, ``Summary``, ``Why they differ``, ``Trend``, ``Portfolio``,
+``Charges`` (``Charges (2)``, ... when the lines do not fit on one sheet), ``Journal``,
+then one sheet per rated unit named by its code (made legal: ``reports.cells``). The
+layout is documented in ``docs/pack.md``.
 
 The workbook is written in openpyxl's write-only mode (rows stream to disk, the charges
 are consumed once) into a temporary file next to ``path``, flushed to disk, then renamed
@@ -19,9 +20,10 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
+from reports import charts
 from reports.cells import legal_sheet_names
 from reports.model import Pack
-from reports.sheets import charges, cover, journal, portfolio, unit
+from reports.sheets import charges, cover, differences, journal, portfolio, summary, trend, unit
 from rules.vocabulary import is_period
 
 STATUSES = ("final", "provisional")
@@ -66,7 +68,9 @@ def write_pack(pack: Pack, path: Path) -> Path:
 def _fill(workbook: Workbook, pack: Pack) -> None:
     provisional = pack.status == "provisional"
     front = cover.start(workbook, provisional=provisional)
-    guide: list[tuple[str, str]] = []
+    guide: list[tuple[str, str]] = [(summary.TITLE, summary.GUIDE)]
+    _management_sheets(workbook, pack, provisional=provisional)
+    guide += [(differences.TITLE, differences.GUIDE), (trend.TITLE, trend.GUIDE)]
 
     guide += [(t, portfolio.GUIDE) for t in portfolio.write(
         workbook, pack.portfolio, provisional=provisional)]
@@ -79,7 +83,8 @@ def _fill(workbook: Workbook, pack: Pack) -> None:
     guide += [(t, journal.GUIDE) for t in journal.write(
         workbook, pack.journal, provisional=provisional)]
 
-    taken = [cover.TITLE, portfolio.TITLE, journal.TITLE, *titles]
+    taken = [cover.TITLE, summary.TITLE, differences.TITLE, trend.TITLE, portfolio.TITLE,
+             journal.TITLE, *titles]
     names = legal_sheet_names([card.unit for card in pack.scorecards], reserved=taken,
                               is_reserved=charges.is_charges_title)
     for card, name in zip(pack.scorecards, names, strict=True):
@@ -87,6 +92,24 @@ def _fill(workbook: Workbook, pack: Pack) -> None:
             workbook, name, card, provisional=provisional)]
 
     cover.finish(front, pack, charge_lines=lines, guide=guide)
+
+
+def _management_sheets(workbook: Workbook, pack: Pack, *, provisional: bool) -> None:
+    """Summary (with the charts beside its table), Why they differ and Trend."""
+    front = summary.write(workbook, pack.summary, provisional=provisional)
+    differences.write(workbook, pack.differences, provisional=provisional)
+    trend.write(workbook, pack.trend, provisional=provisional)
+    sheet = front.worksheet
+    column = "K" if provisional else "J"
+    units = len(pack.differences)
+    if units:
+        sheet.add_chart(charts.spend_against_budget(units), f"{column}2")
+        sheet.add_chart(charts.attainment_against_bands(units), f"{column}19")
+    top = pack.portfolio[0] if pack.portfolio else None
+    months = sum(1 for row in pack.trend if top is not None and row.unit == top.unit)
+    if months:
+        first = 2 + next(i for i, row in enumerate(pack.trend) if row.unit == top.unit)
+        sheet.add_chart(charts.holding_trend(first, months, top.name), f"{column}36")
 
 
 def _reserve_temp(path: Path) -> Path:

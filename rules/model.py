@@ -248,7 +248,9 @@ class RollupNode:
     """One unit of the tree as the roll-up needs it: its own figures and its own rating.
 
     ``spend`` includes internal charges received; ``attainment`` is against the unit's own
-    scorecard (None when unrated) and ``band`` its band ("unrated" when none).
+    scorecard (None when unrated) and ``band`` its band ("unrated" when none). A
+    ``showback`` unit's charges are computed and reported but not billed: its ``charged``
+    counts in the roll-up's Showback as well as in Charged.
     """
 
     code: str
@@ -258,15 +260,20 @@ class RollupNode:
     charged: Decimal
     attainment: Decimal | None
     band: str
+    showback: bool = False
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class RollupRow:
     """A unit with its whole subtree rolled up, internal charges inside it eliminated.
 
-    ``eliminated`` is what was taken out of both spend and charged (charges between two
+    ``eliminated`` is what was taken out of spend, budget and charged (charges between two
     units of the subtree); ``attainment`` is the spend-weighted group attainment and
     ``band`` its band; ``band_counts`` counts the subtree's units by their own band.
+    ``budget`` is on the same basis as ``spend`` (None when a unit of the subtree has no
+    budget, listed in ``without_budget``), so ``variance`` (spend - budget) of a group is
+    the sum of its units' variances. ``showback`` is the part of ``charged`` that showback
+    units computed (not billed), eliminated like the rest.
     """
 
     code: str
@@ -276,7 +283,14 @@ class RollupRow:
     budget: Decimal | None
     charged: Decimal
     eliminated: Decimal
+    showback: Decimal
+    without_budget: tuple[str, ...]
     recovery_pct: Decimal | None
     attainment: Decimal | None
     band: str
     band_counts: Mapping[str, int]
+
+    @property
+    def variance(self) -> Decimal | None:
+        """Spend - budget: positive is over budget; None without a budget."""
+        return None if self.budget is None else self.spend - self.budget

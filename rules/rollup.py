@@ -4,6 +4,12 @@ performance by each unit's attainment against its own scorecard (never one yards
 A charge between two units of the same subtree is money moving inside it: like an
 intercompany transaction in a consolidation, it adds nothing to the subtree's spend or
 charged. It is eliminated at the lowest group holding both units and at every group above.
+
+A unit's budget covers everything it spends, its purchases from other units included, so
+the budget is eliminated on the same basis: a group's budget is its units' budgets minus
+the internal charges eliminated in the subtree. Spend and budget are then like for like,
+and a group's variance is exactly the sum of its units' variances. A group with a unit
+that has no budget has no budget: a partial sum would compare unlike things.
 """
 
 from __future__ import annotations
@@ -28,9 +34,12 @@ class _Subtree:
     """The sums a subtree hands up to its parent."""
 
     spend: Decimal = ZERO
-    budget: Decimal | None = None
+    budget: Decimal = ZERO  # the budgets given; ``without_budget`` says who gave none
+    without_budget: tuple[str, ...] = ()
     charged: Decimal = ZERO
+    showback: Decimal = ZERO
     eliminated: Decimal = ZERO
+    showback_eliminated: Decimal = ZERO
     weighted: Decimal = ZERO  # sum of spend * attainment over rated units
     rated_spend: Decimal = ZERO
     attainments: Decimal = ZERO  # plain sum of attainments, for the mean
@@ -48,7 +57,9 @@ def roll_up(
     ``internal`` holds (from_unit, to_unit, amount), as ``AllocationResult.internal``.
     Group attainment = sum(spend * attainment) / sum(spend) over the rated units of the
     subtree, the unit itself included; the plain mean when that spend sums to 0; None
-    (band "unrated") when no unit is rated. Budget sums the budgets given; None if none is.
+    (band "unrated") when no unit is rated. A group's budget is its units' budgets minus
+    the internal charges eliminated (the basis of its spend); None when a unit of the
+    subtree has no budget.
     """
     by_code = {node.code: node for node in nodes}
     order, errors = checked_tree_order(nodes)
@@ -61,7 +72,10 @@ def roll_up(
     if errors:
         return (), errors
     eliminated = _eliminated_at(by_code, internal)
-    sums = {code: _own(by_code[code], eliminated.get(code, ZERO)) for code, _ in order}
+    showback_eliminated = _eliminated_at(
+        by_code, [charge for charge in internal if by_code[charge[0]].showback])
+    sums = {code: _own(by_code[code], eliminated.get(code, ZERO),
+                       showback_eliminated.get(code, ZERO)) for code, _ in order}
     for code, _ in reversed(order):
         parent = by_code[code].parent
         if parent is not None:
@@ -113,11 +127,14 @@ def _path_to_root(by_code: Mapping[str, RollupNode], code: str) -> list[str]:
     return path
 
 
-def _own(node: RollupNode, eliminated: Decimal) -> _Subtree:
+def _own(node: RollupNode, eliminated: Decimal, showback_eliminated: Decimal) -> _Subtree:
     """A unit's own figures, before its children are added."""
     rated = node.attainment is not None
     return _Subtree(
-        spend=node.spend, budget=node.budget, charged=node.charged, eliminated=eliminated,
+        spend=node.spend, budget=node.budget if node.budget is not None else ZERO,
+        without_budget=() if node.budget is not None else (node.code,),
+        charged=node.charged, showback=node.charged if node.showback else ZERO,
+        eliminated=eliminated, showback_eliminated=showback_eliminated,
         weighted=_WIDE.multiply(node.spend, node.attainment) if rated else ZERO,
         rated_spend=node.spend if rated else ZERO,
         attainments=node.attainment if rated else ZERO, rated=int(rated),
@@ -126,11 +143,13 @@ def _own(node: RollupNode, eliminated: Decimal) -> _Subtree:
 
 
 def _plus(a: _Subtree, b: _Subtree) -> _Subtree:
-    """Two subtrees' sums together; a missing budget adds nothing."""
-    budgets = [x for x in (a.budget, b.budget) if x is not None]
+    """Two subtrees' sums together."""
     return _Subtree(
-        spend=a.spend + b.spend, budget=sum(budgets, ZERO) if budgets else None,
-        charged=a.charged + b.charged, eliminated=a.eliminated + b.eliminated,
+        spend=a.spend + b.spend, budget=a.budget + b.budget,
+        without_budget=a.without_budget + b.without_budget,
+        charged=a.charged + b.charged, showback=a.showback + b.showback,
+        eliminated=a.eliminated + b.eliminated,
+        showback_eliminated=a.showback_eliminated + b.showback_eliminated,
         weighted=_WIDE.add(a.weighted, b.weighted),
         rated_spend=a.rated_spend + b.rated_spend,
         attainments=_WIDE.add(a.attainments, b.attainments), rated=a.rated + b.rated,
@@ -142,10 +161,14 @@ def _row(node: RollupNode, depth: int, sums: _Subtree, thresholds: BandThreshold
     """The printed row of a subtree: eliminations applied, group attainment and band."""
     spend = sums.spend - sums.eliminated
     charged = sums.charged - sums.eliminated
+    budget = None if sums.without_budget else sums.budget - sums.eliminated
     attainment = _group_attainment(sums)
     return RollupRow(
-        code=node.code, parent=node.parent, depth=depth, spend=spend, budget=sums.budget,
-        charged=charged, eliminated=sums.eliminated, recovery_pct=percent_of(charged, spend),
+        code=node.code, parent=node.parent, depth=depth, spend=spend, budget=budget,
+        charged=charged, eliminated=sums.eliminated,
+        showback=sums.showback - sums.showback_eliminated,
+        without_budget=tuple(sorted(sums.without_budget)),
+        recovery_pct=percent_of(charged, spend),
         attainment=attainment, band=band_of(attainment, thresholds),
         band_counts={name: sums.bands.get(name, 0) for name in BANDS},
     )

@@ -27,6 +27,18 @@ def is_period(value: object) -> bool:
     return isinstance(value, str) and _PERIOD.fullmatch(value) is not None
 
 
+def month_after(period: str) -> str:
+    """``2026-12`` -> ``2027-01``."""
+    year, month = int(period[:4]), int(period[5:7])
+    return f"{year + month // 12:04d}-{month % 12 + 1:02d}"
+
+
+def month_before(period: str) -> str:
+    """``2027-01`` -> ``2026-12``."""
+    year, month = int(period[:4]), int(period[5:7])
+    return f"{year - 1:04d}-12" if month == 1 else f"{year:04d}-{month - 1:02d}"
+
+
 # --- scoring --------------------------------------------------------------------------
 
 DIRECTIONS = ("higher", "lower")

@@ -50,7 +50,7 @@ from chargeback.api.schemas import (
 from chargeback.extensions import db
 from chargeback.services.periods import next_month
 from chargeback.services.queries import charges as charge_lines
-from chargeback.services.queries import closed_month, periods, ratings, spend
+from chargeback.services.queries import closed_month, history, periods, ratings, spend
 from chargeback.services.queries import journal as journal_lines
 from chargeback.services.queries import portfolio as portfolio_rows
 from chargeback.services.queries import usage as usage_lines
@@ -171,6 +171,7 @@ def unit_spend(args: dict, code: str):
 
 def portfolio_row(row: pm.PortfolioRow) -> dict:
     return {**vars(row), "band_counts": dict(row.band_counts),
+            "without_budget": list(row.without_budget),
             "attainment_one_decimal": _tenth(row.attainment)}
 
 
@@ -185,7 +186,7 @@ def portfolio_view(args: dict):
     eliminated, in tree order. A unit head gets their units and the units below them."""
     period = closed_period(args.get("period"))
     month = _month(period)
-    rows, notes = portfolio_rows.rows(month)
+    rows, notes, _ = history.portfolio_of(db.session, month)
     within = None
     if args.get("group"):
         group = unit_in_scope(args["group"], field="group").code

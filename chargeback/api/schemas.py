@@ -431,6 +431,22 @@ class PortfolioRowSchema(Schema):
     own_attainment = Nullable(Exact, required=True)
     own_band = Nullable(fields.String, required=True)
     band_counts = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+    variance = Nullable(Money, required=True, metadata={
+        "description": "spend minus budget, internal charges eliminated from both; "
+                       "positive: over budget; null without a budget"})
+    variance_pct = Nullable(Exact, required=True, metadata={"description": "of budget"})
+    showback = Money(required=True, metadata={
+        "description": "the part of charged that showback units computed, not billed"})
+    without_budget = fields.List(fields.String(), required=True, metadata={
+        "description": "units of the subtree with no budget for the month (then budget "
+                       "is null)"})
+    ytd_spend = Nullable(Money, required=True, metadata={
+        "description": "the fiscal year's closed months to this one, as of its close"})
+    ytd_budget = Nullable(Money, required=True)
+    ytd_variance = Nullable(Money, required=True)
+    prior_spend = Nullable(Money, required=True, metadata={
+        "description": "the previous month's close; null when it had not closed"})
+    prior_attainment = Nullable(Exact, required=True)
 
 
 class PortfolioSchema(Schema):

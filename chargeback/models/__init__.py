@@ -20,14 +20,19 @@ from chargeback.models.runs import JobRun
 from chargeback.models.scorecards import AllocationRuleSet, CriterionDefinition, ScorecardVersion
 from chargeback.models.seals import PeriodSeal
 from chargeback.models.settings import Setting
-from chargeback.models.snapshots import ConsumerSnapshot, ServiceSnapshot, UnitTreeSnapshot
+from chargeback.models.snapshots import (
+    ConsumerSnapshot,
+    PortfolioFigures,
+    ServiceSnapshot,
+    UnitTreeSnapshot,
+)
 from chargeback.models.usage import DriverQuantity, MetricObservation, UsageLine
 from chargeback.models.users import ApiToken, User, user_unit_scopes
 
 __all__ = [
     "AllocationRuleSet", "ApiToken", "AuditEntry", "BUILTIN_SERVICE_MODELS", "BatchError",
     "Base", "Budget", "Charge", "Consumer", "ConsumerSnapshot", "CriterionDefinition",
-    "CriterionResultRow", "DriverQuantity", "ImportBatch", "InternalCharge", "JobRun",
+    "CriterionResultRow", "DriverQuantity", "ImportBatch", "InternalCharge", "JobRun", "PortfolioFigures",
     "JournalLine", "MetricObservation", "PackFile", "Period", "PeriodSeal", "RateCard",
     "Rating", "ScorecardVersion", "Service", "ServiceModel", "ServiceSnapshot", "Setting",
     "SpendLine", "Unit", "UnitPeriodResult", "UnitPeriodSpend", "UnitTreeSnapshot",

@@ -46,6 +46,8 @@ class Period(Base):
     # closed month (its group bands, its pack written again) as it was.
     currency: Mapped[str | None] = mapped_column(String(3))
     band_limits: Mapped[dict | None]
+    # The fiscal year's first month (1-12) the close used for year-to-date figures.
+    fiscal_year_start: Mapped[int | None] = mapped_column(Integer)
 
 
 class PackFile(Base):

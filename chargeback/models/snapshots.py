@@ -8,12 +8,14 @@ charges and journal) and the codes and names people read.
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from chargeback.models.base import CODE, PERIOD, PRICE, Base
+from chargeback.models.base import CODE, MONEY, PERIOD, PRICE, Base
+from chargeback.models.types import ExactDecimal
 
 
 class UnitTreeSnapshot(Base):
@@ -64,3 +66,32 @@ class ServiceSnapshot(Base):
     uom: Mapped[str] = mapped_column(String(64))
     price: Mapped[Decimal | None] = mapped_column(PRICE)
     price_from: Mapped[str | None] = mapped_column(PERIOD)
+
+
+class PortfolioFigures(Base):
+    """A unit's Portfolio figures as one close of a month left them, kept per revision.
+
+    Later packs read their history from here: the prior month, the fiscal year to date
+    and the trend use each month's figures as they stood when the reading month closed,
+    and a revision's pack lists what differs from the revision before. A reopening
+    replaces a month's results; these rows of its earlier closes stay.
+    """
+
+    __tablename__ = "portfolio_figures"
+    __table_args__ = (UniqueConstraint("period", "revision", "unit_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period: Mapped[str] = mapped_column(ForeignKey("periods.period"))
+    revision: Mapped[int] = mapped_column(Integer)
+    computed_at: Mapped[dt.datetime]
+    unit_code: Mapped[str] = mapped_column(CODE)
+    parent_code: Mapped[str | None] = mapped_column(CODE)
+    name: Mapped[str] = mapped_column(String(200))
+    is_group: Mapped[bool]
+    service_model_code: Mapped[str] = mapped_column(CODE)
+    spend: Mapped[Decimal] = mapped_column(MONEY)
+    budget: Mapped[Decimal | None] = mapped_column(MONEY)
+    charged: Mapped[Decimal] = mapped_column(MONEY)
+    showback: Mapped[Decimal] = mapped_column(MONEY)
+    attainment: Mapped[Decimal | None] = mapped_column(ExactDecimal)
+    band: Mapped[str] = mapped_column(String(8))

@@ -34,6 +34,7 @@ from chargeback.models import (
     JournalLine,
     PackFile,
     Period,
+    PortfolioFigures,
     Rating,
     Service,
     ServiceSnapshot,
@@ -50,6 +51,7 @@ from chargeback.refusals import Conflict
 from chargeback.services import allocation_rules, packs, scorecards, seal, settings
 from chargeback.services import measures as measure_data
 from chargeback.services.periods import PeriodRefused, lock_period
+from chargeback.services.queries import closed_month, portfolio
 from chargeback.services.queries.catalog import prices_in_force
 from chargeback.services.queries.sql import from_micros, micros_sum
 from chargeback.services.queries.tree import service_model_names
@@ -118,12 +120,28 @@ def close_period(session: Session, period: str, actor: str, pack_dir: Path,
     limits = settings.thresholds(session)
     freeze_results(session, period, currency, limits)
     row.currency, row.band_limits = currency, settings.limits_to_store(limits)
+    row.fiscal_year_start = settings.fiscal_year_start(session)
     row.status, row.computed_at, row.closed_by = PERIOD_PUBLISHING, _now(), actor
     row.close_count += 1
     session.flush()
+    keep_figures(session, row, default_currency)
     seal.seal_month(session, period, row.close_count)
     return _write_pending_pack(session, period, row.close_count, pack_dir, actor,
                                default_currency)
+
+
+def keep_figures(session: Session, row: Period, default_currency: str) -> None:
+    """Keep this close's Portfolio figures under its revision: later months read their
+    history (prior month, year to date, trend) from them, and the next revision of this
+    month lists what it changed against them (``queries.history``)."""
+    rows, _ = portfolio.rows(closed_month.load(session, row.period, default_currency))
+    session.add_all(PortfolioFigures(
+        period=row.period, revision=row.close_count, computed_at=row.computed_at,
+        unit_code=r.unit, parent_code=r.parent, name=r.name, is_group=r.is_group,
+        service_model_code=r.service_model, spend=r.spend, budget=r.budget,
+        charged=r.charged, showback=r.showback, attainment=r.attainment, band=r.band)
+        for r in rows)
+    session.flush()
 
 
 def _now() -> dt.datetime:

@@ -14,7 +14,15 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from chargeback.services.queries import charges, closed_month, journal, portfolio, ratings
+from chargeback.services.queries import (
+    charges,
+    closed_month,
+    differences,
+    history,
+    journal,
+    ratings,
+    summary,
+)
 from reports import model as pm
 from reports.pack import pack_filename, write_pack
 
@@ -37,16 +45,19 @@ def write(session: Session, period: str, path: Path, default_currency: str,
 def build(session: Session, period: str, default_currency: str,
           status: str = "final") -> pm.Pack:
     month = closed_month.load(session, period, default_currency)
-    rows, notes = portfolio.rows(month)
+    rows, notes, past = history.portfolio_of(session, month)
     cards = ratings.scorecards(session, period)
+    in_order = tuple(cards[code] for code, _ in month.order() if code in cards)
     generated = _utc(month.computed_at) if status == "final" and month.computed_at else \
         dt.datetime.now(dt.UTC)
     return pm.Pack(
         period=period, status=status, revision=month.revision, generated_at=generated,
         currency=month.currency, portfolio=rows, charges=charges.pack_rows(session, period),
-        journal=journal.pack_rows(session, period),
-        scorecards=tuple(cards[code] for code, _ in month.order() if code in cards),
-        notes=notes, seal=month.seal if status == "final" else None)
+        journal=journal.pack_rows(session, period), scorecards=in_order,
+        notes=notes, seal=month.seal if status == "final" else None,
+        summary=summary.rows(session, month, rows, past, in_order),
+        differences=differences.rows(session, month, rows),
+        trend=history.trend_rows(past, [r.unit for r in rows]))
 
 
 def _utc(moment: dt.datetime) -> dt.datetime:

@@ -1,8 +1,10 @@
-"""Holding-wide settings with their defaults: band thresholds and the currency.
+"""Holding-wide settings with their defaults: band thresholds, the currency and the month
+the fiscal year starts in.
 
-Central IT changes them from the web app (``set_thresholds``, ``set_currency``); every change
-goes to the audit log with the old and the new value. A rating stores its band when its
-period closes, so new thresholds apply to the periods closed from then on.
+Central IT changes them from the web app (``set_thresholds``, ``set_currency``,
+``set_fiscal_year_start``); every change goes to the audit log with the old and the new
+value. A close keeps the settings it used on its month, so new values apply to the periods
+closed from then on.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
+from chargeback.config import default_fiscal_year_start
 from chargeback.models import Setting
 from chargeback.models.audit import record
 from chargeback.refusals import Refused
@@ -98,6 +101,27 @@ def set_currency(session: Session, code: str, actor: str, default: str = "USD") 
            before={"currency": before}, after={"currency": code})
     session.flush()
     return code
+
+
+def fiscal_year_start(session: Session) -> int:
+    """The month (1-12) the fiscal year starts in: central IT's setting, else the
+    deployment's ``CHARGEBACK_FISCAL_YEAR_START`` (January by default)."""
+    stored = _get(session, "fiscal_year_start")
+    return int(stored) if stored else default_fiscal_year_start()
+
+
+def set_fiscal_year_start(session: Session, month: object, actor: str) -> int:
+    """Store the fiscal year's first month; months closed earlier keep the one they used."""
+    text = str(month).strip() if month is not None else ""
+    if not (text.isascii() and text.isdigit() and 1 <= int(text) <= 12):
+        raise SettingRefused("the fiscal year starts in a month: a number from 1 (January) "
+                             "to 12 (December)")
+    before = fiscal_year_start(session)
+    _put(session, "fiscal_year_start", str(int(text)))
+    record(session, actor, "settings.fiscal_year_start", "settings", "fiscal_year_start",
+           before={"fiscal_year_start": before}, after={"fiscal_year_start": int(text)})
+    session.flush()
+    return int(text)
 
 
 def _plain(value: Decimal) -> str:

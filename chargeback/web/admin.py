@@ -428,13 +428,26 @@ class CurrencyForm(FlaskForm):
                            validators=[DataRequired(), Length(min=3, max=3)])
 
 
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+          "September", "October", "November", "December")
+
+
+class FiscalYearForm(FlaskForm):
+    start = SelectField("The fiscal year starts in", coerce=int,
+                        choices=[(n, name) for n, name in enumerate(MONTHS, 1)],
+                        validators=[InputRequired()])
+
+
 def _settings_page(bands: BandsForm | None = None, currency: CurrencyForm | None = None,
-                   errors=None, status: int = 200):
+                   fiscal: FiscalYearForm | None = None, errors=None, status: int = 200):
     limits = holding.thresholds(db.session)
     bands = bands or BandsForm(formdata=None, exceeds=limits.exceeds, meets=limits.meets,
                                watch=limits.watch)
     currency = currency or CurrencyForm(formdata=None, currency=_currency())
+    start = holding.fiscal_year_start(db.session)
+    fiscal = fiscal or FiscalYearForm(formdata=None, start=start)
     return render_template("admin/settings.html", bands=bands, currency_form=currency,
+                           fiscal_form=fiscal, fiscal_start=MONTHS[start - 1],
                            errors=errors, limits=limits, current=_currency()), status
 
 
@@ -471,4 +484,19 @@ def settings_currency():
         return _settings_page(currency=form, errors=errors, status=409)
     flash(f"Currency set to {_currency()}; journals of periods closed from now on use it.",
           "success")
+    return redirect(url_for("admin.settings"))
+
+
+@bp.post("/admin/settings/fiscal-year")
+@roles(*MANAGE)
+def settings_fiscal_year():
+    form = FiscalYearForm()
+    if not form.validate_on_submit():
+        return _settings_page(fiscal=form, status=400)
+    _, errors = _attempt(lambda: holding.set_fiscal_year_start(
+        db.session, form.start.data, current_user.email))
+    if errors:
+        return _settings_page(fiscal=form, errors=errors, status=409)
+    flash(f"Fiscal years start in {MONTHS[form.start.data - 1]}; the packs of periods closed "
+          "from now on count their year to date from it.", "success")
     return redirect(url_for("admin.settings"))

@@ -4,7 +4,7 @@ Central IT, finance and admin see the whole tree; a unit head sees their units a
 units below them, and nothing else (a ``group`` outside their scope is a 403). Rows keep
 tree order, never a ranking: the chart shows each unit's attainment in its own band, and
 the comparison of two units explains their spend in the terms of their service models.
-Figures come from ``services.queries.portfolio.rows`` over the month as its close froze it,
+Figures come from ``services.queries.history.portfolio_of`` over the month as its close froze it,
 the function the pack's sheet and the API use too.
 """
 
@@ -16,7 +16,7 @@ from flask import Blueprint, abort, current_app, render_template, request
 
 from chargeback.access import ALL_ROLES
 from chargeback.extensions import db
-from chargeback.services.queries import closed_month, periods, ratings, tree
+from chargeback.services.queries import closed_month, history, periods, ratings, tree
 from chargeback.services.queries import portfolio as service
 from chargeback.web.guards import roles, visible_codes
 from rules.money import one_decimal
@@ -46,7 +46,7 @@ def index():
     period = choose_period(closed, warnings)
     visible = visible_codes()
     month = closed_month.load(db.session, period, current_app.config["CHARGEBACK_CURRENCY"])
-    rows, notes = service.rows(month)
+    rows, notes, _ = history.portfolio_of(db.session, month)
     scoped = service.pick(rows, visible=visible)
     group = _group_arg(month, visible, warnings)
     models = month.models()

@@ -9,7 +9,10 @@ Each column has a kind that decides how its values become cells:
 - ``one_decimal``: ``Decimal`` or ``int`` -> a number cell ``0.0``, fitted by
   ``cells.one_decimal`` so that rounding the cell half-up gives the rules' figure;
 - ``integer``: ``int`` -> a number cell ``0``;
-- ``any``: one of the above or a datetime, chosen by the value's type (the Cover).
+- ``any``: one of the above or a datetime, chosen by the value's type (the Cover);
+- ``figure``: a ``Figure(value, kind)``, the kind (``money``, ``percent``, ``count`` or
+  ``text``) chosen row by row (the Summary, where one column holds money on one row and a
+  percentage on the next).
 
 None is an empty cell, never zero. A float is refused (``TypeError``): figures are
 Decimals from end to end. When the pack is provisional every table gets a last column
@@ -91,7 +94,37 @@ def _any_writer(ws) -> Writer:
     return write
 
 
+@dataclass(frozen=True)
+class Figure:
+    """A value whose number format is chosen per row (``figure`` columns)."""
+
+    value: object
+    kind: str  # money, percent, count or text
+
+
+_FIGURE_KINDS = {"money": "money", "percent": "one_decimal", "count": "integer",
+                 "text": "text"}
+
+
+def _figure_writer(ws) -> Writer:
+    writers = {kind: _writer(ws, column_kind) for kind, column_kind in _FIGURE_KINDS.items()}
+
+    def write(figure: object) -> object:
+        if figure is None:
+            return None
+        if not isinstance(figure, Figure) or figure.kind not in writers:
+            raise TypeError(f"Figure with a kind of {sorted(writers)} expected: {figure!r}")
+        value = figure.value
+        if figure.kind != "text" and isinstance(value, str):
+            return writers["text"](value)
+        return writers[figure.kind](value)
+
+    return write
+
+
 def _writer(ws, kind: str) -> Writer:
+    if kind == "figure":
+        return _figure_writer(ws)
     if kind == "text":
         return TextWriter(ws)  # type: ignore[return-value]
     if kind == "wrap":
@@ -146,6 +179,11 @@ class Table:
         self._status = (STATUS_VALUE,) if provisional else ()
         ws.append([_header_cell(ws, column.header) for column in shown])
         self._rows = 1
+
+    @property
+    def worksheet(self):
+        """The sheet itself, for what goes beside the table (charts)."""
+        return self._ws
 
     @property
     def rows(self) -> int:

@@ -75,8 +75,9 @@ def closed(runner, app):
 
 def test_sheets_and_portfolio(closed):
     names = closed.sheetnames
-    assert names[:4] == ["Cover", "Portfolio", "Charges", "Journal"]
-    assert set(names[4:]) == {"ALT", "LAB", "WW"}  # one per rated unit; DC has no scorecard
+    assert names[:7] == ["Cover", "Summary", "Why they differ", "Trend", "Portfolio", "Charges",
+                         "Journal"]
+    assert set(names[7:]) == {"ALT", "LAB", "WW"}  # one per rated unit; DC has no scorecard
     rows = {r["Unit"]: r for r in table(closed["Portfolio"])}
     assert [r["Unit"] for r in table(closed["Portfolio"])] == ["HQ", "DC", "GRP", "ALT", "LAB",
                                                                 "WW"]
@@ -85,8 +86,9 @@ def test_sheets_and_portfolio(closed):
         "ALT": ("90600.00", "88000.00", "90600.00", "87", "meets"),
         "LAB": ("1500.00", None, "1000.00", "77.5", "meets"),
         "WW": ("50000.00", "52000.00", "50000.00", "80.8", "meets"),
-        "GRP": ("92100.00", "88000.00", "91600.00", "86.8", "meets"),
-        "HQ": ("142500.00", "140000.00", "142000.00", "84.7", "meets"),
+        # LAB and DC have no budget: their groups have none either (allocation.md, Roll-ups)
+        "GRP": ("92100.00", None, "91600.00", "86.8", "meets"),
+        "HQ": ("142500.00", None, "142000.00", "84.7", "meets"),
     }
     for unit, (spend, budget, charged, attainment, band) in expected.items():
         row = rows[unit]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import inspect
 
 from chargeback import config, create_app
@@ -44,3 +45,15 @@ def test_create_app_has_no_side_effects(tmp_path):
     with app.app_context():
         assert inspect(db.engine).get_table_names() == []  # no migration ran
     assert not (tmp_path / "packs").exists()
+
+
+def test_fiscal_year_start_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "k")
+    monkeypatch.delenv("CHARGEBACK_FISCAL_YEAR_START", raising=False)
+    assert config.from_environment(str(tmp_path))["CHARGEBACK_FISCAL_YEAR_START"] == 1
+    monkeypatch.setenv("CHARGEBACK_FISCAL_YEAR_START", " 4 ")
+    assert config.default_fiscal_year_start() == 4
+    for bad in ("0", "13", "April", "٤", "1.0"):
+        monkeypatch.setenv("CHARGEBACK_FISCAL_YEAR_START", bad)
+        with pytest.raises(ValueError, match="CHARGEBACK_FISCAL_YEAR_START must be a month"):
+            config.from_environment(str(tmp_path))

@@ -7,6 +7,7 @@ comparison of two units is checked to explain, never to rank.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -14,7 +15,15 @@ from sqlalchemy import select
 
 from chargeback.models import Unit
 from chargeback.services import packs
-from chargeback.services.queries import catalog, charges, closed_month, periods, ratings, spend
+from chargeback.services.queries import (
+    catalog,
+    charges,
+    closed_month,
+    history,
+    periods,
+    ratings,
+    spend,
+)
 from chargeback.services.queries import portfolio as service
 from rules.tree import subtree, tree_order
 from tests.chargeback.helpers import closed_company, write_csv
@@ -74,8 +83,12 @@ def test_rows_hold_the_hand_computed_figures_in_tree_order(company, session):
 
 def test_the_pack_takes_its_portfolio_from_the_same_function(company, session):
     pack = packs.build(session, "2026-03", "USD")
-    rows, notes = service.rows(closed_month.load(session, "2026-03", "USD"))
-    assert pack.portfolio == rows and pack.notes == notes
+    month = closed_month.load(session, "2026-03", "USD")
+    rows, notes = service.rows(month)
+    assert pack.portfolio == history.with_history(rows, history.load(session, month, rows))
+    assert [replace(r, ytd_spend=None, ytd_budget=None, ytd_variance=None) for r in
+            pack.portfolio] == list(rows)  # only the history columns are added
+    assert pack.notes[:len(notes)] == notes
     assert [s.unit for s in pack.scorecards] == ["ALT", "LAB", "WW"]
 
 

@@ -7,7 +7,17 @@ from collections.abc import Iterator
 from dataclasses import replace
 from decimal import Decimal as D
 
-from reports.model import ChargeRow, CriterionRow, JournalRow, Pack, PortfolioRow, UnitScorecard
+from reports.model import (
+    ChargeRow,
+    CriterionRow,
+    JournalRow,
+    Pack,
+    PortfolioRow,
+    SummaryRow,
+    TrendRow,
+    UnitInOwnTerms,
+    UnitScorecard,
+)
 
 WW_ATTAINMENT = (D(3) * 75 + D(2) * 80 + D(1) * 100) / D(6)  # 80.8333...
 ALT_ATTAINMENT = (D(3) * 100 + D(2) * 76 + D(1) * 70) / D(6)  # 87.0
@@ -127,5 +137,48 @@ def make_pack(**changes) -> Pack:
         currency="USD", portfolio=portfolio(), charges=charge_rows(), journal=journal_rows(),
         scorecards=(ww_card(), alt_card()),
         notes=("External spend 140,000.00 = charged 139,000.00 + absorbed 1,000.00.",
-               "+ internal charges eliminated"))
+               "+ internal charges eliminated"),
+        summary=summary_rows(), differences=difference_rows(), trend=trend_rows())
     return replace(pack, **changes) if changes else pack
+
+
+def summary_rows() -> tuple[SummaryRow, ...]:
+    return (
+        SummaryRow(section="Headline", unit="HOLD", name="Holding IT", figure="Spend",
+                   kind="money", value=D("140000.00"), before=D("130000.00"),
+                   change=D("10000.00"), detail="prior month 2026-02"),
+        SummaryRow(section="Headline", unit="HOLD", name="Holding IT", figure="Variance %",
+                   kind="percent", value=D("1.449275362318840579710144928"), detail="of budget"),
+        SummaryRow(section="Headline", unit="HOLD", name="Holding IT", figure="Units by band",
+                   kind="count", value=3, detail="2 meets, 1 unrated"),
+        SummaryRow(section="What changed", unit="WW", name=FORMULA_NAME, figure="Band",
+                   kind="text", value="meets", before="watch", detail="=watch -> meets"),
+    )
+
+
+def difference_rows() -> tuple[UnitInOwnTerms, ...]:
+    common = dict(group="RD", group_name="R&D computing", meets_from=D(70), exceeds_from=D(90))
+    return (
+        UnitInOwnTerms(**common, unit="WW", name="Walla Walla",
+                       service_model="operational_excellence", weighs_most="Cost per seat",
+                       spend=D("50000.00"), budget=None, variance=None,
+                       attainment=WW_ATTAINMENT, band="meets", main_service="DESK",
+                       main_service_uom="seat-month", main_service_quantity=D("1000"),
+                       cost_per_unit=D("50.00"), explanation="=runs operational excellence"),
+        UnitInOwnTerms(**common, unit="ALT", name="Altoona", service_model="customer_intimacy",
+                       weighs_most="Researcher satisfaction", spend=D("90000.00"),
+                       budget=D("88000.00"), variance=D("2000.00"), attainment=ALT_ATTAINMENT,
+                       band="meets", main_service=None, main_service_uom=None,
+                       main_service_quantity=None, cost_per_unit=None,
+                       explanation="Altoona spends 40,000.00 more than Walla Walla because "
+                                   "it runs customer intimacy."),
+    )
+
+
+def trend_rows() -> tuple[TrendRow, ...]:
+    return tuple(
+        TrendRow(period=period, unit="HOLD", name="Holding IT", spend=spend,
+                 budget=D("138000.00"), variance=spend - D("138000.00"),
+                 variance_pct=(spend - D("138000.00")) * 100 / D("138000.00"),
+                 charged=spend, attainment=RD_ATTAINMENT, band="meets")
+        for period, spend in (("2026-02", D("130000.00")), ("2026-03", D("140000.00"))))

@@ -13,16 +13,25 @@ from tests.reports.builders import FORMULA_NAME, make_pack
 from tests.reports.readback import headers, load, shown, table, values
 
 PORTFOLIO = ["Unit", "Name", "Parent", "Level", "Group", "Service model", "Billing mode",
-             "Spend", "Budget", "Charged", "Recovery %", "Absorbed", "Internal eliminated",
-             "Attainment", "Band", "Own attainment", "Own band", "Exceeds", "Meets", "Watch",
-             "Below", "Unrated"]
+             "Spend", "Budget", "Variance", "Variance %", "Charged", "Showback",
+             "Recovery %", "Absorbed", "Internal eliminated", "Attainment", "Band",
+             "Own attainment", "Own band", "YTD spend", "YTD budget", "YTD variance",
+             "Prior spend", "Prior attainment", "Exceeds", "Meets", "Watch", "Below",
+             "Unrated"]
+SUMMARY = ["Section", "Unit", "Name", "Figure", "Value", "Before", "Change", "Detail"]
+WHY = ["Group", "Unit", "Name", "Service model", "Weighs most", "Spend", "Budget", "Variance",
+       "Attainment", "Band", "Meets from", "Exceeds from", "Main service", "Unit of measure",
+       "Quantity", "Cost per unit", "Explanation"]
+TREND = ["Period", "Unit", "Name", "Spend", "Budget", "Variance", "Variance %", "Charged",
+         "Attainment", "Band"]
 CHARGES = ["Unit", "Service", "Consumer", "Consumer name", "Method", "Basis", "Billing mode",
            "Quantity", "Rate", "Amount"]
 JOURNAL = ["Journal", "Period", "Unit", "Account", "Consumer", "Description", "Debit",
            "Credit", "Currency"]
 UNIT = ["Criterion", "Label", "Expression", "Actual", "Target", "Floor", "Bands", "Direction",
         "Method", "Weight", "Score", "Note", "Explanation"]
-EXPECTED = {"Cover": ["Item", "Value"], "Portfolio": PORTFOLIO, "Charges": CHARGES,
+EXPECTED = {"Cover": ["Item", "Value"], "Summary": SUMMARY, "Why they differ": WHY,
+            "Trend": TREND, "Portfolio": PORTFOLIO, "Charges": CHARGES,
             "Journal": JOURNAL, "WW": UNIT, "ALT": UNIT}
 
 
@@ -36,7 +45,7 @@ def by_unit(ws) -> dict[str, dict]:
 
 
 def test_sheets_in_order(book):
-    assert book.sheetnames == ["Cover", "Portfolio", "Charges", "Journal", "WW", "ALT"]
+    assert book.sheetnames == ["Cover", "Summary", "Why they differ", "Trend", "Portfolio", "Charges", "Journal", "WW", "ALT"]
 
 
 def test_every_table_has_its_header_in_row_1_frozen_filtered_bold(book):
@@ -180,7 +189,7 @@ def test_final_pack_has_no_status_column(book):
 def test_empty_month_still_has_every_table(tmp_path):
     pack = make_pack(charges=iter(()), journal=(), scorecards=(), notes=())
     book = load(write_pack(pack, tmp_path / "e.xlsx"))
-    assert book.sheetnames == ["Cover", "Portfolio", "Charges", "Journal"]
+    assert book.sheetnames == ["Cover", "Summary", "Why they differ", "Trend", "Portfolio", "Charges", "Journal"]
     assert headers(book["Charges"]) == CHARGES and book["Charges"].max_row == 1
     assert {r["Item"]: r["Value"] for r in values(book["Cover"])}["Charge lines"] == 0
 

@@ -158,6 +158,37 @@ def by_service(session: Session, period: str, unit_id: int) -> list[ChargeSum]:
     return sorted(sums, key=lambda s: (s.code or "", s.name, s.detail))
 
 
+@dataclass(frozen=True, kw_only=True)
+class MainService:
+    """The service that recovered the most for a unit in a month, with its quantity."""
+
+    code: str
+    name: str
+    uom: str
+    quantity: Decimal
+    amount: Decimal
+
+
+def main_services(session: Session, period: str) -> dict[int, MainService]:
+    """Unit id -> its usage service with the largest amount charged in the month (ties:
+    the first code), as it stood at the close."""
+    query = (select(Charge.unit_id, ServiceSnapshot.code, ServiceSnapshot.name,
+                    ServiceSnapshot.uom, micros_sum(Charge.quantity), cents_sum(Charge.amount))
+             .join(ServiceSnapshot, and_(ServiceSnapshot.period == Charge.period,
+                                         ServiceSnapshot.service_id == Charge.service_id))
+             .where(Charge.period == period, Charge.method == "usage")
+             .group_by(Charge.unit_id, ServiceSnapshot.code, ServiceSnapshot.name,
+                       ServiceSnapshot.uom))
+    best: dict[int, MainService] = {}
+    for unit_id, code, name, uom, micros, cents in session.execute(query):
+        found = MainService(code=code, name=name, uom=uom, quantity=from_micros(micros),
+                            amount=from_cents(cents))
+        held = best.get(unit_id)
+        if held is None or (found.amount, held.code) > (held.amount, found.code):
+            best[unit_id] = found
+    return best
+
+
 def driver_totals(session: Session, period: str) -> dict[tuple[int, str, str], Decimal]:
     """(unit id, pool, driver) -> the sum of the driver quantities it split by (FOCUS)."""
     rows = session.execute(

@@ -27,7 +27,11 @@ from chargeback.models import (
     UnitTreeSnapshot,
 )
 from chargeback.services.queries.catalog import Price, PricedService
-from chargeback.services.queries.periods import band_limits_of, currency_of
+from chargeback.services.queries.periods import (
+    band_limits_of,
+    currency_of,
+    fiscal_year_start_of,
+)
 from rules.model import BandThresholds
 from rules.tree import tree_order
 
@@ -74,6 +78,7 @@ class ClosedMonth:
     revision: int
     currency: str
     limits: BandThresholds
+    fiscal_year_start: int  # 1-12: the month the fiscal year starts in
     computed_at: dt.datetime | None
     seal: str | None
     tree: Mapping[str, Node]
@@ -114,6 +119,7 @@ def load(session: Session, period: str, default_currency: str) -> ClosedMonth:
         revision=max(row.close_count, 1) if row else 1,
         currency=currency_of(session, period, default_currency),
         limits=band_limits_of(session, period),
+        fiscal_year_start=fiscal_year_start_of(session, period),
         computed_at=row.computed_at if row else None, seal=_seal(session, period),
         tree=tree, money=money, grades=grades, internal=_internal(session, period))
 

@@ -81,6 +81,14 @@ def band_limits_of(session: Session, month: str) -> BandThresholds:
     return settings.thresholds(session)
 
 
+def fiscal_year_start_of(session: Session, month: str) -> int:
+    """The fiscal year start a frozen month was closed with; today's setting otherwise."""
+    row = session.get(Period, month)
+    if row is not None and row.status in FROZEN_STATUSES and row.fiscal_year_start:
+        return row.fiscal_year_start
+    return settings.fiscal_year_start(session)
+
+
 def limits_from(stored: dict) -> BandThresholds:
     return BandThresholds(**{name: Decimal(value) for name, value in stored.items()})
 

@@ -21,7 +21,7 @@ from chargeback.services.queries import ratings
 from chargeback.services.queries.closed_month import ClosedMonth
 from reports import model as pm
 from rules.model import RollupNode
-from rules.money import one_decimal
+from rules.money import one_decimal, percent_of
 from rules.rollup import roll_up
 
 ZERO = Decimal("0.00")
@@ -44,7 +44,7 @@ def _nodes(month: ClosedMonth) -> list[RollupNode]:
             code=code, parent=node.parent, spend=money.spend if money else ZERO,
             budget=money.budget if money else None, charged=money.charged if money else ZERO,
             attainment=grade.attainment if grade else None,
-            band=grade.band if grade else "unrated"))
+            band=grade.band if grade else "unrated", showback=node.billing_mode == "showback"))
     return nodes
 
 
@@ -58,7 +58,10 @@ def _row(month: ClosedMonth, row, is_group: bool) -> pm.PortfolioRow:
         recovery_pct=row.recovery_pct, absorbed=row.spend - row.charged,
         internal_eliminated=row.eliminated, attainment=row.attainment, band=row.band,
         own_attainment=own.attainment if own else None, own_band=own.band if own else None,
-        band_counts=dict(row.band_counts) if is_group else {})
+        band_counts=dict(row.band_counts) if is_group else {},
+        variance=row.variance,
+        variance_pct=None if row.budget is None else percent_of(row.variance, row.budget),
+        showback=row.showback, without_budget=row.without_budget)
 
 
 def notes(month: ClosedMonth) -> tuple[str, ...]:
@@ -69,6 +72,8 @@ def notes(month: ClosedMonth) -> tuple[str, ...]:
     showback = sum((m.charged_external for code, m in month.money.items()
                     if month.tree[code].billing_mode == "showback"), ZERO)
     charged = spend - absorbed
+    lacking = sorted(code for code in month.tree
+                     if month.money.get(code) is None or month.money[code].budget is None)
     return (
         f"External spend {spend:,.2f} = charged to business consumers {charged:,.2f} "
         f"+ absorbed by units {absorbed:,.2f} (conservation checked at the close).",
@@ -76,7 +81,23 @@ def notes(month: ClosedMonth) -> tuple[str, ...]:
         f"Of the {charged:,.2f} charged to business consumers, {charged - showback:,.2f} is "
         f"posted to the journal and {showback:,.2f} is showback (computed and reported, "
         "not posted).",
-    )
+    ) + _budget_notes(month, lacking)
+
+
+def _budget_notes(month: ClosedMonth, lacking: list[str]) -> tuple[str, ...]:
+    """Which units have no budget for the month, and so which groups have none either."""
+    if not lacking:
+        return ()
+    parents = month.parents()
+    groups = set()
+    for code in lacking:
+        while (code := parents[code]) is not None:
+            groups.add(code)
+    text = (f"No budget for {month.period}: {', '.join(lacking)}. Budget and Variance are "
+            "empty for these units")
+    text += (f" and for the groups above them ({', '.join(sorted(groups))}), whose budget "
+             "would otherwise not be on the basis of their spend." if groups else ".")
+    return (text,)
 
 
 def own_attainment(row: pm.PortfolioRow) -> tuple[Decimal | None, str]:

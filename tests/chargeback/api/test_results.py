@@ -64,13 +64,18 @@ def test_ratings_need_a_closed_period(api):
 
 def test_portfolio_is_the_pages_roll_up(api):
     body = api("finance").get("/api/v1/portfolio?period=2026-03").get_json()
-    assert body["currency"] == "USD" and len(body["notes"]) == 3
+    assert body["currency"] == "USD" and len(body["notes"]) == 6
     assert "1,000.00 is showback" in body["notes"][2]
+    assert body["notes"][3].startswith("No budget for 2026-03: DC, GRP, HQ, LAB")
     rows = {r["unit"]: r for r in body["rows"]}
     assert list(rows) == ["HQ", "DC", "GRP", "ALT", "LAB", "WW"]
     hq = rows["HQ"]
     assert (hq["spend"], hq["budget"], hq["charged"], hq["absorbed"]) == (
-        "142500.00", "140000.00", "142000.00", "500.00")
+        "142500.00", None, "142000.00", "500.00")  # DC and LAB have no budget
+    assert hq["without_budget"] == ["DC", "GRP", "HQ", "LAB"] and hq["variance"] is None
+    assert (rows["WW"]["variance"], rows["WW"]["ytd_spend"], rows["WW"]["prior_spend"]) == (
+        "-2000.00", "50000.00", None)
+    assert hq["showback"] == "1000.00"
     assert hq["internal_eliminated"] == "600.00" and hq["attainment_one_decimal"] == "84.7"
     assert hq["is_group"] is True and hq["band_counts"]["meets"] == 3
     assert rows["DC"]["attainment"] is None and rows["DC"]["band"] == "unrated"

@@ -348,6 +348,22 @@ def test_currency(company, signed_in, session):
     assert "Currency EUR" in text(client.get("/admin"))
 
 
+def test_fiscal_year_start(company, signed_in, session, monkeypatch):
+    client = signed_in("admin")
+    token = csrf(client, "/admin/settings")
+    assert "Fiscal years start in January" in text(client.get("/admin/settings"))
+    saved = client.post("/admin/settings/fiscal-year", data={"start": "7", "csrf_token": token})
+    assert saved.status_code == 302 and session.get(Setting, "fiscal_year_start").value == "7"
+    assert audit(session, "settings.fiscal_year_start")[-1].after == {"fiscal_year_start": 7}
+    assert "Fiscal years start in July" in text(client.get("/admin/settings"))
+    for value in ("13", "0", "July", ""):
+        response = client.post("/admin/settings/fiscal-year", data={"start": value,
+                                                                    "csrf_token": token})
+        assert response.status_code == 400, value
+    assert session.get(Setting, "fiscal_year_start").value == "7"
+    assert signed_in("finance").get("/admin/settings").status_code == 403
+
+
 def test_every_admin_form_needs_its_csrf_token(company, signed_in, users, session):
     client = signed_in("admin")
     fin = users["finance"].id
@@ -361,7 +377,8 @@ def test_every_admin_form_needs_its_csrf_token(company, signed_in, users, sessio
                                                      "starter": json.dumps(STARTER)}),
                       ("/admin/settings/bands", {"exceeds": "80", "meets": "60",
                                                  "watch": "40"}),
-                      ("/admin/settings/currency", {"currency": "EUR"})):
+                      ("/admin/settings/currency", {"currency": "EUR"}),
+                      ("/admin/settings/fiscal-year", {"start": "4"})):
         assert client.post(url, data=data).status_code == 400, url
     session.expire_all()
     assert users["finance"].role == "finance" and users["finance"].active

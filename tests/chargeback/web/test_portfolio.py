@@ -112,8 +112,8 @@ def get(client, url: str, status: int = 200) -> str:
 
 # --- the portfolio ---------------------------------------------------------------------
 
-COLUMNS = ["Unit", "Name", "Service model", "Spend", "Budget", "Charged", "Recovery",
-           "Attainment", "Band", "Units by band"]
+COLUMNS = ["Unit", "Name", "Service model", "Spend", "Budget", "Variance", "Charged",
+           "Recovery", "Attainment", "Band", "Units by band"]
 
 
 def test_finance_sees_the_whole_tree_with_the_hand_computed_figures(company, client_as):
@@ -122,13 +122,16 @@ def test_finance_sees_the_whole_tree_with_the_hand_computed_figures(company, cli
     assert rows[0] == COLUMNS
     assert [r[0] for r in rows[1:]] == ["HQ", "DC", "GRP", "ALT", "LAB", "WW"]  # tree order
     by = rows_by_code(page, "portfolio-table")
-    assert by["ALT"][3:9] == ["90,600.00", "88,000.00", "90,600.00", "100.0 %", "87.0", "meets"]
-    assert by["WW"][3:9] == ["50,000.00", "52,000.00", "50,000.00", "100.0 %", "80.8", "meets"]
-    assert by["LAB"][3:9] == ["1,500.00", "—", "1,000.00", "66.7 %", "77.5", "meets"]
-    assert by["DC"][7:9] == ["—", "unrated"]
-    assert by["HQ"][3] == "142,500.00" and by["HQ"][7].startswith("84.7")
-    assert by["GRP"][3] == "92,100.00" and by["GRP"][7].startswith("86.8")
-    assert by["GRP"][9] == "2 meets, 1 unrated"
+    assert by["ALT"][3:10] == ["90,600.00", "88,000.00", "2,600.00", "90,600.00", "100.0 %",
+                               "87.0", "meets"]
+    assert by["WW"][3:10] == ["50,000.00", "52,000.00", "-2,000.00", "50,000.00", "100.0 %",
+                              "80.8", "meets"]
+    assert by["LAB"][3:10] == ["1,500.00", "—", "—", "1,000.00", "66.7 %", "77.5", "meets"]
+    assert by["DC"][8:10] == ["—", "unrated"]
+    assert by["HQ"][3:6] == ["142,500.00", "—", "—"]  # DC and LAB have no budget
+    assert by["HQ"][8].startswith("84.7")
+    assert by["GRP"][3] == "92,100.00" and by["GRP"][8].startswith("86.8")
+    assert by["GRP"][10] == "2 meets, 1 unrated"
     assert by["ALT"][2] == "Customer intimacy" and by["WW"][2] == "Operational excellence"
     assert 'title="Customer intimacy: tailored service"' in page
     assert "Portfolio · 2026-03" in text(page)
@@ -175,7 +178,7 @@ def test_trend_over_two_closed_periods(company, runner, client_as, tmp_path):
     assert table(page, "trend-table")[0] == ["Unit", "2026-03", "2026-04"]
     march = get(client, "/portfolio?period=2026-03")
     assert json_block(march, "trend-data")["periods"] == ["2026-03"]
-    assert rows_by_code(march, "portfolio-table")["ALT"][7] == "87.0"
+    assert rows_by_code(march, "portfolio-table")["ALT"][8] == "87.0"
 
 
 def test_filter_by_group_keeps_the_subtree_and_its_roll_up(company, client_as):
