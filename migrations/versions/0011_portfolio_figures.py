@@ -24,7 +24,7 @@ def upgrade():
         sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('period', sa.String(length=7), nullable=False),
         sa.Column('revision', sa.Integer(), nullable=False),
-        sa.Column('computed_at', sa.DateTime(), nullable=False),
+        sa.Column('computed_at', sa.DateTime(timezone=True), nullable=False),
         sa.Column('unit_code', sa.String(length=64), nullable=False),
         sa.Column('parent_code', sa.String(length=64), nullable=True),
         sa.Column('name', sa.String(length=200), nullable=False),
