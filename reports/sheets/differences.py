@@ -27,15 +27,15 @@ COLUMNS = (
     Column("Spend", "money", s.WIDTH_MONEY),
     Column("Budget", "money", s.WIDTH_MONEY),
     Column("Variance", "money", s.WIDTH_MONEY),
-    Column("Attainment", "one_decimal", s.WIDTH_SHORT),
-    Column("Band", "text", s.WIDTH_SHORT),
+    Column("Attainment", "one_decimal", s.WIDTH_SHORT + 1),
+    Column("Band", "text", s.WIDTH_SMALL),
     Column("Meets from", "one_decimal", s.WIDTH_SHORT),
-    Column("Exceeds from", "one_decimal", s.WIDTH_SHORT),
+    Column("Exceeds from", "one_decimal", s.WIDTH_SHORT + 2),
     Column("Main service", "text", s.WIDTH_CODE),
-    Column("Unit of measure", "text", s.WIDTH_SHORT + 2),
+    Column("Unit of measure", "text", 16),
     Column("Quantity", "quantity", s.WIDTH_NUMBER),
     Column("Cost per unit", "decimal", s.WIDTH_NUMBER),
-    Column("Explanation", "wrap", 80),
+    Column("Explanation", "wrap", 70),
 )
 SPEND, BUDGET, ATTAINMENT, MEETS, EXCEEDS = 6, 7, 9, 11, 12  # 1-based, for the charts
 
