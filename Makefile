@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN = $(VENV)/bin
 PYTHON ?= python3
 
-.PHONY: demo test test-fast lint bench-import bench-close bench-pages clean
+.PHONY: demo test test-fast lint bench-import bench-close bench-pages screenshots clean
 
 $(BIN)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,11 @@ bench-close: $(BIN)/.bench
 BENCH_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/bench
 bench-pages: $(BIN)/.installed
 	$(BIN)/python benchmarks/pages.py --database-url $(BENCH_DATABASE_URL)
+
+# Pictures of the printed Summary and Why they differ of the newest demo pack (after
+# `make demo`), in build/screenshots; needs LibreOffice and poppler-utils.
+screenshots: $(BIN)/.installed
+	$(BIN)/python scripts/pack_screenshots.py --out build/screenshots
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
