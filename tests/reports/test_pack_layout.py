@@ -225,3 +225,30 @@ def test_pack_filename(period, revision, name):
 def test_pack_filename_refuses_nonsense(period, revision):
     with pytest.raises(ValueError):
         pack_filename(period, revision)
+
+
+def test_summary_takes_each_rows_number_format(book):
+    rows = table(book["Summary"])
+    spend, variance_pct, units, band = rows
+    assert [spend[h].number_format for h in ("Value", "Before", "Change")] == [styles.MONEY] * 3
+    assert D(str(spend["Change"].value)) == D("10000.00") and spend["Value"].data_type == "n"
+    assert variance_pct["Value"].number_format == "0.0"
+    assert shown(variance_pct["Value"].value) == D("1.4")
+    assert units["Value"].value == 3 and units["Value"].number_format == "0"
+    assert (band["Value"].data_type, band["Value"].value, band["Before"].value) == (
+        "s", "meets", "watch")
+    assert band["Change"].value is None
+
+
+def test_management_sheets_keep_text_as_text(book):
+    band = table(book["Summary"])[3]
+    assert band["Name"].value == FORMULA_NAME and band["Name"].data_type == "s"
+    assert band["Detail"].value == "=watch -> meets" and band["Detail"].data_type == "s"
+    why = {r["Unit"].value: r for r in table(book["Why they differ"])}
+    assert why["WW"]["Explanation"].value == "=runs operational excellence"
+    assert why["WW"]["Explanation"].quotePrefix
+    assert why["WW"]["Cost per unit"].number_format == styles.DECIMAL
+    assert why["ALT"]["Budget"].number_format == styles.MONEY and why["WW"]["Budget"].value is None
+    trend = table(book["Trend"])
+    assert [(r["Period"].value, shown(r["Variance"].value, "0.01")) for r in trend] == [
+        ("2026-02", D("-8000.00")), ("2026-03", D("2000.00"))]
