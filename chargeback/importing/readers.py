@@ -6,12 +6,12 @@ returns the cached value of a formula cell and never evaluates one, and runs no 
 
 Both readers are bounded (``ImportLimits``, docs/security.md "Input limits"):
 
-- **CSV** is read a physical line at a time, each at most ``limits.line_chars`` characters,
-  a cell at most ``limits.cell_chars``; quoting is strict, so a quote that is never closed
-  or a stray quote inside a cell stops the file at the line where its record starts (not
-  the whole rest of the file read into one cell). Bytes that are not UTF-8 are kept as
-  ``surrogateescape`` characters, so the cell's check reports them at their true line and
-  column (``text``).
+- **CSV**: a line is at most ``limits.line_chars`` bytes (checked on the bytes as they
+  stream to the decoder, a block at a time), a cell at most ``limits.cell_chars``
+  characters; quoting is strict, so a quote that is never closed or a stray character after
+  a closing quote stops the file at the line where its record starts (not the whole rest of
+  the file read into one cell). Bytes that are not UTF-8 are kept as ``surrogateescape``
+  characters, so the cell's check reports them at their true line and column (``text``).
 - **XLSX** is checked before calamine sees it (``_check_workbook``): every part is unpacked
   once with ``zipfile``, which holds each to its declared size and checksum, and the total
   is capped; each worksheet's declared dimension and the references of its cells are
@@ -72,81 +72,84 @@ def open_table(stream: BinaryIO, filename: str, *, limits: ImportLimits | None =
 # --- CSV --------------------------------------------------------------------------------------
 
 
-class _Lines:
-    """The file's physical lines for ``csv.reader``, each at most ``limit`` characters, and
-    the lines of the record being read (for the place of a quoting error)."""
+class _CappedBytes(io.RawIOBase):
+    """The file's bytes as they stream to the decoder, refusing a line longer than ``limit``
+    bytes the moment it is longer (one scan of each block, not of each line), so a file
+    without line breaks is never held whole."""
 
-    KEPT_CHARS = 1 << 16  # of the current record, to find the cell of a quoting error
+    BLOCK = 1 << 16
 
-    def __init__(self, text: io.TextIOWrapper, limit: int):
-        self.text, self.limit = text, limit
-        self.number = 0
-        self.record_line = 1
-        self.record: list[str] = []
-        self.kept = 0
+    def __init__(self, raw: BinaryIO, limit: int):
+        self.raw, self.limit = raw, limit
+        self.lines = 0  # line breaks seen so far
+        self.run = 0  # bytes since the last line break
 
-    def __iter__(self):
-        return self
+    def readable(self) -> bool:
+        return True
 
-    def __next__(self) -> str:
-        line = self.text.readline(self.limit + 1)
-        if not line:
-            raise StopIteration
-        self.number += 1
-        if len(line) > self.limit:
-            raise FileFormatError(self.number, f"the line is longer than {self.limit:,} "
+    def readinto(self, buffer) -> int:
+        data = self.raw.read(len(buffer))
+        size = len(data)
+        buffer[:size] = data
+        last = max(data.rfind(b"\n"), data.rfind(b"\r"))
+        self.lines += data.count(b"\n")
+        self.run = size - last - 1 if last != -1 else self.run + size
+        if self.run > self.limit:
+            raise FileFormatError(self.lines + 1, f"the line is longer than {self.limit:,} "
                                   "characters: is this a CSV file?")
-        if not self.record:
-            self.record_line = self.number
-        if self.kept < self.KEPT_CHARS:
-            self.record.append(line)
-            self.kept += len(line)
-        return line
+        return size
 
-    def next_record(self) -> None:
-        self.record.clear()
-        self.kept = 0
+
+def _decoded(stream: BinaryIO, limits: ImportLimits) -> io.TextIOWrapper:
+    """The stream as text, a line at most ``limits.line_chars`` bytes; a byte that is not
+    UTF-8 is kept as a ``surrogateescape`` character for its cell's check to report."""
+    capped = io.BufferedReader(_CappedBytes(stream, limits.line_chars), _CappedBytes.BLOCK)
+    return io.TextIOWrapper(capped, encoding="utf-8-sig", errors="surrogateescape", newline="")
 
 
 def _csv_table(stream: BinaryIO, limits: ImportLimits) -> Table:
-    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
-    lines = _Lines(text, limits.line_chars)
-    reader = csv.reader(lines, strict=True)
+    text = _decoded(stream, limits)
+    reader = csv.reader(text, strict=True)
     try:
         header = next(reader, None)
     except csv.Error as exc:
-        text.detach()
-        raise _quoting_error(exc, lines, []) from None
+        _let_go(text)
+        raise _quoting_error(exc, stream, 1, [], limits) from None
     except FileFormatError:
-        text.detach()
+        _let_go(text)
         raise
     if header is None:
-        text.detach()
+        _let_go(text)
         raise FileFormatError(1, "the file is empty: a header row is required")
     byte = undecodable_byte("".join(header))
     if byte is not None:
-        text.detach()
+        _let_go(text)
         raise FileFormatError(1, f"the header is not UTF-8 text (byte 0x{byte:02X}): "
                               f"{UTF8_HINT}")
-    lines.next_record()
     header = [h.strip() for h in header]
-    return Table(header=header, rows=_csv_rows(reader, lines, text, header, limits))
+    return Table(header=header, rows=_csv_rows(reader, stream, text, header, limits))
 
 
-def _csv_rows(reader, lines: _Lines, text: io.TextIOWrapper, header: list[str],
+def _let_go(text: io.TextIOWrapper) -> None:
+    """Leave the caller's stream open (a wrapper closes what it wraps when collected)."""
+    text.detach().detach()
+
+
+def _csv_rows(reader, stream: BinaryIO, text: io.TextIOWrapper, header: list[str],
               limits: ImportLimits) -> Iterator[tuple[int, list[str]]]:
+    line = reader.line_num
+    cell_chars = limits.cell_chars
     try:
         for row in reader:
+            if row and max(map(len, row)) > cell_chars:
+                raise _long_cell(line + 1, row, header, limits)
             line = reader.line_num
-            if row and max(map(len, row)) > limits.cell_chars:
-                raise _long_cell(lines.record_line, row, header, limits)
-            lines.next_record()
             if row and row[0].strip() or not _blank(row):
                 yield line, row
     except csv.Error as exc:
-        raise _quoting_error(exc, lines, header) from None
+        raise _quoting_error(exc, stream, line + 1, header, limits) from None
     finally:
-        text.detach()  # the caller's stream stays open (a wrapper closes it when collected)
+        _let_go(text)
 
 
 def _long_cell(line: int, cells: list[str], header: list[str],
@@ -157,11 +160,12 @@ def _long_cell(line: int, cells: list[str], header: list[str],
                            column=_column(header, index))
 
 
-def _quoting_error(exc: csv.Error, lines: _Lines, header: list[str]) -> FileFormatError:
+def _quoting_error(exc: csv.Error, stream: BinaryIO, line: int, header: list[str],
+                   limits: ImportLimits) -> FileFormatError:
     """A record the strict reader refused, at the line where the record starts and, when
-    it can be found, the cell whose quoting is wrong."""
-    record = "".join(lines.record)
-    found = _bad_quote(record)
+    it can be found, the cell whose quoting is wrong (the record's text is read again: a
+    refused file pays for it, not every line of a good one)."""
+    found = _bad_quote(_record_text(stream, line, limits))
     column = None if found is None else _column(header, found[0])
     if "field larger than field limit" in str(exc):
         message = (f"a cell longer than {csv.field_size_limit():,} characters: a quote that "
@@ -174,7 +178,33 @@ def _quoting_error(exc: csv.Error, lines: _Lines, header: list[str]) -> FileForm
                    'cell ("a ""b"" c")')
     else:
         message = f"not a CSV line ({exc})"
-    return FileFormatError(lines.record_line, message, column=column)
+    return FileFormatError(line, message, column=column)
+
+
+RECORD_CHARS = 1 << 16  # of a refused record, read again to find the cell at fault
+
+
+def _record_text(stream: BinaryIO, line: int, limits: ImportLimits) -> str:
+    """The text from physical line ``line`` on (at most ``RECORD_CHARS`` characters)."""
+    try:
+        stream.seek(0)
+    except (OSError, ValueError):
+        return ""
+    text = _decoded(stream, limits)
+    try:
+        kept: list[str] = []
+        size = 0
+        for number, physical in enumerate(text, start=1):
+            if number >= line:
+                kept.append(physical)
+                size += len(physical)
+                if size >= RECORD_CHARS:
+                    break
+        return "".join(kept)
+    except FileFormatError:
+        return ""
+    finally:
+        _let_go(text)
 
 
 def _bad_quote(record: str) -> tuple[int, str] | None:

@@ -35,6 +35,8 @@ from tests.chargeback.test_close_end_to_end import load_company
 
 company, users, bearer = api_fixtures.company, api_fixtures.users, api_fixtures.bearer
 
+pytestmark = pytest.mark.slow  # about a minute: CI runs it, `make test-fast` leaves it out
+
 SCALE = float(os.environ.get("FUZZ_EXAMPLES", "1"))
 
 
