@@ -8,7 +8,6 @@ leaves only its own record (with its errors) behind.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 from collections.abc import Callable
 from contextlib import closing
@@ -162,10 +161,6 @@ def _refuse(batch: ImportBatch, ctx: ImportContext) -> None:
     batch.error_count = len(ctx.errors)
     batch.problems = [BatchError(position=n, line=p.line, column=p.column, message=p.message)
                       for n, p in enumerate(ctx.errors[:MAX_STORED_ERRORS], start=1)]
-
-
-def replace_kind(problem: Problem, kind: str) -> Problem:
-    return dataclasses.replace(problem, kind=kind)
 
 
 def _stored(session: Session, kind: str, condition) -> ImportBatch | None:
