@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
 from chargeback.api.fields import (
     MAX_DIGITS,
@@ -222,6 +222,15 @@ class ImportRowsSchema(Schema):
                                                       "lines of the months and units covered"})
     filename = Text(validate=validate.Length(min=1, max=255),
                     metadata={"description": "a name for the batch (default KIND.json)"})
+
+    @pre_load
+    def _not_too_many(self, data, **kwargs):
+        """More than ``MAX_ROWS`` rows are refused before any row is read."""
+        rows = data.get("rows") if isinstance(data, dict) else None
+        if isinstance(rows, list) and len(rows) > MAX_ROWS:
+            raise ValidationError({"rows": [f"at most {MAX_ROWS} rows in one request: upload "
+                                            "a file for more"]})
+        return data
 
 
 class ListQuery(Schema):
