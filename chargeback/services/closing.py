@@ -135,6 +135,10 @@ def keep_figures(session: Session, row: Period, default_currency: str) -> None:
     history (prior month, year to date, trend) from them, and the next revision of this
     month lists what it changed against them (``queries.history``)."""
     rows, _ = portfolio.rows(closed_month.load(session, row.period, default_currency))
+    # A close whose publication was undone (its pack lost) left rows under this revision
+    # number, which is used again: they were never published, so they go.
+    session.execute(delete(PortfolioFigures).where(
+        PortfolioFigures.period == row.period, PortfolioFigures.revision == row.close_count))
     session.add_all(PortfolioFigures(
         period=row.period, revision=row.close_count, computed_at=row.computed_at,
         unit_code=r.unit, parent_code=r.parent, name=r.name, is_group=r.is_group,

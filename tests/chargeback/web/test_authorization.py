@@ -61,6 +61,7 @@ RULES: dict[str, dict[str, object]] = {
     "admin.settings": {"GET": MANAGE},
     "admin.settings_bands": {"POST": MANAGE},
     "admin.settings_currency": {"POST": MANAGE},
+    "admin.settings_fiscal_year": {"POST": MANAGE},
     "admin.units": {"GET": MANAGE},
     "admin.unit_new": {"GET": MANAGE, "POST": MANAGE},
     "admin.unit_edit": {"GET": MANAGE, "POST": MANAGE},
