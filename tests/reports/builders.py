@@ -7,7 +7,15 @@ from collections.abc import Iterator
 from dataclasses import replace
 from decimal import Decimal as D
 
-from reports.model import ChargeRow, CriterionRow, JournalRow, Pack, PortfolioRow, UnitScorecard
+from reports.model import (
+    ChargeRow,
+    CriterionRow,
+    JournalRow,
+    Pack,
+    PortfolioRow,
+    StatementRow,
+    UnitScorecard,
+)
 
 WW_ATTAINMENT = (D(3) * 75 + D(2) * 80 + D(1) * 100) / D(6)  # 80.8333...
 ALT_ATTAINMENT = (D(3) * 100 + D(2) * 76 + D(1) * 70) / D(6)  # 87.0
@@ -120,6 +128,19 @@ def journal_rows() -> tuple[JournalRow, ...]:
     )
 
 
+def statement_rows() -> tuple[StatementRow, ...]:
+    """The consumers of ``charge_rows`` (LAB1 and PLANT billed by WW, LAB2 shown back by
+    ALT); PLANT is new this month (no prior total)."""
+    return (
+        StatementRow(consumer="LAB1", name="Lab one", gl_account="6100-LAB1",
+                     billed=D("45123.46"), showback=D("0.00"), prior_total=D("40000.00")),
+        StatementRow(consumer="LAB2", name="Lab two", gl_account="6100-LAB2",
+                     billed=D("0.00"), showback=D("89400.00"), prior_total=D("90000.00")),
+        StatementRow(consumer="PLANT", name=FORMULA_NAME, gl_account="-6100-PLANT",
+                     billed=D("6476.54"), showback=D("0.00"), prior_total=None),
+    )
+
+
 def make_pack(**changes) -> Pack:
     pack = Pack(
         period="2026-03", status="final", revision=1,
@@ -127,5 +148,6 @@ def make_pack(**changes) -> Pack:
         currency="USD", portfolio=portfolio(), charges=charge_rows(), journal=journal_rows(),
         scorecards=(ww_card(), alt_card()),
         notes=("External spend 140,000.00 = charged 139,000.00 + absorbed 1,000.00.",
-               "+ internal charges eliminated"))
+               "+ internal charges eliminated"),
+        statements=statement_rows())
     return replace(pack, **changes) if changes else pack
