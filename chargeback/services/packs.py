@@ -15,6 +15,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from chargeback.services.queries import charges, closed_month, journal, portfolio, ratings
+from chargeback.services.queries import statements as consumer_statements
 from reports import model as pm
 from reports.pack import pack_filename, write_pack
 
@@ -46,7 +47,8 @@ def build(session: Session, period: str, default_currency: str,
         currency=month.currency, portfolio=rows, charges=charges.pack_rows(session, period),
         journal=journal.pack_rows(session, period),
         scorecards=tuple(cards[code] for code, _ in month.order() if code in cards),
-        notes=notes, seal=month.seal if status == "final" else None)
+        notes=notes, seal=month.seal if status == "final" else None,
+        statements=consumer_statements.pack_rows(session, period))
 
 
 def _utc(moment: dt.datetime) -> dt.datetime:

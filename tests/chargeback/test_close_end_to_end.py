@@ -75,8 +75,8 @@ def closed(runner, app):
 
 def test_sheets_and_portfolio(closed):
     names = closed.sheetnames
-    assert names[:4] == ["Cover", "Portfolio", "Charges", "Journal"]
-    assert set(names[4:]) == {"ALT", "LAB", "WW"}  # one per rated unit; DC has no scorecard
+    assert names[:5] == ["Cover", "Statements", "Portfolio", "Charges", "Journal"]
+    assert set(names[5:]) == {"ALT", "LAB", "WW"}  # one per rated unit; DC has no scorecard
     rows = {r["Unit"]: r for r in table(closed["Portfolio"])}
     assert [r["Unit"] for r in table(closed["Portfolio"])] == ["HQ", "DC", "GRP", "ALT", "LAB",
                                                                 "WW"]
