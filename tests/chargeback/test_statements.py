@@ -86,6 +86,31 @@ def test_no_prior_totals_while_the_previous_month_is_reopened(april, runner, tmp
     assert d(rows[1]["Total"]) == D("23760.00")
 
 
+def test_a_provisional_pack_compares_the_open_month_with_the_last_close(april, runner,
+                                                                      tmp_path):
+    """May, open: only LINE3 uses compute (1,000 core-hours at 0.06 = 60.00, all DC's
+    spend). Every consumer still has its row: 0.00 against April's close."""
+    from chargeback.services.closing import provisional_pack
+
+    for kind, text in (
+            ("spend", "period,unit_code,cost_pool,amount\n2026-05,DC,compute,60.00\n"),
+            ("usage", "period,consumer_code,service_code,quantity\n2026-05,LINE3,CPU,1000\n"),
+            ("drivers", "period,consumer_code,driver,quantity\n2026-05,LAB1,headcount,1\n"
+                        "2026-05,LAB2,headcount,1\n")):
+        import_text(kind, text)
+    path = provisional_pack(db.session, "2026-05", tmp_path / "draft.xlsx", "USD").path
+    db.session.rollback()
+    rows = {r["Consumer"]: r for r in table(openpyxl.load_workbook(path)["Statements"])}
+    assert list(rows) == list(APRIL)
+    assert {r["Status"] for r in rows.values()} == {"PROVISIONAL"}
+    line3 = rows["LINE3"]
+    assert (d(line3["Billed"]), d(line3["Total"]), d(line3["Prior total"]),
+            d(line3["Change"])) == (D("60.00"), D("60.00"), D("60.00"), D("0.00"))
+    lab1 = rows["LAB1"]
+    assert (d(lab1["Total"]), d(lab1["Prior total"]), d(lab1["Change"])) == (
+        0, D("23760.00"), D("-23760.00"))
+
+
 # --- chargeback statements ----------------------------------------------------------------
 
 
