@@ -23,9 +23,9 @@ Sheet names
 2. the name is cut to 31 characters (Excel counts UTF-16 code units);
 3. a leading or trailing apostrophe ``'`` becomes ``_``; an empty (or blank) name is ``_``;
 4. a name equal, ignoring case, to a reserved name (``History``, the pack's own sheets
-   ``Cover``, ``Portfolio``, ``Charges``, ``Charges (2)``, ... ``Journal``) or to a name
-   given to an earlier code gets the suffix ``~2``, or ``~3``, ... (the first that is
-   free), the name being cut so that name and suffix fit in 31 characters.
+   ``Cover``, ``Statements``, ``Portfolio``, ``Charges``, ``Charges (2)``, ... ``Journal``)
+   or to a name given to an earlier code gets the suffix ``~2``, or ``~3``, ... (the first
+   that is free), the name being cut so that name and suffix fit in 31 characters.
 
 Codes are taken in the order given (the pack's scorecard order), so the same pack always
 gets the same names.

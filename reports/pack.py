@@ -1,9 +1,9 @@
 """The monthly pack: one XLSX workbook written from a ``reports.model.Pack``.
 
-Sheets, in order: ``Cover``, ``Summary``, ``Why they differ``, ``Trend``, ``Portfolio``,
-``Charges`` (``Charges (2)``, ... when the lines do not fit on one sheet), ``Journal``,
-then one sheet per rated unit named by its code (made legal: ``reports.cells``). The
-layout is documented in ``docs/pack.md``.
+Sheets, in order: ``Cover``, ``Summary``, ``Why they differ``, ``Trend``, ``Statements``,
+``Portfolio``, ``Charges`` (``Charges (2)``, ... when the lines do not fit on one sheet),
+``Journal``, then one sheet per rated unit named by its code (made legal:
+``reports.cells``). The layout is documented in ``docs/pack.md``.
 
 The workbook is written in openpyxl's write-only mode (rows stream to disk, the charges
 are consumed once) into a temporary file next to ``path``, flushed to disk, then renamed
@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -23,7 +24,17 @@ from openpyxl import Workbook
 from reports import charts
 from reports.cells import legal_sheet_names
 from reports.model import Pack
-from reports.sheets import charges, cover, differences, journal, portfolio, summary, trend, unit
+from reports.sheets import (
+    charges,
+    cover,
+    differences,
+    journal,
+    portfolio,
+    statements,
+    summary,
+    trend,
+    unit,
+)
 from rules.vocabulary import is_period
 
 STATUSES = ("final", "provisional")
@@ -47,13 +58,21 @@ def write_pack(pack: Pack, path: Path) -> Path:
     """
     if pack.status not in STATUSES:
         raise ValueError(f"pack status must be one of {STATUSES}, not {pack.status!r}")
+    return write_atomically(path, lambda workbook: _fill(workbook, pack))
+
+
+def write_atomically(path: Path, fill: Callable[[Workbook], None]) -> Path:
+    """A write-only workbook filled by ``fill``, saved to ``path`` atomically (the pack's
+    way, also used for the consumer statements): a hidden temporary file in the target's
+    folder (created if needed), flushed to disk, renamed over ``path``. On any exception
+    ``path`` is left as it was and no temporary file is left behind."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = _reserve_temp(path)
     workbook = None
     try:
         workbook = Workbook(write_only=True)
-        _fill(workbook, pack)
+        fill(workbook)
         workbook.save(temp)
         _flush(temp)
         os.replace(temp, path)
@@ -72,6 +91,9 @@ def _fill(workbook: Workbook, pack: Pack) -> None:
     _management_sheets(workbook, pack, provisional=provisional)
     guide += [(differences.TITLE, differences.GUIDE), (trend.TITLE, trend.GUIDE)]
 
+    guide += [(t, statements.GUIDE) for t in statements.write(
+        workbook, pack.statements, provisional=provisional)]
+
     guide += [(t, portfolio.GUIDE) for t in portfolio.write(
         workbook, pack.portfolio, provisional=provisional)]
 
@@ -83,8 +105,8 @@ def _fill(workbook: Workbook, pack: Pack) -> None:
     guide += [(t, journal.GUIDE) for t in journal.write(
         workbook, pack.journal, provisional=provisional)]
 
-    taken = [cover.TITLE, summary.TITLE, differences.TITLE, trend.TITLE, portfolio.TITLE,
-             journal.TITLE, *titles]
+    taken = [cover.TITLE, summary.TITLE, differences.TITLE, trend.TITLE, statements.TITLE,
+             portfolio.TITLE, journal.TITLE, *titles]
     names = legal_sheet_names([card.unit for card in pack.scorecards], reserved=taken,
                               is_reserved=charges.is_charges_title)
     for card, name in zip(pack.scorecards, names, strict=True):

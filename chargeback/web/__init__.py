@@ -51,10 +51,12 @@ def register_web(app: Flask) -> None:
         portfolio,
         profile,
         scorecard_editor,
+        statements,
         units,
     )
 
-    for module in (auth, portfolio, units, scorecard_editor, approvals, data, jobs, admin, profile):
+    for module in (auth, portfolio, units, scorecard_editor, approvals, data, statements, jobs,
+                   admin, profile):
         app.register_blueprint(module.bp)
     app.add_url_rule("/", "home", home)
     _error_pages(app)
@@ -88,6 +90,7 @@ def nav_items() -> list[tuple[str, str]]:
     if role in ("admin", "central_it"):
         items.append(("approvals.index", "Approvals"))
     items.append(("data.imports", "Imports"))
+    items.append(("statements.index", "Statements"))  # a unit head: their units' own bills
     if role in ("admin", "central_it", "finance"):  # packs hold every unit's figures
         items += [("data.packs", "Packs"), ("data.periods", "Periods"), ("jobs.index", "Jobs")]
     if role in ("admin", "central_it"):

@@ -75,9 +75,9 @@ def closed(runner, app):
 
 def test_sheets_and_portfolio(closed):
     names = closed.sheetnames
-    assert names[:7] == ["Cover", "Summary", "Why they differ", "Trend", "Portfolio", "Charges",
-                         "Journal"]
-    assert set(names[7:]) == {"ALT", "LAB", "WW"}  # one per rated unit; DC has no scorecard
+    assert names[:8] == ["Cover", "Summary", "Why they differ", "Trend", "Statements", "Portfolio",
+                         "Charges", "Journal"]
+    assert set(names[8:]) == {"ALT", "LAB", "WW"}  # one per rated unit; DC has no scorecard
     rows = {r["Unit"]: r for r in table(closed["Portfolio"])}
     assert [r["Unit"] for r in table(closed["Portfolio"])] == ["HQ", "DC", "GRP", "ALT", "LAB",
                                                                 "WW"]

@@ -140,7 +140,8 @@ def test_legal_sheet_name_steps():
 
 
 def test_legal_sheet_names_on_nasty_codes():
-    taken = ["Cover", "Summary", "Why they differ", "Trend", "Portfolio", "Charges", "Journal"]
+    taken = ["Cover", "Summary", "Why they differ", "Trend", "Statements", "Portfolio", "Charges",
+             "Journal"]
     names = legal_sheet_names(NASTY, reserved=taken, is_reserved=is_charges_title)
     assert dict(zip(NASTY, names, strict=True)) == {
         "A/B": "A_B", "A_B": "A_B~2", "a_b": "a_b~3", "Cover": "Cover~2",
@@ -160,11 +161,13 @@ def test_legal_sheet_names_on_nasty_codes():
 def test_a_pack_with_nasty_unit_codes_opens_with_legal_names(tmp_path):
     cards = tuple(replace(ww_card(), unit=code) for code in ["A/B", "a_b", "Cover", "History",
                                                             "'x'", "y" * 40, "summary",
-                                                            "Why they differ", "TREND"])
+                                                            "Why they differ", "TREND",
+                                                            "STATEMENTS"])
     book = load(write_pack(make_pack(scorecards=cards), tmp_path / "n.xlsx"))
-    assert book.sheetnames == ["Cover", "Summary", "Why they differ", "Trend", "Portfolio",
+    assert book.sheetnames == ["Cover", "Summary", "Why they differ", "Trend", "Statements", "Portfolio",
                                "Charges", "Journal", "A_B", "a_b~2", "Cover~2", "History~2",
-                               "_x_", "y" * 31, "summary~2", "Why they differ~2", "TREND~2"]
+                               "_x_", "y" * 31, "summary~2", "Why they differ~2", "TREND~2",
+                               "STATEMENTS~2"]
     items = {r["Item"].value: r["Value"].value for r in table(book["Cover"])}
     assert "'A/B'" in items["Sheet A_B"] and "Scorecard A/B" in items
     assert table(book["a_b~2"])[0]["Criterion"].value == "cost_per_seat"

@@ -30,9 +30,11 @@ JOURNAL = ["Journal", "Period", "Unit", "Account", "Consumer", "Description", "D
            "Credit", "Currency"]
 UNIT = ["Criterion", "Label", "Expression", "Actual", "Target", "Floor", "Bands", "Direction",
         "Method", "Weight", "Score", "Note", "Explanation"]
+STATEMENTS = ["Consumer", "Name", "GL account", "Billed", "Showback", "Total", "Prior total",
+              "Change"]
 EXPECTED = {"Cover": ["Item", "Value"], "Summary": SUMMARY, "Why they differ": WHY,
-            "Trend": TREND, "Portfolio": PORTFOLIO, "Charges": CHARGES,
-            "Journal": JOURNAL, "WW": UNIT, "ALT": UNIT}
+            "Trend": TREND, "Statements": STATEMENTS, "Portfolio": PORTFOLIO,
+            "Charges": CHARGES, "Journal": JOURNAL, "WW": UNIT, "ALT": UNIT}
 
 
 @pytest.fixture
@@ -45,7 +47,8 @@ def by_unit(ws) -> dict[str, dict]:
 
 
 def test_sheets_in_order(book):
-    assert book.sheetnames == ["Cover", "Summary", "Why they differ", "Trend", "Portfolio", "Charges", "Journal", "WW", "ALT"]
+    assert book.sheetnames == ["Cover", "Summary", "Why they differ", "Trend", "Statements", "Portfolio",
+                               "Charges", "Journal", "WW", "ALT"]
 
 
 def test_every_table_has_its_header_in_row_1_frozen_filtered_bold(book):
@@ -189,7 +192,8 @@ def test_final_pack_has_no_status_column(book):
 def test_empty_month_still_has_every_table(tmp_path):
     pack = make_pack(charges=iter(()), journal=(), scorecards=(), notes=())
     book = load(write_pack(pack, tmp_path / "e.xlsx"))
-    assert book.sheetnames == ["Cover", "Summary", "Why they differ", "Trend", "Portfolio", "Charges", "Journal"]
+    assert book.sheetnames == ["Cover", "Summary", "Why they differ", "Trend", "Statements", "Portfolio",
+                               "Charges", "Journal"]
     assert headers(book["Charges"]) == CHARGES and book["Charges"].max_row == 1
     assert {r["Item"]: r["Value"] for r in values(book["Cover"])}["Charge lines"] == 0
 

@@ -53,9 +53,9 @@ def test_charges_continue_on_numbered_sheets(monkeypatch, tmp_path, lines, sheet
     pack = make_pack(charges=rows, status="provisional")
     book = load(write_pack(pack, tmp_path / "s.xlsx"))
     titles = ["Charges"] + [f"Charges ({n})" for n in range(2, len(sheets) + 1)]
-    assert book.sheetnames[:5] == ["Cover", "Summary", "Why they differ", "Trend", "Portfolio"]
-    assert book.sheetnames[5:5 + len(titles)] == titles
-    assert book.sheetnames[5 + len(titles)] == "Journal"
+    assert book.sheetnames[:6] == ["Cover", "Summary", "Why they differ", "Trend", "Statements", "Portfolio"]
+    assert book.sheetnames[6:6 + len(titles)] == titles
+    assert book.sheetnames[6 + len(titles)] == "Journal"
     consumers = []
     for title, count in zip(titles, sheets, strict=True):
         ws = book[title]

@@ -52,6 +52,8 @@ RULES: dict[str, dict[str, object]] = {
     "data.periods": {"GET": READ},
     "data.period_close": {"POST": MANAGE},
     "data.period_reopen": {"POST": MANAGE},
+    "statements.index": {"GET": ALL},
+    "statements.download": {"GET": IN_SCOPE},  # C-ALT is ALT, under GRP; not WW's head's
     "jobs.index": {"GET": READ},
     "jobs.runs_json": {"GET": READ},
     "jobs.run_now": {"POST": MANAGE},
@@ -120,6 +122,7 @@ def targets(users, session):
         "period": "2026-03",
         "token_id": 999999,
         "filename": "app.css",
+        "consumer": "C-ALT",
     }
 
 
