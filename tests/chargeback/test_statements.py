@@ -79,11 +79,17 @@ def test_march_has_no_prior_month(april, runner, tmp_path):
     assert all(r["Change"] is None for r in table(book["Statements"]))
 
 
-def test_no_prior_totals_while_the_previous_month_is_reopened(april, runner, tmp_path):
+def test_prior_totals_stay_as_april_closed_with_them(april, runner, tmp_path):
+    """March reopened, then closed again with late usage: April keeps the March it was
+    closed with (a closed month never moves); a provisional May would read the new one."""
+    before = table(pack(runner, tmp_path / "before", "2026-04")["Statements"])
     run(runner, "reopen", "2026-03", "--reason", "late usage")
-    rows = table(pack(runner, tmp_path, "2026-04")["Statements"])
-    assert [(r["Prior total"], r["Change"]) for r in rows] == [(None, None)] * 6
-    assert d(rows[1]["Total"]) == D("23760.00")
+    assert table(pack(runner, tmp_path / "reopened", "2026-04")["Statements"]) == before
+    import_text("usage", "period,consumer_code,service_code,quantity\n2026-03,LAB1,CPU,100\n")
+    run(runner, "close", "2026-03")
+    after = table(pack(runner, tmp_path / "after", "2026-04")["Statements"])
+    assert after == before and d(before[1]["Total"]) == D("23760.00")
+    assert any(r["Prior total"] is not None for r in after)
 
 
 def test_a_provisional_pack_compares_the_open_month_with_the_last_close(april, runner,

@@ -4,12 +4,14 @@ Read only from what the close froze: the month's charge lines joined to its cons
 tree snapshots (the consumer's code, name, GL account and unit, and each provider's
 billing mode, as they stood at the close). ``Billed`` is what chargeback units charged,
 ``Showback`` what showback units computed. The sums are made by the database, in whole
-cents (``sql.cents_sum``). The previous month's totals come from that month's own frozen
-charges, and only while it is closed.
+cents (``sql.cents_sum``). The previous month's totals are the ones its close kept
+(``ConsumerFigures``, per revision) as they stood when this month closed: a previous month
+reopened or closed again later changes nothing in this month's statements.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -18,10 +20,17 @@ from itertools import groupby
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
-from chargeback.models import Charge, ConsumerSnapshot, Period, ServiceSnapshot, UnitTreeSnapshot
+from chargeback.models import (
+    Charge,
+    ConsumerFigures,
+    ConsumerSnapshot,
+    Period,
+    ServiceSnapshot,
+    UnitTreeSnapshot,
+)
 from chargeback.services.queries.sql import cents_sum, from_cents
 from chargeback.services.queries.tree import plausible_code
-from chargeback.vocabulary import PERIOD_CLOSED
+from chargeback.vocabulary import FROZEN_STATUSES, PERIOD_CLOSED
 from reports import model as pm
 from reports.statement import StatementLine
 
@@ -120,10 +129,53 @@ def _sums(session: Session, period: str, ids) -> dict[int, tuple[Decimal, Decima
 
 
 def prior_closed(session: Session, period: str) -> str | None:
-    """The previous month, if it is closed (its figures are read from its close)."""
+    """The previous month, if its totals are shown beside this month's (it had closed when
+    this month closed; for an open month, it is closed now)."""
+    return prior_totals(session, period)[0]
+
+
+def prior_totals(session: Session, period: str) -> tuple[str | None, dict[int, Decimal]]:
+    """(the previous month, consumer id -> its total) as the previous month's close kept
+    them when this month closed; (None, {}) when it had not closed by then."""
     prior = previous_month(period)
+    moment = _closed_at(session, period)
+    kept = [(revision, at) for revision, at in session.execute(
+        select(ConsumerFigures.revision, ConsumerFigures.computed_at)
+        .where(ConsumerFigures.period == prior).distinct())]
+    eligible = [revision for revision, at in kept if moment is None or _utc(at) <= moment]
+    if eligible:
+        rows = session.execute(select(ConsumerFigures.consumer_id, ConsumerFigures.billed,
+                                      ConsumerFigures.showback)
+                               .where(ConsumerFigures.period == prior,
+                                      ConsumerFigures.revision == max(eligible)))
+        return prior, {consumer_id: billed + showback for consumer_id, billed, showback in rows}
     status = session.scalar(select(Period.status).where(Period.period == prior))
-    return prior if status == PERIOD_CLOSED else None
+    if kept or status != PERIOD_CLOSED:
+        return None, {}
+    # A month closed before its totals were kept: read from its frozen charges.
+    sums = _sums(session, prior, None)
+    return prior, {consumer_id: sum(sums.get(consumer_id, (ZERO, ZERO)), ZERO)
+                   for consumer_id in session.scalars(_ids(prior, None))}
+
+
+def month_totals(session: Session, period: str) -> dict[int, tuple[Decimal, Decimal]]:
+    """consumer id -> (billed, showback) for every consumer of the month (the close keeps
+    them: ``closing.keep_figures``)."""
+    sums = _sums(session, period, None)
+    return {c.consumer_id: sums.get(c.consumer_id, (ZERO, ZERO))
+            for c in consumers(session, period)}
+
+
+def _closed_at(session: Session, period: str) -> dt.datetime | None:
+    row = session.get(Period, period)
+    if row is None or row.status not in FROZEN_STATUSES or row.computed_at is None:
+        return None
+    return _utc(row.computed_at)
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    """SQLite hands timestamps back without their zone; they are UTC."""
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
 
 
 def totals(session: Session, period: str, units: set[str] | None = None) -> list[Totals]:
@@ -133,14 +185,7 @@ def totals(session: Session, period: str, units: set[str] | None = None) -> list
     """
     ids = None if units is None else _ids(period, units)
     now = _sums(session, period, ids)
-    prior = prior_closed(session, period)
-    before: dict[int, Decimal] = {}
-    if prior is not None:  # the consumers the previous month had, with its totals
-        sums = _sums(session, prior, ids)
-        had = _ids(prior, None) if ids is None else _ids(prior, None).where(
-            ConsumerSnapshot.consumer_id.in_(ids))
-        before = {consumer_id: sum(sums.get(consumer_id, (ZERO, ZERO)), ZERO)
-                  for consumer_id in session.scalars(had)}
+    _, before = prior_totals(session, period)
     found = []
     for c in consumers(session, period, units):
         billed, showback = now.get(c.consumer_id, (ZERO, ZERO))
