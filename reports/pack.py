@@ -22,6 +22,7 @@ from openpyxl import Workbook
 from reports.cells import legal_sheet_names
 from reports.model import Pack
 from reports.sheets import charges, cover, journal, portfolio, unit
+from reports.sheets._table import Page, set_page
 from rules.vocabulary import is_period
 
 STATUSES = ("final", "provisional")
@@ -65,6 +66,11 @@ def write_pack(pack: Pack, path: Path) -> Path:
 
 def _fill(workbook: Workbook, pack: Pack) -> None:
     provisional = pack.status == "provisional"
+    # The totals and the Cover's checks are formulas without stored results: Excel and
+    # LibreOffice compute them when the file is opened.
+    workbook.calculation.fullCalcOnLoad = True
+    set_page(workbook, Page(period=pack.period, revision=pack.revision,
+                            provisional=provisional))
     front = cover.start(workbook, provisional=provisional)
     guide: list[tuple[str, str]] = []
 
