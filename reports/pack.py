@@ -20,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from openpyxl import Workbook
+from openpyxl.worksheet.pagebreak import Break
 
 from reports import charts
 from reports.cells import legal_sheet_names
@@ -35,6 +36,7 @@ from reports.sheets import (
     trend,
     unit,
 )
+from reports.sheets._table import Page, set_page
 from rules.vocabulary import is_period
 
 STATUSES = ("final", "provisional")
@@ -86,6 +88,11 @@ def write_atomically(path: Path, fill: Callable[[Workbook], None]) -> Path:
 
 def _fill(workbook: Workbook, pack: Pack) -> None:
     provisional = pack.status == "provisional"
+    # The totals and the Cover's checks are formulas without stored results: Excel and
+    # LibreOffice compute them when the file is opened.
+    workbook.calculation.fullCalcOnLoad = True
+    set_page(workbook, Page(period=pack.period, revision=pack.revision,
+                            provisional=provisional))
     front = cover.start(workbook, provisional=provisional)
     guide: list[tuple[str, str]] = [(summary.TITLE, summary.GUIDE)]
     _management_sheets(workbook, pack, provisional=provisional)
@@ -117,21 +124,26 @@ def _fill(workbook: Workbook, pack: Pack) -> None:
 
 
 def _management_sheets(workbook: Workbook, pack: Pack, *, provisional: bool) -> None:
-    """Summary (with the charts beside its table), Why they differ and Trend."""
+    """Summary (with the charts below its table), Why they differ and Trend."""
     front = summary.write(workbook, pack.summary, provisional=provisional)
     differences.write(workbook, pack.differences, provisional=provisional)
     trend.write(workbook, pack.trend, provisional=provisional)
-    sheet = front.worksheet
-    column = "K" if provisional else "J"
+    placed = []
     units = len(pack.differences)
     if units:
-        sheet.add_chart(charts.spend_against_budget(units), f"{column}2")
-        sheet.add_chart(charts.attainment_against_bands(units), f"{column}19")
+        placed += [charts.spend_against_budget(units), charts.attainment_against_bands(units)]
     top = pack.portfolio[0] if pack.portfolio else None
     months = sum(1 for row in pack.trend if top is not None and row.unit == top.unit)
     if months:
         first = 2 + next(i for i, row in enumerate(pack.trend) if row.unit == top.unit)
-        sheet.add_chart(charts.holding_trend(first, months, top.name), f"{column}36")
+        placed.append(charts.holding_trend(first, months, top.name))
+    sheet, row = front.worksheet, front.rows + 1
+    for n, chart in enumerate(placed):
+        if n % charts.PER_PAGE == 0:  # printed, the charts start on a page of their own,
+            sheet.row_breaks.append(Break(id=row))  # never cut by a page break
+        sheet.add_chart(chart, f"A{row + 1}")
+        row += charts.ROWS_TALL
+    front.print_through(row)
 
 
 def _reserve_temp(path: Path) -> Path:

@@ -25,9 +25,16 @@ IMPORTS = ("units", "consumers", "services", "rates", "spend", "budget", "metric
            "drivers")
 
 
+CLOSING_ROWS = ("Total", "Unit attainment")  # first cell of a table's last, closing row
+
+
 def table(sheet) -> list[dict]:
+    """The data rows by header name: a closing row (Charges' and Journal's totals, a unit
+    sheet's Unit attainment) is left out."""
     rows = list(sheet.iter_rows(values_only=True))
     header = rows[0]
+    if len(rows) > 1 and rows[-1][0] in CLOSING_ROWS:
+        rows = rows[:-1]
     return [dict(zip(header, row, strict=False)) for row in rows[1:]]
 
 

@@ -18,6 +18,7 @@ from reports.cells import (
 )
 from reports.pack import write_pack
 from reports.sheets.charges import is_charges_title
+from reports.sheets.cover import CHECKS
 from tests.reports.builders import FORMULA_NAME, alt_card, criterion, make_pack, ww_card
 from tests.reports.readback import load, sheet_xml, shown, table
 
@@ -56,10 +57,33 @@ def formula_pack():
                      charges=iter(charges), notes=tuple(RISKY))
 
 
+FORMULA_CELL = re.compile(r'<c r="([A-Z]+)(\d+)"[^>]*><f>([^<]*)</f>')
+FIGURES = {"Charges total", "Showback total", "Posted to consumers", "Journal debits",
+           "Journal credits", *CHECKS}
+
+
 def test_formula_text_is_never_a_formula(tmp_path):
+    """The only formula cells are the pack's own: the totals rows and the Cover's figures
+    and checks; no text of the data is ever one."""
     path = write_pack(formula_pack(), tmp_path / "f.xlsx")
+    book = load(path)
     for title, xml in sheet_xml(path).items():
-        assert "<f>" not in xml and "<f " not in xml, title
+        found = FORMULA_CELL.findall(xml)
+        assert len(re.findall(r"<f[ >]", xml)) == len(found), title
+        last = book[title].max_row
+        for column, row, formula in found:
+            assert "HYPERLINK" not in formula and "cmd" not in formula, (title, formula)
+            if title == "Cover":
+                assert column == "B", formula
+                assert book[title][f"A{row}"].value in FIGURES, formula
+            elif title == "Charges":
+                assert (column, int(row)) == ("J", last), formula
+                assert formula == f"SUBTOTAL(109,J2:J{last - 1})"
+            elif title == "Journal":
+                assert column in "GH" and int(row) == last, formula
+            else:
+                pytest.fail(f"a formula on {title}: {formula}")
+        assert title != "Cover" or {f for _, _, f in found}, "the Cover has its checks"
     xml = sheet_xml(path)["Charges"]
     cell = re.search(r'<c r="D2"[^>]*>', xml).group(0)
     assert 't="inlineStr"' in cell
