@@ -27,7 +27,13 @@ from chargeback.models.snapshots import (
     UnitTreeSnapshot,
 )
 from chargeback.models.usage import DriverQuantity, MetricObservation, UsageLine
-from chargeback.models.users import ApiToken, User, user_unit_scopes
+from chargeback.models.users import (
+    ApiToken,
+    SignInThrottle,
+    User,
+    UserSession,
+    user_unit_scopes,
+)
 
 __all__ = [
     "AllocationRuleSet", "ApiToken", "AuditEntry", "BUILTIN_SERVICE_MODELS", "BatchError",
@@ -35,6 +41,6 @@ __all__ = [
     "CriterionResultRow", "DriverQuantity", "ImportBatch", "InternalCharge", "JobRun", "PortfolioFigures",
     "JournalLine", "MetricObservation", "PackFile", "Period", "PeriodSeal", "RateCard",
     "Rating", "ScorecardVersion", "Service", "ServiceModel", "ServiceSnapshot", "Setting",
-    "SpendLine", "Unit", "UnitPeriodResult", "UnitPeriodSpend", "UnitTreeSnapshot",
-    "UsageLine", "User", "user_unit_scopes",
+    "SignInThrottle", "SpendLine", "Unit", "UnitPeriodResult", "UnitPeriodSpend", "UnitTreeSnapshot",
+    "UsageLine", "User", "UserSession", "user_unit_scopes",
 ]
