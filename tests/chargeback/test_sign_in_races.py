@@ -29,20 +29,20 @@ WORKER = textwrap.dedent("""
     from chargeback import create_app
 
     worker, start = int(sys.argv[1]), float(sys.argv[2])
-    app = create_app({"WTF_CSRF_ENABLED": False, "CHARGEBACK_SIGNIN_LOCK_FAILURES": %d,
+    app = create_app({"WTF_CSRF_ENABLED": False, "CHARGEBACK_SIGNIN_LOCK_FAILURES": __LOCK_AFTER__,
                       "CHARGEBACK_SIGNIN_FREE_FAILURES": 1000,
                       "CHARGEBACK_SIGNIN_ADDRESS_FAILURES": 1000})
     client = app.test_client()
     client.get("/login")  # everything imported and connected before the start
     time.sleep(max(0.0, start - time.time()))
     answers = []
-    for n in range(%d):
+    for n in range(__ATTEMPTS__):
         response = client.post("/login", data={"email": "fin@example.com",
                                                "password": f"guess {worker} {n}"},
                                environ_base={"REMOTE_ADDR": f"10.{worker}.0.{n}"})
         answers.append(response.status_code)
     print(json.dumps(answers))
-""" % (LOCK_AFTER, ATTEMPTS))
+""").replace("__LOCK_AFTER__", str(LOCK_AFTER)).replace("__ATTEMPTS__", str(ATTEMPTS))
 
 
 def test_two_workers_failing_at_once_get_the_lock_count_and_no_more(app):
