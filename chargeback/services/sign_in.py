@@ -163,7 +163,8 @@ def claim(session: Session, policy: Policy, email: str | None, client: str, *,
 def forgive(session: Session, email: str | None, client: str, *, trusted: bool,
             address: str | None) -> None:
     """The password (or code) was right: give back what ``claim`` counted. The account's
-    own failures from this client and from unknown clients are cleared."""
+    failures from this client are cleared, and from an untrusted client (a new browser)
+    its count of failures from unknown browsers too (the password proved the owner)."""
     email = normal(email)
     session.execute(delete(SignInThrottle).where(
         SignInThrottle.email == email,
