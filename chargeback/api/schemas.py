@@ -53,6 +53,7 @@ class ErrorSchema(Schema):
 class TokenInfoSchema(Schema):
     id = fields.Integer(required=True)
     name = fields.String(required=True)
+    expires_at = Timestamp(required=True)
 
 
 class MeSchema(Schema):

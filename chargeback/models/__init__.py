@@ -28,7 +28,13 @@ from chargeback.models.snapshots import (
     UnitTreeSnapshot,
 )
 from chargeback.models.usage import DriverQuantity, MetricObservation, UsageLine
-from chargeback.models.users import ApiToken, User, user_unit_scopes
+from chargeback.models.users import (
+    ApiToken,
+    SignInThrottle,
+    User,
+    UserSession,
+    user_unit_scopes,
+)
 
 __all__ = [
     "AllocationRuleSet", "ApiToken", "AuditEntry", "BUILTIN_SERVICE_MODELS", "Base",
@@ -36,6 +42,7 @@ __all__ = [
     "CriterionDefinition", "CriterionResultRow", "DriverQuantity", "ImportBatch",
     "InternalCharge", "JobRun", "JournalLine", "MetricObservation", "PackFile", "Period",
     "PeriodSeal", "PortfolioFigures", "RateCard", "Rating", "ScorecardVersion", "Service",
-    "ServiceModel", "ServiceSnapshot", "Setting", "SpendLine", "Unit", "UnitPeriodResult",
-    "UnitPeriodSpend", "UnitTreeSnapshot", "UsageLine", "User", "user_unit_scopes",
+    "ServiceModel", "ServiceSnapshot", "Setting", "SignInThrottle", "SpendLine", "Unit",
+    "UnitPeriodResult", "UnitPeriodSpend", "UnitTreeSnapshot", "UsageLine", "User",
+    "UserSession", "user_unit_scopes",
 ]
