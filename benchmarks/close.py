@@ -552,7 +552,8 @@ _CHARGES = re.compile(r"Charges( \(\d+\))?")
 
 
 def charge_sheets(path: Path) -> tuple[int, Decimal, list[str]]:
-    """Data rows on the ``Charges`` sheets (header excluded) and the exact sum of Amount."""
+    """Data rows on the ``Charges`` sheets (header and totals rows left out) and the exact
+    sum of Amount."""
     with zipfile.ZipFile(path) as book:
         workbook = ElementTree.fromstring(book.read("xl/workbook.xml"))
         rels = ElementTree.fromstring(book.read("xl/_rels/workbook.xml.rels"))
@@ -573,20 +574,23 @@ def charge_sheets(path: Path) -> tuple[int, Decimal, list[str]]:
 
 
 def _count_and_sum(stream) -> tuple[int, Decimal]:
-    """Rows after the first, and the sum of column J (Amount), streamed."""
+    """Rows after the first but the totals row, and the sum of column J (Amount), streamed.
+
+    The totals row (``Total``, a ``SUBTOTAL`` formula in J) is the only row with a
+    formula; it is left out, so the rows counted are the charge lines."""
     rows, total = 0, Decimal(0)
     header_seen = False
     for _event, element in ElementTree.iterparse(stream, events=("end",)):
         if element.tag != f"{_MAIN}row":
             continue
-        if header_seen:
+        amount = next((cell for cell in element if cell.get("r", "").startswith("J")), None)
+        if header_seen and (amount is None or amount.find(f"{_MAIN}f") is None):
             rows += 1
-            for cell in element:
-                if cell.get("r", "").startswith("J"):
-                    value = cell.find(f"{_MAIN}v")
-                    # openpyxl writes a Decimal as "%.16g" of its float (69.65 ->
-                    # 69.65000000000001: the same double); to the cent it is exact again.
-                    total += Decimal(value.text).quantize(CENT)
+            if amount is not None:
+                value = amount.find(f"{_MAIN}v")
+                # openpyxl writes a Decimal as "%.16g" of its float (69.65 ->
+                # 69.65000000000001: the same double); to the cent it is exact again.
+                total += Decimal(value.text).quantize(CENT)
         header_seen = True
         element.clear()
     return rows, total

@@ -16,6 +16,7 @@ import getpass
 from sqlalchemy.orm import Session
 
 from chargeback.refusals import Forbidden, NotFound
+from chargeback.services import statements
 from chargeback.services.queries import tree
 from chargeback.vocabulary import IMPORT_KINDS
 
@@ -24,6 +25,7 @@ READ_ALL = ("admin", "central_it", "finance")
 MANAGE = ("admin", "central_it")
 ADMIN = ("admin",)
 PACK_ROLES = READ_ALL  # not unit heads: a pack holds every unit's figures
+STATEMENT_ROLES = ALL_ROLES  # a unit head: the statements of their units' own consumers
 
 # What each role may import (None: every kind); a unit head only for their own units.
 IMPORT_KINDS_BY_ROLE: dict[str, tuple[str, ...] | None] = {
@@ -99,3 +101,26 @@ def may_see_batch(user, batch) -> bool:
 def batches_of(user) -> str | None:
     """Whose batches a user's list shows: None for everyone's, else the user's own."""
     return None if sees_every_unit(user) else user.email
+
+
+def statement_scope(session: Session, user) -> set[str] | None:
+    """The units whose own consumers' statements the user reads (None: every consumer's).
+
+    Finance, central IT and admin read every consumer's statement; a unit head those of
+    the consumers that are (as the month's close froze them) one of their units or a
+    unit below them, never a business cost center's nor another unit's."""
+    return visible_codes(session, user)
+
+
+def statement_for(session: Session, user, period: str, code: str):
+    """The consumer ``code`` of the closed month ``period``, if the user may read its
+    statement: NotFound (no such month or consumer), a refusal for a month that is not
+    closed, Forbidden outside the user's scope."""
+    statements.closed_period(session, period)
+    consumer = statements.consumer_of(session, period, code)
+    scope = statement_scope(session, user)
+    if scope is not None and consumer.unit not in scope:
+        raise Forbidden(f"The statement of {code} is not one of your units': a unit head "
+                        "reads the statements of the consumers that are their units.",
+                        kind="consumer")
+    return consumer

@@ -65,6 +65,7 @@ def from_environment(instance_path: str) -> dict:
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         **_schedule_settings(),
         **_mail_settings(),
+        **_sign_in_settings(),
     }
 
 
@@ -148,4 +149,34 @@ def _mail_settings() -> dict:
         "CHARGEBACK_SMTP_STARTTLS": os.environ.get("CHARGEBACK_SMTP_STARTTLS") == "1",
         "CHARGEBACK_MAIL_FROM": os.environ.get("CHARGEBACK_MAIL_FROM", "chargeback@localhost"),
         "CHARGEBACK_BASE_URL": os.environ.get("CHARGEBACK_BASE_URL", "http://127.0.0.1:5000"),
+    }
+
+
+def _sign_in_settings() -> dict:
+    """Sessions, sign-in protection, tokens and reset links (see docs/security.md)."""
+    return {
+        # A session ends this long after its sign-in, or after this long without a request.
+        "CHARGEBACK_SESSION_HOURS": _int("CHARGEBACK_SESSION_HOURS", 12),
+        "CHARGEBACK_SESSION_IDLE_MINUTES": _int("CHARGEBACK_SESSION_IDLE_MINUTES", 60),
+        # API tokens: the lifetime a new token gets unless its maker says, and the longest.
+        "CHARGEBACK_TOKEN_DAYS": _int("CHARGEBACK_TOKEN_DAYS", 90),
+        "CHARGEBACK_TOKEN_MAX_DAYS": _int("CHARGEBACK_TOKEN_MAX_DAYS", 365),
+        # How many reverse proxies stand in front of the app (Werkzeug's ProxyFix trusts
+        # that many X-Forwarded-For/-Proto values); 0: the app is reached directly.
+        "CHARGEBACK_TRUSTED_PROXIES": _int("CHARGEBACK_TRUSTED_PROXIES", 0),
+        # Failed sign-ins of one account from one client before each next attempt waits
+        # (1 s, 2 s, 4 s, ... up to the longest delay); failures older than the window
+        # are forgotten.
+        "CHARGEBACK_SIGNIN_FREE_FAILURES": _int("CHARGEBACK_SIGNIN_FREE_FAILURES", 3),
+        "CHARGEBACK_SIGNIN_MAX_DELAY_SECONDS": _int("CHARGEBACK_SIGNIN_MAX_DELAY_SECONDS", 300),
+        "CHARGEBACK_SIGNIN_WINDOW_MINUTES": _int("CHARGEBACK_SIGNIN_WINDOW_MINUTES", 15),
+        # Failures of one account from browsers it never signed in from before it is
+        # soft-locked for them (its own browsers and the reset link still work), and how
+        # long the lock lasts after the last of them.
+        "CHARGEBACK_SIGNIN_LOCK_FAILURES": _int("CHARGEBACK_SIGNIN_LOCK_FAILURES", 20),
+        "CHARGEBACK_SIGNIN_LOCK_HOURS": _int("CHARGEBACK_SIGNIN_LOCK_HOURS", 24),
+        # Failures from one address, whatever the account, within the window.
+        "CHARGEBACK_SIGNIN_ADDRESS_FAILURES": _int("CHARGEBACK_SIGNIN_ADDRESS_FAILURES", 100),
+        # A "forgot password" link works once, for this long.
+        "CHARGEBACK_RESET_LINK_MINUTES": _int("CHARGEBACK_RESET_LINK_MINUTES", 60),
     }

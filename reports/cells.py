@@ -15,6 +15,17 @@ and carriage return) are replaced with U+FFFD; a carriage return (alone or befor
 feed) is written as a line feed, which is what any XML reader would make of it; an empty
 string is an empty cell.
 
+Formulas
+--------
+The pack writes a few formulas on purpose: the totals rows (``SUBTOTAL``) and the Cover's
+check rows. A formula is a ``Formula`` made by the pack's own code from sheet names and
+cell references (``range_reference``); text from the data never becomes one.
+
+Printed headers and footers
+---------------------------
+``header_text`` makes text safe for a header or footer: ``&`` starts a code there
+(``&P`` the page number), so an ``&`` of the text is doubled.
+
 Sheet names
 -----------
 ``legal_sheet_names`` turns unit codes into legal, distinct Excel sheet names, in order:
@@ -23,9 +34,9 @@ Sheet names
 2. the name is cut to 31 characters (Excel counts UTF-16 code units);
 3. a leading or trailing apostrophe ``'`` becomes ``_``; an empty (or blank) name is ``_``;
 4. a name equal, ignoring case, to a reserved name (``History``, the pack's own sheets
-   ``Cover``, ``Portfolio``, ``Charges``, ``Charges (2)``, ... ``Journal``) or to a name
-   given to an earlier code gets the suffix ``~2``, or ``~3``, ... (the first that is
-   free), the name being cut so that name and suffix fit in 31 characters.
+   ``Cover``, ``Statements``, ``Portfolio``, ``Charges``, ``Charges (2)``, ... ``Journal``)
+   or to a name given to an earlier code gets the suffix ``~2``, or ``~3``, ... (the first
+   that is free), the name being cut so that name and suffix fit in 31 characters.
 
 Codes are taken in the order given (the pack's scorecard order), so the same pack always
 gets the same names.
@@ -36,6 +47,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 
 from openpyxl.cell import WriteOnlyCell
@@ -184,6 +196,39 @@ def excel_datetime(value: dt.datetime) -> dt.datetime:
     if value.tzinfo is not None and value.utcoffset() is not None:
         return value.astimezone(dt.UTC).replace(tzinfo=None)
     return value.replace(tzinfo=None)
+
+
+# ------------------------------------------------------------------------- formulas
+
+
+@dataclass(frozen=True, slots=True)
+class Formula:
+    """A formula cell's text, ``=`` included, and the number format its result is shown in.
+
+    Only the pack's own code makes one (totals, checks), from ``range_reference``s; a
+    table writes it as a formula cell. Text values are never turned into a Formula.
+    """
+
+    text: str
+    number_format: str = "General"
+
+    def __post_init__(self) -> None:
+        if type(self.text) is not str or not self.text.startswith("="):
+            raise ValueError(f"a formula starts with '=', not {self.text!r}")
+
+
+def range_reference(sheet: str, column: str, first: int, last: int) -> str:
+    """``'Charges (2)'!$J$2:$J$124``: an absolute reference to rows ``first``..``last`` of
+    ``column`` on ``sheet`` (the name always quoted, its apostrophes doubled)."""
+    if first < 1 or last < first:
+        raise ValueError(f"rows {first}..{last} are not a range")
+    quoted = "'" + sheet.replace("'", "''") + "'"
+    return f"{quoted}!${column}${first}:${column}${last}"
+
+
+def header_text(value: str) -> str:
+    """``value`` for a printed header or footer: ``&`` doubled, line breaks as spaces."""
+    return clean_text(value).replace("&", "&&").replace("\n", " ")
 
 
 # ---------------------------------------------------------------------- sheet names

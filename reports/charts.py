@@ -1,4 +1,5 @@
-"""The pack's native charts (openpyxl chart objects, not pictures), placed on the Summary.
+"""The pack's native charts (openpyxl chart objects, not pictures), placed on the Summary
+below its table, one under the other, inside its print area.
 
 - **Spend against budget by unit**: clustered bars of each unit's Spend and Budget, from
   the ``Why they differ`` sheet (every unit under a group; a group's bar is its subtree).
@@ -19,7 +20,9 @@ from openpyxl.utils import get_column_letter
 
 from reports.sheets import differences, trend
 
-WIDTH_CM, HEIGHT_CM = 18, 8
+WIDTH_CM, HEIGHT_CM = 22, 7
+ROWS_TALL = 15  # rows of the default height (15 pt, 0.53 cm) a chart and its gap take
+PER_PAGE = 2  # two charts and the repeated heading row fit a landscape A4 page
 
 
 def _ref(title: str, column: int, first: int, last: int) -> Reference:

@@ -76,6 +76,28 @@ class JournalRow:
 
 
 @dataclass(frozen=True, kw_only=True)
+class StatementRow:
+    """A consumer's bill for the month (the Statements sheet): what it was charged, billed
+    (by chargeback units: posted to the journal) and shown back (by showback units), and
+    the previous month's total from that month's close."""
+
+    consumer: str
+    name: str
+    gl_account: str
+    billed: Decimal
+    showback: Decimal
+    prior_total: Decimal | None  # None: the previous month is not closed, or had no such consumer
+
+    @property
+    def total(self) -> Decimal:
+        return self.billed + self.showback
+
+    @property
+    def change(self) -> Decimal | None:
+        return None if self.prior_total is None else self.total - self.prior_total
+
+
+@dataclass(frozen=True, kw_only=True)
 class CriterionRow:
     key: str
     label: str
@@ -182,3 +204,4 @@ class Pack:
     summary: tuple[SummaryRow, ...] = ()
     differences: tuple[UnitInOwnTerms, ...] = ()
     trend: tuple[TrendRow, ...] = ()
+    statements: tuple[StatementRow, ...] = ()  # one per consumer of the month, by code

@@ -1,9 +1,9 @@
 """The monthly pack: one XLSX workbook written from a ``reports.model.Pack``.
 
-Sheets, in order: ``Cover``, ``Summary``, ``Why they differ``, ``Trend``, ``Portfolio``,
-``Charges`` (``Charges (2)``, ... when the lines do not fit on one sheet), ``Journal``,
-then one sheet per rated unit named by its code (made legal: ``reports.cells``). The
-layout is documented in ``docs/pack.md``.
+Sheets, in order: ``Cover``, ``Summary``, ``Why they differ``, ``Trend``, ``Statements``,
+``Portfolio``, ``Charges`` (``Charges (2)``, ... when the lines do not fit on one sheet),
+``Journal``, then one sheet per rated unit named by its code (made legal:
+``reports.cells``). The layout is documented in ``docs/pack.md``.
 
 The workbook is written in openpyxl's write-only mode (rows stream to disk, the charges
 are consumed once) into a temporary file next to ``path``, flushed to disk, then renamed
@@ -16,14 +16,27 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 from openpyxl import Workbook
+from openpyxl.worksheet.pagebreak import Break
 
 from reports import charts
 from reports.cells import legal_sheet_names
 from reports.model import Pack
-from reports.sheets import charges, cover, differences, journal, portfolio, summary, trend, unit
+from reports.sheets import (
+    charges,
+    cover,
+    differences,
+    journal,
+    portfolio,
+    statements,
+    summary,
+    trend,
+    unit,
+)
+from reports.sheets._table import Page, set_page
 from rules.vocabulary import is_period
 
 STATUSES = ("final", "provisional")
@@ -47,13 +60,21 @@ def write_pack(pack: Pack, path: Path) -> Path:
     """
     if pack.status not in STATUSES:
         raise ValueError(f"pack status must be one of {STATUSES}, not {pack.status!r}")
+    return write_atomically(path, lambda workbook: _fill(workbook, pack))
+
+
+def write_atomically(path: Path, fill: Callable[[Workbook], None]) -> Path:
+    """A write-only workbook filled by ``fill``, saved to ``path`` atomically (the pack's
+    way, also used for the consumer statements): a hidden temporary file in the target's
+    folder (created if needed), flushed to disk, renamed over ``path``. On any exception
+    ``path`` is left as it was and no temporary file is left behind."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = _reserve_temp(path)
     workbook = None
     try:
         workbook = Workbook(write_only=True)
-        _fill(workbook, pack)
+        fill(workbook)
         workbook.save(temp)
         _flush(temp)
         os.replace(temp, path)
@@ -67,10 +88,18 @@ def write_pack(pack: Pack, path: Path) -> Path:
 
 def _fill(workbook: Workbook, pack: Pack) -> None:
     provisional = pack.status == "provisional"
+    # The totals and the Cover's checks are formulas without stored results: Excel and
+    # LibreOffice compute them when the file is opened.
+    workbook.calculation.fullCalcOnLoad = True
+    set_page(workbook, Page(period=pack.period, revision=pack.revision,
+                            provisional=provisional))
     front = cover.start(workbook, provisional=provisional)
     guide: list[tuple[str, str]] = [(summary.TITLE, summary.GUIDE)]
     _management_sheets(workbook, pack, provisional=provisional)
     guide += [(differences.TITLE, differences.GUIDE), (trend.TITLE, trend.GUIDE)]
+
+    guide += [(t, statements.GUIDE) for t in statements.write(
+        workbook, pack.statements, provisional=provisional)]
 
     guide += [(t, portfolio.GUIDE) for t in portfolio.write(
         workbook, pack.portfolio, provisional=provisional)]
@@ -83,8 +112,8 @@ def _fill(workbook: Workbook, pack: Pack) -> None:
     guide += [(t, journal.GUIDE) for t in journal.write(
         workbook, pack.journal, provisional=provisional)]
 
-    taken = [cover.TITLE, summary.TITLE, differences.TITLE, trend.TITLE, portfolio.TITLE,
-             journal.TITLE, *titles]
+    taken = [cover.TITLE, summary.TITLE, differences.TITLE, trend.TITLE, statements.TITLE,
+             portfolio.TITLE, journal.TITLE, *titles]
     names = legal_sheet_names([card.unit for card in pack.scorecards], reserved=taken,
                               is_reserved=charges.is_charges_title)
     for card, name in zip(pack.scorecards, names, strict=True):
@@ -95,21 +124,26 @@ def _fill(workbook: Workbook, pack: Pack) -> None:
 
 
 def _management_sheets(workbook: Workbook, pack: Pack, *, provisional: bool) -> None:
-    """Summary (with the charts beside its table), Why they differ and Trend."""
+    """Summary (with the charts below its table), Why they differ and Trend."""
     front = summary.write(workbook, pack.summary, provisional=provisional)
     differences.write(workbook, pack.differences, provisional=provisional)
     trend.write(workbook, pack.trend, provisional=provisional)
-    sheet = front.worksheet
-    column = "K" if provisional else "J"
+    placed = []
     units = len(pack.differences)
     if units:
-        sheet.add_chart(charts.spend_against_budget(units), f"{column}2")
-        sheet.add_chart(charts.attainment_against_bands(units), f"{column}19")
+        placed += [charts.spend_against_budget(units), charts.attainment_against_bands(units)]
     top = pack.portfolio[0] if pack.portfolio else None
     months = sum(1 for row in pack.trend if top is not None and row.unit == top.unit)
     if months:
         first = 2 + next(i for i, row in enumerate(pack.trend) if row.unit == top.unit)
-        sheet.add_chart(charts.holding_trend(first, months, top.name), f"{column}36")
+        placed.append(charts.holding_trend(first, months, top.name))
+    sheet, row = front.worksheet, front.rows + 1
+    for n, chart in enumerate(placed):
+        if n % charts.PER_PAGE == 0:  # printed, the charts start on a page of their own,
+            sheet.row_breaks.append(Break(id=row))  # never cut by a page break
+        sheet.add_chart(chart, f"A{row + 1}")
+        row += charts.ROWS_TALL
+    front.print_through(row)
 
 
 def _reserve_temp(path: Path) -> Path:

@@ -6,8 +6,8 @@
 LibreOffice (``soffice --headless``) exports the workbook to PDF with the print setup the
 pack gives every sheet (header and footer, repeated heading rows, page breaks), and
 poppler's ``pdftoppm`` turns the pages of the chosen sheets into PNG files:
-``summary-1.png``, ``why-they-differ-1.png``, ... A page belongs to a sheet when its text
-begins with the sheet's header row or names the sheet in its printed page header. Without
+``summary-1.png``, ``why-they-differ-1.png``, ... A page belongs to the sheet its printed
+page header names. Without
 PACK, the newest pack of the demo (``instance/packs``) is used: run ``make demo`` first.
 """
 
@@ -20,8 +20,6 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-
-import openpyxl
 
 DEFAULT_SHEETS = ("Summary", "Why they differ")
 
@@ -40,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as work:
         pdf = _to_pdf(pack, Path(work))
-        pages = _pages_by_sheet(pdf, _headers(pack, args.sheet))
+        pages = _pages_by_sheet(pdf, args.sheet)
         for sheet in args.sheet:
             if not pages.get(sheet):
                 print(f"no printed page of {sheet!r} found in {pack.name}", file=sys.stderr)
@@ -75,40 +73,21 @@ def _to_pdf(pack: Path, work: Path) -> Path:
     return work / (pack.stem + ".pdf")
 
 
-def _headers(pack: Path, sheets: list[str]) -> dict[str, str]:
-    """Each sheet's header row as one line of words, to recognise its first page."""
-    book = openpyxl.load_workbook(pack, read_only=True)
-    found = {}
-    for sheet in sheets:
-        row = next(book[sheet].iter_rows(max_row=1, values_only=True))
-        found[sheet] = " ".join(str(v) for v in row[:4] if v is not None)
-    return found
-
-
-def _pages_by_sheet(pdf: Path, headers: dict[str, str]) -> dict[str, list[int]]:
-    """Page numbers of each sheet: from a page starting with its header row, or naming it
-    in the printed header, up to the next sheet's first page."""
+def _pages_by_sheet(pdf: Path, sheets: list[str]) -> dict[str, list[int]]:
+    """Page numbers of each sheet, read from the printed page header ("Chargeback pack
+    YYYY-MM", then the sheet's name: the pack prints it on every page)."""
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True,
                           capture_output=True, text=True).stdout
     found: dict[str, list[int]] = {}
-    current = None
     for number, page in enumerate(text.split("\f"), 1):
-        words = " ".join(page.split())
-        starts = [s for s, header in headers.items()
-                  if header in words[:400] or re.search(rf"\b{re.escape(s)}\b", words[:120])]
-        if starts:
-            current = starts[0]
-        elif current and _is_new_sheet(words):
-            current = None
-        if current:
-            found.setdefault(current, []).append(number)
+        lines = [line for line in page.splitlines() if line.strip()]
+        if not lines:
+            continue
+        head = re.split(r"\s{2,}", lines[0].strip())
+        sheet = head[1].split(": ")[0] if len(head) > 1 else None
+        if sheet in sheets:
+            found.setdefault(sheet, []).append(number)
     return found
-
-
-def _is_new_sheet(words: str) -> bool:
-    """A page that begins another table (a header row in bold is not visible in text, so
-    any page starting with a known first header word of another sheet)."""
-    return bool(re.match(r"^(Period|Unit|Item|Journal|Criterion|Group|Section)\b", words))
 
 
 def _slug(sheet: str) -> str:

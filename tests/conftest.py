@@ -157,10 +157,12 @@ def _fresh_g_per_request(app) -> None:
     leak into the next client's request. A real server has a context per request."""
     from flask import g
 
-    @app.before_request
     def forget_previous_request():
         g.pop("_login_user", None)
         g.pop("csrf_token", None)
+
+    # first of all, before any hook of the app's that asks who is signed in
+    app.before_request_funcs.setdefault(None, []).insert(0, forget_previous_request)
 
 
 def empty_tables() -> None:

@@ -41,7 +41,8 @@ def me():
     user = current_user()
     return {"email": user.email, "role": user.role, "units": sorted(u.code for u in user.units),
             "sees_every_unit": policy.sees_every_unit(user),
-            "token": {"id": g.api_token.id, "name": g.api_token.name}}
+            "token": {"id": g.api_token.id, "name": g.api_token.name,
+                      "expires_at": g.api_token.expires_at}}
 
 
 def unit_row(unit, parent: str | None, depth: int) -> dict:

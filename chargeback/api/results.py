@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -242,14 +243,31 @@ def number(value: Decimal | None) -> str:
     return "" if value is None else plain(value)
 
 
+PLAIN_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?\Z")
+
+
+def csv_cell(value: str) -> str:
+    """``value`` as a CSV cell a spreadsheet never runs: text that it could take for a
+    formula (the pack's rule, ``reports.cells.needs_quote``: starting with ``=``, ``+``,
+    ``-``, ``@``, their full-width forms, a tab or a line break, or blanks then one of
+    ``= + - @``) gets a leading apostrophe, as OWASP advises for CSV. A plain number
+    (``-12.50``) is left as it is: a spreadsheet reads it as the number it is."""
+    from reports.cells import needs_quote
+
+    if value and needs_quote(value) and not PLAIN_NUMBER.match(value):
+        return "'" + value
+    return value
+
+
 def csv_response(lines: Iterator[list[str]], filename: str) -> Response:
-    """A streamed CSV attachment: a month of charges never sits in memory whole."""
+    """A streamed CSV attachment: a month of charges never sits in memory whole. Every
+    cell goes through ``csv_cell``."""
 
     def chunks():
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\r\n")
         for count, line in enumerate(lines, start=1):
-            writer.writerow(line)
+            writer.writerow([csv_cell(value) for value in line])
             if count % 1000 == 0:
                 yield buffer.getvalue()
                 buffer.seek(0)

@@ -64,6 +64,7 @@ class ErrorSchema(Schema):
 class TokenInfoSchema(Schema):
     id = fields.Integer(required=True)
     name = fields.String(required=True)
+    expires_at = Timestamp(required=True)
 
 
 class MeSchema(Schema):
@@ -588,3 +589,37 @@ class UsageFilters(Schema):
 
 class UsageQuery(UsageFilters, ListQuery):
     pass
+
+
+# --- consumer statements ------------------------------------------------------------------
+
+
+class StatementTotalsSchema(Schema):
+    """One consumer's bill for a closed month, in figures (the pack's Statements sheet)."""
+
+    consumer = fields.String(required=True)
+    name = fields.String(required=True)
+    gl_account = fields.String(required=True)
+    unit = Nullable(fields.String, required=True,
+                    metadata={"description": "the unit, when the consumer is a unit"})
+    billed = Money(required=True, metadata={"description": "charged by chargeback units "
+                                                           "(posted to the journal)"})
+    showback = Money(required=True, metadata={"description": "computed by showback units "
+                                                             "(not posted)"})
+    total = Money(required=True)
+    prior_total = Nullable(Money, required=True, metadata={
+        "description": "the previous month's total as it closed; null when that month is "
+                       "not closed or had no such consumer"})
+    change = Nullable(Money, required=True,
+                      metadata={"description": "total − prior_total; null without a prior"})
+    download_url = fields.String(required=True,
+                                 metadata={"description": "the consumer's statement (XLSX)"})
+
+
+class StatementsSchema(Schema):
+    period = fields.String(required=True)
+    revision = fields.Integer(required=True)
+    currency = fields.String(required=True)
+    prior_period = Nullable(fields.String, required=True, metadata={
+        "description": "the previous month, when it is closed (the prior totals' month)"})
+    items = fields.List(fields.Nested(StatementTotalsSchema), required=True)

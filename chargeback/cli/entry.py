@@ -34,6 +34,9 @@ COMMANDS: dict[str, LazyCommand] = {
                           "Reopen a closed PERIOD for corrections (recorded with who and why)."),
     "pack": LazyCommand("chargeback.cli.periods:pack_command",
                         "Write the pack of a closed PERIOD again, from its frozen figures."),
+    "statements": LazyCommand("chargeback.cli.periods:statements_command",
+                              "Write the statement of each consumer of a closed PERIOD: one "
+                              "workbook per consumer."),
     "verify": LazyCommand("chargeback.cli.periods:verify_command",
                           "Recompute the seals of the closed months (or of PERIOD) and name "
                           "what differs."),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -68,6 +69,55 @@ def pack_command(period: str, out: Path | None) -> None:
     click.echo(str(path))
 
 
+@click.command("statements")
+@click.argument("period", type=PERIOD)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="the folder to write them into (default: statements/YYYY-MM in the pack "
+                   "folder); created if missing")
+@click.option("--consumer", "consumers", multiple=True, metavar="CODE",
+              help="only this consumer's statement (may be repeated)")
+@with_appcontext
+def statements_command(period: str, out: Path | None, consumers: tuple[str, ...]) -> None:
+    """Write the statement of each consumer of a closed PERIOD: one workbook per consumer.
+
+    Each file (statement-YYYY-MM-CODE.xlsx) holds every charge line to the consumer by
+    providing unit and service, the subtotals by unit and the totals, from the month's
+    frozen figures; prints the paths. The month must be closed and match its seal.
+    """
+    from chargeback.extensions import db
+    from chargeback.services.statements import write_all
+
+    folder = out if out is not None else _pack_dir() / "statements" / period
+    with unit_of_work(writer=False), _StatementsProgress() as progress:
+        paths = write_all(db.session, period, folder, _currency(), codes=consumers,
+                          progress=progress)
+    for path in paths:
+        click.echo(str(path))
+    click.echo(f"{len(paths)} statement(s) of {period} written to {folder}", err=True)
+
+
+class _StatementsProgress:
+    """A terminal bar (stderr) once writing takes more than a moment: many consumers."""
+
+    def __init__(self):
+        self.bar = None
+
+    def __enter__(self):
+        return self
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.bar is None and sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit=" statements", desc="writing", delay=0.5)
+        if self.bar is not None:
+            self.bar.update(done - self.bar.n)
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.close()
+
+
 @click.command("verify")
 @click.argument("period", type=PERIOD, required=False)
 @with_appcontext
@@ -90,4 +140,4 @@ def verify_command(period: str | None) -> None:
                "figure and audit entry is as it was closed")
 
 
-COMMANDS = (close_command, reopen_command, pack_command, verify_command)
+COMMANDS = (close_command, reopen_command, pack_command, statements_command, verify_command)

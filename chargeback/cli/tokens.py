@@ -21,9 +21,14 @@ def token_group() -> None:
 @click.argument("email")
 @click.option("--name", default="command line", show_default=True,
               help="what the token is for (the script or system that uses it)")
+@click.option("--days", type=int, default=None,
+              help="how many days it works (default CHARGEBACK_TOKEN_DAYS, 90; at most "
+                   "CHARGEBACK_TOKEN_MAX_DAYS, 365)")
 @with_appcontext
-def token_create(email: str, name: str) -> None:
+def token_create(email: str, name: str, days: int | None) -> None:
     """Create a token for the user EMAIL; the token is printed alone on the last line."""
+    from flask import current_app
+
     from chargeback.extensions import db
     from chargeback.services.queries import people
     from chargeback.services.tokens import create
@@ -32,9 +37,12 @@ def token_create(email: str, name: str) -> None:
     if user is None:
         refuse(f"no user {email}: add one with `chargeback user add`")
     with unit_of_work():
-        token, plaintext = create(db.session, user, name, cli_actor())
-        said = (f"token {token.id} ({token.name}) for {user.email} as {user.role}; "
-                "shown once, only its hash is kept:")
+        token, plaintext = create(
+            db.session, user, name, cli_actor(), days,
+            default_days=current_app.config.get("CHARGEBACK_TOKEN_DAYS", 90),
+            max_days=current_app.config.get("CHARGEBACK_TOKEN_MAX_DAYS", 365))
+        said = (f"token {token.id} ({token.name}) for {user.email} as {user.role}, expires "
+                f"{_when(token.expires_at)}; shown once, only its hash is kept:")
     click.echo(said)
     click.echo(plaintext)
 
@@ -63,7 +71,8 @@ def token_revoke(token_id: int) -> None:
 @click.argument("email", required=False)
 @with_appcontext
 def token_list(email: str | None) -> None:
-    """The tokens of EMAIL (or of everyone): id, owner, name, created, last used, revoked."""
+    """The tokens of EMAIL (or of everyone): id, owner, name, created, expires, last used,
+    revoked."""
     from chargeback.extensions import db
     from chargeback.services.queries import people
 
@@ -72,7 +81,8 @@ def token_list(email: str | None) -> None:
         click.echo("no tokens")
     for token, owner in rows:
         click.echo(f"{token.id:>5} {owner:<30} {token.name:<24} "
-                   f"created {_when(token.created_at)}  last used {_when(token.last_used_at)}"
+                   f"created {_when(token.created_at)}  expires {_when(token.expires_at)}  "
+                   f"last used {_when(token.last_used_at)}"
                    + (f"  revoked {_when(token.revoked_at)}" if token.revoked_at else ""))
 
 

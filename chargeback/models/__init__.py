@@ -21,20 +21,28 @@ from chargeback.models.scorecards import AllocationRuleSet, CriterionDefinition,
 from chargeback.models.seals import PeriodSeal
 from chargeback.models.settings import Setting
 from chargeback.models.snapshots import (
+    ConsumerFigures,
     ConsumerSnapshot,
     PortfolioFigures,
     ServiceSnapshot,
     UnitTreeSnapshot,
 )
 from chargeback.models.usage import DriverQuantity, MetricObservation, UsageLine
-from chargeback.models.users import ApiToken, User, user_unit_scopes
+from chargeback.models.users import (
+    ApiToken,
+    SignInThrottle,
+    User,
+    UserSession,
+    user_unit_scopes,
+)
 
 __all__ = [
-    "AllocationRuleSet", "ApiToken", "AuditEntry", "BUILTIN_SERVICE_MODELS", "BatchError",
-    "Base", "Budget", "Charge", "Consumer", "ConsumerSnapshot", "CriterionDefinition",
-    "CriterionResultRow", "DriverQuantity", "ImportBatch", "InternalCharge", "JobRun", "PortfolioFigures",
-    "JournalLine", "MetricObservation", "PackFile", "Period", "PeriodSeal", "RateCard",
-    "Rating", "ScorecardVersion", "Service", "ServiceModel", "ServiceSnapshot", "Setting",
-    "SpendLine", "Unit", "UnitPeriodResult", "UnitPeriodSpend", "UnitTreeSnapshot",
-    "UsageLine", "User", "user_unit_scopes",
+    "AllocationRuleSet", "ApiToken", "AuditEntry", "BUILTIN_SERVICE_MODELS", "Base",
+    "BatchError", "Budget", "Charge", "Consumer", "ConsumerFigures", "ConsumerSnapshot",
+    "CriterionDefinition", "CriterionResultRow", "DriverQuantity", "ImportBatch",
+    "InternalCharge", "JobRun", "JournalLine", "MetricObservation", "PackFile", "Period",
+    "PeriodSeal", "PortfolioFigures", "RateCard", "Rating", "ScorecardVersion", "Service",
+    "ServiceModel", "ServiceSnapshot", "Setting", "SignInThrottle", "SpendLine", "Unit",
+    "UnitPeriodResult", "UnitPeriodSpend", "UnitTreeSnapshot", "UsageLine", "User",
+    "UserSession", "user_unit_scopes",
 ]

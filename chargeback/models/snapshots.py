@@ -95,3 +95,20 @@ class PortfolioFigures(Base):
     showback: Mapped[Decimal] = mapped_column(MONEY)
     attainment: Mapped[Decimal | None] = mapped_column(ExactDecimal)
     band: Mapped[str] = mapped_column(String(8))
+
+
+class ConsumerFigures(Base):
+    """A consumer's billed and showback totals as one close of a month left them, per
+    revision: the next month's statements read their prior totals from here, as they stood
+    when that month closed (``queries.statements``)."""
+
+    __tablename__ = "consumer_figures"
+    __table_args__ = (UniqueConstraint("period", "revision", "consumer_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period: Mapped[str] = mapped_column(ForeignKey("periods.period"))
+    revision: Mapped[int] = mapped_column(Integer)
+    computed_at: Mapped[dt.datetime]
+    consumer_id: Mapped[int]  # consumers.id, as the month's charges and snapshots name it
+    billed: Mapped[Decimal] = mapped_column(MONEY)
+    showback: Mapped[Decimal] = mapped_column(MONEY)

@@ -27,6 +27,7 @@ from chargeback.failpoints import failpoint
 from chargeback.models import (
     Charge,
     Consumer,
+    ConsumerFigures,
     ConsumerSnapshot,
     CriterionResultRow,
     DriverQuantity,
@@ -51,7 +52,7 @@ from chargeback.refusals import Conflict
 from chargeback.services import allocation_rules, packs, scorecards, seal, settings
 from chargeback.services import measures as measure_data
 from chargeback.services.periods import PeriodRefused, lock_period
-from chargeback.services.queries import closed_month, portfolio
+from chargeback.services.queries import closed_month, portfolio, statements
 from chargeback.services.queries.catalog import prices_in_force
 from chargeback.services.queries.sql import from_micros, micros_sum
 from chargeback.services.queries.tree import service_model_names
@@ -131,10 +132,22 @@ def close_period(session: Session, period: str, actor: str, pack_dir: Path,
 
 
 def keep_figures(session: Session, row: Period, default_currency: str) -> None:
-    """Keep this close's Portfolio figures under its revision: later months read their
-    history (prior month, year to date, trend) from them, and the next revision of this
-    month lists what it changed against them (``queries.history``)."""
+    """Keep this close's Portfolio figures and consumer totals under its revision: later
+    months read their history (prior month, year to date, trend, statements' prior totals)
+    from them, and the next revision of this month lists what it changed against them
+    (``queries.history``, ``queries.statements``)."""
     rows, _ = portfolio.rows(closed_month.load(session, row.period, default_currency))
+    # A close whose publication was undone (its pack lost) left rows under this revision
+    # number, which is used again: they were never published, so they go.
+    session.execute(delete(PortfolioFigures).where(
+        PortfolioFigures.period == row.period, PortfolioFigures.revision == row.close_count))
+    session.execute(delete(ConsumerFigures).where(
+        ConsumerFigures.period == row.period, ConsumerFigures.revision == row.close_count))
+    session.add_all(ConsumerFigures(
+        period=row.period, revision=row.close_count, computed_at=row.computed_at,
+        consumer_id=consumer_id, billed=billed, showback=showback)
+        for consumer_id, (billed, showback) in statements.month_totals(
+            session, row.period).items())
     session.add_all(PortfolioFigures(
         period=row.period, revision=row.close_count, computed_at=row.computed_at,
         unit_code=r.unit, parent_code=r.parent, name=r.name, is_group=r.is_group,

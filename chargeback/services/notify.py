@@ -50,3 +50,27 @@ def pack_published(session: Session, pack: PackFile, config: dict) -> int:
         return 0
     log.info("mailed %d finance user(s) about the %s pack", len(recipients), pack.period)
     return len(recipients)
+
+
+def send(config: dict, recipients: list[str], subject: str, text: str) -> int:
+    """One plain-text mail through the same SMTP settings; how many recipients it went to
+    (0 when mail is off or the mail could not be sent, which is logged)."""
+    host = config.get("CHARGEBACK_SMTP_HOST")
+    if not host or not recipients:
+        return 0
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = config["CHARGEBACK_MAIL_FROM"]
+    message["To"] = ", ".join(recipients)
+    message.set_content(text)
+    try:
+        with smtplib.SMTP(host, config["CHARGEBACK_SMTP_PORT"], timeout=30) as smtp:
+            if config.get("CHARGEBACK_SMTP_STARTTLS"):
+                smtp.starttls()
+            if config.get("CHARGEBACK_SMTP_USER"):
+                smtp.login(config["CHARGEBACK_SMTP_USER"], config["CHARGEBACK_SMTP_PASSWORD"])
+            smtp.send_message(message)
+    except (OSError, smtplib.SMTPException) as exc:
+        log.error("could not send the mail %r: %s", subject, exc)
+        return 0
+    return len(recipients)

@@ -23,6 +23,7 @@ from chargeback.services.queries import (
     ratings,
     summary,
 )
+from chargeback.services.queries import statements as consumer_statements
 from reports import model as pm
 from reports.pack import pack_filename, write_pack
 
@@ -57,7 +58,8 @@ def build(session: Session, period: str, default_currency: str,
         notes=notes, seal=month.seal if status == "final" else None,
         summary=summary.rows(session, month, rows, past, in_order),
         differences=differences.rows(session, month, rows),
-        trend=history.trend_rows(past, [r.unit for r in rows]))
+        trend=history.trend_rows(past, [r.unit for r in rows]),
+        statements=consumer_statements.pack_rows(session, period))
 
 
 def _utc(moment: dt.datetime) -> dt.datetime:

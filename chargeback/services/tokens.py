@@ -4,8 +4,13 @@ A token is ``cb_`` and 43 URL-safe characters (256 random bits). Only its SHA-25
 is kept (``ApiToken.token_hash``): the digest of a random 256-bit secret needs no salt or
 slow hash, and looking it up by digest means no token is ever compared character by
 character. A token carries no role of its own: the API answers with its owner's role and
-unit scope as they are at the time of the request, so a changed role or a deactivated
-user takes effect at once.
+unit scope as they are at the time of the request.
+
+Every token expires: ``DEFAULT_DAYS`` (90, ``CHARGEBACK_TOKEN_DAYS``) after it is made
+unless its maker chooses 1 to ``MAX_DAYS`` (365, ``CHARGEBACK_TOKEN_MAX_DAYS``) days. A
+new password (changed, set by an admin or through a reset link), a role change and a
+deactivation revoke every token of the user (``revoke_all``): reactivating a user does
+not bring them back.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ PREFIX = "cb_"
 NAME_LIMIT = 100
 # last_used_at is written at most this often per token, so reads do not all become writes.
 TOUCH_EVERY = dt.timedelta(minutes=1)
+DEFAULT_DAYS = 90
+MAX_DAYS = 365
 
 
 class TokenRefused(Refused):
@@ -53,18 +60,47 @@ def _clean_name(name: str | None) -> str:
     return text
 
 
-def create(session: Session, user: User, name: str | None, actor: str) -> tuple[ApiToken, str]:
-    """A new token for ``user``: the row, and the plaintext the caller shows once."""
+def _aware(value: dt.datetime | None) -> dt.datetime | None:
+    return value.replace(tzinfo=dt.UTC) if value is not None and value.tzinfo is None \
+        else value
+
+
+def create(session: Session, user: User, name: str | None, actor: str, days: int | None = None,
+           *, default_days: int = DEFAULT_DAYS, max_days: int = MAX_DAYS
+           ) -> tuple[ApiToken, str]:
+    """A new token for ``user``, working ``days`` days (else ``default_days``): the row,
+    and the plaintext the caller shows once."""
     label = _clean_name(name)
     if not user.active:
         raise TokenRefused(f"{user.email} is deactivated: a deactivated user gets no token")
+    days = default_days if days is None else days
+    if not 1 <= days <= max_days:
+        raise TokenRefused(f"a token works 1 to {max_days} days, not {days}")
     plaintext = PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(user_id=user.id, name=label, token_hash=digest(plaintext))
+    now = _now()
+    token = ApiToken(user_id=user.id, name=label, token_hash=digest(plaintext),
+                     created_at=now, expires_at=now + dt.timedelta(days=days))
     session.add(token)
     session.flush()
     record(session, actor, "token.create", "api_token", _key(user, token),
-           after={"name": label, "role": user.role})
+           after={"name": label, "role": user.role, "days": days})
     return token, plaintext
+
+
+def expired(token: ApiToken, now: dt.datetime | None = None) -> bool:
+    return _aware(token.expires_at) <= (now or _now())
+
+
+def revoke_all(session: Session, user: User, actor: str, reason: str) -> int:
+    """Revoke every working token of ``user`` (a new password, role or deactivation)."""
+    working = list(session.scalars(select(ApiToken).where(
+        ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))))
+    for token in working:
+        token.revoked_at = _now()
+        record(session, actor, "token.revoke", "api_token", _key(user, token),
+               before={"revoked": False}, after={"revoked": True}, reason=reason)
+    session.flush()
+    return len(working)
 
 
 def revoke(session: Session, token: ApiToken, actor: str) -> ApiToken:
@@ -99,14 +135,12 @@ def authenticate(session: Session, plaintext: str | None) -> tuple[User, ApiToke
     if not plaintext or not plaintext.startswith(PREFIX) or len(plaintext) > 200:
         return None
     token = session.scalar(select(ApiToken).where(ApiToken.token_hash == digest(plaintext)))
-    if token is None or token.revoked_at is not None:
+    if token is None or token.revoked_at is not None or expired(token):
         return None
     user = session.get(User, token.user_id)
     if user is None or not user.active:
         return None
-    last = token.last_used_at
-    if last is not None and last.tzinfo is None:
-        last = last.replace(tzinfo=dt.UTC)
+    last = _aware(token.last_used_at)
     if last is None or _now() - last >= TOUCH_EVERY:
         token.last_used_at = _now()
         session.flush()

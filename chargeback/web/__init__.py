@@ -8,12 +8,13 @@ rule fails it. Views never commit: the request is one unit of work (``unit_of_wo
 
 from __future__ import annotations
 
-from flask import Flask, redirect, render_template, url_for
+from flask import Flask, current_app, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from chargeback.extensions import csrf, db, limiter, login, talisman
-from chargeback.services.queries import people
+from chargeback.services import sessions, two_factor
 
 CSP = {
     "default-src": "'self'",
@@ -45,14 +46,20 @@ def register_web(app: Flask) -> None:
     app.config["SESSION_COOKIE_SECURE"] = https
     app.config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
     app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)  # Retry-After on its 429s
+    _trust_proxies(app)
     csrf.init_app(app)
     limiter.init_app(app)
     login.init_app(app)
     login.login_view = "auth.login"
     login.login_message_category = "info"
-    talisman.init_app(app, content_security_policy=CSP, force_https=https,
+    # HTTPS is enforced below (pages redirect, the API refuses), not by Talisman.
+    talisman.init_app(app, content_security_policy=CSP, force_https=False,
                       session_cookie_secure=https, strict_transport_security=https,
                       frame_options="DENY", referrer_policy="same-origin")
+    if https:
+        app.before_request(_https_only)
+    app.before_request(_second_step_first)
 
     from chargeback.web import (
         admin,
@@ -63,10 +70,12 @@ def register_web(app: Flask) -> None:
         portfolio,
         profile,
         scorecard_editor,
+        statements,
         units,
     )
 
-    for module in (auth, portfolio, units, scorecard_editor, approvals, data, jobs, admin, profile):
+    for module in (auth, portfolio, units, scorecard_editor, approvals, data, statements, jobs,
+                   admin, profile):
         app.register_blueprint(module.bp)
     app.add_url_rule("/", "home", home)
     _error_pages(app)
@@ -74,9 +83,56 @@ def register_web(app: Flask) -> None:
     app.jinja_env.filters.update(template_filters())
 
 
+def _trust_proxies(app: Flask) -> None:
+    """Behind ``CHARGEBACK_TRUSTED_PROXIES`` reverse proxies, the client's address and
+    scheme are the ones the proxies pass on (X-Forwarded-For, -Proto), so sign-in limits
+    count each client, not the proxy; with 0 (the default) those headers are ignored."""
+    hops = int(app.config.get("CHARGEBACK_TRUSTED_PROXIES") or 0)
+    if hops > 0 and not getattr(app.wsgi_app, "chargeback_proxies", 0):
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0)
+        app.wsgi_app.chargeback_proxies = hops
+
+
+def _https_only():
+    """With ``CHARGEBACK_HTTPS``: a page asked over plain http is redirected to https; an
+    API call is refused (403), so a script sending its token over plain http fails at
+    once instead of working through a redirect."""
+    if current_app.debug or request.is_secure \
+            or request.headers.get("X-Forwarded-Proto", "http") == "https":
+        return None
+    if request.path == "/api" or request.path.startswith("/api/"):
+        response = jsonify(message="This server answers over HTTPS only: call it with "
+                                   "https://. A token sent over plain http may have been "
+                                   "seen on the way: revoke it and make a new one.",
+                           errors={})
+        response.status_code = 403
+        return response
+    return redirect(request.url.replace("http://", "https://", 1), code=302)
+
+
+def _second_step_first():
+    """A user whose role requires two-step sign-in and who has not set it up may only
+    set it up (or sign out)."""
+    if request.endpoint in ("static", "auth.logout", "profile.two_step", "profile.two_step_new") \
+            or not current_user.is_authenticated:
+        return None
+    if request.path.startswith("/api/"):
+        return None
+    if two_factor.must_set_up(db.session, current_user):
+        return redirect(url_for("profile.two_step"))
+    return None
+
+
 @login.user_loader
 def load_user(user_id: str):
-    return people.active_user(db.session, int(user_id))
+    """The user of a session that is still on the server (``services.sessions``): signed
+    out, expired, idle too long, ended by a password, role or deactivation: nobody."""
+    try:
+        number = int(user_id)
+    except (TypeError, ValueError):
+        return None
+    return sessions.user_of(db.session, session.get("sid"), number,
+                            sessions.Limits.from_config(current_app.config))
 
 
 def home():
@@ -100,6 +156,7 @@ def nav_items() -> list[tuple[str, str]]:
     if role in ("admin", "central_it"):
         items.append(("approvals.index", "Approvals"))
     items.append(("data.imports", "Imports"))
+    items.append(("statements.index", "Statements"))  # a unit head: their units' own bills
     if role in ("admin", "central_it", "finance"):  # packs hold every unit's figures
         items += [("data.packs", "Packs"), ("data.periods", "Periods"), ("jobs.index", "Jobs")]
     if role in ("admin", "central_it"):
@@ -113,7 +170,7 @@ def _error_pages(app: Flask) -> None:
         403: ("Not allowed", "Your role or unit scope does not include this page."),
         404: ("Not found", "There is nothing at this address."),
         413: ("File too large", "The file is larger than the upload limit."),
-        429: ("Too many attempts", "Too many failed sign-ins: wait 15 minutes and try again."),
+        429: ("Too many attempts", "Too many attempts: wait a while and try again."),
         500: ("Something went wrong", "The error was logged; nothing was half-saved."),
     }
     for status, (title, text) in messages.items():

@@ -11,7 +11,17 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -29,7 +39,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from chargeback.access import ADMIN, MANAGE
 from chargeback.extensions import db
 from chargeback.services import settings as holding
-from chargeback.services import units_admin
+from chargeback.services import two_factor, units_admin
 from chargeback.services.queries import people
 from chargeback.services.queries import tree as units_tree
 from chargeback.services.units_admin import UnitFields
@@ -126,7 +136,34 @@ def _shown_once(user, password: str, what: str):
 @bp.get("/admin/users")
 @roles(*ADMIN)
 def users():
-    return render_template("admin/users.html", page=people.page(db.session, page_number()))
+    return render_template("admin/users.html", page=people.page(db.session, page_number()),
+                           two_step_required=two_factor.required(db.session))
+
+
+@bp.post("/admin/users/two-step")
+@roles(*ADMIN)
+def two_step_required():
+    """Require (or no longer require) two-step sign-in of admins and central IT."""
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    required = request.form.get("required") == "1"
+    two_factor.set_required(db.session, required, current_user.email)
+    flash("Two-step sign-in is now required for admins and central IT: who has not set it "
+          "up is asked to at their next page." if required else
+          "Two-step sign-in is now optional for every role.", "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.post("/admin/users/<int(max=2147483647):user_id>/two-step/remove")
+@roles(*ADMIN)
+def user_two_step_remove(user_id: int):
+    """Remove a user's second step (a lost phone): they set it up again."""
+    user = _user_or_404(user_id)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    two_factor.turn_off(db.session, user, current_user.email, by_admin=True)
+    flash(f"{user.email}: two-step sign-in removed.", "success")
+    return redirect(url_for("admin.user_edit", user_id=user.id))
 
 
 @bp.route("/admin/users/new", methods=["GET", "POST"])
@@ -136,7 +173,7 @@ def user_new():
     form.units.choices = _unit_choices()
     errors = None
     if form.validate_on_submit():
-        password = form.password.data or generate_password()
+        password = form.password.data or generate_password(form.email.data or "")
         user, errors = _attempt(lambda: create_user(
             db.session, form.email.data, form.role.data, password, current_user.email,
             form.units.data, hash_method=_hash_method()))
@@ -187,15 +224,18 @@ def user_password(user_id: int):
     form = PasswordForm()
     if not form.validate_on_submit():
         return _user_page(user, password_form=form, status=400)
-    password = form.password.data or generate_password()
+    password = form.password.data or generate_password(user.email)
+    own = session.get("sid") if user.id == current_user.id else None
     _, errors = _attempt(lambda: set_password(db.session, user, password, current_user.email,
-                                              hash_method=_hash_method()))
+                                              hash_method=_hash_method(), keep_session=own,
+                                              reason="set by an admin"))
     if errors:
         form.password.errors = list(errors)
         return _user_page(user, password_form=form, status=409)
     if not form.password.data:
         return _shown_once(user, password, "password")
-    flash(f"{user.email}: new password set.", "success")
+    flash(f"{user.email}: new password set; their sessions were ended and their API tokens "
+          "revoked.", "success")
     return redirect(url_for("admin.user_edit", user_id=user.id))
 
 

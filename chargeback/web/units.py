@@ -2,8 +2,9 @@
 
 A unit's page shows one closed month as its close froze it: the unit as it stood then, its
 own money (spend by cost pool against budget over the closed months up to it), what it
-charged by consumer and by service, how each month's rating came about criterion by
-criterion, and its services at the price the month was rated at. Its charge lines page
+charged by consumer and by service, what it was billed as a consumer itself (its statement,
+for download), how each month's rating came about criterion by criterion, and its
+services at the price the month was rated at. Its charge lines page
 lists every line with how it was computed, and a usage charge opens the usage lines it
 adds up (usage is rated in aggregate). What changed about the
 unit since is said beside it, never mixed into the month's figures. A unit head opening a
@@ -24,6 +25,7 @@ from chargeback.services.queries import (
     periods,
     ratings,
     spend,
+    statements,
     usage,
 )
 from chargeback.services.queries import tree as units_tree
@@ -79,7 +81,8 @@ def show(code: str):
         consumer_count=consumer_count, charged=charged, page=page, pages=pages,
         has_children=closed_month.has_children(db.session, period, node.code),
         services=closed_month.services_of(db.session, period, node.code),
-        changed=_changes_since(unit, node))
+        changed=_changes_since(unit, node),
+        own_statements=statements.totals(db.session, period, {node.code}))
     return render_template("units/show.html", **page_data)
 
 

@@ -1,4 +1,5 @@
-"""Each close keeps its Portfolio figures per revision; a close keeps its fiscal year start.
+"""Each close keeps its Portfolio figures and consumer totals per revision; a close keeps
+its fiscal year start.
 
 Revision ID: 0011
 Revises: 0010
@@ -42,6 +43,21 @@ def upgrade():
         sa.UniqueConstraint('period', 'revision', 'unit_code',
                             name=op.f('uq_portfolio_figures_period_revision_unit_code')),
     )
+    op.create_table(
+        'consumer_figures',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('period', sa.String(length=7), nullable=False),
+        sa.Column('revision', sa.Integer(), nullable=False),
+        sa.Column('computed_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('consumer_id', sa.Integer(), nullable=False),
+        sa.Column('billed', sa.Numeric(precision=18, scale=2), nullable=False),
+        sa.Column('showback', sa.Numeric(precision=18, scale=2), nullable=False),
+        sa.ForeignKeyConstraint(['period'], ['periods.period'],
+                                name=op.f('fk_consumer_figures_period_periods')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_consumer_figures')),
+        sa.UniqueConstraint('period', 'revision', 'consumer_id',
+                            name=op.f('uq_consumer_figures_period_revision_consumer_id')),
+    )
     with op.batch_alter_table('periods', schema=None) as batch_op:
         batch_op.add_column(sa.Column('fiscal_year_start', sa.Integer(), nullable=True))
 
@@ -49,4 +65,5 @@ def upgrade():
 def downgrade():
     with op.batch_alter_table('periods', schema=None) as batch_op:
         batch_op.drop_column('fiscal_year_start')
+    op.drop_table('consumer_figures')
     op.drop_table('portfolio_figures')

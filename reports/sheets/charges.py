@@ -1,10 +1,12 @@
 """The ``Charges`` sheets: one row per charge line, streamed.
 
 The charges are consumed once, as they come (never held in a list). A sheet holds at
-most ``ROW_LIMIT`` rows, its header included (Excel's limit, 1,048,576); the lines that
-do not fit continue on ``Charges (2)``, ``Charges (3)``, ... each with the same header in
-row 1. A sheet is only started for a line that goes on it (no empty continuation sheet);
-a month without charges still has a ``Charges`` sheet with its header.
+most ``ROW_LIMIT`` rows, its header and its totals row included (Excel's limit,
+1,048,576); the lines that do not fit continue on ``Charges (2)``, ``Charges (3)``, ...
+each with the same header in row 1. A sheet is only started for a line that goes on it
+(no empty continuation sheet); a month without charges still has a ``Charges`` sheet with
+its header. Every sheet ends with a ``Total`` row: ``=SUBTOTAL(109, ...)`` of its Amount
+(the Cover's checks add the sheets up).
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from reports.model import ChargeRow
 from reports.sheets._table import EXCEL_MAX_ROWS, Column, Table
 
 TITLE = "Charges"
-ROW_LIMIT = EXCEL_MAX_ROWS  # rows per sheet, header included; tests make it small
+ROW_LIMIT = EXCEL_MAX_ROWS  # rows per sheet, header and totals included; tests make it small
+TOTALS = ("Amount",)
 
 COLUMNS = (
     Column("Unit", "text", s.WIDTH_CODE),
@@ -25,7 +28,7 @@ COLUMNS = (
     Column("Consumer", "text", s.WIDTH_CODE),
     Column("Consumer name", "text", s.WIDTH_NAME),
     Column("Method", "text", s.WIDTH_SMALL),
-    Column("Basis", "text", s.WIDTH_TEXT),
+    Column("Basis", "text", 48),  # "service LAB-PROTO at 95.000000 per project-hour"
     Column("Billing mode", "text", s.WIDTH_SHORT),
     Column("Quantity", "quantity", s.WIDTH_NUMBER),
     Column("Rate", "rate", s.WIDTH_NUMBER),
@@ -37,7 +40,8 @@ GUIDE = (
     "One row per charge line: the providing Unit, the Service (empty for a driver or "
     "fixed split), the Consumer code and name, the Method (usage, driver, fixed), its "
     "Basis, Quantity x Rate, and the Amount charged. Billing mode showback lines are "
-    "shown to the consumer but not posted to the journal."
+    "shown to the consumer but not posted to the journal. The last row, Total, adds up "
+    "Amount (SUBTOTAL: a filter narrows it to the rows shown)."
 )
 
 _CONTINUATION = re.compile(r"charges \(\d+\)")
@@ -62,9 +66,9 @@ def values(row: ChargeRow) -> tuple:
 def write(workbook, charges: Iterable[ChargeRow], *,
           provisional: bool) -> tuple[list[str], int]:
     """Stream ``charges`` into as many sheets as needed; returns (titles, line count)."""
-    per_sheet = ROW_LIMIT - 1
+    per_sheet = ROW_LIMIT - 2  # the header and the totals row
     if per_sheet < 1 or ROW_LIMIT > EXCEL_MAX_ROWS:
-        raise ValueError(f"ROW_LIMIT must be in 2..{EXCEL_MAX_ROWS}, not {ROW_LIMIT}")
+        raise ValueError(f"ROW_LIMIT must be in 3..{EXCEL_MAX_ROWS}, not {ROW_LIMIT}")
     titles: list[str] = []
     table: Table | None = None
     on_sheet = per_sheet
@@ -74,13 +78,14 @@ def write(workbook, charges: Iterable[ChargeRow], *,
             if table is not None:
                 table.finish()
             titles.append(title(len(titles) + 1))
-            table = Table(workbook, titles[-1], COLUMNS, provisional=provisional)
+            table = Table(workbook, titles[-1], COLUMNS, provisional=provisional,
+                          totals=TOTALS)
             on_sheet = 0
         table.append(values(charge))  # type: ignore[union-attr]
         on_sheet += 1
         count += 1
     if table is None:
         titles.append(TITLE)
-        table = Table(workbook, TITLE, COLUMNS, provisional=provisional)
+        table = Table(workbook, TITLE, COLUMNS, provisional=provisional, totals=TOTALS)
     table.finish()
     return titles, count

@@ -2,10 +2,12 @@
 
 One row per unit that has a parent, grouped by that parent in tree order: its service
 model, the criterion its scorecard weighs most, its spend, budget and variance, its
-attainment and band against its own scorecard with the band limits the month was rated
-with, its main service (the one that recovered the most) with what a unit of it cost, and
+attainment and band against its own scorecard, what a unit of its main service cost, and
 ``Explanation``: why its spend differs from its nearest sibling's, told by each unit's own
-service model and criteria, never as a ranking on one yardstick.
+service model and criteria, never as a ranking on one yardstick. The columns after it
+(the main service, its unit of measure and quantity, the band limits the month was rated
+with, which the Summary's charts draw) are in the workbook but not on the printed page, so
+that a unit's figures and its explanation print side by side.
 """
 
 from __future__ import annotations
@@ -19,25 +21,27 @@ from reports.sheets._table import Column, Table
 TITLE = "Why they differ"
 
 COLUMNS = (
-    Column("Group", "text", s.WIDTH_CODE),
-    Column("Unit", "text", s.WIDTH_CODE),
-    Column("Name", "text", 24),
-    Column("Service model", "text", 24),
-    Column("Weighs most", "wrap", 24),
-    Column("Spend", "money", s.WIDTH_MONEY),
-    Column("Budget", "money", s.WIDTH_MONEY),
-    Column("Variance", "money", s.WIDTH_MONEY),
-    Column("Attainment", "one_decimal", s.WIDTH_SHORT + 1),
+    Column("Group", "text", s.WIDTH_SMALL),
+    Column("Unit", "text", s.WIDTH_SMALL),
+    Column("Name", "wrap", 18),
+    Column("Service model", "wrap", 21),
+    Column("Weighs most", "wrap", 18),
+    Column("Spend", "money", 13),
+    Column("Budget", "money", 13),
+    Column("Variance", "money", 12),
+    Column("Attainment", "one_decimal", 11),
     Column("Band", "text", s.WIDTH_SMALL),
-    Column("Meets from", "one_decimal", s.WIDTH_SHORT),
-    Column("Exceeds from", "one_decimal", s.WIDTH_SHORT + 2),
+    Column("Cost per unit", "decimal", 13),
+    Column("Explanation", "wrap", 58),
+    # Not printed: the main service's detail and the band limits the charts draw.
     Column("Main service", "text", s.WIDTH_CODE),
     Column("Unit of measure", "text", 16),
     Column("Quantity", "quantity", s.WIDTH_NUMBER),
-    Column("Cost per unit", "decimal", s.WIDTH_NUMBER),
-    Column("Explanation", "wrap", 70),
+    Column("Meets from", "one_decimal", s.WIDTH_SHORT),
+    Column("Exceeds from", "one_decimal", s.WIDTH_SHORT + 2),
 )
-SPEND, BUDGET, ATTAINMENT, MEETS, EXCEEDS = 6, 7, 9, 11, 12  # 1-based, for the charts
+PRINTED = 12  # Group .. Explanation
+SPEND, BUDGET, ATTAINMENT, MEETS, EXCEEDS = 6, 7, 9, 16, 17  # 1-based, for the charts
 
 GUIDE = (
     "For each group, each unit under it in its own terms: service model, what its "
@@ -50,13 +54,13 @@ GUIDE = (
 
 def values(row: UnitInOwnTerms) -> tuple:
     return (row.group, row.unit, row.name, row.service_model, row.weighs_most, row.spend,
-            row.budget, row.variance, row.attainment, row.band, row.meets_from,
-            row.exceeds_from, row.main_service, row.main_service_uom,
-            row.main_service_quantity, row.cost_per_unit, row.explanation)
+            row.budget, row.variance, row.attainment, row.band, row.cost_per_unit,
+            row.explanation, row.main_service, row.main_service_uom,
+            row.main_service_quantity, row.meets_from, row.exceeds_from)
 
 
 def write(workbook, rows: Sequence[UnitInOwnTerms], *, provisional: bool) -> list[str]:
-    table = Table(workbook, TITLE, COLUMNS, provisional=provisional)
+    table = Table(workbook, TITLE, COLUMNS, provisional=provisional, printed=PRINTED)
     for row in rows:
         table.append(values(row))
     table.finish()

@@ -1,4 +1,5 @@
-"""The ``Journal`` sheet: one row per journal line, debit and credit in their own columns."""
+"""The ``Journal`` sheet: one row per journal line, debit and credit in their own columns,
+and a last ``Total`` row: ``=SUBTOTAL(109, ...)`` of Debit and of Credit."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from reports.sheets._table import Column, Table
 TITLE = "Journal"
 
 COLUMNS = (
-    Column("Journal", "text", s.WIDTH_CODE),
+    Column("Journal", "text", 16),  # CB-2026-09-MFG
     Column("Period", "text", s.WIDTH_SMALL),
     Column("Unit", "text", s.WIDTH_CODE),
     Column("Account", "text", s.WIDTH_CODE),
@@ -24,8 +25,10 @@ COLUMNS = (
 
 GUIDE = (
     "One row per journal line for finance to post: Debit and Credit in their own "
-    "columns (money, two decimals), Unit, Account and Consumer as codes."
+    "columns (money, two decimals), Unit, Account and Consumer as codes. The last row, "
+    "Total, adds up Debit and Credit (SUBTOTAL: a filter narrows it to the rows shown)."
 )
+TOTALS = ("Debit", "Credit")
 
 
 def values(row: JournalRow) -> tuple:
@@ -35,7 +38,7 @@ def values(row: JournalRow) -> tuple:
 
 def write(workbook, rows: Iterable[JournalRow], *, provisional: bool) -> list[str]:
     """Write the sheet; returns the sheet titles written."""
-    table = Table(workbook, TITLE, COLUMNS, provisional=provisional)
+    table = Table(workbook, TITLE, COLUMNS, provisional=provisional, totals=TOTALS)
     for row in rows:
         table.append(values(row))
     table.finish()

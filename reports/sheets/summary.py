@@ -5,7 +5,7 @@ One table: ``Section`` (``Headline``, ``What changed``, ``Revision``), ``Unit``,
 headline or a movement, the previous revision's on a revised figure), ``Change`` (Value -
 Before) and ``Detail``. Value, Before and Change take the number format of their row
 (money, one-decimal percentage, count), so the column can be read as numbers. The charts
-(``reports.charts``) stand to the right of the table.
+(``reports.charts``) stand below the table, inside the printed page.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ GUIDE = (
     "changed: the largest movements in spend and attainment since the prior month, band "
     "changes, scorecard versions newly in force, credits and corrections. Revision: why "
     "the month was reopened and every figure that differs from the previous revision. "
-    "The charts beside the table: spend against budget and attainment against the band "
+    "The charts below the table: spend against budget and attainment against the band "
     "limits by unit (from Why they differ), and the holding company's trend (from Trend)."
 )
 

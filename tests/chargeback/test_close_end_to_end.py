@@ -25,9 +25,16 @@ IMPORTS = ("units", "consumers", "services", "rates", "spend", "budget", "metric
            "drivers")
 
 
+CLOSING_ROWS = ("Total", "Unit attainment")  # first cell of a table's last, closing row
+
+
 def table(sheet) -> list[dict]:
+    """The data rows by header name: a closing row (Charges' and Journal's totals, a unit
+    sheet's Unit attainment) is left out."""
     rows = list(sheet.iter_rows(values_only=True))
     header = rows[0]
+    if len(rows) > 1 and rows[-1][0] in CLOSING_ROWS:
+        rows = rows[:-1]
     return [dict(zip(header, row, strict=False)) for row in rows[1:]]
 
 
@@ -75,9 +82,9 @@ def closed(runner, app):
 
 def test_sheets_and_portfolio(closed):
     names = closed.sheetnames
-    assert names[:7] == ["Cover", "Summary", "Why they differ", "Trend", "Portfolio", "Charges",
-                         "Journal"]
-    assert set(names[7:]) == {"ALT", "LAB", "WW"}  # one per rated unit; DC has no scorecard
+    assert names[:8] == ["Cover", "Summary", "Why they differ", "Trend", "Statements", "Portfolio",
+                         "Charges", "Journal"]
+    assert set(names[8:]) == {"ALT", "LAB", "WW"}  # one per rated unit; DC has no scorecard
     rows = {r["Unit"]: r for r in table(closed["Portfolio"])}
     assert [r["Unit"] for r in table(closed["Portfolio"])] == ["HQ", "DC", "GRP", "ALT", "LAB",
                                                                 "WW"]

@@ -5,8 +5,9 @@ Hypothesis drives a random sequence of later changes (consumers moved under othe
 units moved and renamed, services renamed, new rates, new scorecard versions, new band
 limits and currency, imports into open months) and, after each one, every output of the
 closed month is compared with what it was right after the close: byte for byte for the API
-and its CSV and FOCUS exports (the usage lines too), cell for cell for a pack written again,
-and the month's part of the portfolio, unit, charge and usage drill-down pages.
+and its CSV and FOCUS exports (the usage lines too) and its consumer statements' list, cell
+for cell for a pack written again and for every consumer's statement, and the month's part
+of the portfolio, unit, charge and usage drill-down pages.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ API = ("/api/v1/portfolio?period={m}", "/api/v1/ratings?period={m}",
        "/api/v1/charges?period={m}&limit=1000", "/api/v1/journal?period={m}&limit=1000",
        "/api/v1/charges.csv?period={m}", "/api/v1/charges/focus.csv?period={m}",
        "/api/v1/journal.csv?period={m}", "/api/v1/usage?period={m}&limit=1000",
-       "/api/v1/usage.csv?period={m}")
+       "/api/v1/usage.csv?period={m}", "/api/v1/periods/{m}/statements")
 PAGES = ("/portfolio?period={m}", "/portfolio/compare?a=ALT&b=WW&period={m}",
          "/units/DC/charges?period={m}",
          "/units/DC/charges/usage?period={m}&consumer=LAB1&service=CPU")
@@ -74,6 +75,15 @@ def pack_cells(runner, folder: Path, name: str) -> list:
     book = openpyxl.load_workbook(out)
     return [(sheet.title, [tuple(r) for r in sheet.iter_rows(values_only=True)])
             for sheet in book.worksheets]
+
+
+def statement_cells(runner, folder: Path) -> dict:
+    """Every cell of every consumer's statement of the month (``chargeback statements``)."""
+    result = runner.invoke(args=["statements", MONTH, "--out", str(folder)])
+    assert result.exit_code == 0, result.stderr
+    return {path.name: [(ws.title, [tuple(r) for r in ws.iter_rows(values_only=True)])
+                        for ws in openpyxl.load_workbook(path).worksheets]
+            for path in sorted(folder.iterdir())}
 
 
 def import_text(kind: str, text: str) -> None:
@@ -123,6 +133,7 @@ class LaterChanges(RuleBasedStateMachine):
         found.update({url: page_figures(self.web, url.format(m=MONTH)) for url in PAGES})
         found.update({f"unit {code}": unit_figures(self.web, code) for code in UNITS})
         found["pack"] = pack_cells(self.runner, self.folder, f"pack-{self.step}.xlsx")
+        found["statements"] = statement_cells(self.runner, self.folder / f"bills-{self.step}")
         return found
 
     @invariant()

@@ -183,6 +183,7 @@ def test_charts_are_native_and_point_at_the_tables(three_months, session, tmp_pa
     for title in ("Spend against budget by unit", "band limits", "the last 3 closed months"):
         assert title in xml
     assert "'Why they differ'!$F$2:$F$6" in xml and "'Trend'!$D$2:$D$4" in xml
+    assert "'Why they differ'!$P$2:$P$6" in xml  # Meets from, beside the attainment bars
 
 
 def test_a_revision_lists_the_reopening_and_every_changed_figure(three_months, session,

@@ -40,7 +40,7 @@ HEAVY = (
 # This package's commands and groups, and a subcommand of each group.
 OWN_COMMANDS = (
     ["import"], ["scorecard"], ["scorecard", "import"], ["rules"], ["rules", "import"],
-    ["close"], ["reopen"], ["pack"], ["verify"], ["user"], ["user", "add"], ["token"],
+    ["close"], ["reopen"], ["pack"], ["statements"], ["verify"], ["user"], ["user", "add"], ["token"],
     ["token", "create"], ["token", "revoke"], ["token", "list"],
 )
 

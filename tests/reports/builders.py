@@ -13,6 +13,7 @@ from reports.model import (
     JournalRow,
     Pack,
     PortfolioRow,
+    StatementRow,
     SummaryRow,
     TrendRow,
     UnitInOwnTerms,
@@ -130,6 +131,19 @@ def journal_rows() -> tuple[JournalRow, ...]:
     )
 
 
+def statement_rows() -> tuple[StatementRow, ...]:
+    """The consumers of ``charge_rows`` (LAB1 and PLANT billed by WW, LAB2 shown back by
+    ALT); PLANT is new this month (no prior total)."""
+    return (
+        StatementRow(consumer="LAB1", name="Lab one", gl_account="6100-LAB1",
+                     billed=D("45123.46"), showback=D("0.00"), prior_total=D("40000.00")),
+        StatementRow(consumer="LAB2", name="Lab two", gl_account="6100-LAB2",
+                     billed=D("0.00"), showback=D("89400.00"), prior_total=D("90000.00")),
+        StatementRow(consumer="PLANT", name=FORMULA_NAME, gl_account="-6100-PLANT",
+                     billed=D("6476.54"), showback=D("0.00"), prior_total=None),
+    )
+
+
 def make_pack(**changes) -> Pack:
     pack = Pack(
         period="2026-03", status="final", revision=1,
@@ -138,7 +152,8 @@ def make_pack(**changes) -> Pack:
         scorecards=(ww_card(), alt_card()),
         notes=("External spend 140,000.00 = charged 139,000.00 + absorbed 1,000.00.",
                "+ internal charges eliminated"),
-        summary=summary_rows(), differences=difference_rows(), trend=trend_rows())
+        summary=summary_rows(), differences=difference_rows(), trend=trend_rows(),
+        statements=statement_rows())
     return replace(pack, **changes) if changes else pack
 
 

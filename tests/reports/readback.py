@@ -18,10 +18,31 @@ def headers(ws) -> list[str]:
     return [cell.value for cell in next(ws.iter_rows(min_row=1, max_row=1))]
 
 
+def _rows(ws) -> list:
+    return list(ws.iter_rows(min_row=2))
+
+
+def _is_closing(row) -> bool:
+    """The row that closes a table (a totals row, a unit's attainment) is bold; data
+    rows never are."""
+    return bool(row) and bool(row[0].font and row[0].font.b)
+
+
 def table(ws) -> list[dict[str, object]]:
-    """Data rows as {header: cell}."""
+    """Data rows as {header: cell}: the closing row (totals, unit attainment) left out."""
     names = headers(ws)
-    return [dict(zip(names, row, strict=True)) for row in ws.iter_rows(min_row=2)]
+    rows = _rows(ws)
+    if rows and _is_closing(rows[-1]):
+        rows = rows[:-1]
+    return [dict(zip(names, row, strict=True)) for row in rows]
+
+
+def closing(ws) -> dict[str, object] | None:
+    """The closing row as {header: cell}, or None when the table has none."""
+    rows = _rows(ws)
+    if not rows or not _is_closing(rows[-1]):
+        return None
+    return dict(zip(headers(ws), rows[-1], strict=True))
 
 
 def values(ws) -> list[dict[str, object]]:

@@ -18,6 +18,7 @@ from reports.cells import (
 )
 from reports.pack import write_pack
 from reports.sheets.charges import is_charges_title
+from reports.sheets.cover import CHECKS
 from tests.reports.builders import FORMULA_NAME, alt_card, criterion, make_pack, ww_card
 from tests.reports.readback import load, sheet_xml, shown, table
 
@@ -56,10 +57,33 @@ def formula_pack():
                      charges=iter(charges), notes=tuple(RISKY))
 
 
+FORMULA_CELL = re.compile(r'<c r="([A-Z]+)(\d+)"[^>]*><f>([^<]*)</f>')
+FIGURES = {"Charges total", "Showback total", "Posted to consumers", "Journal debits",
+           "Journal credits", *CHECKS}
+
+
 def test_formula_text_is_never_a_formula(tmp_path):
+    """The only formula cells are the pack's own: the totals rows and the Cover's figures
+    and checks; no text of the data is ever one."""
     path = write_pack(formula_pack(), tmp_path / "f.xlsx")
+    book = load(path)
     for title, xml in sheet_xml(path).items():
-        assert "<f>" not in xml and "<f " not in xml, title
+        found = FORMULA_CELL.findall(xml)
+        assert len(re.findall(r"<f[ >]", xml)) == len(found), title
+        last = book[title].max_row
+        for column, row, formula in found:
+            assert "HYPERLINK" not in formula and "cmd" not in formula, (title, formula)
+            if title == "Cover":
+                assert column == "B", formula
+                assert book[title][f"A{row}"].value in FIGURES, formula
+            elif title == "Charges":
+                assert (column, int(row)) == ("J", last), formula
+                assert formula == f"SUBTOTAL(109,J2:J{last - 1})"
+            elif title == "Journal":
+                assert column in "GH" and int(row) == last, formula
+            else:
+                pytest.fail(f"a formula on {title}: {formula}")
+        assert title != "Cover" or {f for _, _, f in found}, "the Cover has its checks"
     xml = sheet_xml(path)["Charges"]
     cell = re.search(r'<c r="D2"[^>]*>', xml).group(0)
     assert 't="inlineStr"' in cell
@@ -140,7 +164,8 @@ def test_legal_sheet_name_steps():
 
 
 def test_legal_sheet_names_on_nasty_codes():
-    taken = ["Cover", "Summary", "Why they differ", "Trend", "Portfolio", "Charges", "Journal"]
+    taken = ["Cover", "Summary", "Why they differ", "Trend", "Statements", "Portfolio", "Charges",
+             "Journal"]
     names = legal_sheet_names(NASTY, reserved=taken, is_reserved=is_charges_title)
     assert dict(zip(NASTY, names, strict=True)) == {
         "A/B": "A_B", "A_B": "A_B~2", "a_b": "a_b~3", "Cover": "Cover~2",
@@ -160,11 +185,13 @@ def test_legal_sheet_names_on_nasty_codes():
 def test_a_pack_with_nasty_unit_codes_opens_with_legal_names(tmp_path):
     cards = tuple(replace(ww_card(), unit=code) for code in ["A/B", "a_b", "Cover", "History",
                                                             "'x'", "y" * 40, "summary",
-                                                            "Why they differ", "TREND"])
+                                                            "Why they differ", "TREND",
+                                                            "STATEMENTS"])
     book = load(write_pack(make_pack(scorecards=cards), tmp_path / "n.xlsx"))
-    assert book.sheetnames == ["Cover", "Summary", "Why they differ", "Trend", "Portfolio",
+    assert book.sheetnames == ["Cover", "Summary", "Why they differ", "Trend", "Statements", "Portfolio",
                                "Charges", "Journal", "A_B", "a_b~2", "Cover~2", "History~2",
-                               "_x_", "y" * 31, "summary~2", "Why they differ~2", "TREND~2"]
+                               "_x_", "y" * 31, "summary~2", "Why they differ~2", "TREND~2",
+                               "STATEMENTS~2"]
     items = {r["Item"].value: r["Value"].value for r in table(book["Cover"])}
     assert "'A/B'" in items["Sheet A_B"] and "Scorecard A/B" in items
     assert table(book["a_b~2"])[0]["Criterion"].value == "cost_per_seat"

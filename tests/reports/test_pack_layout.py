@@ -10,7 +10,7 @@ import pytest
 from reports import styles
 from reports.pack import pack_filename, write_pack
 from tests.reports.builders import FORMULA_NAME, make_pack
-from tests.reports.readback import headers, load, shown, table, values
+from tests.reports.readback import closing, headers, load, shown, table, values
 
 PORTFOLIO = ["Unit", "Name", "Parent", "Level", "Group", "Service model", "Billing mode",
              "Spend", "Budget", "Variance", "Variance %", "Charged", "Showback",
@@ -20,8 +20,8 @@ PORTFOLIO = ["Unit", "Name", "Parent", "Level", "Group", "Service model", "Billi
              "Unrated"]
 SUMMARY = ["Section", "Unit", "Name", "Figure", "Value", "Before", "Change", "Detail"]
 WHY = ["Group", "Unit", "Name", "Service model", "Weighs most", "Spend", "Budget", "Variance",
-       "Attainment", "Band", "Meets from", "Exceeds from", "Main service", "Unit of measure",
-       "Quantity", "Cost per unit", "Explanation"]
+       "Attainment", "Band", "Cost per unit", "Explanation", "Main service", "Unit of measure",
+       "Quantity", "Meets from", "Exceeds from"]
 TREND = ["Period", "Unit", "Name", "Spend", "Budget", "Variance", "Variance %", "Charged",
          "Attainment", "Band"]
 CHARGES = ["Unit", "Service", "Consumer", "Consumer name", "Method", "Basis", "Billing mode",
@@ -30,9 +30,11 @@ JOURNAL = ["Journal", "Period", "Unit", "Account", "Consumer", "Description", "D
            "Credit", "Currency"]
 UNIT = ["Criterion", "Label", "Expression", "Actual", "Target", "Floor", "Bands", "Direction",
         "Method", "Weight", "Score", "Note", "Explanation"]
+STATEMENTS = ["Consumer", "Name", "GL account", "Billed", "Showback", "Total", "Prior total",
+              "Change"]
 EXPECTED = {"Cover": ["Item", "Value"], "Summary": SUMMARY, "Why they differ": WHY,
-            "Trend": TREND, "Portfolio": PORTFOLIO, "Charges": CHARGES,
-            "Journal": JOURNAL, "WW": UNIT, "ALT": UNIT}
+            "Trend": TREND, "Statements": STATEMENTS, "Portfolio": PORTFOLIO,
+            "Charges": CHARGES, "Journal": JOURNAL, "WW": UNIT, "ALT": UNIT}
 
 
 @pytest.fixture
@@ -45,7 +47,12 @@ def by_unit(ws) -> dict[str, dict]:
 
 
 def test_sheets_in_order(book):
-    assert book.sheetnames == ["Cover", "Summary", "Why they differ", "Trend", "Portfolio", "Charges", "Journal", "WW", "ALT"]
+    assert book.sheetnames == ["Cover", "Summary", "Why they differ", "Trend", "Statements", "Portfolio",
+                               "Charges", "Journal", "WW", "ALT"]
+
+
+CLOSED = {"Charges": "Total", "Journal": "Total", "WW": "Unit attainment",
+          "ALT": "Unit attainment"}  # the sheets that end with a closing row
 
 
 def test_every_table_has_its_header_in_row_1_frozen_filtered_bold(book):
@@ -53,7 +60,10 @@ def test_every_table_has_its_header_in_row_1_frozen_filtered_bold(book):
         assert headers(ws) == EXPECTED[ws.title], ws.title
         assert ws.freeze_panes == "A2"
         last = ws.cell(row=1, column=ws.max_column).column_letter
-        assert ws.auto_filter.ref == f"A1:{last}{ws.max_row}"
+        end = closing(ws)
+        assert (end and end[headers(ws)[0]].value) == CLOSED.get(ws.title), ws.title
+        # the filter covers the header and the data rows, not the closing row
+        assert ws.auto_filter.ref == f"A1:{last}{ws.max_row - (1 if end else 0)}"
         assert all(cell.font.b for cell in ws[1])
         assert all(ws.column_dimensions[c.column_letter].width > 5 for c in ws[1])
 
@@ -189,8 +199,13 @@ def test_final_pack_has_no_status_column(book):
 def test_empty_month_still_has_every_table(tmp_path):
     pack = make_pack(charges=iter(()), journal=(), scorecards=(), notes=())
     book = load(write_pack(pack, tmp_path / "e.xlsx"))
-    assert book.sheetnames == ["Cover", "Summary", "Why they differ", "Trend", "Portfolio", "Charges", "Journal"]
-    assert headers(book["Charges"]) == CHARGES and book["Charges"].max_row == 1
+    assert book.sheetnames == ["Cover", "Summary", "Why they differ", "Trend", "Statements",
+                               "Portfolio", "Charges", "Journal"]
+    assert headers(book["Charges"]) == CHARGES and table(book["Charges"]) == []
+    for title, column in (("Charges", "Amount"), ("Journal", "Debit")):
+        total = closing(book[title])  # no rows to add up: a plain 0, not an empty range
+        assert total[headers(book[title])[0]].value == "Total"
+        assert total[column].value == 0 and total[column].data_type == "n"
     assert {r["Item"]: r["Value"] for r in values(book["Cover"])}["Charge lines"] == 0
 
 

@@ -18,8 +18,9 @@ from reports.cells import one_decimal
 from reports.model import ChargeRow
 from reports.pack import write_pack
 from reports.sheets import charges as charges_sheet
+from reports.sheets._table import EXCEL_MAX_ROWS
 from tests.reports.builders import make_pack
-from tests.reports.readback import headers, load, table, values
+from tests.reports.readback import closing, headers, load, table, values
 from tests.reports.test_pack_layout import CHARGES
 
 
@@ -45,17 +46,17 @@ class Once:
             yield row
 
 
-@pytest.mark.parametrize(("lines", "sheets"), [(0, [0]), (4, [4]), (5, [4, 1]),
-                                               (8, [4, 4]), (11, [4, 4, 3])])
+@pytest.mark.parametrize(("lines", "sheets"), [(0, [0]), (3, [3]), (4, [3, 1]),
+                                               (6, [3, 3]), (11, [3, 3, 3, 2])])
 def test_charges_continue_on_numbered_sheets(monkeypatch, tmp_path, lines, sheets):
-    monkeypatch.setattr(charges_sheet, "ROW_LIMIT", 5)
+    monkeypatch.setattr(charges_sheet, "ROW_LIMIT", 5)  # header, 3 lines, the totals row
     rows = Once(charge(n) for n in range(lines))
     pack = make_pack(charges=rows, status="provisional")
     book = load(write_pack(pack, tmp_path / "s.xlsx"))
     titles = ["Charges"] + [f"Charges ({n})" for n in range(2, len(sheets) + 1)]
-    assert book.sheetnames[:5] == ["Cover", "Summary", "Why they differ", "Trend", "Portfolio"]
-    assert book.sheetnames[5:5 + len(titles)] == titles
-    assert book.sheetnames[5 + len(titles)] == "Journal"
+    assert book.sheetnames[:6] == ["Cover", "Summary", "Why they differ", "Trend", "Statements", "Portfolio"]
+    assert book.sheetnames[6:6 + len(titles)] == titles
+    assert book.sheetnames[6 + len(titles)] == "Journal"
     consumers = []
     for title, count in zip(titles, sheets, strict=True):
         ws = book[title]
@@ -63,6 +64,10 @@ def test_charges_continue_on_numbered_sheets(monkeypatch, tmp_path, lines, sheet
         assert ws.max_row <= 5 and ws.freeze_panes == "A2"
         assert ws.auto_filter.ref == f"A1:K{count + 1}"
         consumers += [r["Consumer"] for r in values(ws)]
+        total = closing(ws)  # each sheet adds up its own lines
+        assert total["Unit"].value == "Total" and total["Status"].value == "PROVISIONAL"
+        assert total["Amount"].value == (
+            f"=SUBTOTAL(109,J2:J{count + 1})" if count else 0)
     assert consumers == [f"C{n:03}" for n in range(lines)]
     assert rows.read == lines
     items = {r["Item"]: r["Value"] for r in values(book["Cover"])}
@@ -75,7 +80,7 @@ def test_unit_code_shaped_like_a_charges_sheet_is_renamed(monkeypatch, tmp_path)
     from dataclasses import replace
 
     from tests.reports.builders import ww_card
-    monkeypatch.setattr(charges_sheet, "ROW_LIMIT", 2)
+    monkeypatch.setattr(charges_sheet, "ROW_LIMIT", 3)
     cards = (replace(ww_card(), unit="Charges (9)"), replace(ww_card(), unit="charges"))
     book = load(write_pack(make_pack(scorecards=cards), tmp_path / "c.xlsx"))
     assert book.sheetnames[-2:] == ["Charges (9)~2", "charges~2"]
@@ -144,8 +149,15 @@ def test_the_temporary_file_is_next_to_the_target_and_renamed(monkeypatch, tmp_p
     assert not src.exists() and path.exists()
 
 
+@pytest.mark.parametrize("limit", [2, EXCEL_MAX_ROWS + 1])
+def test_a_row_limit_without_room_for_a_line_is_refused(monkeypatch, tmp_path, limit):
+    monkeypatch.setattr(charges_sheet, "ROW_LIMIT", limit)
+    with pytest.raises(ValueError, match="ROW_LIMIT must be in 3"):
+        write_pack(make_pack(), tmp_path / "x.xlsx")
+
+
 def test_baseline_writes_the_same_cells_bare(monkeypatch, tmp_path):
-    monkeypatch.setattr(charges_sheet, "ROW_LIMIT", 3)
+    monkeypatch.setattr(charges_sheet, "ROW_LIMIT", 4)
     pack = write_pack(make_pack(charges=[charge(n) for n in range(5)]),
                       tmp_path / "chargeback-2026-03.xlsx")
     cells = read_cells(pack)

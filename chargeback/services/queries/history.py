@@ -99,7 +99,7 @@ def load(session: Session, month: ClosedMonth, rows: Sequence[pm.PortfolioRow]) 
     trend = sorted(kept)[-(TREND_MONTHS - 1):]
     wanted = set(trend) | {p for p in fiscal if p in kept} | (
         {prior_period} if prior_period in kept else set())
-    figures = {period: _figures(session, period, kept[period]) for period in wanted}
+    figures = _figures_of(session, {period: kept[period] for period in wanted})
     return History(
         period=month.period, fiscal_year_start=month.fiscal_year_start,
         prior_period=prior_period, prior=figures.get(prior_period),
@@ -188,33 +188,40 @@ def _moment_of(month: ClosedMonth) -> dt.datetime | None:
 def _kept_as_of(session: Session, period: str, moment: dt.datetime | None
                 ) -> dict[str, int | None]:
     """Months before ``period`` closed by ``moment``: month -> the revision to read (None:
-    a month closed before figures were kept, read from its frozen results)."""
+    a month closed before figures were kept, read from its frozen results). Two queries,
+    however many months there are."""
     kept: dict[str, int | None] = {}
+    with_figures = set()
     for month, revision, computed in session.execute(
             select(PortfolioFigures.period, PortfolioFigures.revision,
                    PortfolioFigures.computed_at)
             .where(PortfolioFigures.period < period).distinct()):
+        with_figures.add(month)
         if moment is None or _utc(computed) <= moment:
             kept[month] = max(revision, kept.get(month) or 0)
-    for row in session.scalars(select(Period).where(
+    for month, computed in session.execute(select(Period.period, Period.computed_at).where(
             Period.period < period, Period.status.in_(FROZEN_STATUSES))):
-        if row.period not in kept and not _has_figures(session, row.period) and (
-                moment is None or (row.computed_at and _utc(row.computed_at) <= moment)):
-            kept[row.period] = None
+        if month not in with_figures and computed is not None and (
+                moment is None or _utc(computed) <= moment):
+            kept[month] = None
     return kept
 
 
-def _has_figures(session: Session, period: str) -> bool:
-    return session.scalar(select(PortfolioFigures.id).where(
-        PortfolioFigures.period == period).limit(1)) is not None
-
-
-def _figures(session: Session, period: str, revision: int | None) -> dict[str, Figures]:
-    if revision is not None:
-        return of_revision(session, period, revision) or {}
-    month = closed_month.load(session, period, "USD")  # currency does not enter figures
-    rows, _ = portfolio.rows(month)
-    return figures_of(rows)
+def _figures_of(session: Session, wanted: Mapping[str, int | None]
+                ) -> dict[str, dict[str, Figures]]:
+    """The kept figures of each wanted month (one query), or, for a month closed before
+    figures were kept, its figures rolled up from its frozen results."""
+    found: dict[str, dict[str, Figures]] = {period: {} for period in wanted}
+    kept = [period for period, revision in wanted.items() if revision is not None]
+    if kept:
+        for row in session.scalars(select(PortfolioFigures).where(
+                PortfolioFigures.period.in_(kept))):
+            if row.revision == wanted[row.period]:
+                found[row.period][row.unit_code] = _from_row(row)
+    for period in (p for p, revision in wanted.items() if revision is None):
+        month = closed_month.load(session, period, "USD")  # currency enters no figure
+        found[period] = figures_of(portfolio.rows(month)[0])
+    return found
 
 
 def _from_row(r: PortfolioFigures) -> Figures:

@@ -87,7 +87,7 @@ def test_create_user_refusals(company, signed_in, session):
         ({"email": "fin@example.com", "role": "finance", "password": "long enough pw"},
          "already exists", 409),
         ({"email": "s@example.com", "role": "finance", "password": "short"},
-         "at least 10 characters", 409),
+         "at least 12 characters", 409),
         ({"email": "not-an-email", "role": "finance"}, "is not an e-mail address", 409),
         ({"email": "k@example.com", "role": "king"}, "Not a valid choice", 400),
         ({"email": "u@example.com", "role": "unit_head", "units": ["NOPE"]},
@@ -121,7 +121,7 @@ def test_edit_role_units_password_and_access(company, signed_in, session, users,
     assert [u.code for u in fin.units] == ["WW"]  # rolled back whole
 
     short = admin.post(f"{page}/password", data={"password": "short", "csrf_token": token})
-    assert short.status_code == 409 and "at least 10 characters" in text(short)
+    assert short.status_code == 409 and "at least 12 characters" in text(short)
     typed = admin.post(f"{page}/password", data={"password": "a brand new one",
                                                  "csrf_token": token})
     assert typed.status_code == 302
