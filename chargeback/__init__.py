@@ -48,10 +48,31 @@ def create_app(config: dict | None = None) -> Flask:
     for command in JOB_COMMANDS + DEMO_COMMANDS:
         app.cli.add_command(command)
     unit_of_work.register(app)
+    _request_limits(app)  # before the web app's CSRF check reads a form
     register_web(app)
     register_api(app)
     _answer_refusals(app)
     return app
+
+
+REQUEST_MAX_BYTES = 1024 * 1024
+"""The body of any request but an upload: forms are small (and Flask holds a form field to
+500 KB); a JSON body gets ``CHARGEBACK_JSON_MAX_BYTES`` from the API's parser."""
+UPLOAD_ENDPOINTS = frozenset({"data.imports", "imports.upload"})
+"""The routes that take a file: up to ``CHARGEBACK_UPLOAD_MAX_BYTES``."""
+
+
+def _request_limits(app: Flask) -> None:
+    """A request body is read only up to its route's limit (413 beyond it): an upload up to
+    ``MAX_CONTENT_LENGTH`` (``CHARGEBACK_UPLOAD_MAX_BYTES``), anything else 1 MiB, so a
+    sign-in form cannot be sent half a gigabyte to parse."""
+    from flask import request
+
+    @app.before_request
+    def body_limit():
+        if request.endpoint not in UPLOAD_ENDPOINTS:
+            ceiling = app.config.get("MAX_CONTENT_LENGTH") or REQUEST_MAX_BYTES
+            request.max_content_length = min(ceiling, REQUEST_MAX_BYTES)
 
 
 def _answer_refusals(app: Flask) -> None:

@@ -58,8 +58,8 @@ def from_environment(instance_path: str) -> dict:
         "CHARGEBACK_PACK_DIR": os.environ.get("CHARGEBACK_PACK_DIR") or str(path / "packs"),
         "CHARGEBACK_CURRENCY": os.environ.get("CHARGEBACK_CURRENCY", "USD"),
         "CHARGEBACK_FISCAL_YEAR_START": default_fiscal_year_start(),
-        "MAX_CONTENT_LENGTH": 512 * 1024 * 1024,
         **_upload_settings(path),
+        **_limit_settings(),
         "CHARGEBACK_HTTPS": os.environ.get("CHARGEBACK_HTTPS") == "1",
         "CHARGEBACK_LOCK_WAIT_SECONDS": _int("CHARGEBACK_LOCK_WAIT_SECONDS", 15),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
@@ -74,7 +74,43 @@ def _int(name: str, default: int | None) -> int | None:
     return int(value) if value else default
 
 
+def _positive(name: str, default: int, most: int | None = None) -> int:
+    """A whole number above 0 (and at most ``most``) from the environment, else ``default``;
+    anything else stops the app at start-up with the setting's name."""
+    text = os.environ.get(name, "").strip().replace("_", "")
+    if not text:
+        return default
+    if not text.isascii() or not text.isdigit() or int(text) < 1 or (most and int(text) > most):
+        bound = f" and at most {most}" if most else ""
+        raise ValueError(f"{name} must be a whole number above 0{bound}, not {text!r}")
+    return int(text)
+
+
 UPLOAD_JOB_BYTES = 5 * 1024 * 1024
+UPLOAD_MAX_BYTES = 512 * 1024 * 1024
+HARD_MAX_CRITERIA = 1000
+
+
+def _limit_settings() -> dict:
+    """How much input the app takes (docs/security.md, "Input limits"): uploads, the cells and
+    workbooks of import files, JSON bodies and files, criteria of a scorecard."""
+    from chargeback.importing import limits
+    from chargeback.safe_json import MAX_BYTES, MAX_DEPTH
+    from rules.scoring import MAX_CRITERIA
+
+    return {
+        "MAX_CONTENT_LENGTH": _positive("CHARGEBACK_UPLOAD_MAX_BYTES", UPLOAD_MAX_BYTES),
+        "CHARGEBACK_IMPORT_MAX_CELL_CHARS": _positive("CHARGEBACK_IMPORT_MAX_CELL_CHARS",
+                                                      limits.CELL_CHARS),
+        "CHARGEBACK_XLSX_MAX_BYTES": _positive("CHARGEBACK_XLSX_MAX_BYTES", limits.XLSX_BYTES),
+        "CHARGEBACK_XLSX_MAX_ROWS": _positive("CHARGEBACK_XLSX_MAX_ROWS", limits.XLSX_ROWS),
+        "CHARGEBACK_XLSX_MAX_CELLS": _positive("CHARGEBACK_XLSX_MAX_CELLS", limits.XLSX_CELLS),
+        "CHARGEBACK_JSON_MAX_BYTES": _positive("CHARGEBACK_JSON_MAX_BYTES", MAX_BYTES),
+        "CHARGEBACK_JSON_MAX_DEPTH": _positive("CHARGEBACK_JSON_MAX_DEPTH", MAX_DEPTH, 500),
+        "CHARGEBACK_MAX_CRITERIA": _positive("CHARGEBACK_MAX_CRITERIA", MAX_CRITERIA,
+                                             HARD_MAX_CRITERIA),
+    }
+
 
 
 def _upload_settings(instance_path: Path) -> dict:

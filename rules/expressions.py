@@ -2,16 +2,23 @@
 Python.
 
 A unit head types ``desktop_spend / seats``; that text reaches the server from a web form,
-so it must not be able to call, import or reach anything. Three fences, each cheap:
+so it must not be able to call, import or reach anything, nor keep a worker busy. First the
+size: at most ``MAX_EXPRESSION_CHARS`` characters, checked before anything else reads the
+text; then three fences, each cheap:
 
 1. a scan of the text that admits only measure names (``[a-z][a-z0-9_]*``), plain decimal
    numbers (``12``, ``1.05``), ``+ - * /`` and parentheses. It catches what rule-engine
    would accept and fold into a constant before we see it (``2 ** 3``, ``7 % 2``,
-   ``1e3``, ``0x10``), and says in words what is wrong;
+   ``1e3``, ``0x10``), and says in words what is wrong; it also bounds the shape of the
+   tree, so no later step recurses deeply: at most ``MAX_NESTING`` levels of parentheses and
+   unary signs, and at most ``MAX_OPERATORS`` operators (a chain ``a + b + ...`` is a tree
+   as deep as it is long);
 2. rule-engine's own parser, with every symbol typed FLOAT (Decimal), which rejects
    attribute access, indexing and calls on a number;
 3. a walk of the parsed tree that refuses any node that is not ``+``, ``-``, ``*``, ``/``,
-   unary minus, a finite number or a plain measure name.
+   unary minus, a finite number or a plain measure name, and a division whose divisor is a
+   constant 0 (``x / 0``, ``x / (2 - 2)``: rule-engine folds constants), which could never
+   be rated.
 
 rule-engine is imported on the first parse, not with this module: importing it builds its
 parser's tables (PLY's LALR tables: 0.3-0.5 s of CPU, over a second of wall time on a busy
@@ -42,6 +49,14 @@ if TYPE_CHECKING:
 
 NAME_RE = re.compile(r"[a-z][a-z0-9_]*\Z")
 """A measure name: lower-case ASCII letter, then lower-case letters, digits or ``_``."""
+
+MAX_EXPRESSION_CHARS = 1000
+"""The longest expression: checked before the text is scanned or parsed."""
+MAX_NESTING = 20
+"""Levels of parentheses and unary signs (``-(-(x))``), so no step of parsing recurses deep."""
+MAX_OPERATORS = 100
+"""Operators in one expression: ``a + b + c`` is a tree as deep as the chain is long."""
+DIVISION_BY_ZERO = "division by zero: the divisor is always 0"
 
 RESERVED = frozenset({"true", "false", "inf", "nan", "null", "and", "in", "or", "not", "for", "if"})
 """Words rule-engine reads as constants or operators, so they cannot name a measure."""
@@ -145,6 +160,8 @@ def _parse_cached(expr: str) -> tuple[ParsedExpression | None, tuple[str, ...]]:
     """Parse once per distinct text: scoring a whole holding reuses a few dozen expressions."""
     if not isinstance(expr, str) or not expr.strip():
         return None, ("is empty",)
+    if len(expr) > MAX_EXPRESSION_CHARS:
+        return None, (f"longer than {MAX_EXPRESSION_CHARS} characters",)
     problems = _scan(expr)
     if problems:
         return None, tuple(problems)
@@ -159,14 +176,44 @@ def _parse_cached(expr: str) -> tuple[ParsedExpression | None, tuple[str, ...]]:
 
 
 def _scan(expr: str) -> list[str]:
-    """First fence: refuse, in words, every token outside the language."""
+    """First fence: refuse, in words, every token outside the language, and a tree too deep
+    or too big to walk."""
     problems: list[str] = []
     tokens = [m for m in _TOKEN.finditer(expr) if m.lastgroup]
     for index, match in enumerate(tokens):
         kind, text = match.lastgroup, match.group(match.lastgroup)
         following = tokens[index + 1].group(0).strip() if index + 1 < len(tokens) else ""
         problems.extend(_token_problems(kind, text, following))
+    problems.extend(_shape_problems([(m.lastgroup, m.group(m.lastgroup)) for m in tokens]))
     return list(dict.fromkeys(problems))
+
+
+def _shape_problems(tokens: list[tuple[str, str]]) -> list[str]:
+    """Nesting (open parentheses plus the unary signs in front of an operand) and the count
+    of operators: a sign is unary at the start, after ``(`` or after another operator."""
+    problems = []
+    depth = deepest = signs = operators = 0
+    after_operand = False
+    for kind, text in tokens:
+        if kind != "op":
+            after_operand, signs = True, 0
+        elif text == "(":
+            depth += 1
+            after_operand = False
+        elif text == ")":
+            depth -= 1
+            after_operand, signs = True, 0
+        else:
+            operators += 1
+            signs = signs + 1 if not after_operand else 0
+            after_operand = False
+        deepest = max(deepest, depth + signs)
+    if deepest > MAX_NESTING:
+        problems.append(f"nested deeper than {MAX_NESTING} levels (parentheses and signs)")
+    if operators > MAX_OPERATORS:
+        problems.append(f"more than {MAX_OPERATORS} operators: split the calculation, or "
+                        "import the figure as a measure")
+    return problems
 
 
 def _token_problems(kind: str, text: str, following: str) -> list[str]:
@@ -205,7 +252,7 @@ def _rule_engine_parse(expr: str) -> tuple[rule_engine.Rule | None, str]:
         where = f" at {token.value!r}" if token is not None else " (incomplete expression)"
         return None, f"syntax error{where}"
     except errors.ArithmeticError:
-        return None, "division by zero"
+        return None, DIVISION_BY_ZERO
     except (errors.EngineError, ValueError, TypeError) as error:
         return None, f"cannot be parsed: {getattr(error, 'message', error)}"
 
@@ -217,6 +264,8 @@ def _refusals(node: object, order: list[str]) -> list[str]:
     kind = type(node)
     if kind is ast.Statement:
         return _refusals(node.expression, order)
+    if kind is ast.ArithmeticExpression and node.type == "tdiv" and _is_zero(node.right, ast):
+        return [DIVISION_BY_ZERO] + _refusals(node.left, order)
     if kind in (ast.AddExpression, ast.SubtractExpression) or (
         kind is ast.ArithmeticExpression and node.type in ("mul", "tdiv")
     ):
@@ -232,6 +281,13 @@ def _refusals(node: object, order: list[str]) -> list[str]:
             order.append(node.name)
         return []
     return [f"{engine.node_words.get(kind, kind.__name__)} is not allowed"]
+
+
+def _is_zero(node: object, ast: ModuleType) -> bool:
+    """A constant 0 (rule-engine folds ``2 - 2`` and ``-0`` into one), possibly negated."""
+    while type(node) is ast.UnaryExpression and node.type == "uminus":
+        node = node.right
+    return type(node) is ast.FloatExpression and node.value.is_finite() and node.value == 0
 
 
 def evaluate(

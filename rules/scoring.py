@@ -29,6 +29,15 @@ from rules.vocabulary import DIRECTIONS, is_period
 
 KEY_RE = re.compile(r"[a-z][a-z0-9_-]*\Z")
 DEFAULT_THRESHOLDS = BandThresholds()
+MAX_CRITERIA = 50
+"""Criteria in one scorecard unless the caller says otherwise (a setting of the app)."""
+MAX_BANDS = 20
+"""Bands of one ``bands`` criterion."""
+MAX_NUMBER_CHARS = 50
+MAX_MAGNITUDE = 30
+"""A scorecard number has at most 50 characters and a size between 1e-30 and 1e30 (or is 0),
+checked on its text before it becomes a Decimal: nothing beyond that can reach arithmetic."""
+_NUMBER_TEXT = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
 
 
 # --- validation ----------------------------------------------------------------------
@@ -241,12 +250,15 @@ _CRITERION_FIELDS = (("key", "label", "expr", "direction", "method", "weight"),
 _BAND_FIELDS = (("at", "score"), ())
 
 
-def scorecard_from_dict(data: Any, source: str) -> tuple[Scorecard | None, list[RuleError]]:
+def scorecard_from_dict(data: Any, source: str, *, max_criteria: int = MAX_CRITERIA
+                        ) -> tuple[Scorecard | None, list[RuleError]]:
     """Read the JSON structure of a scorecard file (interfaces.md), checking its shape only.
 
     Numbers may be JSON numbers or strings; they become Decimals through their text, so
-    4.5 is exactly 4.5. Unknown fields are errors (a typo must not vanish); so are missing
-    required ones. Call ``validate_scorecard`` next for the rules of the criteria.
+    4.5 is exactly 4.5, once their text is known to be a number of a sane size (``_number``).
+    Unknown fields are errors (a typo must not vanish); so are missing required ones. More
+    than ``max_criteria`` criteria, or ``MAX_BANDS`` bands, are refused before any is read.
+    Call ``validate_scorecard`` next for the rules of the criteria.
     """
     errors: list[RuleError] = []
     if not _check_fields(data, _TOP_FIELDS, source, "scorecard", errors):
@@ -257,6 +269,10 @@ def scorecard_from_dict(data: Any, source: str) -> tuple[Scorecard | None, list[
     if not isinstance(items, list):
         errors.append(RuleError(source=source, field="criteria", message="must be a list"))
         items = []
+    if len(items) > max_criteria:
+        errors.append(RuleError(source=source, field="criteria", message=(
+            f"at most {max_criteria} criteria (this scorecard has {len(items)})")))
+        return None, errors
     criteria = [_criterion_from_dict(item, number, source, errors)
                 for number, item in enumerate(items, start=1)]
     if errors:
@@ -295,6 +311,10 @@ def _bands_from_list(items: Any, where: str, errors: list[RuleError]) -> tuple[B
         return ()
     if not isinstance(items, list):
         errors.append(RuleError(source=where, field="bands", message="must be a list"))
+        return None
+    if len(items) > MAX_BANDS:
+        errors.append(RuleError(source=where, field="bands", message=(
+            f"at most {MAX_BANDS} bands (this criterion has {len(items)})")))
         return None
     before = len(errors)
     bands = []
@@ -338,16 +358,37 @@ def _number(value: Any, source: str, name: str, errors: list[RuleError]) -> Deci
     """A JSON number or numeric string as an exact Decimal, through its text.
 
     ``json`` gives 4.5 as a binary number; its text "4.5" is what the author wrote, so the
-    Decimal is exactly 4.5. No arithmetic happens before the conversion.
+    Decimal is exactly 4.5. The text is checked first (ASCII digits, at most
+    ``MAX_NUMBER_CHARS`` characters) and the size next (``MAX_MAGNITUDE``), on the
+    Decimal's exponent alone: ``1e999999999`` is refused here, never met by arithmetic.
     """
+    text = _number_text(value)
+    if text is None or len(text) > MAX_NUMBER_CHARS or not _NUMBER_TEXT.fullmatch(text):
+        too_long = text is not None and len(text) > MAX_NUMBER_CHARS
+        errors.append(RuleError(source=source, field=name, message=(
+            f"must be a number of at most {MAX_NUMBER_CHARS} characters" if too_long
+            else "must be a number")))
+        return None
+    number = D(text)
+    if number.is_zero():
+        return Decimal(0)
+    if not -MAX_MAGNITUDE <= number.adjusted() <= MAX_MAGNITUDE:
+        errors.append(RuleError(source=source, field=name, message=(
+            f"is out of range: a number between 1e-{MAX_MAGNITUDE} and 1e{MAX_MAGNITUDE}, "
+            "or 0")))
+        return None
+    return number
+
+
+def _number_text(value: Any) -> str | None:
+    """The text of a number as it was written, or None when it is no number at all; an
+    integer too long to be written (Python refuses the text of one above 4300 digits) is
+    given as its first digits, which are enough to refuse it."""
     if isinstance(value, (bool, list, dict)) or value is None:
-        errors.append(RuleError(source=source, field=name, message="must be a number"))
         return None
-    try:
-        return D(str(value))
-    except ValueError:
-        errors.append(RuleError(source=source, field=name, message="must be a number"))
-        return None
+    if isinstance(value, int):
+        return str(value) if value.bit_length() < 200 else "9" * (MAX_NUMBER_CHARS + 1)
+    return str(value).strip()
 
 
 def scorecard_to_dict(scorecard: Scorecard) -> dict[str, Any]:

@@ -13,18 +13,29 @@ import re
 
 # --- periods --------------------------------------------------------------------------
 
-PERIOD_PATTERN = r"[0-9]{4}-(?:0[1-9]|1[0-2])"
-"""A month, ``YYYY-MM`` (months 01 to 12); unanchored, for URL converters and fullmatch."""
+PERIOD_PATTERN = r"(?:19[0-9]{2}|2[0-9]{3})-(?:0[1-9]|1[0-2])"
+"""A month, ``YYYY-MM`` from 1900-01 to 2999-12 (the range the database's check keeps);
+unanchored, for URL converters and fullmatch."""
 PERIOD_ANCHORED = f"^{PERIOD_PATTERN}$"
 """The same, anchored, for JSON Schema and form validators."""
 PERIOD_HINT = "write YYYY-MM, e.g. 2026-03"
+FIRST_PERIOD, LAST_PERIOD = "1900-01", "2999-12"
+"""The months the product keeps (``models.base.period_check``)."""
 
 _PERIOD = re.compile(PERIOD_PATTERN)
+_PERIOD_SHAPE = re.compile(r"[0-9]{4}-(?:0[1-9]|1[0-2])")
 
 
 def is_period(value: object) -> bool:
-    """True for a ``YYYY-MM`` text with a month 01..12."""
+    """True for a ``YYYY-MM`` text with a month 01..12 and a year 1900..2999 (ASCII digits)."""
     return isinstance(value, str) and _PERIOD.fullmatch(value) is not None
+
+
+def period_out_of_range(value: object) -> bool:
+    """True for a well-formed ``YYYY-MM`` whose year is outside 1900..2999 (``3000-01``): a
+    month, but not one the product keeps."""
+    return (isinstance(value, str) and _PERIOD_SHAPE.fullmatch(value) is not None
+            and not is_period(value))
 
 
 def month_after(period: str) -> str:

@@ -7,18 +7,19 @@ unexpected exception), answers one JSON shape::
 
 ``errors`` is empty when no field is to blame; a refused import adds its ``batch``.
 Request bodies are read with decimals kept exact (``4.5`` is ``Decimal("4.5")``, never a
-float), and every figure goes back out as a decimal string.
+float), within the JSON limits (``chargeback.safe_json``: size, depth, count, a key twice;
+413 for a body too large, 400 for one refused, ``errors.body`` saying why), and every
+figure goes back out as a decimal string.
 """
 
 from __future__ import annotations
 
 import http
-import json
 from collections.abc import Iterable
-from decimal import Decimal
+from typing import NoReturn
 
 import flask_smorest
-from flask import Flask, request
+from flask import Flask, current_app, request
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import HTTPException, InternalServerError, default_exceptions
@@ -26,6 +27,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError, default_exce
 from chargeback.api.fields import DecimalString, Timestamp
 from chargeback.api.schemas import ErrorSchema
 from chargeback.refusals import Problem, Refused
+from chargeback.safe_json import JsonLimits, JsonRefused, check_size, loads
 
 API_PREFIX = "/api/"
 LOCATIONS = ("json", "query", "querystring", "form", "files", "path", "view_args", "headers",
@@ -35,29 +37,36 @@ SECURITY = {"bearerAuth": {"type": "http", "scheme": "bearer",
                                           "profile page or with `chargeback token create`."}}
 
 
-def _reject_constant(name: str):
-    raise json.JSONDecodeError(f"{name} is not a number JSON allows", name, 0)
-
-
-def parse_json_exact(data: bytes | str):
-    """JSON with every non-integer number as a Decimal, and no NaN or Infinity."""
-    if isinstance(data, bytes):
-        try:
-            data = data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise json.JSONDecodeError(f"not UTF-8: {exc.reason}", "?", exc.start) from exc
-    return json.loads(data, parse_float=Decimal, parse_constant=_reject_constant)
-
-
 class ExactParser(FlaskParser):
-    """webargs' Flask parser, reading JSON bodies with ``parse_json_exact``."""
+    """webargs' Flask parser, reading JSON bodies with ``chargeback.safe_json`` within the
+    app's limits: a body above ``CHARGEBACK_JSON_MAX_BYTES`` is refused (413) before it is
+    read."""
 
     DEFAULT_VALIDATION_STATUS = 422
 
     def _raw_load_json(self, req):
         if not is_json_request(req):
             return core.missing
-        return parse_json_exact(req.get_data(cache=True))
+        limits = JsonLimits.from_config(current_app.config)
+        try:
+            check_size(req.content_length or 0, limits)
+        except JsonRefused as exc:
+            _refuse_body(exc)
+        req.max_content_length = limits.max_bytes  # a body without a length, as it streams
+        data = req.get_data(cache=True)
+        if not data:
+            return core.missing
+        try:
+            return loads(data, limits)
+        except JsonRefused as exc:
+            _refuse_body(exc)
+
+
+def _refuse_body(refusal: JsonRefused) -> NoReturn:
+    if refusal.too_large:
+        flask_smorest.abort(413, message=refusal.reason, errors={"body": [refusal.message]})
+    flask_smorest.abort(400, message="The request body is not accepted as JSON: "
+                        f"{refusal.message}", errors={"body": [refusal.message]})
 
 
 class Blueprint(flask_smorest.Blueprint):

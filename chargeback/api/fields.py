@@ -14,7 +14,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
 
 from marshmallow import ValidationError, fields, validate
 
@@ -22,6 +23,20 @@ from rules.vocabulary import PERIOD_ANCHORED
 
 DECIMAL_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
 CENT = Decimal("0.01")
+MAX_DIGITS = 40
+"""A decimal in a request has at most 40 digits and a size within 1e-40..1e40 (or is 0):
+checked on its text or its exponent before anything formats or computes with it."""
+_DECIMAL_TEXT = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+
+
+def decimal_problem(number: Decimal) -> bool:
+    """True when ``number`` is beyond ``MAX_DIGITS`` (digits or size): its exponent and
+    digit count, no arithmetic."""
+    if not number.is_finite():
+        return True
+    digits = len(number.as_tuple().digits)
+    return digits > MAX_DIGITS or (not number.is_zero()
+                                   and not -MAX_DIGITS <= number.adjusted() <= MAX_DIGITS)
 
 
 def text_problem(value: str) -> str | None:
@@ -71,6 +86,8 @@ class DecimalString(fields.Field):
     default_error_messages = {
         "invalid": "Not a decimal number: write it as a string like \"12.50\".",
         "special": "Not a finite number.",
+        "range": f"Out of range: a number has at most {MAX_DIGITS} digits and a size between "
+                 f"1e-{MAX_DIGITS} and 1e{MAX_DIGITS}.",
     }
 
     def __init__(self, *, places: int | None = None, exact: bool = False, **kwargs):
@@ -89,16 +106,26 @@ class DecimalString(fields.Field):
         return format(number, "f") if self.exact else plain(number)
 
     def _deserialize(self, value, attr, data, **kwargs):
+        """A decimal string (plain: ASCII digits, a sign and a point) or a JSON number (read
+        exactly by the parser), within ``MAX_DIGITS``."""
         if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
             raise self.make_error("invalid")
-        if isinstance(value, str) and (text_problem(value) or not value.strip()):
-            raise self.make_error("invalid")
-        try:
-            number = Decimal(value.strip()) if isinstance(value, str) else Decimal(value)
-        except InvalidOperation as exc:
-            raise self.make_error("invalid") from exc
+        if isinstance(value, int) and value.bit_length() > 4 * MAX_DIGITS:
+            raise self.make_error("range")
+        if isinstance(value, str):
+            text = value.strip()
+            if text.lower().lstrip("+-") in ("nan", "snan", "inf", "infinity"):
+                raise self.make_error("special")
+            if text_problem(value) or not _DECIMAL_TEXT.fullmatch(text):
+                raise self.make_error("invalid")
+            if len(text) > 2 * MAX_DIGITS:
+                raise self.make_error("range")
+            value = text
+        number = Decimal(value)
         if not number.is_finite():
             raise self.make_error("special")
+        if decimal_problem(number):
+            raise self.make_error("range")
         return number
 
 

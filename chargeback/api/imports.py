@@ -39,6 +39,7 @@ from chargeback.api.schemas import (
     ListQuery,
 )
 from chargeback.extensions import db
+from chargeback.importing.limits import ImportLimits
 from chargeback.refusals import Refused
 from chargeback.services import upload_jobs
 from chargeback.services.importing import import_file
@@ -59,7 +60,8 @@ UPLOAD_BODY = {"required": True, "content": {"multipart/form-data": {"schema": {
     "type": "object", "required": ["file"],
     "properties": {
         "file": {"type": "string", "format": "binary",
-                 "description": "CSV (UTF-8, header row) or XLSX (first sheet)"},
+                 "description": "CSV (UTF-8, header row) or XLSX (the sheet named "
+                                "after the kind, else the first visible one)"},
         "replace": {"type": "boolean", "default": False,
                     "description": "spend and usage: replace the stored lines of the "
                                    "months and units the file covers"}}}}}}
@@ -149,7 +151,7 @@ def upload(kind: str):
 
 @bp.route(f"/imports/{KIND}/rows", methods=["POST"], parameters=[KIND_EXAMPLE])
 @access(*ALL_ROLES)
-@errors(400, 404)
+@errors(400, 404, 413)
 @bp.arguments(ImportRowsSchema, example=ROWS_EXAMPLE)
 @bp.alt_response(200, schema=BatchSchema, description="Already imported: nothing changed",
                  success=True)
@@ -229,7 +231,8 @@ def _import_path(path: Path, kind: str, filename: str, replace: bool):
     with path.open("rb") as stream:
         result = import_file(db.session, kind, stream, filename, actor=current_user().email,
                              replace=replace,
-                             allowed_unit_codes=policy.import_scope(db.session, current_user()))
+                             allowed_unit_codes=policy.import_scope(db.session, current_user()),
+                             limits=ImportLimits.from_config(current_app.config))
     return batches_query.batch(db.session, result.batch_id), result.status
 
 

@@ -113,7 +113,7 @@ def close(period: str):
 
 @bp.route(f"/periods/{PERIOD}/reopen", methods=["POST"])
 @access(*MANAGE)
-@errors(400, 404, 409)
+@errors(400, 404, 409, 413)
 @bp.arguments(ReopenSchema)
 @bp.response(200, PeriodSchema)
 def reopen(args: dict, period: str):

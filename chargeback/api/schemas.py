@@ -10,11 +10,22 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
-from chargeback.api.fields import Code, DecimalString, Period, Text, Timestamp, text_problem
+from chargeback.api.fields import (
+    MAX_DIGITS,
+    Code,
+    DecimalString,
+    Period,
+    Text,
+    Timestamp,
+    decimal_problem,
+    text_problem,
+)
+from chargeback.config import HARD_MAX_CRITERIA
 from chargeback.vocabulary import IMPORT_KINDS, PERIOD_STATUSES, SCORECARD_STATUSES
 from rules.methods import METHODS
+from rules.scoring import MAX_BANDS
 from rules.vocabulary import BANDS, CHARGE_METHODS, DIRECTIONS
 
 MAX_LIMIT = 1000
@@ -168,9 +179,15 @@ class ImportRefusedSchema(ErrorSchema):
 
 
 class Cell(fields.Field):
-    """One cell of a JSON row: a string, an integer, an exact number, or null (empty)."""
+    """One cell of a JSON row: a string, an integer, an exact number, or null (empty). A
+    number is written out as the file's text only within ``MAX_DIGITS`` (``1e99999999``
+    would be a hundred million digits)."""
 
-    default_error_messages = {"invalid": "A cell is a string, a number or null."}
+    default_error_messages = {
+        "invalid": "A cell is a string, a number or null.",
+        "range": f"A number here has at most {MAX_DIGITS} digits and a size between "
+                 f"1e-{MAX_DIGITS} and 1e{MAX_DIGITS}: write it as a decimal string.",
+    }
 
     def __init__(self, **kwargs):
         super().__init__(allow_none=True, **kwargs)
@@ -185,13 +202,20 @@ class Cell(fields.Field):
             if problem:
                 raise ValidationError(problem)
             return value
-        return format(value, "f")
+        if isinstance(value, int) and value.bit_length() > 4 * MAX_DIGITS:
+            raise self.make_error("range")
+        number = Decimal(value)
+        if decimal_problem(number):
+            raise self.make_error("range")
+        return format(number, "f")
 
 
 class ImportRowsSchema(Schema):
     rows = fields.List(fields.Dict(keys=Text(validate=validate.Length(min=1, max=64)),
                                    values=Cell()),
-                       required=True, validate=validate.Length(min=1, max=MAX_ROWS),
+                       required=True, validate=validate.Length(
+                           min=1, max=MAX_ROWS, error="at most {max} rows in one request: "
+                                                      "upload a file for more"),
                        metadata={"description": "one object per row, keyed by the file's "
                                                 "column names; line 2 is rows[0]"})
     replace = fields.Boolean(load_default=False,
@@ -199,6 +223,15 @@ class ImportRowsSchema(Schema):
                                                       "lines of the months and units covered"})
     filename = Text(validate=validate.Length(min=1, max=255),
                     metadata={"description": "a name for the batch (default KIND.json)"})
+
+    @pre_load
+    def _not_too_many(self, data, **kwargs):
+        """More than ``MAX_ROWS`` rows are refused before any row is read."""
+        rows = data.get("rows") if isinstance(data, dict) else None
+        if isinstance(rows, list) and len(rows) > MAX_ROWS:
+            raise ValidationError({"rows": [f"at most {MAX_ROWS} rows in one request: upload "
+                                            "a file for more"]})
+        return data
 
 
 class ListQuery(Schema):
@@ -239,13 +272,16 @@ class CriterionSchema(Schema):
     target = DecimalString(allow_none=True)
     floor = DecimalString(allow_none=True)
     weight = DecimalString(required=True)
-    bands = fields.List(fields.Nested(BandSchema), allow_none=True)
+    bands = fields.List(fields.Nested(BandSchema), allow_none=True,
+                        validate=validate.Length(max=MAX_BANDS))
 
 
 class ScorecardDraftSchema(Schema):
     effective_from = Period(required=True)
     criteria = fields.List(fields.Nested(CriterionSchema), required=True,
-                           validate=validate.Length(min=1, max=50))
+                           validate=validate.Length(min=1, max=HARD_MAX_CRITERIA),
+                           metadata={"description": "at most CHARGEBACK_MAX_CRITERIA "
+                                                    "(50 unless set)"})
 
 
 class ScorecardVersionSchema(Schema):

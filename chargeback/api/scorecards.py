@@ -10,6 +10,8 @@ approving a draft) is 409; one whose content is wrong is 422.
 
 from __future__ import annotations
 
+from flask import current_app
+
 from chargeback import access as policy
 from chargeback.access import ALL_ROLES, MANAGE
 from chargeback.api.auth import access, current_user, errors, fail, unit_in_scope
@@ -132,7 +134,7 @@ def _decided(version, unit, step) -> dict:
 
 @bp.route("/units/<code:code>/scorecards", methods=["POST"])
 @access(*ALL_ROLES)
-@errors(400, 404, 409)
+@errors(400, 404, 409, 413)
 @bp.arguments(ScorecardDraftSchema, example=DRAFT_EXAMPLE)
 @bp.alt_response(200, schema=SavedScorecardSchema, success=True,
                  description="The unit's open draft, updated")
@@ -144,7 +146,8 @@ def save_draft(args: dict, code: str):
     existed = scorecards.pending(db.session, unit.id) is not None
     try:
         result = scorecards.save_draft(db.session, _as_file(args, unit), current_user().email,
-                                       SOURCE)
+                                       SOURCE,
+                                       max_criteria=current_app.config["CHARGEBACK_MAX_CRITERIA"])
     except Refused as refusal:
         _refuse(refusal)
     body = version_dict(result.version, unit.code) | {
@@ -166,7 +169,7 @@ def submit(version_id: int):
 
 @bp.route(f"/scorecards/{VERSION_ID}/approve", methods=["POST"])
 @access(*MANAGE)
-@errors(400, 404, 409)
+@errors(400, 404, 409, 413)
 @bp.arguments(ApproveSchema, required=False)
 @bp.response(200, ScorecardVersionSchema)
 def approve(args: dict, version_id: int):
@@ -180,7 +183,7 @@ def approve(args: dict, version_id: int):
 
 @bp.route(f"/scorecards/{VERSION_ID}/send-back", methods=["POST"])
 @access(*MANAGE)
-@errors(400, 404, 409)
+@errors(400, 404, 409, 413)
 @bp.arguments(SendBackSchema)
 @bp.response(200, ScorecardVersionSchema)
 def send_back(args: dict, version_id: int):

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import sys
-from decimal import Decimal
 from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
 from chargeback.cli import cli_actor, refuse, unit_of_work, warn
@@ -23,6 +22,7 @@ from chargeback.vocabulary import IMPORT_KINDS, REPLACEABLE_KINDS
 def import_command(kind: str, file: Path, replace: bool) -> None:
     """Import one FILE (CSV or XLSX) of KIND as one batch."""
     from chargeback.extensions import db
+    from chargeback.importing.limits import ImportLimits
     from chargeback.services.importing import import_file
 
     if replace and kind not in REPLACEABLE_KINDS:
@@ -30,7 +30,7 @@ def import_command(kind: str, file: Path, replace: bool) -> None:
     with unit_of_work(), file.open("rb") as stream, \
             TerminalProgress(file) as bar:
         result = import_file(db.session, kind, stream, file.name, cli_actor(), replace=replace,
-                             progress=bar)
+                             progress=bar, limits=ImportLimits.from_config(current_app.config))
     if not result.ok:  # the refused batch is kept, with its errors, as a record
         click.echo("\n".join(result.errors), err=True)
         refuse(result.summary())
@@ -61,11 +61,17 @@ class TerminalProgress:
 
 
 def read_json(file: Path):
-    """JSON with decimals kept exact (4.5 stays Decimal('4.5'), never a float)."""
+    """JSON with decimals kept exact (4.5 stays Decimal('4.5'), never a float), read within
+    the app's limits (size, depth, count; a key twice refused; a byte order mark accepted:
+    ``chargeback.safe_json``)."""
+    from chargeback.safe_json import JsonLimits, JsonRefused, check_size, loads
+
+    limits = JsonLimits.from_config(current_app.config)
     try:
-        return json.loads(file.read_text(encoding="utf-8"), parse_float=Decimal)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        refuse(f"{file.name}: not a JSON file ({exc})")
+        check_size(file.stat().st_size, limits)  # before the file is read
+        return loads(file.read_bytes(), limits)
+    except JsonRefused as exc:
+        refuse(f"{file.name}: not accepted as JSON: {exc.message}")
 
 
 @click.group("scorecard")
@@ -84,7 +90,8 @@ def scorecard_import(file: Path) -> None:
     data = read_json(file)
     with unit_of_work(f"{file.name}: refused; nothing stored"):
         result = save_version(db.session, data, cli_actor(), status="approved",
-                              source=file.name)
+                              source=file.name,
+                              max_criteria=current_app.config["CHARGEBACK_MAX_CRITERIA"])
         version = result.version
         summary = (f"{file.name}: scorecard version {version.version} of "
                    f"{len(version.criteria)} criteria approved, in force from "

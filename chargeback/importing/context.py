@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chargeback.failpoints import failpoint
+from chargeback.importing.text import printable
 from chargeback.models import Consumer, Service, Unit
 from chargeback.models.audit import record
 from chargeback.models.periods import lock_from, lock_months
@@ -37,8 +38,11 @@ class ImportContext:
     _locked_from: str | None = None
     _frozen: str | None = None
 
-    def error(self, line: int, column: str, message: str) -> None:
-        self.errors.append(Problem(kind=self.kind, line=line, column=column, message=message))
+    def error(self, line: int, column: str | None, message: str) -> None:
+        """A bad row; its column and message as text either database stores and a terminal
+        prints (a header may name a column with a control character in it)."""
+        self.errors.append(Problem(kind=self.kind, line=line, column=printable(column, 200),
+                                   message=printable(message)))
 
     @property
     def units(self) -> dict[str, int]:

@@ -2,16 +2,24 @@
 
 Each field takes the cell's text and either returns a typed value or raises a
 ``ValidationError`` whose message is what the person who made the file needs to read.
+Every field refuses a control character or a byte that is not UTF-8 first (``text``), and
+quotes a cell in its message shortened (``quoted``).
+
+Numbers are plain decimals: ASCII digits, an optional sign, an optional decimal point, and
+``1,234.50`` (thousands separators); no exponent (``1e3``), no other digits (``١٢٣``,
+``１２``), no ``_``. They are checked on their text (places, sign, digits before the point)
+before a ``Decimal`` is made, so no size of number reaches any arithmetic.
 """
 
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from marshmallow import ValidationError, fields
 
-from rules.vocabulary import is_name, is_period
+from chargeback.importing.text import quoted, text_problem
+from rules.vocabulary import FIRST_PERIOD, LAST_PERIOD, is_name, is_period, period_out_of_range
 
 REQUIRED = {"required": "required: the cell is empty"}
 
@@ -28,6 +36,9 @@ class Text(fields.Field):
         text = str(value).strip()
         if len(text) > self.max_length:
             raise ValidationError(f"longer than {self.max_length} characters")
+        problem = text_problem(text)
+        if problem:
+            raise ValidationError(problem)
         return text
 
 
@@ -40,7 +51,7 @@ class Code(Text):
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)
         if any(ch.isspace() for ch in text):
-            raise ValidationError(f"'{text}' is not a code: codes have no spaces")
+            raise ValidationError(f"{quoted(text)} is not a code: codes have no spaces")
         return text
 
 
@@ -54,7 +65,7 @@ class Name(Text):
         text = super()._deserialize(value, attr, data, **kwargs)
         if not is_name(text):
             raise ValidationError(
-                f"'{text}' is not a valid name: use lower-case letters, digits and _ "
+                f"{quoted(text)} is not a valid name: use lower-case letters, digits and _ "
                 "and start with a letter"
             )
         return text
@@ -66,47 +77,78 @@ class Period(Text):
 
     def _deserialize(self, value, attr, data, **kwargs):
         text = str(value).strip()
-        if not is_period(text):
-            raise ValidationError(f"'{text}' is not a period: write YYYY-MM, e.g. 2026-03")
-        return text
+        if is_period(text):
+            return text
+        problem = text_problem(text)
+        if problem:
+            raise ValidationError(problem)
+        if period_out_of_range(text):
+            raise ValidationError(f"{quoted(text)} is outside the periods kept "
+                                  f"({FIRST_PERIOD} to {LAST_PERIOD})")
+        raise ValidationError(f"{quoted(text)} is not a period: write YYYY-MM, e.g. 2026-03")
+
+
+PLAIN_RE = re.compile(r"([-+]?)([0-9]*)(?:\.([0-9]*))?")
+EXPONENT_RE = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[eE][-+]?[0-9]+")
+SMALL_EXPONENT_RE = re.compile(r"[-+]?[0-9]{1,15}(?:\.[0-9]{0,15})?[eE][-+]?[0-9]{1,2}")
+NOT_FINITE = frozenset({"nan", "snan", "inf", "infinity"})
 
 
 class Number(fields.Field):
-    """A decimal with at most ``places`` decimals; never through a float."""
+    """A decimal with at most ``places`` decimals, below ``10 ** digits``; never through a
+    float, and checked on its text before it becomes a Decimal."""
 
     def __init__(self, *, places: int, negative: bool = False, what: str = "number", **kw):
         kw.setdefault("error_messages", REQUIRED)
         super().__init__(**kw)
         self.places, self.negative, self.what = places, negative, what
+        self.digits = 16 if places == 2 else 12  # abs(value) < 10 ** digits
 
     def _deserialize(self, value, attr, data, **kwargs):
-        text = str(value).strip().replace(",", "") if _grouped(str(value)) else str(value).strip()
-        try:
-            number = Decimal(text)
-        except InvalidOperation:
-            raise ValidationError(f"'{value}' is not a number") from None
-        if not number.is_finite():
-            raise ValidationError(f"'{value}' is not a finite number")
-        exponent = number.as_tuple().exponent
-        if isinstance(exponent, int) and -exponent > self.places:
+        raw = str(value)
+        problem = text_problem(raw)
+        if problem:
+            raise ValidationError(problem)
+        text = raw.strip()
+        if _grouped(text):
+            text = text.replace(",", "")
+        plain = PLAIN_RE.fullmatch(text)
+        if plain is None or not (plain.group(2) or plain.group(3)):
+            raise ValidationError(_not_plain(raw, text))
+        sign, whole, fraction = plain.group(1), plain.group(2), plain.group(3) or ""
+        if len(fraction) > self.places:
             raise ValidationError(
-                f"'{value}' has more than {self.places} decimal places "
+                f"{quoted(raw)} has more than {self.places} decimal places "
                 f"({_plural(self.what)} have at most {self.places})"
             )
-        if number < 0 and not self.negative:
-            raise ValidationError(f"'{value}' is negative: {_plural(self.what)} cannot be "
+        if sign == "-" and not self.negative and (whole + fraction).strip("0"):
+            raise ValidationError(f"{quoted(raw)} is negative: {_plural(self.what)} cannot be "
                                   "negative")
-        # abs(number) >= 10 ** limit, without arithmetic: 1e999999999 would overflow it
-        if number and number.adjusted() >= (16 if self.places == 2 else 12):
-            raise ValidationError(f"'{value}' is too large")
-        return number
+        if len(whole.lstrip("0")) > self.digits:
+            raise ValidationError(f"{quoted(raw)} is too large")
+        return Decimal(text)
+
+
+def _not_plain(raw: str, text: str) -> str:
+    """Why a cell is not a plain decimal, in words that say what to write instead."""
+    if text.lower().lstrip("+-") in NOT_FINITE:
+        return f"{quoted(raw)} is not a finite number"
+    if SMALL_EXPONENT_RE.fullmatch(text):  # at most 32 digits and |exponent| < 100
+        return (f"{quoted(raw)} is not a plain decimal number: write "
+                f"{format(Decimal(text), 'f')} (digits 0-9, an optional sign and decimal point)")
+    if EXPONENT_RE.fullmatch(text):
+        return (f"{quoted(raw)} is not a plain decimal number: write it without an exponent "
+                "(digits 0-9, an optional sign and decimal point)")
+    if any(character.isdigit() and not character.isascii() for character in text):
+        return f"{quoted(raw)} is not a number: write it with the digits 0-9"
+    return f"{quoted(raw)} is not a number"
 
 
 def _plural(what: str) -> str:
     return {"quantity": "quantities"}.get(what, what + "s")
 
 
-GROUPED_RE = re.compile(r"\s*-?\d{1,3}(,\d{3})+(\.\d+)?\s*")
+GROUPED_RE = re.compile(r"\s*[-+]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?\s*")
 
 
 def _grouped(text: str) -> bool:

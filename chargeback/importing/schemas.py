@@ -23,6 +23,7 @@ from chargeback.importing.fields import (
     Quantity,
     Text,
 )
+from chargeback.importing.text import is_text, text_problem
 from rules.vocabulary import BILLING_MODES, RESERVED_POOLS, is_ledger_measure
 
 
@@ -52,8 +53,8 @@ class UnitRow(RowSchema):
     name = Text(required=True)
     parent_code = Code(load_default=None)
     service_model = Code(required=True)
-    billing_mode = fields.String(
-        load_default="chargeback",
+    billing_mode = Text(
+        max_length=64, load_default="chargeback",
         validate=OneOf(BILLING_MODES, error="'{input}' must be " + " or ".join(BILLING_MODES)),
     )
     recovery_account = Text(max_length=64, load_default=None)
@@ -192,8 +193,23 @@ def converter(field, numbers_as_text: bool = False) -> Callable[[str], object]:
         return _number(field, numbers_as_text)
     if type(field) is Text and not field.validators:
         limit, deserialize = field.max_length, field.deserialize
-        return lambda raw: raw if len(raw) <= limit else deserialize(raw)
-    return field.deserialize
+        return lambda raw: raw if len(raw) <= limit and is_text(raw) else deserialize(raw)
+    if isinstance(field, Text):
+        return field.deserialize
+    return _checked(field.deserialize)
+
+
+def _checked(deserialize) -> Callable[[str], object]:
+    """A field of marshmallow's own (an e-mail address): a control character or a byte that
+    is not UTF-8 is refused in this module's words before the field sees the cell."""
+
+    def convert(raw: str):
+        problem = text_problem(raw)
+        if problem:
+            raise ValidationError(problem)
+        return deserialize(raw)
+
+    return convert
 
 
 def _cached(deserialize) -> Callable[[str], object]:

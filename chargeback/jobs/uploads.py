@@ -25,6 +25,7 @@ from sqlalchemy.exc import DBAPIError
 from chargeback.db_setup import is_contention, write_transaction
 from chargeback.extensions import db
 from chargeback.failpoints import failpoint
+from chargeback.importing.limits import ImportLimits
 from chargeback.jobs import Outcome
 from chargeback.models import JobRun
 from chargeback.refusals import CONTENTION, Refused
@@ -81,7 +82,8 @@ def _import(run: JobRun, folder: Path) -> Outcome:
             result = import_file(db.session, run.upload_kind, stream, run.upload_filename,
                                  actor=run.requested_by, replace=bool(run.upload_replace),
                                  progress=Progress(db.engine, run),
-                                 allowed_unit_codes=upload_jobs.scope_of(run))
+                                 allowed_unit_codes=upload_jobs.scope_of(run),
+                                 limits=ImportLimits.from_config(current_app.config))
             failpoint("upload-job.before-commit")
             db.session.commit()  # a refused batch is kept too, with its row errors
     except upload_jobs.UploadMissing as exc:

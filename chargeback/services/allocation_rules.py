@@ -7,7 +7,8 @@ The set in force for P is the latest with ``effective_from <= P``. Without an
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
@@ -348,11 +349,19 @@ def _named_consumer_errors(codes, source, unit, consumers, field="consumers") ->
     return errors
 
 
+MAX_NUMBER_CHARS = 50
+_PERCENT_TEXT = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
+
+
 def _decimal(value) -> Decimal | None:
-    if isinstance(value, bool):
+    """A percentage from its text: ASCII digits, at most 50 characters and below 1e30 in
+    size, checked before it is a Decimal (``1e999999999`` would overflow the sum)."""
+    if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
         return None
-    try:
-        number = Decimal(str(value))
-    except InvalidOperation:
+    if isinstance(value, int) and value.bit_length() > 128:
         return None
-    return number if number.is_finite() else None
+    text = str(value).strip()
+    if len(text) > MAX_NUMBER_CHARS or not _PERCENT_TEXT.fullmatch(text):
+        return None
+    number = Decimal(text)
+    return number if number.is_zero() or number.adjusted() < 30 else None

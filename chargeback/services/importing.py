@@ -8,7 +8,6 @@ leaves only its own record (with its errors) behind.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 from collections.abc import Callable
 from contextlib import closing
@@ -25,6 +24,7 @@ from chargeback.failpoints import failpoint
 from chargeback.importing.bulk import store_lines
 from chargeback.importing.context import MAX_STORED_ERRORS, ImportContext
 from chargeback.importing.kinds import HANDLERS
+from chargeback.importing.limits import ImportLimits
 from chargeback.importing.lines import LINE_KINDS
 from chargeback.importing.readers import FileFormatError, open_table
 from chargeback.importing.schemas import RowValidator, canonical_number, columns
@@ -87,11 +87,13 @@ def file_sha256(stream: BinaryIO) -> str:
 def import_file(session: Session, kind: str, stream: BinaryIO, filename: str, actor: str,
                 replace: bool = False,
                 progress: Callable[[int], None] | None = None,
-                allowed_unit_codes: set[str] | None = None) -> ImportResult:
+                allowed_unit_codes: set[str] | None = None,
+                limits: ImportLimits | None = None) -> ImportResult:
     """Import ``stream`` as a batch of ``kind``; ``progress`` gets the bytes read so far.
 
     ``allowed_unit_codes`` limits the units a row may name (a unit head's own subtree):
-    a row naming another known unit is a bad row.
+    a row naming another known unit is a bad row. ``limits``: how much the file may hold
+    (the app's settings, ``ImportLimits.from_config``; the defaults without them).
     """
     if kind not in IMPORT_KINDS:
         raise Refused(Problem(field="kind", message=(
@@ -116,7 +118,7 @@ def import_file(session: Session, kind: str, stream: BinaryIO, filename: str, ac
                         replace=replace, allowed_units=scope)
     try:
         with session.begin_nested():
-            _read_and_store(ctx, kind, stream, filename, progress)
+            _read_and_store(ctx, kind, stream, filename, progress, limits or ImportLimits())
             if ctx.errors:
                 raise BatchRefused
             failpoint("import.before-checksum")
@@ -131,7 +133,8 @@ def import_file(session: Session, kind: str, stream: BinaryIO, filename: str, ac
         _refuse(batch, ctx)
     except (BatchRefused, FileFormatError) as exc:
         if isinstance(exc, FileFormatError):
-            ctx.errors += [replace_kind(p, kind) for p in exc.problems]
+            for problem in exc.problems:
+                ctx.error(problem.line, problem.column, problem.message)
         _refuse(batch, ctx)
     batch.rows = ctx.rows_read
     session.flush()
@@ -160,10 +163,6 @@ def _refuse(batch: ImportBatch, ctx: ImportContext) -> None:
                       for n, p in enumerate(ctx.errors[:MAX_STORED_ERRORS], start=1)]
 
 
-def replace_kind(problem: Problem, kind: str) -> Problem:
-    return dataclasses.replace(problem, kind=kind)
-
-
 def _stored(session: Session, kind: str, condition) -> ImportBatch | None:
     return session.scalar(select(ImportBatch).where(
         ImportBatch.kind == kind, ImportBatch.status == "stored", condition).limit(1))
@@ -180,9 +179,12 @@ def _already_imported(session: Session, batch: ImportBatch, ctx: ImportContext) 
                         earlier.id if earlier else batch.id)
 
 
+NO_ROWS = "the file has a header but no rows: nothing to import"
+
+
 def _read_and_store(ctx: ImportContext, kind: str, stream: BinaryIO, filename: str,
-                    progress) -> None:
-    table = open_table(stream, filename)
+                    progress, limits: ImportLimits) -> None:
+    table = open_table(stream, filename, limits=limits, sheet=kind)
     with closing(table.rows):  # let go of the file now, even when a row's write fails
         if not _header_ok(ctx, kind, table.header):
             return
@@ -192,6 +194,8 @@ def _read_and_store(ctx: ImportContext, kind: str, stream: BinaryIO, filename: s
                 progress(_position(stream))
         else:
             _store_rows(ctx, kind, table, stream, progress)
+    if ctx.rows_read == 0 and not ctx.errors:
+        ctx.error(1, None, NO_ROWS)  # an empty export is a mistake, not an empty batch
 
 
 def _store_rows(ctx: ImportContext, kind: str, table, stream: BinaryIO, progress) -> None:

@@ -28,7 +28,12 @@ from chargeback.refusals import Conflict, Refused
 from chargeback.services import measures as measure_data
 from chargeback.services.periods import closed_problem, first_changeable
 from rules.model import Band, Criterion, RuleError, Scorecard
-from rules.scoring import scorecard_from_dict, scorecard_to_dict, validate_scorecard
+from rules.scoring import (
+    MAX_CRITERIA,
+    scorecard_from_dict,
+    scorecard_to_dict,
+    validate_scorecard,
+)
 from rules.vocabulary import is_period
 
 
@@ -54,12 +59,13 @@ class ScorecardResult:
     warnings: list[RuleError] = field(default_factory=list)
 
 
-def check(session: Session, data, source: str = "scorecard", *, lock: bool = True
-          ) -> tuple[Scorecard, Unit, list[RuleError]]:
+def check(session: Session, data, source: str = "scorecard", *, lock: bool = True,
+          max_criteria: int = MAX_CRITERIA) -> tuple[Scorecard, Unit, list[RuleError]]:
     """Parse and validate a scorecard structure: (scorecard, unit, warnings), or refuse it
     with every error (and the warnings). ``lock=False`` for a page that only shows the
-    result (a preview, the stored draft's marks): see ``closed_problem``."""
-    scorecard, errors = scorecard_from_dict(data, source)
+    result (a preview, the stored draft's marks): see ``closed_problem``. ``max_criteria``:
+    the app's ``CHARGEBACK_MAX_CRITERIA``, checked before a criterion is read."""
+    scorecard, errors = scorecard_from_dict(data, source, max_criteria=max_criteria)
     if scorecard is None:
         _refuse(errors)
     unit = session.scalar(select(Unit).where(Unit.code == scorecard.unit))
@@ -77,9 +83,10 @@ def check(session: Session, data, source: str = "scorecard", *, lock: bool = Tru
 
 
 def save_version(session: Session, data, actor: str, *, status: str = "draft",
-                 source: str = "scorecard") -> ScorecardResult:
+                 source: str = "scorecard", max_criteria: int = MAX_CRITERIA
+                 ) -> ScorecardResult:
     """Store a new version (a draft, or approved straight away for central IT's imports)."""
-    scorecard, unit, warnings = check(session, data, source)
+    scorecard, unit, warnings = check(session, data, source, max_criteria=max_criteria)
     version = _create(session, scorecard, unit, actor)
     if status == "approved":
         approve(session, version, actor)
@@ -170,13 +177,14 @@ def current(session: Session, unit_id: int) -> ScorecardVersion | None:
 
 
 def save_draft(session: Session, data, actor: str,
-               source: str = "scorecard form") -> ScorecardResult:
+               source: str = "scorecard form", *, max_criteria: int = MAX_CRITERIA
+               ) -> ScorecardResult:
     """Store the form's scorecard as the unit's draft: a new one, or the open one updated.
 
     Validated by ``check`` exactly like a file; a submitted version is not edited until
     central IT approves it or sends it back.
     """
-    scorecard, unit, warnings = check(session, data, source)
+    scorecard, unit, warnings = check(session, data, source, max_criteria=max_criteria)
     draft = pending(session, unit.id)
     if draft is None:
         return ScorecardResult(_create(session, scorecard, unit, actor), warnings)

@@ -9,10 +9,8 @@ inactive: its rows, charges and snapshots stay, so closed months still show it.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
-from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -21,6 +19,7 @@ from chargeback.models import ServiceModel, Unit
 from chargeback.models.audit import record
 from chargeback.models.periods import lock_reference
 from chargeback.refusals import Problem, Refused
+from chargeback.safe_json import JsonRefused, loads
 from chargeback.services.queries import tree
 from chargeback.services.users import EMAIL_RE
 from rules.model import RuleError, Scorecard
@@ -199,12 +198,12 @@ def reactivate_unit(session: Session, unit: Unit, actor: str) -> Unit:
 
 
 def parse_starter(text: str) -> object:
-    """The starter scorecard typed in the form, as JSON with exact decimals."""
+    """The starter scorecard typed in the form, as JSON with exact decimals, within the JSON
+    limits (``chargeback.safe_json``: depth, size, a key twice)."""
     try:
-        return json.loads(text or "", parse_float=Decimal)
-    except json.JSONDecodeError as exc:
-        raise TreeRefused(_field("starter", (
-            f"not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"))) from None
+        return loads(text or "")
+    except JsonRefused as exc:
+        raise TreeRefused(_field("starter", f"not JSON ({exc.message})")) from None
 
 
 def starter_scorecard(code: str, data: object) -> Scorecard:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from flask import Flask, current_app, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from chargeback.extensions import csrf, db, limiter, login, talisman
 from chargeback.services import sessions, two_factor
@@ -27,7 +28,18 @@ CSP = {
 }
 
 
+class RowId(IntegerConverter):
+    """``<int:...>`` in the web app's routes: a row id from 1 to 2**31 - 1, so an id no
+    database integer holds is no page (404), never a database error (500)."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def register_web(app: Flask) -> None:
+    app.url_map.converters["int"] = RowId  # before any route is added
     https = app.config.get("CHARGEBACK_HTTPS", False)
     app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")

@@ -40,6 +40,7 @@ from wtforms.validators import DataRequired, Length, ValidationError
 from chargeback import access
 from chargeback.access import ALL_ROLES, MANAGE, PACK_ROLES, READ_ALL
 from chargeback.extensions import db
+from chargeback.importing.limits import ImportLimits
 from chargeback.importing.schemas import columns
 from chargeback.refusals import NotFound, Refused
 from chargeback.services import job_runs, upload_jobs
@@ -156,7 +157,8 @@ def _import_upload(form: ImportForm) -> Outcome:
             result = import_file(db.session, form.kind.data, stream, filename,
                                  actor=current_user.email, replace=bool(form.replace.data),
                                  allowed_unit_codes=access.import_scope(db.session,
-                                                                        current_user))
+                                                                        current_user),
+                                 limits=ImportLimits.from_config(current_app.config))
     return Outcome(result.status, result.summary(), result.batch_id)
 
 

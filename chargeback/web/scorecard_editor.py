@@ -18,7 +18,16 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 
 from chargeback.access import ALL_ROLES, may_edit_scorecard
@@ -31,20 +40,23 @@ from chargeback.services.queries import scorecards as versions
 from chargeback.services.scorecard_preview import last_closed, preview
 from chargeback.unit_of_work import attempt
 from chargeback.web.guards import page_number, roles, unit_or_403
-from rules.scoring import scorecard_to_dict
+from rules.scoring import MAX_BANDS, scorecard_to_dict
 from rules.templates import template_for
 
 bp = Blueprint("scorecard_editor", __name__, template_folder="templates")
 
 SOURCE = "scorecard form"
 PER_PAGE = 50
-MAX_CRITERIA = 50
-MAX_BANDS = 20
 CRITERION_FIELDS = ("key", "label", "expr", "direction", "method", "target", "floor", "weight")
 _FIELD = re.compile(r"criteria-(\d{1,3})-(" + "|".join(CRITERION_FIELDS) + r")\Z")
 _BAND = re.compile(r"criteria-(\d{1,3})-bands-(\d{1,3})-(at|score)\Z")
 _ROW_ACTION = re.compile(r"(remove|up|down|add-band)-(\d{1,3})\Z")
 _BAND_ACTION = re.compile(r"remove-band-(\d{1,3})-(\d{1,3})\Z")
+
+
+def max_criteria() -> int:
+    """``CHARGEBACK_MAX_CRITERIA``: the criteria a scorecard may have."""
+    return current_app.config["CHARGEBACK_MAX_CRITERIA"]
 
 
 # --- the form's state -----------------------------------------------------------------
@@ -108,7 +120,8 @@ class DraftForm:
 
     @classmethod
     def from_request(cls, form) -> DraftForm:
-        """The posted form; blank band rows dropped, at most MAX_CRITERIA criteria."""
+        """The posted form; blank band rows dropped, at most ``CHARGEBACK_MAX_CRITERIA``
+        criteria."""
         rows: dict[int, dict] = {}
         bands: dict[int, dict[int, BandRow]] = {}
         for name, value in form.items():
@@ -118,11 +131,12 @@ class DraftForm:
                 band = bands.setdefault(int(found[1]), {}).setdefault(int(found[2]), BandRow())
                 setattr(band, found[3], value.strip())
         draft = cls(effective_from=(form.get("effective_from") or "").strip())
-        for index in sorted(rows)[:MAX_CRITERIA]:
+        most = max_criteria()
+        for index in sorted(rows)[:most]:
             kept = [b for _, b in sorted(bands.get(index, {}).items()) if not b.blank]
             draft.criteria.append(CriterionRow(**rows[index], bands=kept[:MAX_BANDS]))
-        if len(rows) > MAX_CRITERIA:
-            draft.errors["criteria"] = [f"at most {MAX_CRITERIA} criteria"]
+        if len(rows) > most:
+            draft.errors["criteria"] = [f"at most {most} criteria"]
         return draft
 
     @classmethod
@@ -139,7 +153,7 @@ class DraftForm:
         if action == "refresh":  # Enter in a text field: redraw, change nothing
             return True
         if action == "add":
-            if len(self.criteria) < MAX_CRITERIA:
+            if len(self.criteria) < max_criteria():
                 self.criteria.append(CriterionRow())
             return True
         if found := _BAND_ACTION.match(action):
@@ -274,7 +288,7 @@ def _checked(unit, form: DraftForm):
     it has errors."""
     try:
         scorecard, _, warnings = scorecards.check(db.session, form.to_data(unit.code), SOURCE,
-                                                  lock=False)
+                                                  lock=False, max_criteria=max_criteria())
     except Refused as refusal:
         form.attach(refusal.problems, refusal.warnings)
         return None
@@ -310,7 +324,8 @@ def _store(unit, form: DraftForm, *, submit: bool):
         return _refused(unit, form, [], [])
 
     def save():
-        result = scorecards.save_draft(db.session, form.to_data(unit.code), actor, SOURCE)
+        result = scorecards.save_draft(db.session, form.to_data(unit.code), actor, SOURCE,
+                                       max_criteria=max_criteria())
         if submit:
             scorecards.submit(db.session, result.version, actor)
         return result

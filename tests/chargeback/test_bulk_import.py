@@ -95,8 +95,8 @@ def test_rows_before_a_broken_line_keep_their_reference_errors(reference):  # no
     reference.commit()
     assert result.status == "refused"
     assert result.errors[0] == "line 2: consumer_code: unknown consumer 'NOPE'"
-    assert result.errors[1:] == ["line 4: the file contains a NUL character (0x00): it is not "
-                                 "a text CSV file"]
+    assert result.errors[1:] == ["line 4: quantity: contains a control character (U+0000), "
+                                 "which is not text: is this a binary file or a broken export?"]
     assert data_fingerprint() == before
 
 
@@ -118,7 +118,8 @@ def test_a_spend_row_outside_the_importers_units_is_refused_in_words(reference):
 
 def test_a_number_too_large_for_decimal_arithmetic_is_a_bad_cell(reference):  # noqa: F811
     refused(reference, "usage", USAGE + "2026-04,LAB1,DESK,9e999999999\n",
-            "line 2: quantity: '9e999999999' is too large")
+            "line 2: quantity: '9e999999999' is not a plain decimal number: write it without "
+            "an exponent (digits 0-9, an optional sign and decimal point)")
 
 
 # --- all or nothing, and what is stored --------------------------------------------------

@@ -57,3 +57,25 @@ def test_fiscal_year_start_from_the_environment(tmp_path, monkeypatch):
         monkeypatch.setenv("CHARGEBACK_FISCAL_YEAR_START", bad)
         with pytest.raises(ValueError, match="CHARGEBACK_FISCAL_YEAR_START must be a month"):
             config.from_environment(str(tmp_path))
+
+
+def test_input_limits_come_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "k")
+    defaults = config.from_environment(str(tmp_path))
+    assert defaults["MAX_CONTENT_LENGTH"] == 512 * 1024 * 1024
+    assert (defaults["CHARGEBACK_IMPORT_MAX_CELL_CHARS"], defaults["CHARGEBACK_XLSX_MAX_BYTES"],
+            defaults["CHARGEBACK_XLSX_MAX_ROWS"], defaults["CHARGEBACK_XLSX_MAX_CELLS"]) == (
+        32_767, 256 * 1024 * 1024, 1_048_576, 4_000_000)
+    assert (defaults["CHARGEBACK_JSON_MAX_BYTES"], defaults["CHARGEBACK_JSON_MAX_DEPTH"],
+            defaults["CHARGEBACK_MAX_CRITERIA"]) == (8 * 1024 * 1024, 32, 50)
+    monkeypatch.setenv("CHARGEBACK_UPLOAD_MAX_BYTES", "1_000_000")
+    monkeypatch.setenv("CHARGEBACK_MAX_CRITERIA", "80")
+    settings = config.from_environment(str(tmp_path))
+    assert settings["MAX_CONTENT_LENGTH"] == 1_000_000
+    assert settings["CHARGEBACK_MAX_CRITERIA"] == 80
+    for name, value in (("CHARGEBACK_XLSX_MAX_ROWS", "0"), ("CHARGEBACK_JSON_MAX_DEPTH", "-1"),
+                        ("CHARGEBACK_MAX_CRITERIA", "5000"), ("CHARGEBACK_JSON_MAX_BYTES", "1e6")):
+        monkeypatch.setenv(name, value)
+        with pytest.raises(ValueError, match=name):
+            config.from_environment(str(tmp_path))
+        monkeypatch.delenv(name)

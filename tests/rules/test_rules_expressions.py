@@ -106,7 +106,8 @@ def test_division_by_zero_inside_a_larger_expression():
     ("a +", "syntax error (incomplete expression)"),
     ("a b", "syntax error at 'b'"),
     ("()", "syntax error"),
-    ("1 / 0", "division by zero"),
+    ("1 / 0", "division by zero: the divisor is always 0"),
+    ("a / (2 - 2)", "division by zero: the divisor is always 0"),
     ("", "is empty"),
     ("   ", "is empty"),
 ])
@@ -194,6 +195,7 @@ def test_evaluation_matches_decimal_arithmetic(tree, values):
         expected, reason = None, "division by zero"
     parsed, errors = parse(render(tree))
     if errors:  # a constant division by zero is refused when parsing
-        assert [e.message for e in errors] == ["division by zero"]
+        assert [e.message for e in errors] == ["division by zero: the divisor is always 0"]
+        assert reason == "division by zero"
         return
     assert evaluate(parsed, measures) == (expected, reason)

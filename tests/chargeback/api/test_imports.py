@@ -59,7 +59,8 @@ def test_a_bad_file_is_422(api):
     cit = api("central_it")
     not_text = upload(cit, "usage", b"\xff\xfe\x00garbage", "usage.csv")
     assert not_text.status_code == 422
-    assert not_text.get_json()["errors"] == {"line 1": ["file is not UTF-8 text"]}
+    assert not_text.get_json()["errors"] == {"line 1": [
+        "the header is not UTF-8 text (byte 0xFF): save the file as UTF-8 (in Excel: CSV UTF-8)"]}
     wrong_columns = upload(cit, "usage", "when,what\n2026-04,x\n")
     assert wrong_columns.status_code == 422
     assert "line 1" in wrong_columns.get_json()["errors"]
