@@ -25,31 +25,15 @@ def finance_recipients(session: Session) -> list[str]:
 
 def pack_published(session: Session, pack: PackFile, config: dict) -> int:
     """Send the mail; returns how many recipients it went to (0 when mail is off)."""
-    host = config.get("CHARGEBACK_SMTP_HOST")
-    recipients = finance_recipients(session)
-    if not host or not recipients:
-        return 0
-    message = EmailMessage()
-    message["Subject"] = f"Chargeback pack {pack.period} is published"
-    message["From"] = config["CHARGEBACK_MAIL_FROM"]
-    message["To"] = ", ".join(recipients)
     link = f"{config['CHARGEBACK_BASE_URL'].rstrip('/')}/packs/{pack.id}/download"
     revision = "" if pack.revision == 1 else f" (revision {pack.revision})"
-    message.set_content(
-        f"The monthly chargeback pack for {pack.period}{revision} is ready.\n\n"
-        f"Download it here: {link}\n\nThis mail was sent by the chargeback scheduler.\n")
-    try:
-        with smtplib.SMTP(host, config["CHARGEBACK_SMTP_PORT"], timeout=30) as smtp:
-            if config.get("CHARGEBACK_SMTP_STARTTLS"):
-                smtp.starttls()
-            if config.get("CHARGEBACK_SMTP_USER"):
-                smtp.login(config["CHARGEBACK_SMTP_USER"], config["CHARGEBACK_SMTP_PASSWORD"])
-            smtp.send_message(message)
-    except (OSError, smtplib.SMTPException) as exc:
-        log.error("could not mail finance about the %s pack: %s", pack.period, exc)
-        return 0
-    log.info("mailed %d finance user(s) about the %s pack", len(recipients), pack.period)
-    return len(recipients)
+    sent = send(config, finance_recipients(session),
+                f"Chargeback pack {pack.period} is published",
+                f"The monthly chargeback pack for {pack.period}{revision} is ready.\n\n"
+                f"Download it here: {link}\n\nThis mail was sent by the chargeback scheduler.\n")
+    if sent:
+        log.info("mailed %d finance user(s) about the %s pack", sent, pack.period)
+    return sent
 
 
 def send(config: dict, recipients: list[str], subject: str, text: str) -> int:
