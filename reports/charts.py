@@ -18,6 +18,7 @@ from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.chart.series import SeriesLabel
 from openpyxl.utils import get_column_letter
 
+from reports.cells import range_reference
 from reports.sheets import differences, trend
 
 WIDTH_CM, HEIGHT_CM = 22, 7
@@ -26,8 +27,7 @@ PER_PAGE = 2  # two charts and the repeated heading row fit a landscape A4 page
 
 
 def _ref(title: str, column: int, first: int, last: int) -> Reference:
-    letter = get_column_letter(column)
-    return Reference(range_string=f"'{title}'!${letter}${first}:${letter}${last}")
+    return Reference(range_string=range_reference(title, get_column_letter(column), first, last))
 
 
 def spend_against_budget(units: int) -> BarChart:

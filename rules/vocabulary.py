@@ -38,6 +38,10 @@ def period_out_of_range(value: object) -> bool:
             and not is_period(value))
 
 
+MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August",
+               "September", "October", "November", "December")
+
+
 def month_after(period: str) -> str:
     """``2026-12`` -> ``2027-01``."""
     year, month = int(period[:4]), int(period[5:7])

@@ -1,7 +1,9 @@
-"""A column type for decimals kept at full precision on every database."""
+"""Column types and stored-value helpers: decimals kept at full precision on every database,
+timestamps read back in UTC."""
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from sqlalchemy import String
@@ -23,3 +25,11 @@ class ExactDecimal(TypeDecorator):
 
     def process_result_value(self, value, dialect):
         return None if value is None else Decimal(value)
+
+
+def as_utc(moment: dt.datetime | None) -> dt.datetime | None:
+    """A stored timestamp in UTC with its zone: SQLite hands timestamps back without their
+    zone (they are stored in UTC), PostgreSQL in the session's zone."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)

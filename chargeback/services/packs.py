@@ -14,6 +14,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from chargeback.models.types import as_utc
 from chargeback.services.queries import (
     charges,
     closed_month,
@@ -49,7 +50,7 @@ def build(session: Session, period: str, default_currency: str,
     rows, notes, past = history.portfolio_of(session, month)
     cards = ratings.scorecards(session, period)
     in_order = tuple(cards[code] for code, _ in month.order() if code in cards)
-    generated = _utc(month.computed_at) if status == "final" and month.computed_at else \
+    generated = as_utc(month.computed_at) if status == "final" and month.computed_at else \
         dt.datetime.now(dt.UTC)
     return pm.Pack(
         period=period, status=status, revision=month.revision, generated_at=generated,
@@ -57,14 +58,10 @@ def build(session: Session, period: str, default_currency: str,
         journal=journal.pack_rows(session, period), scorecards=in_order,
         notes=notes, seal=month.seal if status == "final" else None,
         summary=summary.rows(session, month, rows, past, in_order),
-        differences=differences.rows(session, month, rows),
+        differences=differences.rows(session, month, rows, cards),
         trend=history.trend_rows(past, [r.unit for r in rows]),
         statements=consumer_statements.pack_rows(session, period))
 
-
-def _utc(moment: dt.datetime) -> dt.datetime:
-    """SQLite hands timestamps back without their zone; they are UTC."""
-    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
 
 
 def sha256_of(path: Path) -> str:

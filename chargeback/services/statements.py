@@ -17,6 +17,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from chargeback.models import Period
+from chargeback.models.types import as_utc
 from chargeback.refusals import Conflict, NotFound
 from chargeback.services import seal
 from chargeback.services.queries import closed_month
@@ -78,14 +79,8 @@ def header(session: Session, period: str, default_currency: str) -> Header:
     row = closed_period(session, period)
     month = closed_month.load(session, period, default_currency)
     return Header(period=period, revision=month.revision, currency=month.currency,
-                  closed_at=_utc(row.closed_at), seal=month.seal)
+                  closed_at=as_utc(row.closed_at), seal=month.seal)
 
-
-def _utc(moment: dt.datetime | None) -> dt.datetime | None:
-    """SQLite hands timestamps back without their zone; they are UTC."""
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
 
 
 def _statement(head: Header, consumer: queries.Consumer,

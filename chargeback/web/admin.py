@@ -55,7 +55,7 @@ from chargeback.vocabulary import ROLES
 from chargeback.web.guards import page_number, roles
 from rules.scoring import scorecard_to_dict
 from rules.templates import template_for
-from rules.vocabulary import BILLING_MODES
+from rules.vocabulary import BILLING_MODES, MONTH_NAMES
 
 bp = Blueprint("admin", __name__, template_folder="templates")
 
@@ -468,13 +468,11 @@ class CurrencyForm(FlaskForm):
                            validators=[DataRequired(), Length(min=3, max=3)])
 
 
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-          "September", "October", "November", "December")
 
 
 class FiscalYearForm(FlaskForm):
     start = SelectField("The fiscal year starts in", coerce=int,
-                        choices=[(n, name) for n, name in enumerate(MONTHS, 1)],
+                        choices=[(n, name) for n, name in enumerate(MONTH_NAMES, 1)],
                         validators=[InputRequired()])
 
 
@@ -487,7 +485,7 @@ def _settings_page(bands: BandsForm | None = None, currency: CurrencyForm | None
     start = holding.fiscal_year_start(db.session)
     fiscal = fiscal or FiscalYearForm(formdata=None, start=start)
     return render_template("admin/settings.html", bands=bands, currency_form=currency,
-                           fiscal_form=fiscal, fiscal_start=MONTHS[start - 1],
+                           fiscal_form=fiscal, fiscal_start=MONTH_NAMES[start - 1],
                            errors=errors, limits=limits, current=_currency()), status
 
 
@@ -537,6 +535,6 @@ def settings_fiscal_year():
         db.session, form.start.data, current_user.email))
     if errors:
         return _settings_page(fiscal=form, errors=errors, status=409)
-    flash(f"Fiscal years start in {MONTHS[form.start.data - 1]}; the packs of periods closed "
-          "from now on count their year to date from it.", "success")
+    flash(f"Fiscal years start in {MONTH_NAMES[form.start.data - 1]}; the packs of periods "
+          "closed from now on count their year to date from it.", "success")
     return redirect(url_for("admin.settings"))

@@ -21,18 +21,18 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
-from chargeback.services.queries import charges, ratings
+from chargeback.services.queries import charges
 from chargeback.services.queries.closed_month import ClosedMonth
 from chargeback.services.queries.portfolio import Side
 from reports import model as pm
 from rules.money import CONTEXT, ZERO, one_decimal
 
 
-def rows(session: Session, month: ClosedMonth, portfolio: Sequence[pm.PortfolioRow]
-         ) -> tuple[pm.UnitInOwnTerms, ...]:
-    """One row per unit that has a parent, grouped under its parent in tree order."""
+def rows(session: Session, month: ClosedMonth, portfolio: Sequence[pm.PortfolioRow],
+         cards: Mapping[str, pm.UnitScorecard]) -> tuple[pm.UnitInOwnTerms, ...]:
+    """One row per unit that has a parent, grouped under its parent in tree order;
+    ``cards``: the month's ratings by unit code (``ratings.scorecards``)."""
     by_code = {r.unit: r for r in portfolio}
-    cards = ratings.scorecards(session, month.period)
     mains = charges.main_services(session, month.period)
     sides = {r.unit: Side(row=r, model_name=month.tree[r.unit].model_name,
                           scorecard=cards.get(r.unit)) for r in portfolio}

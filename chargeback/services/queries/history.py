@@ -24,16 +24,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chargeback.models import Period, PortfolioFigures
+from chargeback.models.types import as_utc
 from chargeback.services.queries import closed_month, portfolio
 from chargeback.services.queries.closed_month import ClosedMonth
 from chargeback.vocabulary import FROZEN_STATUSES
 from reports import model as pm
 from rules.money import percent_of
-from rules.vocabulary import month_after, month_before
+from rules.vocabulary import MONTH_NAMES, month_after, month_before
 
 TREND_MONTHS = 13
-MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August",
-               "September", "October", "November", "December")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -178,11 +177,22 @@ def _pct(part: Decimal | None, whole: Decimal | None) -> Decimal | None:
 # --- reading the kept figures -------------------------------------------------------------
 
 
-def _moment_of(month: ClosedMonth) -> dt.datetime | None:
-    """When the month closed (its history stops there); None for an open month: now."""
-    if month.status in FROZEN_STATUSES and month.computed_at is not None:
-        return _utc(month.computed_at)
+def close_moment(status: str, computed_at: dt.datetime | None) -> dt.datetime | None:
+    """When a month's close froze it: what it reads of other months' closes stops there.
+    None for an open month, which reads every month's latest revision."""
+    if status in FROZEN_STATUSES and computed_at is not None:
+        return as_utc(computed_at)
     return None
+
+
+def kept_by(computed_at: dt.datetime, moment: dt.datetime | None) -> bool:
+    """Whether a revision computed at ``computed_at`` is read by a month closed at
+    ``moment`` (None: an open month reads them all)."""
+    return moment is None or as_utc(computed_at) <= moment
+
+
+def _moment_of(month: ClosedMonth) -> dt.datetime | None:
+    return close_moment(month.status, month.computed_at)
 
 
 def _kept_as_of(session: Session, period: str, moment: dt.datetime | None
@@ -197,12 +207,11 @@ def _kept_as_of(session: Session, period: str, moment: dt.datetime | None
                    PortfolioFigures.computed_at)
             .where(PortfolioFigures.period < period).distinct()):
         with_figures.add(month)
-        if moment is None or _utc(computed) <= moment:
+        if kept_by(computed, moment):
             kept[month] = max(revision, kept.get(month) or 0)
     for month, computed in session.execute(select(Period.period, Period.computed_at).where(
             Period.period < period, Period.status.in_(FROZEN_STATUSES))):
-        if month not in with_figures and computed is not None and (
-                moment is None or _utc(computed) <= moment):
+        if month not in with_figures and computed is not None and kept_by(computed, moment):
             kept[month] = None
     return kept
 
@@ -238,7 +247,3 @@ def _months_between(first: str, last: str) -> list[str]:
         month = month_after(month)
     return months
 
-
-def _utc(moment: dt.datetime) -> dt.datetime:
-    """SQLite hands timestamps back without their zone; they are UTC."""
-    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)

@@ -28,11 +28,13 @@ from chargeback.models import (
     ServiceSnapshot,
     UnitTreeSnapshot,
 )
+from chargeback.services.queries.history import close_moment, kept_by
 from chargeback.services.queries.sql import cents_sum, from_cents
 from chargeback.services.queries.tree import plausible_code
-from chargeback.vocabulary import FROZEN_STATUSES, PERIOD_CLOSED
+from chargeback.vocabulary import PERIOD_CLOSED
 from reports import model as pm
 from reports.statement import StatementLine
+from rules.vocabulary import month_before
 
 ZERO = Decimal("0.00")
 SHOWBACK = "showback"
@@ -66,11 +68,6 @@ class Totals:
     @property
     def change(self) -> Decimal | None:
         return None if self.prior_total is None else self.total - self.prior_total
-
-
-def previous_month(period: str) -> str:
-    year, month = int(period[:4]), int(period[5:])
-    return f"{year - 1:04d}-12" if month == 1 else f"{year:04d}-{month - 1:02d}"
 
 
 def _consumer(row: ConsumerSnapshot) -> Consumer:
@@ -137,12 +134,12 @@ def prior_closed(session: Session, period: str) -> str | None:
 def prior_totals(session: Session, period: str) -> tuple[str | None, dict[int, Decimal]]:
     """(the previous month, consumer id -> its total) as the previous month's close kept
     them when this month closed; (None, {}) when it had not closed by then."""
-    prior = previous_month(period)
+    prior = month_before(period)
     moment = _closed_at(session, period)
     kept = [(revision, at) for revision, at in session.execute(
         select(ConsumerFigures.revision, ConsumerFigures.computed_at)
         .where(ConsumerFigures.period == prior).distinct())]
-    eligible = [revision for revision, at in kept if moment is None or _utc(at) <= moment]
+    eligible = [revision for revision, at in kept if kept_by(at, moment)]
     if eligible:
         rows = session.execute(select(ConsumerFigures.consumer_id, ConsumerFigures.billed,
                                       ConsumerFigures.showback)
@@ -168,14 +165,8 @@ def month_totals(session: Session, period: str) -> dict[int, tuple[Decimal, Deci
 
 def _closed_at(session: Session, period: str) -> dt.datetime | None:
     row = session.get(Period, period)
-    if row is None or row.status not in FROZEN_STATUSES or row.computed_at is None:
-        return None
-    return _utc(row.computed_at)
+    return None if row is None else close_moment(row.status, row.computed_at)
 
-
-def _utc(moment: dt.datetime) -> dt.datetime:
-    """SQLite hands timestamps back without their zone; they are UTC."""
-    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
 
 
 def totals(session: Session, period: str, units: set[str] | None = None) -> list[Totals]:
