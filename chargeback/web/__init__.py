@@ -66,6 +66,7 @@ def register_web(app: Flask) -> None:
         approvals,
         auth,
         data,
+        directory,
         jobs,
         portfolio,
         profile,
@@ -74,8 +75,8 @@ def register_web(app: Flask) -> None:
         units,
     )
 
-    for module in (auth, portfolio, units, scorecard_editor, approvals, data, statements, jobs,
-                   admin, profile):
+    for module in (auth, portfolio, units, directory, scorecard_editor, approvals, data,
+                   statements, jobs, admin, profile):
         app.register_blueprint(module.bp)
     app.add_url_rule("/", "home", home)
     _error_pages(app)

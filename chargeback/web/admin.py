@@ -40,7 +40,7 @@ from chargeback.access import ADMIN, MANAGE
 from chargeback.extensions import db
 from chargeback.services import settings as holding
 from chargeback.services import two_factor, units_admin
-from chargeback.services.queries import people
+from chargeback.services.queries import listing, people
 from chargeback.services.queries import tree as units_tree
 from chargeback.services.units_admin import UnitFields
 from chargeback.services.users import (
@@ -52,7 +52,7 @@ from chargeback.services.users import (
 )
 from chargeback.unit_of_work import attempt
 from chargeback.vocabulary import ROLES
-from chargeback.web.guards import page_number, roles
+from chargeback.web.guards import roles
 from rules.scoring import scorecard_to_dict
 from rules.templates import template_for
 from rules.vocabulary import BILLING_MODES, MONTH_NAMES
@@ -136,7 +136,9 @@ def _shown_once(user, password: str, what: str):
 @bp.get("/admin/users")
 @roles(*ADMIN)
 def users():
-    return render_template("admin/users.html", page=people.page(db.session, page_number()),
+    asked = listing.parse(people.LIST, request.args)
+    return render_template("admin/users.html", page=people.page(db.session, asked),
+                           spec=people.LIST, asked=asked,
                            two_step_required=two_factor.required(db.session))
 
 

@@ -48,6 +48,7 @@ from chargeback.services.closing import reopen_period
 from chargeback.services.importing import import_file
 from chargeback.services.publication import close_and_publish
 from chargeback.services.queries import imports as batches
+from chargeback.services.queries import listing
 from chargeback.services.queries import packs as pack_files
 from chargeback.services.queries import periods as months
 from chargeback.unit_of_work import keep_refused
@@ -125,9 +126,11 @@ def imports():
         return redirect(url_for("data.imports"))
     status = 400 if request.method == "POST" else 200
     kinds = {k: columns(k) for k in access.importable_kinds(current_user)}
-    page = batches.page(db.session, access.batches_of(current_user), page_number())
+    asked = listing.parse(batches.LIST, request.args)
+    page = batches.page(db.session, access.batches_of(current_user), asked)
     uploads = upload_jobs.latest(db.session, access.batches_of(current_user))
     return render_template("data/imports.html", form=form, page=page, kinds=kinds,
+                           spec=batches.LIST, asked=asked,
                            own_only=not access.sees_every_unit(current_user),
                            uploads=uploads, runner=_runner() if uploads else None,
                            job_bytes=current_app.config["CHARGEBACK_UPLOAD_JOB_BYTES"],
@@ -226,9 +229,11 @@ def batch(batch_id: int):
 @bp.get("/packs")
 @roles(*PACK_ROLES)
 def packs():
-    page = pack_files.page(db.session, page_number())
+    asked = listing.parse(pack_files.LIST, request.args)
+    page = pack_files.page(db.session, asked)
     on_disk = {p.id: pack_files.on_server(p) for p in page.items}
     return render_template("data/packs.html", page=page, groups=pack_files.by_period(page.items),
+                           spec=pack_files.LIST, asked=asked,
                            on_disk=on_disk, name_of=lambda p: Path(p.path).name)
 
 

@@ -8,7 +8,16 @@ too (job ``import``); while runs are queued and no runner is alive, the page say
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
@@ -18,8 +27,9 @@ from wtforms.validators import DataRequired, Optional, Regexp
 from chargeback.access import MANAGE, READ_ALL
 from chargeback.extensions import db
 from chargeback.services import job_runs
+from chargeback.services.queries import listing
 from chargeback.services.queries import runs as job_list
-from chargeback.web.guards import page_number, roles
+from chargeback.web.guards import roles
 from rules.vocabulary import PERIOD_ANCHORED
 
 bp = Blueprint("jobs", __name__)
@@ -37,11 +47,13 @@ class RunNowForm(FlaskForm):
 @bp.route("/jobs")
 @roles(*READ_ALL)
 def index():
-    page = job_list.page(db.session, page_number(), PAGE_SIZE)
+    asked = listing.parse(job_list.LIST, request.args)
+    page = job_list.page(db.session, asked)
     waiting = [run for run in (job_list.waiting(db.session),) if run is not None]
     silence = job_runs.silence_allowed(current_app.config["CHARGEBACK_POLL_SECONDS"])
     return render_template("jobs/index.html", runs=page.items, page=page.number,
                            total=page.total, pages=page.pages, form=RunNowForm(),
+                           spec=job_list.LIST, asked=asked, listed=page,
                            waiting=waiting, can_run=current_user.role in MANAGE,
                            runner=job_runs.runner(db.session, silence))
 

@@ -22,6 +22,7 @@ from chargeback.services.queries import (
     catalog,
     charges,
     closed_month,
+    listing,
     periods,
     ratings,
     spend,
@@ -31,25 +32,59 @@ from chargeback.services.queries import (
 from chargeback.services.queries import tree as units_tree
 from chargeback.web.guards import page_and_pages, roles, unit_or_403, visible_codes
 from chargeback.web.portfolio import choose_period, printable
+from rules.vocabulary import BANDS, BILLING_MODES
 
 bp = Blueprint("units", __name__, template_folder="templates")
 
 PAGE_SIZE = 50
 
 
+def _list_spec(models: dict[str, str]) -> listing.ListSpec:
+    """The units list, held in memory in tree order: rows are (unit, depth, rating)."""
+    def attainment(row):
+        return row[2][0] if row[2] else None
+
+    return listing.ListSpec(
+        sorts={"tree": listing.Sort("Tree order"),
+               "code": listing.Sort("Code", (lambda row: row[0].code,)),
+               "name": listing.Sort("Name", (lambda row: row[0].name,)),
+               "model": listing.Sort("Service model", (lambda row: row[0].service_model_code,)),
+               "billing": listing.Sort("Billing", (lambda row: row[0].billing_mode,)),
+               "attainment": listing.Sort("Attainment", (attainment,), nullable=True)},
+        default_sort="tree",
+        search=(lambda row: row[0].code, lambda row: row[0].name,
+                lambda row: row[0].head_email),
+        search_label="Code, name or head",
+        filters={
+            "model": listing.Filter("Service model", tuple(models.items()),
+                                    lambda v: lambda row: row[0].service_model_code == v),
+            "billing": listing.Filter("Billing", listing.choices(BILLING_MODES),
+                                      lambda v: lambda row: row[0].billing_mode == v),
+            "band": listing.Filter("Band", listing.choices(BANDS),
+                                   lambda v: lambda row: (row[2][1] if row[2] else "unrated")
+                                   == v),
+            "status": listing.Filter("Status", (("active", "active"), ("retired", "retired")),
+                                     lambda v: lambda row: row[0].active == (v == "active"))})
+
+
 @bp.route("/units")
 @roles(*ALL_ROLES)
 def index():
-    """The tree of units the user may see today, with each unit's latest rating."""
+    """The tree of units the user may see today, with each unit's latest rating; searched,
+    filtered and sorted in memory (the tree order is computed here, not in SQL)."""
     visible = visible_codes()
     placed = units_tree.ordered(db.session, visible)
     latest = periods.latest_closed(db.session)
     found = ratings.history(db.session, [latest], [p.unit.code for p in placed]) \
         if latest else {}
     rows = [(p.unit, p.depth, found.get(p.unit.code, {}).get(latest)) for p in placed]
-    return render_template("units/index.html", rows=rows, latest=latest,
-                           models=units_tree.service_model_names(db.session),
-                           whole_tree=visible is None)
+    models = units_tree.service_model_names(db.session)
+    spec = _list_spec(models)
+    asked = listing.parse(spec, request.args)
+    page = listing.rows_page(spec, rows, asked)
+    return render_template("units/index.html", rows=page.items, page=page, spec=spec,
+                           asked=asked, latest=latest, models=models,
+                           whole_tree=visible is None, any_unit=bool(rows))
 
 
 @bp.route("/units/<code>")

@@ -16,6 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chargeback.models import RateCard, Service, Unit
+from chargeback.services.queries.listing import Filter, ListQuery, ListSpec, Sort, select_page
+from chargeback.services.queries.sql import Page
 
 
 @dataclass(frozen=True)
@@ -89,3 +91,44 @@ def rate_cards(session: Session, *, unit_ids: set[int] | None = None,
         rows = [r for r in rows if r["id"] in in_force
                 and r["effective_from"] == in_force[r["id"]].effective_from]
     return [{k: v for k, v in r.items() if k != "id"} for r in rows]
+
+
+# --- the Services list ---------------------------------------------------------------------
+
+
+def list_spec(unit_codes: list[str]) -> ListSpec:
+    """The Services list: search, the providing unit (one of ``unit_codes``), sort keys."""
+    return ListSpec(
+        sorts={"code": Sort("Code", (Service.code,)),
+               "name": Sort("Name", (Service.name,)),
+               "unit": Sort("Unit", (Unit.code,)),
+               "uom": Sort("Unit of measure", (Service.uom,))},
+        default_sort="code",
+        search=(Service.code, Service.name, Service.uom, Unit.code),
+        search_label="Code, name, unit of measure or unit",
+        filters={"unit": Filter("Unit", tuple((c, c) for c in unit_codes),
+                                lambda v: Unit.code == v)},
+        tiebreak=(Service.id,))
+
+
+def providers(session: Session, unit_ids: set[int] | None) -> list[str]:
+    """The codes of the units (of ``unit_ids``, else all) that offer a service."""
+    query = select(Unit.code).join(Service, Service.unit_id == Unit.id).distinct()
+    if unit_ids is not None:
+        query = query.where(Unit.id.in_(unit_ids))
+    return sorted(session.scalars(query))
+
+
+def services_page(session: Session, unit_ids: set[int] | None, spec: ListSpec,
+                  asked: ListQuery) -> tuple[Page, dict[int, Price]]:
+    """A page of (service, its unit's code) rows of ``unit_ids`` (None: all) searched,
+    filtered and sorted as asked, and the latest price of each service on it."""
+    query = select(Service, Unit.code).join(Unit, Unit.id == Service.unit_id)
+    if unit_ids is not None:
+        query = query.where(Service.unit_id.in_(unit_ids))
+    found = select_page(session, spec, query, asked, scalars=False)
+    ids = {service.id for service, _ in found.items}
+    latest = {sid: Price(price, start) for sid, start, price in session.execute(
+        select(RateCard.service_id, RateCard.effective_from, RateCard.price)
+        .where(RateCard.service_id.in_(ids)).order_by(RateCard.effective_from))}
+    return found, latest

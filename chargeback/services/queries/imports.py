@@ -7,7 +7,31 @@ from sqlalchemy.orm import Session, selectinload
 
 from chargeback.models import ImportBatch
 from chargeback.refusals import NotFound, Problem
-from chargeback.services.queries.sql import Page, after, page_of
+from chargeback.services.queries.listing import (
+    Filter,
+    ListQuery,
+    ListSpec,
+    Sort,
+    choices,
+    select_page,
+)
+from chargeback.services.queries.sql import Page, after
+from chargeback.vocabulary import BATCH_STATUSES, IMPORT_KINDS
+
+LIST = ListSpec(
+    sorts={"at": Sort("Imported at", (ImportBatch.id,)),
+           "kind": Sort("Kind", (ImportBatch.kind,)),
+           "file": Sort("File", (ImportBatch.filename,)),
+           "status": Sort("Status", (ImportBatch.status,)),
+           "rows": Sort("Rows", (ImportBatch.rows,)),
+           "errors": Sort("Errors", (ImportBatch.error_count,)),
+           "by": Sort("By", (ImportBatch.actor,))},
+    default_sort="at", default_dir="desc",
+    search=(ImportBatch.filename, ImportBatch.actor), search_label="File or person",
+    filters={"kind": Filter("Kind", choices(IMPORT_KINDS), lambda v: ImportBatch.kind == v),
+             "status": Filter("Status", choices(BATCH_STATUSES),
+                              lambda v: ImportBatch.status == v)},
+    tiebreak=(ImportBatch.id.desc(),))
 
 
 def _listed(actor: str | None):
@@ -17,9 +41,10 @@ def _listed(actor: str | None):
     return query
 
 
-def page(session: Session, actor: str | None, number: int | None, per_page: int = 50) -> Page:
-    """Batches newest first (ids grow); ``actor`` keeps one person's own."""
-    return page_of(session, _listed(actor).order_by(ImportBatch.id.desc()), number, per_page)
+def page(session: Session, actor: str | None, asked: ListQuery) -> Page:
+    """Batches searched, filtered and sorted as asked (newest first unless asked
+    otherwise: ids grow); ``actor`` keeps one person's own."""
+    return select_page(session, LIST, _listed(actor), asked)
 
 
 def keyset(session: Session, actor: str | None, last_id: int | None, limit: int

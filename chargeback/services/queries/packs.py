@@ -11,7 +11,26 @@ from sqlalchemy.orm import Session
 from chargeback.models import PackFile
 from chargeback.refusals import Conflict, NotFound
 from chargeback.services.packs import sha256_of
-from chargeback.services.queries.sql import Page, page_of
+from chargeback.services.queries.listing import (
+    Filter,
+    ListQuery,
+    ListSpec,
+    Sort,
+    choices,
+    select_page,
+)
+from chargeback.services.queries.sql import Page
+from chargeback.vocabulary import PACK_KINDS
+
+LIST = ListSpec(
+    sorts={"period": Sort("Period", (PackFile.period,)),
+           "published": Sort("Published at", (PackFile.published_at,)),
+           "by": Sort("Written by", (PackFile.created_by,))},
+    default_sort="period", default_dir="desc",
+    search=(PackFile.period, PackFile.created_by), search_label="Period or person",
+    filters={"kind": Filter("Kind", choices(PACK_KINDS), lambda v: PackFile.kind == v)},
+    tiebreak=(PackFile.period.desc(), PackFile.kind, PackFile.revision.desc(),
+              PackFile.id.desc()))
 
 
 class PackMissing(NotFound):
@@ -23,13 +42,18 @@ class PackChanged(Conflict):
 
 
 def _listed():
-    return (select(PackFile).where(PackFile.published_at.is_not(None))
-            .order_by(PackFile.period.desc(), PackFile.kind, PackFile.revision.desc()))
+    return _published().order_by(PackFile.period.desc(), PackFile.kind,
+                                 PackFile.revision.desc())
 
 
-def page(session: Session, number: int | None, per_page: int = 50) -> Page:
-    """Published packs, newest month first, final revisions then the provisional draft."""
-    return page_of(session, _listed(), number, per_page)
+def _published():
+    return select(PackFile).where(PackFile.published_at.is_not(None))
+
+
+def page(session: Session, asked: ListQuery) -> Page:
+    """Published packs searched, filtered and sorted as asked; by default newest month
+    first, final revisions (latest first) then the provisional draft."""
+    return select_page(session, LIST, _published(), asked)
 
 
 def by_period(items: list[PackFile]) -> list[tuple[str, list[PackFile]]]:

@@ -2,11 +2,33 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from chargeback.models import ApiToken, User
-from chargeback.services.queries.sql import Page, page_of
+from chargeback.services.queries.listing import (
+    Filter,
+    ListQuery,
+    ListSpec,
+    Sort,
+    choices,
+    select_page,
+)
+from chargeback.services.queries.sql import Page
+from chargeback.vocabulary import ROLES
+
+_STATUS = case((User.active.is_(True), "active"), else_="deactivated")
+LIST = ListSpec(
+    sorts={"status": Sort("Status", (_STATUS,)),
+           "email": Sort("E-mail", (User.email,)),
+           "role": Sort("Role", (User.role,)),
+           "created": Sort("Created", (User.created_at,))},
+    default_sort="status",
+    search=(User.email,), search_label="E-mail",
+    filters={"role": Filter("Role", choices(ROLES), lambda v: User.role == v),
+             "status": Filter("Status", choices(("active", "deactivated")),
+                              lambda v: User.active.is_(v == "active"))},
+    tiebreak=(User.email, User.id))
 
 
 def active_user(session: Session, user_id: int) -> User | None:
@@ -23,10 +45,10 @@ def by_email(session: Session, email: str) -> User | None:
     return session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
 
 
-def page(session: Session, number: int | None, per_page: int = 50) -> Page:
-    """Active users first, by e-mail."""
-    return page_of(session, select(User).order_by(User.active.desc(), User.email), number,
-                   per_page)
+def page(session: Session, asked: ListQuery) -> Page:
+    """Users searched, filtered and sorted as asked; by default active users first, by
+    e-mail."""
+    return select_page(session, LIST, select(User), asked)
 
 
 def count(session: Session) -> int:

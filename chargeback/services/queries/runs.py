@@ -7,11 +7,36 @@ from sqlalchemy.orm import Session
 
 from chargeback.models import JobRun
 from chargeback.refusals import NotFound
-from chargeback.services.queries.sql import Page, after, page_of
+from chargeback.services.queries.listing import (
+    Filter,
+    ListQuery,
+    ListSpec,
+    Sort,
+    choices,
+    select_page,
+)
+from chargeback.services.queries.sql import Page, after
+from chargeback.vocabulary import JOBS, RUN_STATUSES
+
+LIST = ListSpec(
+    sorts={"queued": Sort("Queued at", (JobRun.id,)),
+           "job": Sort("Job", (JobRun.job,)),
+           "period": Sort("Period", (JobRun.period,), nullable=True),
+           "status": Sort("Status", (JobRun.status,)),
+           "by": Sort("Requested by", (JobRun.requested_by,)),
+           "finished": Sort("Finished at", (JobRun.finished_at,), nullable=True)},
+    default_sort="queued", default_dir="desc",
+    search=(JobRun.job, JobRun.period, JobRun.requested_by, JobRun.message,
+            JobRun.upload_filename),
+    search_label="Job, period, person, file or message",
+    filters={"job": Filter("Job", choices((*JOBS, "import")), lambda v: JobRun.job == v),
+             "status": Filter("Status", choices(RUN_STATUSES), lambda v: JobRun.status == v)},
+    tiebreak=(JobRun.id.desc(),))
 
 
-def page(session: Session, number: int | None, per_page: int = 50) -> Page:
-    return page_of(session, select(JobRun).order_by(JobRun.id.desc()), number, per_page)
+def page(session: Session, asked: ListQuery) -> Page:
+    """Runs searched, filtered and sorted as asked (newest first by default)."""
+    return select_page(session, LIST, select(JobRun), asked)
 
 
 def latest(session: Session, limit: int = 50) -> list[JobRun]:

@@ -41,6 +41,8 @@ RULES: dict[str, dict[str, object]] = {
     "units.show": {"GET": IN_SCOPE},
     "units.charges": {"GET": IN_SCOPE},
     "units.usage": {"GET": IN_SCOPE},
+    "directory.consumers": {"GET": ALL},  # a unit head: their units' own (tested apart)
+    "directory.services": {"GET": ALL},
     "scorecard_editor.edit": {"GET": IN_SCOPE, "POST": EDIT_SCORECARD},
     "approvals.index": {"GET": MANAGE},
     "approvals.review": {"GET": MANAGE},
