@@ -189,6 +189,17 @@ class UnitInOwnTerms:
 
 
 @dataclass(frozen=True, kw_only=True)
+class JudgedByEachOther:
+    """Two sibling units of different service models, each judged by the other's scorecard
+    (a what-if, never a rating): one line of ``Why they differ`` under their group."""
+
+    group: str
+    units: tuple[str, str]
+    models: tuple[str, str]
+    sentence: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class Pack:
     period: str
     status: str  # "final" or "provisional"
@@ -203,5 +214,6 @@ class Pack:
     seal: str | None = None  # the close's seal (``chargeback verify`` checks it); final only
     summary: tuple[SummaryRow, ...] = ()
     differences: tuple[UnitInOwnTerms, ...] = ()
+    judged_by_each_other: tuple[JudgedByEachOther, ...] = ()
     trend: tuple[TrendRow, ...] = ()
     statements: tuple[StatementRow, ...] = ()  # one per consumer of the month, by code

@@ -126,7 +126,8 @@ def _fill(workbook: Workbook, pack: Pack) -> None:
 def _management_sheets(workbook: Workbook, pack: Pack, *, provisional: bool) -> None:
     """Summary (with the charts below its table), Why they differ and Trend."""
     front = summary.write(workbook, pack.summary, provisional=provisional)
-    differences.write(workbook, pack.differences, provisional=provisional)
+    differences.write(workbook, pack.differences, provisional=provisional,
+                      pairs=pack.judged_by_each_other)
     trend.write(workbook, pack.trend, provisional=provisional)
     placed = []
     units = len(pack.differences)

@@ -27,7 +27,7 @@ from flask import Response, current_app, stream_with_context
 from chargeback import access as policy
 from chargeback.access import ALL_ROLES, READ_ALL
 from chargeback.api.auth import access, current_user, errors, fail, unit_in_scope, visible_codes
-from chargeback.api.extension import Blueprint
+from chargeback.api.extension import Blueprint, refusal_answer
 from chargeback.api.fields import plain
 from chargeback.api.pagination import decode, encode, link_header
 from chargeback.api.schemas import (
@@ -42,16 +42,19 @@ from chargeback.api.schemas import (
     RatingSchema,
     RatingsQuery,
     RatingsSchema,
+    UnitRatingSchema,
     UnitSpendQuery,
     UnitSpendSchema,
     UsageFilters,
     UsagePageSchema,
     UsageQuery,
+    YardstickQuery,
 )
 from chargeback.extensions import db
+from chargeback.refusals import Refused
 from chargeback.services.periods import next_month
 from chargeback.services.queries import charges as charge_lines
-from chargeback.services.queries import closed_month, history, periods, ratings, spend
+from chargeback.services.queries import closed_month, history, periods, ratings, spend, yardsticks
 from chargeback.services.queries import journal as journal_lines
 from chargeback.services.queries import portfolio as portfolio_rows
 from chargeback.services.queries import usage as usage_lines
@@ -147,6 +150,62 @@ def rating(period: str, code: str):
     if card is None:
         fail(404, f"{unit.code} was not rated in {found}: it had no scorecard in force.")
     return rating_dict(found, card)
+
+
+def what_if_dict(found: yardsticks.WhatIf) -> dict:
+    stick = found.yardstick
+    return {"kind": "what-if", "yardstick": {
+        "kind": stick.kind, "source": stick.source, "title": stick.title,
+        "service_model": stick.service_model, "scorecard_version": stick.version,
+        "effective_from": stick.effective_from},
+        "attainment": found.attainment, "attainment_one_decimal": _tenth(found.attainment),
+        "band": found.band, "criteria": [vars(c) for c in found.criteria],
+        "not_rated": [c.key for c in found.not_rated]}
+
+
+@bp.route("/units/<code:code>/ratings/<period:period>")
+@access(*ALL_ROLES)
+@errors(404, 409)
+@bp.arguments(YardstickQuery, location="query")
+@bp.response(200, UnitRatingSchema)
+def unit_rating(args: dict, code: str, period: str):
+    """A unit's own rating in a closed period and, with ``scorecard_of`` or ``template``,
+    the same month judged by another yardstick, criterion by criterion: another unit's
+    scorecard as it rated that unit in the month, or a service model's template. The
+    what-if is computed from what the close froze, with the rules' scoring unchanged, and
+    never stored; the yardstick's criteria the unit has no measure for are not rated, each
+    with its reason. ``scorecard_of`` names a unit the caller may see (403 otherwise)."""
+    found = closed_period(period)
+    unit = unit_in_scope(code)
+    month = _month(found)
+    if unit.code not in month.tree:
+        fail(404, f"{unit.code} was not in the tree when {found} closed.")
+    own = ratings.of_unit(db.session, unit.id, [found]).get(found)
+    node = month.tree[unit.code]
+    answer = {"period": found, "unit": unit.code, "name": node.name,
+              "service_model": node.model, "own": rating_dict(found, own) if own else None,
+              "what_if": None, "lines": []}
+    if not (args.get("scorecard_of") or args.get("template")):
+        return answer
+    try:
+        book = yardsticks.Book(db.session, month)
+        judged = book.judge(unit.code, _yardstick(args, book))
+    except Refused as exc:
+        body, status = refusal_answer(exc)
+        fail(status, body["message"], body["errors"])
+    answer["what_if"] = what_if_dict(judged)
+    answer["lines"] = [{"key": line.key, "label": line.label,
+                        "judged": vars(line.judged) if line.judged else None,
+                        "own": vars(line.own) if line.own else None} for line in judged.lines]
+    return answer
+
+
+def _yardstick(args: dict, book: yardsticks.Book) -> yardsticks.Yardstick:
+    """Another unit's scorecard (a unit the caller may see) or a service model's template."""
+    if args.get("scorecard_of"):
+        other = unit_in_scope(args["scorecard_of"], field="scorecard_of")
+        return book.other_scorecard(other.code)
+    return yardsticks.model_template(db.session, args["template"])
 
 
 @bp.route("/units/<code:code>/spend")

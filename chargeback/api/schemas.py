@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from marshmallow import Schema, ValidationError, fields, pre_load, validate
+from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
 from chargeback.api.fields import (
     MAX_DIGITS,
@@ -413,6 +413,73 @@ class RatingSchema(Schema):
     attainment_one_decimal = Nullable(DecimalString, places=1, required=True)
     band = fields.String(required=True, validate=validate.OneOf(BANDS))
     criteria = fields.List(fields.Nested(CriterionResultSchema), required=True)
+
+
+class YardstickQuery(Schema):
+    """Which other yardstick to judge the unit by (one of the two, or neither)."""
+
+    scorecard_of = Code(metadata={"description": (
+        "another unit's code: judge this unit by the scorecard that unit was rated with "
+        "in the period (a what-if, never stored)")})
+    template = Code(metadata={"description": (
+        "a service model's code: judge this unit by that model's template (the holding "
+        "company's own template for the model, else the built-in one)")})
+
+    @validates_schema
+    def one_yardstick(self, data, **kwargs):
+        if data.get("scorecard_of") and data.get("template"):
+            raise ValidationError("Give scorecard_of or template, not both.",
+                                  field_name="template")
+
+
+class YardstickSchema(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(("scorecard_of", "template")))
+    source = fields.String(required=True, metadata={
+        "description": "the other unit's code, or the service model's code"})
+    title = fields.String(required=True)
+    service_model = fields.String(required=True)
+    scorecard_version = Nullable(fields.Integer, required=True,
+                                 metadata={"description": "null for a template"})
+    effective_from = Nullable(fields.String, required=True)
+
+
+class WhatIfSchema(Schema):
+    """The unit judged by another yardstick: a what-if, computed on each read from what the
+    close froze, never stored and never a rating."""
+
+    kind = fields.Constant("what-if", required=True, metadata={
+        "description": "always \"what-if\": never stored, never a rating"})
+    yardstick = fields.Nested(YardstickSchema, required=True)
+    attainment = Nullable(Exact, required=True)
+    attainment_one_decimal = Nullable(DecimalString, places=1, required=True)
+    band = fields.String(required=True, validate=validate.OneOf(BANDS))
+    criteria = fields.List(fields.Nested(CriterionResultSchema), required=True)
+    not_rated = fields.List(fields.String(), required=True, metadata={
+        "description": "keys of the yardstick's criteria the unit has no measure for "
+                       "(each criterion's note says why)"})
+
+
+class SideBySideSchema(Schema):
+    key = fields.String(required=True)
+    label = fields.String(required=True)
+    judged = Nullable(fields.Nested, nested=CriterionResultSchema, required=True)
+    own = Nullable(fields.Nested, nested=CriterionResultSchema, required=True)
+
+
+class UnitRatingSchema(Schema):
+    """A unit's own rating in a closed period and, when asked, the same month judged by
+    another yardstick, criterion by criterion."""
+
+    period = fields.String(required=True)
+    unit = fields.String(required=True)
+    name = fields.String(required=True)
+    service_model = fields.String(required=True)
+    own = Nullable(fields.Nested, nested=RatingSchema, required=True, metadata={
+        "description": "null: the unit had no scorecard in force"})
+    what_if = Nullable(fields.Nested, nested=WhatIfSchema, required=True, metadata={
+        "description": "null unless scorecard_of or template is given"})
+    lines = fields.List(fields.Nested(SideBySideSchema), required=True, metadata={
+        "description": "criterion by criterion: the yardstick's, then the unit's own it lacks"})
 
 
 class RatingsSchema(Schema):

@@ -59,6 +59,7 @@ def build(session: Session, period: str, default_currency: str,
         notes=notes, seal=month.seal if status == "final" else None,
         summary=summary.rows(session, month, rows, past, in_order),
         differences=differences.rows(session, month, rows, cards),
+        judged_by_each_other=differences.judged_by_each_other(session, month, rows),
         trend=history.trend_rows(past, [r.unit for r in rows]),
         statements=consumer_statements.pack_rows(session, period))
 

@@ -16,7 +16,14 @@ from flask import Blueprint, abort, current_app, render_template, request
 
 from chargeback.access import ALL_ROLES
 from chargeback.extensions import db
-from chargeback.services.queries import closed_month, history, periods, ratings, tree
+from chargeback.services.queries import (
+    closed_month,
+    history,
+    periods,
+    ratings,
+    tree,
+    yardsticks,
+)
 from chargeback.services.queries import portfolio as service
 from chargeback.web.guards import roles, visible_codes
 from rules.money import one_decimal
@@ -77,13 +84,22 @@ def compare():
     rows, _ = service.rows(month)
     scoped = service.pick(rows, visible=visible)
     a, b = (_unit_arg(key, month, visible, warnings) for key in ("a", "b"))
-    comparison = None
+    comparison, crossed, by_template = None, (), ()
+    templates = tree.service_model_names(db.session)
+    template = _template_arg(templates, warnings)
     if a and b and a == b:
         warnings.append("Choose two different units to compare.")
     elif a and b:
         comparison = service.compare(db.session, month, rows, a, b)
+        book = yardsticks.Book(db.session, month)
+        crossed = yardsticks.each_by_other(book, a, b)
+        if template:
+            by_template = tuple(yardsticks.attempt(book, code, template=template)
+                                for code in (a, b))
     return render_template("portfolio/compare.html", period=period, closed=closed,
-                           choices=scoped, a=a, b=b, comparison=comparison, warnings=warnings)
+                           choices=scoped, a=a, b=b, comparison=comparison, warnings=warnings,
+                           crossed=crossed, templates=templates, template=template,
+                           by_template=by_template)
 
 
 # --- query arguments: a bad value is a warning on the page, never an error ---------------
@@ -134,6 +150,15 @@ def _unit_arg(key: str, month: closed_month.ClosedMonth, visible: set[str] | Non
         warnings.append(f"{code} was not in the tree when {month.period} closed.")
         return None
     return code
+
+
+def _template_arg(models: dict[str, str], warnings: list[str]) -> str | None:
+    """``?template=``: a service model whose template judges both units (a what-if)."""
+    code = (request.args.get("template") or "").strip()
+    if code and code not in models:
+        warnings.append(f"There is no service model {printable(code)} to judge by.")
+        return None
+    return code or None
 
 
 def _model_arg(models: dict[str, str], warnings: list[str]) -> str | None:

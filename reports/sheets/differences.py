@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from reports import styles as s
-from reports.model import UnitInOwnTerms
+from reports.model import JudgedByEachOther, UnitInOwnTerms
 from reports.sheets._table import Column, Table
 
 TITLE = "Why they differ"
@@ -43,12 +43,16 @@ COLUMNS = (
 PRINTED = 12  # Group .. Explanation
 SPEND, BUDGET, ATTAINMENT, MEETS, EXCEEDS = 6, 7, 9, 16, 17  # 1-based, for the charts
 
+JUDGED_BY_EACH_OTHER = "Judged by each other's yardstick (what-if)"
+
 GUIDE = (
     "For each group, each unit under it in its own terms: service model, what its "
     "scorecard weighs most, spend, budget and variance, attainment and band against its "
     "own scorecard (with the band limits), its main service and its spend per unit of "
     "that service, and a sentence on why its spend differs from a sibling's, by each "
-    "unit's own criteria. Units are never ranked on one yardstick."
+    "unit's own criteria. Units are never ranked on one yardstick. After the units, one "
+    "line for each pair of siblings of different service models: each judged by the "
+    "other's scorecard of the month, a what-if that is never a rating."
 )
 
 
@@ -59,9 +63,22 @@ def values(row: UnitInOwnTerms) -> tuple:
             row.main_service_quantity, row.meets_from, row.exceeds_from)
 
 
-def write(workbook, rows: Sequence[UnitInOwnTerms], *, provisional: bool) -> list[str]:
+def pair_values(pair: JudgedByEachOther) -> tuple:
+    """A pair's line: the group, both units, both models, and the sentence as Explanation;
+    no figure of its own, so no column that sums or charts figures is touched."""
+    return (pair.group, " / ".join(pair.units), JUDGED_BY_EACH_OTHER,
+            " / ".join(m.replace("_", " ") for m in pair.models), None, None, None, None,
+            None, None, None, pair.sentence, None, None, None, None, None)
+
+
+def write(workbook, rows: Sequence[UnitInOwnTerms], *, provisional: bool,
+          pairs: Sequence[JudgedByEachOther] = ()) -> list[str]:
+    """The units' rows first (the charts read exactly those), then one line per pair of
+    siblings of different service models judged by each other's scorecard."""
     table = Table(workbook, TITLE, COLUMNS, provisional=provisional, printed=PRINTED)
     for row in rows:
         table.append(values(row))
+    for pair in pairs:
+        table.append(pair_values(pair))
     table.finish()
     return [TITLE]

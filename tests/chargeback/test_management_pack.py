@@ -27,6 +27,7 @@ import pytest
 
 from chargeback.services import packs, settings
 from chargeback.services.queries import closed_month
+from reports.sheets.differences import JUDGED_BY_EACH_OTHER
 from tests.chargeback.helpers import closed_company, write_csv
 from tests.chargeback.test_close_end_to_end import one_decimal, run, table
 
@@ -164,8 +165,11 @@ def test_summary_trend_and_why_they_differ(three_months, session):
     assert [(r["Period"], money(r["Spend"]), money(r["Variance"])) for r in trend] == [
         ("2026-03", D("50000.00"), D("-2000.00")), ("2026-04", D("48000.00"), D("-4000.00")),
         ("2026-05", D("51000.00"), D("1000.00"))]
-    why = {r["Unit"]: r for r in table(may["Why they differ"])}
+    rows = table(may["Why they differ"])
+    why = {r["Unit"]: r for r in rows if r["Name"] != JUDGED_BY_EACH_OTHER}
     assert set(why) == {"DC", "GRP", "WW", "ALT", "LAB"}
+    # then one line per pair of siblings of different models (tests/chargeback/test_yardsticks.py)
+    assert [r["Unit"] for r in rows[len(why):]] == ["DC / GRP", "GRP / WW", "ALT / LAB"]
     assert why["WW"]["Group"] == "HQ" and why["ALT"]["Group"] == "GRP"
     alt = why["ALT"]["Explanation"]
     assert "customer intimacy" in alt and "product leadership" in alt

@@ -21,7 +21,7 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
-from chargeback.services.queries import charges
+from chargeback.services.queries import charges, yardsticks
 from chargeback.services.queries.closed_month import ClosedMonth
 from chargeback.services.queries.portfolio import Side
 from reports import model as pm
@@ -47,6 +47,32 @@ def rows(session: Session, month: ClosedMonth, portfolio: Sequence[pm.PortfolioR
         for code in siblings:
             found.append(_row(month, by_code[group], sides[code], main_of[code],
                               _explanation(sides, code, siblings, main_of)))
+    return tuple(found)
+
+
+def judged_by_each_other(session: Session, month: ClosedMonth,
+                         portfolio: Sequence[pm.PortfolioRow]) -> tuple[pm.JudgedByEachOther, ...]:
+    """For each pair of sibling units of different service models, in tree order, each
+    judged by the other's scorecard of the month (``yardsticks``): the argument against one
+    yardstick, from the month's own figures."""
+    children: dict[str, list[str]] = {}
+    for r in portfolio:
+        if r.parent is not None:
+            children.setdefault(r.parent, []).append(r.unit)
+    found = []
+    book = None
+    for group in (r.unit for r in portfolio if r.unit in children):
+        siblings = children[group]
+        for i, a in enumerate(siblings):
+            for b in siblings[i + 1:]:
+                models = (month.tree[a].model, month.tree[b].model)
+                if models[0] == models[1]:
+                    continue
+                book = book or yardsticks.Book(session, month)
+                first, second = yardsticks.each_by_other(book, a, b)
+                found.append(pm.JudgedByEachOther(
+                    group=group, units=(a, b), models=models,
+                    sentence=yardsticks.pair_sentence(first, second)))
     return tuple(found)
 
 

@@ -330,6 +330,29 @@ def test_compare_respects_the_unit_heads_scope(company, client_as):
     get(client, "/portfolio/compare?a=DC&b=LAB", 403)
 
 
+def test_compare_judges_each_by_the_other_yardstick(company, client_as):
+    """ALT and WW in 2026-03 (figures of tests/chargeback/test_yardsticks.py): a what-if."""
+    page = get(client_as("finance"), "/portfolio/compare?period=2026-03&a=ALT&b=WW")
+    section = page.split('id="other-yardstick"')[1]
+    alt = text(section.split('id="what-if-ALT-by-WW"')[1].split('id="what-if-WW-by-ALT"')[0])
+    assert "By WW's scorecard (version 1, from 2026-01): not rated" in alt
+    assert "against its own scorecard: 87.0 meets" in alt
+    assert "3 of the 3 criteria cannot be measured at ALT" in alt
+    assert "not rated missing measure desktop_spend" in alt
+    ww = text(section.split('id="what-if-WW-by-ALT"')[1].split('id="template-form"')[0])
+    assert "By ALT's scorecard (version 1, from 2026-01): 100.0 exceeds" in ww
+    assert "against its own scorecard: 80.8 meets" in ww
+    assert "2 of the 4 criteria cannot be measured at WW" in ww
+    assert 'id="by-template"' not in page
+    judged = get(client_as("finance"), "/portfolio/compare?period=2026-03&a=ALT&b=WW"
+                 "&template=operational_excellence")
+    alt = text(judged.split('id="what-if-ALT-by-operational_excellence"')[1])
+    assert "By the operational excellence template: 85.0 meets" in alt
+    bad = get(client_as("finance"), "/portfolio/compare?a=ALT&b=WW&template=nope")
+    assert "There is no service model nope to judge by." in bad
+
+
+
 def test_compare_with_bad_values(company, client_as):
     client = client_as("finance")
     for query, warning in [("a=ALT&b=ALT", "Choose two different units"),
