@@ -51,7 +51,7 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Alignment
 
 SHEET_NAME_LIMIT = 31
@@ -111,7 +111,11 @@ class TextWriter:
     when it is harmless and needs no style, else one reused string-typed cell carrying the
     shared style (quote prefix, alignment). The reused cell is safe because a write-only
     sheet serialises a row before ``append`` returns, and because it always carries a
-    style, openpyxl never reuses it for the next value of the row.
+    style, openpyxl never reuses it for the next value of the row. The one exception is
+    text that is an error code (``#N/A``, ``#REF!``, ...) in a column without alignment:
+    openpyxl would write it as an error value, so it goes in an unstyled string-typed
+    cell, which openpyxl may then reuse for the row's next value; that is harmless, as
+    every call sets the cell's value and type again.
 
     A column repeats its values (unit and consumer codes, methods, a service's basis), so
     what a text becomes is remembered: a repeated value costs one dictionary lookup, not
@@ -120,9 +124,10 @@ class TextWriter:
 
     REMEMBERED = 50_000
 
-    __slots__ = ("_plain", "_quoted", "_seen")
+    __slots__ = ("_plain", "_quoted", "_seen", "_text", "_ws")
 
     def __init__(self, ws, alignment: Alignment | None = None) -> None:
+        self._ws = ws
         self._quoted = WriteOnlyCell(ws)
         self._quoted.quotePrefix = True
         self._plain = None
@@ -130,6 +135,7 @@ class TextWriter:
             self._quoted.alignment = alignment
             self._plain = WriteOnlyCell(ws)
             self._plain.alignment = alignment
+        self._text = None  # an unstyled string-typed cell, made when first needed
         self._seen: dict[str, tuple[str, Cell | None]] = {}
 
     def __call__(self, value: str | None) -> str | Cell | None:
@@ -148,7 +154,13 @@ class TextWriter:
     def _prepare(self, value: str) -> tuple[str, Cell | None]:
         """(the text to write, the styled cell to carry it or None for a plain string)."""
         text = clean_text(value)
-        prepared = (text, self._quoted if needs_quote(text) else self._plain)
+        cell = self._quoted if needs_quote(text) else self._plain
+        if cell is None and text in ERROR_CODES:
+            # openpyxl would make a plain "#N/A" an error value: a string cell keeps it text
+            if self._text is None:
+                self._text = WriteOnlyCell(self._ws)
+            cell = self._text
+        prepared = (text, cell)
         if len(self._seen) >= self.REMEMBERED:
             self._seen.clear()
         self._seen[value] = prepared

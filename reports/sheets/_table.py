@@ -19,6 +19,13 @@ None is an empty cell, never zero. A float is refused (``TypeError``): figures a
 Decimals from end to end. When the pack is provisional every table gets a last column
 ``Status`` holding ``PROVISIONAL`` on every data row.
 
+How the rows are written: a table whose columns are all of the kinds above but ``any``
+and ``figure`` (every big table: Charges, Journal, Statements, Portfolio, Trend, the unit
+sheets) writes its data rows as ready-made XML (``reports.sheets._rows``: the bytes
+openpyxl would write for the same cells, without a cell object per value); the header,
+the closing row and the other tables go through openpyxl's ``ws.append``. Both ways give
+the same file (``tests/reports/test_streamed_rows.py``).
+
 A table may end with one closing row, in bold under a rule and outside the autofilter:
 a totals row (``totals=``: ``Total`` in the first column and ``=SUBTOTAL(109, ...)`` of the
 data rows under each named column, so a filter narrows the total to the rows shown) or a
@@ -56,6 +63,7 @@ from reports.cells import (
     range_reference,
     text_cell,
 )
+from reports.sheets import _rows
 
 STATUS_HEADER = "Status"
 STATUS_VALUE = "PROVISIONAL"
@@ -322,6 +330,22 @@ def _writer(ws, kind: str, alignment=None) -> Writer:
         raise ValueError(f"unknown column kind {kind!r}") from None
 
 
+def _cell_xml(ws, kind: str, alignment=None) -> _rows.CellXml:
+    """The streamed twin of ``_writer``: a value of a ``kind`` column to its cell's XML."""
+    if kind == "text":
+        return _rows.TextCells(ws, alignment)
+    if kind == "wrap":
+        return _rows.TextCells(ws, styles.WRAP)
+    if kind == "integer":
+        return _rows.NumberCells(ws, styles.INTEGER, _integer, alignment)
+    if kind == "one_decimal":
+        return _rows.NumberCells(ws, styles.ONE_DECIMAL, one_decimal, alignment)
+    return _rows.NumberCells(ws, _FORMATS[kind], number, alignment)
+
+
+_STREAMED_KINDS = frozenset({"text", "wrap", *_FORMATS})
+
+
 def _header_cell(ws, header: str):
     cell = text_cell(ws, header)
     cell.font = styles.HEADER_FONT
@@ -387,6 +411,18 @@ class Table:
                 status = WriteOnlyCell(ws, STATUS_VALUE)
                 status.alignment = alignment
                 self._status = (status,)
+        self._stream = None
+        if all(column.kind in _STREAMED_KINDS for column in columns):
+            self._stream = _rows.open_rows(ws)
+        if self._stream is not None:
+            # (the start of each cell, up to its row number; its value -> the rest)
+            self._cells = [(f'<c r="{get_column_letter(index)}',
+                            _cell_xml(ws, column.kind, alignment))
+                           for index, column in enumerate(columns, 1)]
+            self._status_xml: tuple[str, _rows.TextCells] | None = None
+            if provisional:
+                status = _rows.TextCells(ws, alignment)
+                self._status_xml = (f'<c r="{get_column_letter(len(shown))}', status)
         ws.append([_header_cell(ws, column.header) for column in shown])
         self._rows = 1
         self._data_end = 1
@@ -417,13 +453,31 @@ class Table:
         """One data row: ``values`` in the order of the columns (Status excluded)."""
         if self._rows >= self._capacity:
             raise ValueError(f"sheet {self.title!r} is full ({self._capacity} rows)")
-        row = [write(value) for write, value in zip(self._writers, values, strict=True)]
-        row.extend(self._status)
         if self._wrapped:
             self._fit_height(values)
-        self._ws.append(row)
+        if self._stream is not None:
+            self._stream.write(self._row_xml(values))
+        else:
+            row = [write(value) for write, value in zip(self._writers, values, strict=True)]
+            row.extend(self._status)
+            self._ws.append(row)
         self._rows += 1
         self._data_end = self._rows
+
+    def _row_xml(self, values: Sequence[object]) -> str:
+        """The data row as openpyxl would write it (``reports.sheets._rows``)."""
+        stream = self._stream
+        number = stream.next_row  # type: ignore[union-attr]
+        parts = [f'<row r="{number}"{stream.row_attributes()}>']  # type: ignore[union-attr]
+        for (start, cell_xml), value in zip(self._cells, values, strict=True):
+            xml = cell_xml(value)
+            if xml is not None:
+                parts.append(f'{start}{number}"{xml}')
+        if self._status_xml is not None:
+            start, status = self._status_xml
+            parts.append(f'{start}{number}"{status(STATUS_VALUE)}')
+        parts.append("</row>")
+        return "".join(parts)
 
     def reference(self, header: str) -> str | None:
         """``'Sheet'!$J$2:$J$n``: the data rows of column ``header`` (None if no rows)."""
