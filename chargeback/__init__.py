@@ -18,8 +18,18 @@ if TYPE_CHECKING:
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
 
 
-def create_app(config: dict | None = None) -> Flask:
-    """Build an app; ``config`` overrides what the environment says (tests use it)."""
+def create_app(config: dict | None = None, *, web: bool = True,
+               migrations: bool = True) -> Flask:
+    """Build an app; ``config`` overrides what the environment says (tests use it).
+
+    ``web=False`` is the app of a command that serves neither pages nor the API (an import,
+    a close, the scheduler): the database, the settings and the commands, without the
+    blueprints, flask-smorest, the templates and the security extensions (login, CSRF, rate
+    limits, headers), whose imports are most of a whole app's start-up. ``migrations=False``
+    leaves Flask-Migrate (and Alembic) out until ``bind_migrations`` is called. The console
+    script picks both per command (``chargeback.cli.entry``); ``wsgi.py``,
+    ``flask --app wsgi`` and the tests get the whole app.
+    """
     from flask import Flask
 
     from chargeback import config as settings
@@ -27,32 +37,52 @@ def create_app(config: dict | None = None) -> Flask:
         models,  # noqa: F401  (registers every table on the metadata)
         unit_of_work,
     )
-    from chargeback.api import register_api
     from chargeback.cli import register_commands
     from chargeback.db_setup import configure_engine
     from chargeback.demo.cli import COMMANDS as DEMO_COMMANDS
-    from chargeback.extensions import db, migrate
+    from chargeback.extensions import db
     from chargeback.jobs.cli import COMMANDS as JOB_COMMANDS
-    from chargeback.web import register_web
 
-    app = Flask(__name__, instance_relative_config=True, static_folder="web/static",
-                template_folder="web/templates")
+    app = Flask(__name__, instance_relative_config=True,
+                static_folder="web/static" if web else None, template_folder="web/templates")
     app.config.update(settings.from_environment(app.instance_path))
     if config:
         app.config.update(config)
     db.init_app(app)
     with app.app_context():
         configure_engine(db.engine)
-    migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
     register_commands(app)
     for command in JOB_COMMANDS + DEMO_COMMANDS:
         app.cli.add_command(command)
     unit_of_work.register(app)
+    if migrations:
+        bind_migrations(app)
+    if web:
+        _serve(app)
+    return app
+
+
+def bind_migrations(app: Flask) -> None:
+    """Flask-Migrate on ``app`` (the ``db`` commands, ``flask_migrate.upgrade``), once.
+
+    Separate from ``create_app`` because it imports Alembic: the demo, which migrates when
+    it runs, binds it then rather than at start-up."""
+    if "migrate" in app.extensions:
+        return
+    from chargeback.extensions import db, migrate
+
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
+
+
+def _serve(app: Flask) -> None:
+    """What a whole app adds: the pages and the API."""
+    from chargeback.api import register_api
+    from chargeback.web import register_web
+
     _request_limits(app)  # before the web app's CSRF check reads a form
     register_web(app)
     register_api(app)
     _answer_refusals(app)
-    return app
 
 
 REQUEST_MAX_BYTES = 1024 * 1024
@@ -105,4 +135,4 @@ def main() -> None:
     layers under it (``chargeback.cli.entry``)."""
     from chargeback.cli.entry import command_group
 
-    command_group(create_app=lambda: create_app()).main(prog_name="chargeback")
+    command_group(make_app=create_app).main(prog_name="chargeback")

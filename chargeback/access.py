@@ -16,7 +16,6 @@ import getpass
 from sqlalchemy.orm import Session
 
 from chargeback.refusals import Forbidden, NotFound
-from chargeback.services import statements
 from chargeback.services.queries import tree
 from chargeback.vocabulary import IMPORT_KINDS
 
@@ -115,7 +114,10 @@ def statement_scope(session: Session, user) -> set[str] | None:
 def statement_for(session: Session, user, period: str, code: str):
     """The consumer ``code`` of the closed month ``period``, if the user may read its
     statement: NotFound (no such month or consumer), a refusal for a month that is not
-    closed, Forbidden outside the user's scope."""
+    closed, Forbidden outside the user's scope. (``services.statements`` is imported here:
+    it brings the statement writer and openpyxl, which checking a role does not need.)"""
+    from chargeback.services import statements
+
     statements.closed_period(session, period)
     consumer = statements.consumer_of(session, period, code)
     scope = statement_scope(session, user)

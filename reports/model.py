@@ -217,3 +217,20 @@ class Pack:
     judged_by_each_other: tuple[JudgedByEachOther, ...] = ()
     trend: tuple[TrendRow, ...] = ()
     statements: tuple[StatementRow, ...] = ()  # one per consumer of the month, by code
+
+
+@dataclass(frozen=True, kw_only=True)
+class StatementLine:
+    """One charge line of a consumer's statement, with its provider and service as they
+    stood (here, not in ``reports.statement``, so reading the lines needs no openpyxl)."""
+
+    unit: str
+    unit_name: str
+    service: str | None  # None: a driver or fixed split
+    service_name: str | None
+    method: str
+    basis: str
+    quantity: Decimal | None
+    rate: Decimal | None
+    amount: Decimal
+    billing_mode: str  # chargeback (posted to the journal) or showback

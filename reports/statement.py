@@ -28,6 +28,7 @@ from hashlib import sha256
 from pathlib import Path
 
 from reports import styles as s
+from reports.model import StatementLine
 from reports.pack import write_atomically
 from reports.sheets._table import Column, Table
 from rules.vocabulary import is_period
@@ -78,22 +79,6 @@ GUIDES = {
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 FILE_CODE_LIMIT = 64
-
-
-@dataclass(frozen=True, kw_only=True)
-class StatementLine:
-    """One charge line to the consumer, with its provider and service as they stood."""
-
-    unit: str
-    unit_name: str
-    service: str | None  # None: a driver or fixed split
-    service_name: str | None
-    method: str
-    basis: str
-    quantity: Decimal | None
-    rate: Decimal | None
-    amount: Decimal
-    billing_mode: str  # chargeback (posted to the journal) or showback
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -59,8 +59,6 @@ from chargeback.services.queries import journal as journal_lines
 from chargeback.services.queries import portfolio as portfolio_rows
 from chargeback.services.queries import usage as usage_lines
 from reports import model as pm
-from reports.sheets.charges import HEADERS as CHARGE_HEADERS
-from reports.sheets.journal import COLUMNS as JOURNAL_COLUMNS
 from rules.money import one_decimal
 from rules.tree import subtree
 
@@ -352,7 +350,9 @@ def charges_csv(args: dict):
     filters = _charge_filters(args)
 
     def lines():
-        yield ["Period", *CHARGE_HEADERS]
+        from reports.sheets.charges import HEADERS  # the pack's sheet (openpyxl): not at start-up
+
+        yield ["Period", *HEADERS]
         for r in charge_lines.stream(db.session, period, filters):
             yield [period, r.unit, r.service or "", r.consumer, r.consumer_name, r.method,
                    r.basis, r.billing_mode, number(r.quantity), number(r.rate),
@@ -573,7 +573,9 @@ def journal_csv(args: dict):
     filters = _journal_filters(args)
 
     def lines():
-        yield [column.header for column in JOURNAL_COLUMNS]
+        from reports.sheets.journal import COLUMNS  # the pack's sheet (openpyxl): not at start-up
+
+        yield [column.header for column in COLUMNS]
         for j in journal_lines.stream(db.session, period, filters):
             yield [j.journal, j.period, j.unit, j.account, j.consumer or "", j.description,
                    money(j.debit), money(j.credit), j.currency]

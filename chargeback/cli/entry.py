@@ -50,18 +50,18 @@ COMMANDS: dict[str, LazyCommand] = {
     "jobs": LazyCommand("chargeback.jobs.cli:jobs_group", "Scheduled jobs and their runs."),
     "demo": LazyCommand("chargeback.demo.cli:demo_command",
                         "Load the demo holding company, close its months, write their packs, "
-                        "serve the app."),
+                        "serve the app.", web=True),
     # Added by the extensions' init_app (Flask-Migrate, flask-smorest) and by a plugin.
-    "db": LazyCommand("flask_migrate.cli:db", "Perform database migrations."),
-    "openapi": LazyCommand("flask_smorest.spec:openapi_cli", "OpenAPI commands."),
+    "db": LazyCommand("flask_migrate.cli:db", "Perform database migrations.", migrations=True),
+    "openapi": LazyCommand("flask_smorest.spec:openapi_cli", "OpenAPI commands.", web=True),
     "limiter": LazyCommand("flask_limiter.commands:cli",
                            "Flask-Limiter maintenance & utility commands"),
 }
 
 
-def command_group(create_app: Callable) -> LazyFlaskGroup:
+def command_group(make_app: Callable) -> LazyFlaskGroup:
     """The console script's group: Flask's options and default commands (``run``, ``shell``,
-    ``routes``), the commands above, and the app made by ``create_app`` when a command
-    needs it."""
-    return LazyFlaskGroup(COMMANDS, create_app=create_app, add_default_commands=True,
+    ``routes``), the commands above, and the app made by ``make_app(web=..., migrations=...)``
+    when a command runs: with the parts each lazy command needs, whole for Flask's own."""
+    return LazyFlaskGroup(COMMANDS, make_app=make_app, add_default_commands=True,
                           add_version_option=False, load_dotenv=False, help=HELP)

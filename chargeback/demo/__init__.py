@@ -141,10 +141,13 @@ def ensure_demo_users(session, echo: Echo, hash_method: str = "scrypt"
 
 def run_demo(echo: Echo, pack_dir: Path, default_currency: str) -> list[Path]:
     """Migrate the configured database, load the demo company, close its months."""
+    from flask import current_app
     from flask_migrate import upgrade
 
+    from chargeback import bind_migrations
     from chargeback.extensions import db
 
+    bind_migrations(current_app._get_current_object())  # not bound at start-up: Alembic is slow
     upgrade()
     load_demo_data(db.session, echo)
     db.session.commit()

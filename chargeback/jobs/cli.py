@@ -65,8 +65,8 @@ def jobs_run(job: str, period: str | None) -> None:
     """Run JOB now, in this process."""
     from flask import current_app
 
-    from chargeback import jobs
     from chargeback.access import command_line_actor
+    from chargeback.jobs import targets as jobs
 
     jobs.bind(current_app._get_current_object())
     outcomes = jobs.run_now(job, period, command_line_actor())

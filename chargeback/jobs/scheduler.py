@@ -19,8 +19,8 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
 
-from chargeback import jobs
 from chargeback.extensions import db
+from chargeback.jobs import targets as jobs
 
 log = logging.getLogger("chargeback.scheduler")
 
@@ -36,13 +36,13 @@ def build(app: Flask) -> BackgroundScheduler:
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 12 * 3600},
         timezone=tz)
     fixed = (
-        ("close-month", "chargeback.jobs:close_month",
+        ("close-month", "chargeback.jobs.targets:close_month",
          CronTrigger(hour=config["CHARGEBACK_CLOSE_HOUR"], minute=0, timezone=tz)),
-        ("provisional", "chargeback.jobs:provisional",
+        ("provisional", "chargeback.jobs.targets:provisional",
          CronTrigger(hour=config["CHARGEBACK_PROVISIONAL_HOUR"], minute=30, timezone=tz)),
-        ("run-requests", "chargeback.jobs:process_requests",
+        ("run-requests", "chargeback.jobs.targets:process_requests",
          IntervalTrigger(seconds=config["CHARGEBACK_POLL_SECONDS"])),
-        ("sweep-stale", "chargeback.jobs:sweep_stale", IntervalTrigger(minutes=1)),
+        ("sweep-stale", "chargeback.jobs.targets:sweep_stale", IntervalTrigger(minutes=1)),
     )
     for job_id, target, trigger in fixed:
         scheduler.add_job(target, trigger, id=job_id, name=job_id, replace_existing=True)

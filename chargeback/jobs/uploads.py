@@ -26,7 +26,7 @@ from chargeback.db_setup import is_contention, write_transaction
 from chargeback.extensions import db
 from chargeback.failpoints import failpoint
 from chargeback.importing.limits import ImportLimits
-from chargeback.jobs import Outcome
+from chargeback.jobs.targets import Outcome
 from chargeback.models import JobRun
 from chargeback.refusals import CONTENTION, Refused
 from chargeback.services import job_runs, upload_jobs

@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 from flask import Flask
 
-from chargeback import jobs
+from chargeback.jobs import targets as jobs
 
 log = logging.getLogger("chargeback.worker")
 SWEEP_EVERY = 60.0

@@ -26,9 +26,16 @@ from chargeback.services.queries import (
 )
 from chargeback.services.queries import statements as consumer_statements
 from reports import model as pm
-from reports.pack import pack_filename, write_pack
 
 __all__ = ["build", "pack_filename", "sha256_of", "write", "WrittenPack"]
+
+
+def pack_filename(period: str, revision: int) -> str:
+    """The pack's file name (``reports.pack``'s rule), without importing the pack writer
+    and openpyxl into every page and command that only names a pack."""
+    from reports.pack import pack_filename as name
+
+    return name(period, revision)
 
 
 @dataclass
@@ -40,6 +47,8 @@ class WrittenPack:
 def write(session: Session, period: str, path: Path, default_currency: str,
           status: str = "final") -> WrittenPack:
     """Write the pack of ``period`` to ``path`` (atomically) and return its checksum."""
+    from reports.pack import write_pack  # openpyxl: only when a pack is written
+
     write_pack(build(session, period, default_currency, status), path)
     return WrittenPack(path=path, sha256=sha256_of(path))
 

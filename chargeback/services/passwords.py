@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import re
 
-from zxcvbn import zxcvbn
-
 MIN_LENGTH = 12
 MAX_LENGTH = 200
 MIN_SCORE = 3
@@ -45,6 +43,8 @@ def problems(password: str, email: str = "") -> list[str]:
     for part in name_parts(email):
         if part in lowered:
             return [f"a password must not contain the name of the e-mail address ({part!r})"]
+    from zxcvbn import zxcvbn  # its dictionaries: when a password is chosen, not at start-up
+
     # zxcvbn reads at most 72 characters (its own limit, for its time): a longer password
     # is judged by its first 72, which must be strong on their own.
     result = zxcvbn(password[:72], user_inputs=[*name_parts(email), email.lower(), *PRODUCT_WORDS])

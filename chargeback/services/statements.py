@@ -13,6 +13,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
@@ -23,14 +24,10 @@ from chargeback.services import seal
 from chargeback.services.queries import closed_month
 from chargeback.services.queries import statements as queries
 from chargeback.vocabulary import PERIOD_CLOSED, PERIOD_PUBLISHING
-from reports.statement import (
-    ConsumerStatement,
-    StatementLine,
-    statement_bytes,
-    statement_filename,
-    statement_filenames,
-    write_statement,
-)
+from reports.model import StatementLine
+
+if TYPE_CHECKING:
+    from reports.statement import ConsumerStatement
 
 __all__ = ["Header", "StatementRefused", "build", "closed_period", "consumer_of", "filename",
            "header", "workbook_bytes", "write_all"]
@@ -83,9 +80,18 @@ def header(session: Session, period: str, default_currency: str) -> Header:
 
 
 
+def _writer():
+    """``reports.statement``, the statement's workbook writer: imported when a statement is
+    built or written, not by every page and command that only checks a month (it brings
+    openpyxl, a good part of the app's start-up)."""
+    from reports import statement
+
+    return statement
+
+
 def _statement(head: Header, consumer: queries.Consumer,
                lines: tuple[StatementLine, ...]) -> ConsumerStatement:
-    return ConsumerStatement(
+    return _writer().ConsumerStatement(
         period=head.period, revision=head.revision, currency=head.currency,
         closed_at=head.closed_at, seal=head.seal, consumer=consumer.code, name=consumer.name,
         gl_account=consumer.gl_account, unit=consumer.unit, lines=lines)
@@ -107,12 +113,12 @@ def build(session: Session, period: str, consumer: queries.Consumer,
 
 
 def filename(statement: ConsumerStatement) -> str:
-    return statement_filename(statement.period, statement.revision, statement.consumer)
+    return _writer().statement_filename(statement.period, statement.revision, statement.consumer)
 
 
 def workbook_bytes(statement: ConsumerStatement) -> bytes:
     """The statement's workbook for a download (a few kilobytes)."""
-    return statement_bytes(statement)
+    return _writer().statement_bytes(statement)
 
 
 Progress = Callable[[int, int], None]
@@ -139,13 +145,13 @@ def write_all(session: Session, period: str, folder: Path, default_currency: str
         chosen = [known[code] for code in sorted(wanted)]
     else:
         chosen = everyone
-    names = statement_filenames(period, head.revision, [c.code for c in chosen])
+    names = _writer().statement_filenames(period, head.revision, [c.code for c in chosen])
     paths = {c.code: Path(folder) / names[c.code] for c in chosen}
     done, total = 0, len(chosen)
 
     def write(consumer: queries.Consumer, lines: tuple[StatementLine, ...]) -> None:
         nonlocal done
-        write_statement(_statement(head, consumer, lines), paths[consumer.code])
+        _writer().write_statement(_statement(head, consumer, lines), paths[consumer.code])
         done += 1
         if progress is not None:
             progress(done, total)

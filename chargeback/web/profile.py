@@ -14,7 +14,6 @@ every token. "Sign out everywhere" ends every session of the user, this one too.
 
 from __future__ import annotations
 
-import segno
 from flask import (
     Blueprint,
     abort,
@@ -164,6 +163,8 @@ def sign_out_everywhere():
 def _two_step_page(form: CodeForm | None = None, status: int = 200):
     qr = None
     if current_user.totp_secret and not current_user.totp_enabled:
+        import segno  # the QR code: only on this page, not at every start-up
+
         qr = segno.make(two_factor.provisioning_uri(current_user), error="m").svg_data_uri(
             scale=5, border=2)
     response = make_response(render_template(

@@ -18,11 +18,13 @@ from pathlib import Path
 
 import click
 import pytest
+import sqlalchemy
 from click.testing import CliRunner
-from flask.cli import FlaskGroup
+from flask.cli import FlaskGroup, ScriptInfo
 
 from chargeback import create_app
 from chargeback.cli.entry import COMMANDS, HELP, command_group
+from chargeback.models.base import Base
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -170,7 +172,7 @@ def test_lazy_listing_is_flasks_eager_listing(bare_app, width):
     app (every command, the same summaries shortened the same way), at any width."""
     eager = FlaskGroup(create_app=lambda: bare_app, add_default_commands=True,
                        add_version_option=False, load_dotenv=False, help=HELP)
-    lazy = command_group(create_app=lambda: bare_app)
+    lazy = command_group(make_app=lambda **_parts: bare_app)
     runner = CliRunner()
     expected = runner.invoke(eager, ["--help"], prog_name="chargeback", terminal_width=width)
     got = runner.invoke(lazy, ["--help"], prog_name="chargeback", terminal_width=width)
@@ -204,3 +206,124 @@ def test_lazy_command_runs_with_the_app(tmp_path):
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "/api/v1/" in json.dumps(json.loads(done.stdout)["paths"])
+
+
+WEB_ONLY = (
+    # what pages and the API need, never a command that serves neither
+    "chargeback.web", "chargeback.api", "flask_smorest", "apispec", "marshmallow",
+    "flask_login", "flask_wtf", "wtforms", "flask_limiter", "flask_talisman",
+)
+NEVER_AT_START = (
+    # what only some work needs (a pack, a statement, a parse, a migration, a QR code, a
+    # password to judge, a progress bar): not even the whole app imports it to start
+    "openpyxl", "reports.pack", "reports.statement", "reports.styles", "rule_engine",
+    "flask_migrate", "alembic", "segno", "zxcvbn", "tqdm", "pandas", "apscheduler",
+    "chargeback.jobs.targets",
+)
+
+RUN_COMMAND = """
+    import contextlib, io, json, sys
+
+    from chargeback import main
+    sys.argv = ["chargeback", *{args!r}]
+    out = io.StringIO()
+    status = 0
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        try:
+            main()
+        except SystemExit as exit:
+            status = exit.code or 0
+    watched = {watched!r}
+    loaded = sorted(m for m in sys.modules
+                    if any(m == w or m.startswith(w + ".") for w in watched))
+    print(json.dumps({{"loaded": loaded, "printed": out.getvalue(), "status": status}}))
+"""
+
+
+@pytest.mark.parametrize(("args", "status", "says"), [
+    (["jobs", "list"], 0, "no job runs yet"), (["token", "list"], 0, ""),
+    (["verify"], 1, "no sealed close to verify")])
+def test_a_command_that_serves_nothing_runs_without_the_web(tmp_path, args, status, says):
+    """A command that neither serves pages nor the API runs on ``create_app(web=False,
+    migrations=False)``: no blueprint, no flask-smorest, no security extension, no
+    Flask-Migrate, nothing only some other work needs."""
+    engine = sqlalchemy.create_engine(f"sqlite:///{tmp_path / 'startup.db'}")
+    Base.metadata.create_all(engine)  # the tables, so that the command has something to read
+    engine.dispose()
+    found = fresh_python(RUN_COMMAND.format(args=args,
+                                            watched=WEB_ONLY + NEVER_AT_START), tmp_path)
+    assert found["loaded"] == []
+    assert (found["status"], says in found["printed"]) == (status, True), found["printed"]
+
+
+def test_the_whole_app_starts_without_what_only_work_needs(tmp_path):
+    """``create_app()`` (gunicorn's, the tests', the demo's and ``openapi``'s app) imports
+    neither the pack and statement writers and openpyxl, nor rule-engine, the job targets,
+    the QR code or the password estimator: the pages that use them import them. It binds
+    Flask-Migrate (``flask --app wsgi db``) unless told not to."""
+    found = fresh_python(f"""
+        import json, sys
+        from chargeback import create_app
+
+        app = create_app(migrations=False)
+        watched = {NEVER_AT_START!r}
+        print(json.dumps({{"loaded": sorted(m for m in sys.modules if any(
+                               m == w or m.startswith(w + ".") for w in watched)),
+                           "blueprints": len(app.blueprints),
+                           "migrate": "migrate" in app.extensions}}))
+    """, tmp_path)
+    assert found["loaded"] == []
+    assert found["blueprints"] > 10 and found["migrate"] is False
+
+
+def test_the_light_app_and_migrations_bound_later(tmp_path):
+    """``create_app(web=False, migrations=False)`` has the database and the commands but no
+    page, API or static route; ``bind_migrations`` (what the demo calls before it migrates)
+    makes ``flask_migrate.upgrade`` work on it, once."""
+    from flask_migrate import upgrade
+    from sqlalchemy import inspect
+
+    from chargeback import bind_migrations
+    from chargeback.extensions import db
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'light.db'}",
+                      "SECRET_KEY": "startup-test", "CHARGEBACK_PACK_DIR": str(tmp_path)},
+                     web=False, migrations=False)
+    assert app.blueprints == {} and list(app.url_map.iter_rules()) == []
+    assert "migrate" not in app.extensions and "close" in app.cli.commands
+    bind_migrations(app)
+    bound = app.extensions["migrate"]
+    bind_migrations(app)
+    assert app.extensions["migrate"] is bound
+    with app.app_context():
+        upgrade()
+        assert "job_runs" in inspect(db.engine).get_table_names()
+
+
+def test_each_command_gets_the_app_it_needs():
+    """The console script makes the whole app for the commands that serve or describe pages
+    and the API, Flask-Migrate for ``db``, and the light app for every other."""
+    made = []
+    group = command_group(make_app=lambda **parts: made.append(parts))
+    whole = {"demo", "openapi"}
+    for name, lazy in COMMANDS.items():
+        with click.Context(group, obj=None) as ctx:
+            group.get_command(ctx, name)
+            ctx.find_object(ScriptInfo).create_app()
+        assert made[-1] == {"web": name in whole, "migrations": name == "db"}, name
+        assert lazy.web == (name in whole)
+
+
+def test_job_targets_found_by_their_old_and_new_references():
+    """``chargeback.jobs`` imports nothing, yet a job stored as ``chargeback.jobs:close_month``
+    (what schedulers stored before the targets moved) runs the same function as
+    ``chargeback.jobs.targets:close_month``; a name that is no target stays an error."""
+    from apscheduler.util import ref_to_obj
+
+    from chargeback import jobs
+    from chargeback.jobs import targets
+
+    assert ref_to_obj("chargeback.jobs:close_month") is targets.close_month
+    assert ref_to_obj("chargeback.jobs.targets:process_requests") is jobs.process_requests
+    with pytest.raises(AttributeError):
+        jobs.no_such_job  # noqa: B018

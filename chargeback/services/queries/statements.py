@@ -33,7 +33,7 @@ from chargeback.services.queries.sql import cents_sum, from_cents
 from chargeback.services.queries.tree import plausible_code
 from chargeback.vocabulary import PERIOD_CLOSED
 from reports import model as pm
-from reports.statement import StatementLine
+from reports.model import StatementLine
 from rules.vocabulary import month_before
 
 ZERO = Decimal("0.00")
