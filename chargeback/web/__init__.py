@@ -64,6 +64,7 @@ def register_web(app: Flask) -> None:
     from chargeback.web import (
         admin,
         approvals,
+        audit,
         auth,
         data,
         directory,
@@ -76,7 +77,7 @@ def register_web(app: Flask) -> None:
     )
 
     for module in (auth, portfolio, units, directory, scorecard_editor, approvals, data,
-                   statements, jobs, admin, profile):
+                   statements, jobs, admin, audit, profile):
         app.register_blueprint(module.bp)
     app.add_url_rule("/", "home", home)
     _error_pages(app)
@@ -161,7 +162,7 @@ def nav_items() -> list[tuple[str, str]]:
     if role in ("admin", "central_it", "finance"):  # packs hold every unit's figures
         items += [("data.packs", "Packs"), ("data.periods", "Periods"), ("jobs.index", "Jobs")]
     if role in ("admin", "central_it"):
-        items.append(("admin.index", "Administration"))
+        items += [("audit.index", "Audit"), ("admin.index", "Administration")]
     return items
 
 

@@ -62,6 +62,7 @@ RULES: dict[str, dict[str, object]] = {
     "jobs.index": {"GET": READ},
     "jobs.runs_json": {"GET": READ},
     "jobs.run_now": {"POST": MANAGE},
+    "audit.index": {"GET": MANAGE},
     "admin.index": {"GET": MANAGE},
     "admin.service_models": {"GET": MANAGE},
     "admin.service_model_new": {"GET": MANAGE, "POST": MANAGE},
