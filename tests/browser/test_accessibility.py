@@ -183,3 +183,19 @@ def test_scorecard_editor_and_approval_states(live_server, page, users):
     page.locator("tr:has-text('ALT') a[href*='/approvals/']").first.click()
     check("central_it-approvals-review-waiting")
     assert problems == [], "\n" + "\n".join(problems)
+
+
+def test_compare_shows_every_column_on_a_laptop(live_server, page, users):
+    """At 1366 px the two cards of the compare page sit side by side and each table shows
+    all its columns, Score included, without scrolling (issue 13 found Score cut off)."""
+    sign_in(page, live_server, "finance")
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.goto(f"{live_server}/portfolio/compare?a=ALT&b=LAB&period=2026-03")
+    page.wait_for_load_state("networkidle")
+    cut = page.evaluate("""() => [...document.querySelectorAll('.table-responsive')]
+        .filter((box) => box.scrollWidth > box.clientWidth)
+        .map((box) => box.getAttribute('aria-label') + ': ' + box.scrollWidth + ' px in '
+             + box.clientWidth)""")
+    shot(page, "compare-1366")
+    assert page.locator("#side-ALT th:has-text('Score')").is_visible()
+    assert cut == []
