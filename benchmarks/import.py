@@ -238,14 +238,15 @@ def child_setup(args) -> dict:
 def _fresh_tables(url: str) -> None:
     """Every measured run starts from empty, compacted tables and no usage batch (not
     timed): the same file is imported again by each repeat. The bare table is made anew."""
-    statements = ["DELETE FROM usage_lines", "DELETE FROM import_batches WHERE kind = 'usage'",
+    statements = ["DELETE FROM usage_lines", "DELETE FROM usage_totals",
+                  "DELETE FROM import_batches WHERE kind = 'usage'",
                   f"DROP TABLE IF EXISTS {BARE_TABLE}", BARE_DDL]
     if _is_postgresql(url):
         import psycopg
 
         with psycopg.connect(_libpq_url(url), autocommit=True) as conn:
-            conn.execute("TRUNCATE usage_lines")
-            for statement in statements[1:]:
+            conn.execute("TRUNCATE usage_lines, usage_totals")
+            for statement in statements[2:]:
                 conn.execute(statement)
             conn.execute("VACUUM ANALYZE")
             conn.execute("CHECKPOINT")

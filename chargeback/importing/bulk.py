@@ -18,11 +18,11 @@ from collections.abc import Callable
 
 from sqlalchemy import delete, func, select
 
-from chargeback.importing import direct, staging
+from chargeback.importing import direct, staging, totals
 from chargeback.importing.context import ImportContext
 from chargeback.importing.lines import LINE_KINDS, USAGE, LineKind, LineRows
 from chargeback.importing.readers import Table
-from chargeback.models import SpendLine, UsageLine
+from chargeback.models import SpendLine
 
 
 def store_lines(ctx: ImportContext, kind: str, table: Table,
@@ -43,23 +43,29 @@ def replace_older_lines(ctx: ImportContext, spec: LineKind,
                         covered: set[tuple[str, int]]) -> None:
     """``--replace``: the earlier lines of every (month, unit) the batch covers go, and the
     audit log records how many there were and their total."""
-    model = spec.model
-    summed = model.quantity if spec is USAGE else model.amount
     codes = {unit_id: code for code, unit_id in ctx.units.items()}
     for period, unit_id in sorted(covered):
-        where = (model.period == period, model.batch_id != ctx.batch_id,
-                 *_of_unit(ctx, spec, unit_id))
-        count, total = ctx.session.execute(select(func.count(), func.sum(summed))
-                                           .where(*where)).one()
+        if spec is USAGE:  # the usage totals lose what goes
+            count, total = totals.delete_lines(ctx.session, period,
+                                               _services_of(ctx, unit_id), ctx.batch_id)
+        else:
+            count, total = _delete_spend(ctx, period, unit_id)
         if count:
-            ctx.session.execute(delete(model).where(*where))
             ctx.audit(f"import.{spec.kind}.replace", spec.kind, f"{codes[unit_id]}/{period}",
                       {"lines": count, "total": None if total is None else str(total)},
                       {"batch": ctx.batch_id})
 
 
-def _of_unit(ctx: ImportContext, spec: LineKind, unit_id: int) -> tuple:
-    if spec is USAGE:  # a usage line is of the unit that provides its service
-        services = [sid for sid, uid in ctx.services.values() if uid == unit_id]
-        return (UsageLine.service_id.in_(services),)
-    return (SpendLine.unit_id == unit_id,)
+def _services_of(ctx: ImportContext, unit_id: int) -> list[int]:
+    """A usage line is of the unit that provides its service."""
+    return sorted(sid for sid, uid in ctx.services.values() if uid == unit_id)
+
+
+def _delete_spend(ctx: ImportContext, period: str, unit_id: int):
+    where = (SpendLine.period == period, SpendLine.batch_id != ctx.batch_id,
+             SpendLine.unit_id == unit_id)
+    count, total = ctx.session.execute(select(func.count(), func.sum(SpendLine.amount))
+                                       .where(*where)).one()
+    if count:
+        ctx.session.execute(delete(SpendLine).where(*where))
+    return count, total

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from chargeback.importing import totals
 from chargeback.importing.context import ImportContext
 from chargeback.importing.lines import CHUNK, SPEND, USAGE, LineKind
 from chargeback.vocabulary import FROZEN_STATUSES
@@ -28,6 +29,7 @@ def load(ctx: ImportContext, spec: LineKind, rows: Iterator[list]) -> set[tuple[
     resolve = RESOLVERS[spec.kind](ctx, covered)
     chunk: list[tuple] = []
     errors = ctx.errors
+    after = totals.last_line_id(ctx.session) if spec is USAGE else 0
     with _page_cache(driver):
         for row in rows:
             resolved = resolve(row)
@@ -38,6 +40,8 @@ def load(ctx: ImportContext, spec: LineKind, rows: Iterator[list]) -> set[tuple[
                     chunk = []
         if chunk and not errors:
             driver.executemany(sql, chunk)
+        if spec is USAGE and not errors:
+            totals.add_batch(ctx.session, ctx.batch_id, after)
     return covered
 
 

@@ -41,9 +41,10 @@ class LineKind:
     lookups: tuple[Lookup, ...]
     values: tuple[str, ...]  # file columns stored as they are, in same-named columns
     covered_unit: str  # SQL, over the lookups' aliases l0, l1...: the unit a line is of
-    # SQL: the order lines are inserted in, the order of the table's month index (see
-    # staging._insert); "C" compares the staged month as bytes, the same order for YYYY-MM
-    insert_order: str
+    # SQL: the order lines are inserted in, the order of the table's month index, or None
+    # for the file's (see staging._insert); "C" compares the staged month as bytes, the
+    # same order for YYYY-MM
+    insert_order: str | None
     scoped: bool = False  # the first lookup is a unit the importer must be allowed
     model: type | None = None
 
@@ -61,8 +62,7 @@ USAGE = LineKind(
     kind="usage", table=UsageLine.__table__, model=UsageLine,
     lookups=(Lookup("consumer_code", "consumers", "consumer", "consumer_id"),
              Lookup("service_code", "services", "service", "service_id")),
-    values=("quantity",), covered_unit="l1.unit_id",
-    insert_order='s.period COLLATE "C", l1.id, l0.id')
+    values=("quantity",), covered_unit="l1.unit_id", insert_order=None)
 
 SPEND = LineKind(
     kind="spend", table=SpendLine.__table__, model=SpendLine,

@@ -7,10 +7,11 @@
    consumers or services they name are held ``FOR KEY SHARE`` (what a foreign key would
    hold), so none of them can be deleted before the batch commits.
 3. A clean batch is stored by one ``INSERT ... SELECT`` joining the staged codes to their
-   ids, sorted as the table's month index. Only when that cannot be the whole story (a bad cell, a frozen month, fewer rows
-   joined than staged) does one query find the rows with unknown codes, out of the
-   importer's scope or in a frozen month; their errors join the cell errors in line order,
-   worded as the per-row path words them.
+   ids, and a usage batch's sums are added to ``usage_totals`` (``totals``). Only when
+   that cannot be the whole story (a bad cell, a frozen month, fewer rows joined than
+   staged) does one query find the rows with unknown codes, out of the importer's scope
+   or in a frozen month; their errors join the cell errors in line order, worded as the
+   per-row path words them.
 
 No per-row trigger runs: the lines tables keep no foreign keys (see ``lines``).
 """
@@ -21,8 +22,9 @@ from collections.abc import Iterator
 
 from sqlalchemy import text
 
+from chargeback.importing import totals
 from chargeback.importing.context import ImportContext, closed_period_message
-from chargeback.importing.lines import LineKind, LineRows
+from chargeback.importing.lines import USAGE, LineKind, LineRows
 from chargeback.importing.readers import FileFormatError
 from chargeback.vocabulary import FROZEN_STATUSES
 
@@ -45,6 +47,8 @@ def load(ctx: ImportContext, spec: LineKind, reader: LineRows,
     elif _insert(ctx, spec) != staged:
         _report(ctx, spec, frozen)
     else:
+        if spec is USAGE:
+            _add_totals(ctx, spec)
         _refresh_statistics(ctx, spec, staged)
         if ctx.replace:
             covered = _covered(ctx, spec)
@@ -131,11 +135,11 @@ def _scope(ctx: ImportContext, spec: LineKind) -> tuple[str, dict]:
 def _insert(ctx: ImportContext, spec: LineKind) -> int:
     """The staged rows into the lines table, codes resolved by join; the rows inserted.
 
-    Sorted as the table's month index is (month, service, consumer for usage): each index
-    page is then filled in turn instead of every insert landing on another one. With the
-    close's (period, service_id, consumer_id, quantity) that saves 0.8 s of 5.6 s a million
-    lines; a two-column index took duplicates at a few hundred hot pages anyway, and there
-    the sort cost a second. A month's lines also end up side by side in the table."""
+    Spend lines are sorted as their month index is (month, unit): each index page is then
+    filled in turn instead of every insert landing on another one. Usage lines go in the
+    file's order: their (period, service_id) index takes duplicates at a few hundred hot
+    pages anyway, and sorting a million lines cost more than it saved (it paid off only
+    with the four-column index the close summed from before migration 0014)."""
     ids = [f"l{n}.id" for n in range(len(spec.lookups))]
     targets = ["batch_id", "period", *(lookup.id_column for lookup in spec.lookups),
                *spec.values]
@@ -143,9 +147,25 @@ def _insert(ctx: ImportContext, spec: LineKind) -> int:
     scope, params = _scope(ctx, spec)
     result = ctx.session.execute(text(
         f"INSERT INTO {spec.table.name} ({', '.join(targets)}) "
-        f"SELECT {', '.join(sources)} FROM {STAGE} s {_joins(spec, outer=False)}{scope} "
-        f"ORDER BY {spec.insert_order}"), {"batch": ctx.batch_id, **params})
+        f"SELECT {', '.join(sources)} FROM {STAGE} s {_joins(spec, outer=False)}{scope}"
+        + (f" ORDER BY {spec.insert_order}" if spec.insert_order else "")),
+        {"batch": ctx.batch_id, **params})
     return result.rowcount
+
+
+def _add_totals(ctx: ImportContext, spec: LineKind) -> None:
+    """The batch's sums per month, service and consumer onto ``usage_totals``. The stage
+    is grouped by its codes first, then the groups (not the lines) joined to their ids: a
+    clean batch is stored whole (every staged code joined), so these are the sums of the
+    lines just inserted."""
+    consumers, services = spec.lookups
+    totals.add_grouped(ctx.session, (
+        "SELECT g.period, l1.id AS service_id, l0.id AS consumer_id, g.quantity, g.lines "
+        f"FROM (SELECT period, {consumers.column}, {services.column}, "
+        f"sum(quantity) AS quantity, count(*) AS lines FROM {STAGE} "
+        f"GROUP BY period, {consumers.column}, {services.column}) g "
+        f"JOIN {consumers.table} l0 ON l0.code = g.{consumers.column} "
+        f"JOIN {services.table} l1 ON l1.code = g.{services.column}"), {})
 
 
 def _covered(ctx: ImportContext, spec: LineKind) -> set[tuple[str, int]]:

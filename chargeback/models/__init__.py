@@ -27,7 +27,7 @@ from chargeback.models.snapshots import (
     ServiceSnapshot,
     UnitTreeSnapshot,
 )
-from chargeback.models.usage import DriverQuantity, MetricObservation, UsageLine
+from chargeback.models.usage import DriverQuantity, MetricObservation, UsageLine, UsageTotal
 from chargeback.models.users import (
     ApiToken,
     SignInThrottle,
@@ -43,6 +43,6 @@ __all__ = [
     "InternalCharge", "JobRun", "JournalLine", "MetricObservation", "PackFile", "Period",
     "PeriodSeal", "PortfolioFigures", "RateCard", "Rating", "ScorecardVersion", "Service",
     "ServiceModel", "ServiceSnapshot", "Setting", "SignInThrottle", "SpendLine", "Unit",
-    "UnitPeriodResult", "UnitPeriodSpend", "UnitTreeSnapshot", "UsageLine", "User",
+    "UnitPeriodResult", "UnitPeriodSpend", "UnitTreeSnapshot", "UsageLine", "UsageTotal", "User",
     "UserSession", "user_unit_scopes",
 ]

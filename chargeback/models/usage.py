@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from chargeback.models.base import CODE, PERIOD, QUANTITY, Base
@@ -22,14 +22,13 @@ class UsageLine(Base):
     those rows until it commits, and a trigger on each referenced table refuses to delete a
     row lines still name (migration 0010, docs/imports.md "Bulk path"). Join explicitly.
     Nothing reads them by batch, so ``batch_id`` has no index either (a third of an
-    insert's index work); a month's lines are found by ``ix_usage_lines_month_totals``.
+    insert's index work); a month's lines are found by ``ix_usage_lines_period_service``.
+    The close never reads them: it reads their sums, kept in ``UsageTotal``.
     """
 
     __tablename__ = "usage_lines"
-    # Covers the close's sums per consumer and service (read from the index alone) and
-    # every lookup by month and service.
-    __table_args__ = (Index("ix_usage_lines_month_totals", "period", "service_id",
-                            "consumer_id", "quantity"),)
+    # A month's lines, a unit's lines in a month (--replace, drill-down by unit).
+    __table_args__ = (Index("ix_usage_lines_period_service", "period", "service_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     batch_id: Mapped[int] = mapped_column()  # import_batches.id
@@ -39,9 +38,35 @@ class UsageLine(Base):
     quantity: Mapped[Decimal] = mapped_column(QUANTITY)
 
 
+class UsageTotal(Base):
+    """The sum of a month's usage lines of one consumer and service, and how many there are.
+
+    Kept by whatever writes or deletes usage lines, in the same transaction and set-based
+    (``importing.totals``): an import adds each batch's sums with an upsert (``ON CONFLICT
+    ... DO UPDATE``, so two imports at once both count), ``--replace`` takes away what it
+    deletes, and a total whose lines are all gone goes too. The close rates usage from
+    these rows (a few thousand a month) instead of grouping millions of lines.
+
+    The quantity is kept in millionths as an integer (a quantity has six decimals): sums
+    added by upserts stay exact on SQLite too, whose numbers are doubles. No foreign keys,
+    as the lines: a total exists only while lines of it do, and their triggers keep what
+    they name.
+    """
+
+    __tablename__ = "usage_totals"
+
+    period: Mapped[str] = mapped_column(PERIOD, primary_key=True)  # periods.period
+    service_id: Mapped[int] = mapped_column(primary_key=True)  # services.id
+    consumer_id: Mapped[int] = mapped_column(primary_key=True)  # consumers.id
+    quantity_micros: Mapped[int] = mapped_column(BigInteger)  # sum(quantity) * 1,000,000
+    lines: Mapped[int] = mapped_column(BigInteger)
+
+
 # Created after and dropped before what they name, as if they had the foreign keys.
-for _named in (ImportBatch, Period, Consumer, Service):
-    UsageLine.__table__.add_is_dependent_on(_named.__table__)
+for _lines in (UsageLine, UsageTotal):
+    for _named in (ImportBatch, Period, Consumer, Service):
+        if _named is not ImportBatch or _lines is UsageLine:
+            _lines.__table__.add_is_dependent_on(_named.__table__)
 
 
 class DriverQuantity(Base):

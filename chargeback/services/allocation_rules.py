@@ -22,7 +22,7 @@ from chargeback.models import (
     Service,
     SpendLine,
     Unit,
-    UsageLine,
+    UsageTotal,
 )
 from chargeback.models.audit import record
 from chargeback.models.periods import lock_reference, lock_rules
@@ -167,12 +167,12 @@ def _usage_pairs(session: Session, month: str) -> set[tuple[str, str]]:
     provider, receiver = aliased(Unit), aliased(Unit)
     return set(session.execute(
         select(provider.code, receiver.code).distinct()
-        .select_from(UsageLine)
-        .join(Service, Service.id == UsageLine.service_id)
+        .select_from(UsageTotal)
+        .join(Service, Service.id == UsageTotal.service_id)
         .join(provider, provider.id == Service.unit_id)
-        .join(Consumer, Consumer.id == UsageLine.consumer_id)
+        .join(Consumer, Consumer.id == UsageTotal.consumer_id)
         .join(receiver, receiver.id == Consumer.unit_id)
-        .where(UsageLine.period == month)).all())
+        .where(UsageTotal.period == month)).all())
 
 
 def _driver_holders(session: Session, month: str, unit_of: dict[str, str]

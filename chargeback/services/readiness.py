@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from chargeback.models import Budget, MetricObservation, Service, SpendLine, Unit, UsageLine
+from chargeback.models import Budget, MetricObservation, Service, SpendLine, Unit, UsageTotal
 from chargeback.services import scorecards
 from rules.expressions import parse
 from rules.vocabulary import is_ledger_measure
@@ -36,8 +36,8 @@ def missing(session: Session, period: str, extra: tuple[str, ...] = ()) -> list[
 
 
 def _services_without_usage(session: Session, period: str) -> list[str]:
-    used = set(session.scalars(select(UsageLine.service_id).distinct()
-                               .where(UsageLine.period == period)))
+    used = set(session.scalars(select(UsageTotal.service_id).distinct()
+                               .where(UsageTotal.period == period)))
     rows = session.execute(select(Service.id, Service.code, Unit.code).join(Unit)
                            .where(Unit.billing_mode == "chargeback", Unit.active.is_(True))
                            .order_by(Unit.code, Service.code))
