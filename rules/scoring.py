@@ -8,7 +8,7 @@ rated and says why, rather than scoring 0: no data is not bad performance.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from decimal import Decimal, localcontext
 from typing import Any
@@ -260,14 +260,31 @@ def scorecard_from_dict(data: Any, source: str, *, max_criteria: int = MAX_CRITE
     than ``max_criteria`` criteria, or ``MAX_BANDS`` bands, are refused before any is read.
     Call ``validate_scorecard`` next for the rules of the criteria.
     """
+    scorecard, errors = read_scorecard(data, source, max_criteria=max_criteria)
+    return (None, errors) if errors else (scorecard, [])
+
+
+def read_scorecard(data: Any, source: str, *, max_criteria: int = MAX_CRITERIA
+                   ) -> tuple[Scorecard | None, list[RuleError]]:
+    """The scorecard as far as it can be read, with its shape errors.
+
+    Unlike ``scorecard_from_dict`` a field that cannot be read does not stop the reading:
+    it is left empty (None, "" or no bands) and the rest is kept, so ``validate_scorecard``
+    can check every other field at once and a person sees all their mistakes in one go
+    (``check_scorecard`` does both). None only when there is no scorecard object, or more
+    than ``max_criteria`` criteria (refused before any is read). Criteria keep their
+    positions: one that is not an object is an empty criterion in its place.
+    """
     errors: list[RuleError] = []
-    if not _check_fields(data, _TOP_FIELDS, source, "scorecard", errors):
+    if not _check_fields(data, _TOP_FIELDS, source, "scorecard", errors) \
+            and not isinstance(data, dict):
         return None, errors
     unit = _text(data, "unit", source, errors)
     effective_from = _text(data, "effective_from", source, errors)
     items = data.get("criteria")
     if not isinstance(items, list):
-        errors.append(RuleError(source=source, field="criteria", message="must be a list"))
+        if "criteria" in data:
+            errors.append(RuleError(source=source, field="criteria", message="must be a list"))
         items = []
     if len(items) > max_criteria:
         errors.append(RuleError(source=source, field="criteria", message=(
@@ -275,34 +292,70 @@ def scorecard_from_dict(data: Any, source: str, *, max_criteria: int = MAX_CRITE
         return None, errors
     criteria = [_criterion_from_dict(item, number, source, errors)
                 for number, item in enumerate(items, start=1)]
-    if errors:
-        return None, errors
-    return Scorecard(unit=unit, effective_from=effective_from, criteria=tuple(criteria)), []
+    return Scorecard(unit=unit, effective_from=effective_from, criteria=tuple(criteria)), errors
+
+
+def check_scorecard(data: Any, source: str, known_measures: Callable[[str], set[str] | None],
+                    *, max_criteria: int = MAX_CRITERIA
+                    ) -> tuple[Scorecard | None, list[RuleError], list[RuleError]]:
+    """(scorecard, warnings, errors): the shape and every rule checked in one pass.
+
+    The one validation of a scorecard, whoever sends it (the API, the web form, a file):
+    ``known_measures(unit_code)`` gives the unit's measure names (None: unknown unit, the
+    check is skipped). A rule error on a field whose shape is already wrong is left out: it
+    would only repeat that the field is wrong. The scorecard is the one read as far as it
+    reads (None when there is none to read): store it only when there are no errors.
+    """
+    scorecard, shape = read_scorecard(data, source, max_criteria=max_criteria)
+    if scorecard is None:
+        return None, [], shape
+    warnings, problems = validate_scorecard(scorecard, known_measures(scorecard.unit))
+    return scorecard, warnings, shape + [e for e in problems if not _hidden_by(e, shape)]
+
+
+def _hidden_by(error: RuleError, shape: list[RuleError]) -> bool:
+    """Whether a shape error already speaks of the field a rule error names."""
+    for found in shape:
+        if found.position != error.position:
+            continue
+        if error.position is not None and found.field == "criterion":
+            return True  # the criterion is no object at all: nothing else to say of it
+        if found.field == error.field and found.band == error.band:
+            return True
+        if found.band is not None or found.field == "bands":
+            if error.band is not None or error.field == "bands":
+                return True
+        if error.position is None and found.field == "criteria" and error.field == "criteria":
+            return True
+    return False
 
 
 def _criterion_from_dict(
     data: Any, number: int, source: str, errors: list[RuleError]
-) -> Criterion | None:
-    """One criterion object; errors name it by key when it has one, else by position."""
+) -> Criterion:
+    """One criterion object as far as it reads; errors name it by key when it has one, else
+    by position."""
     key = data.get("key") if isinstance(data, dict) else None
     key = key if isinstance(key, str) and key else None
     where = f"{source}: criterion {key or number}"
     found: list[RuleError] = []
     criterion = _read_criterion(data, where, found)
     errors += [replace(e, key=key, position=number) for e in found]
-    return None if found else criterion
+    return criterion
 
 
-def _read_criterion(data: Any, where: str, errors: list[RuleError]) -> Criterion | None:
-    if not _check_fields(data, _CRITERION_FIELDS, where, "criterion", errors):
-        return None
+def _read_criterion(data: Any, where: str, errors: list[RuleError]) -> Criterion:
+    """The fields that read; an unreadable or missing one is left empty (its error said)."""
+    if not _check_fields(data, _CRITERION_FIELDS, where, "criterion", errors) \
+            and not isinstance(data, dict):
+        return Criterion(key="", label="", expr="", direction="", method="", weight=None)
     texts = {name: _text(data, name, where, errors)
              for name in ("key", "label", "expr", "direction", "method")}
-    weight = _number(data["weight"], where, "weight", errors)
+    weight = _number(data["weight"], where, "weight", errors) if "weight" in data else None
     limits = {name: _number(data[name], where, name, errors)
               for name in ("target", "floor") if data.get(name) is not None}
     bands = _bands_from_list(data.get("bands"), where, errors)
-    return Criterion(**texts, weight=weight, **limits, bands=bands)
+    return Criterion(**texts, weight=weight, **limits, bands=bands or ())
 
 
 def _bands_from_list(items: Any, where: str, errors: list[RuleError]) -> tuple[Band, ...] | None:

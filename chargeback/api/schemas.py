@@ -10,7 +10,15 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
+from marshmallow import (
+    INCLUDE,
+    Schema,
+    ValidationError,
+    fields,
+    pre_load,
+    validate,
+    validates_schema,
+)
 
 from chargeback.api.fields import (
     MAX_DIGITS,
@@ -276,10 +284,40 @@ class CriterionSchema(Schema):
                         validate=validate.Length(max=MAX_BANDS))
 
 
+class CriterionInSchema(Schema):
+    """A criterion as sent: read and checked by the rules themselves
+    (``services.scorecards.check``), as the web form's and a file's are, so every problem
+    of every criterion comes back at once with the same words a unit head sees on the page.
+    Here only the names are documented: a missing field is the rules' error too (key,
+    label, expr, direction, method and weight are required; target, floor and bands are
+    as the method needs)."""
+
+    class Meta:
+        unknown = INCLUDE  # an unknown field is the rules' error ("is not a known field")
+
+    key = fields.Raw(metadata={"type": "string", "maxLength": 64,
+                                              "example": "csat"})
+    label = fields.Raw(metadata={"type": "string", "maxLength": 200})
+    expr = fields.Raw(metadata={"type": "string", "maxLength": 1000,
+                                               "example": "researcher_csat"})
+    direction = fields.Raw(metadata={"type": "string", "enum": list(DIRECTIONS)})
+    method = fields.Raw(metadata={"type": "string", "enum": list(METHODS)})
+    target = fields.Raw(allow_none=True, metadata={"type": "string", "example": "4.5"})
+    floor = fields.Raw(allow_none=True, metadata={"type": "string", "example": "3.5"})
+    weight = fields.Raw(metadata={"type": "string", "example": "1"})
+    bands = fields.Raw(allow_none=True, metadata={
+        "type": "array", "maxItems": MAX_BANDS, "items": {
+            "type": "object", "properties": {"at": {"type": "string"},
+                                             "score": {"type": "string"}}}})
+
+
 class ScorecardDraftSchema(Schema):
-    effective_from = Period(required=True)
-    criteria = fields.List(fields.Nested(CriterionSchema), required=True,
-                           validate=validate.Length(min=1, max=HARD_MAX_CRITERIA),
+    """A draft as sent. Beyond the list's size, its content is the rules' to check."""
+
+    effective_from = fields.Raw(metadata={"type": "string",
+                                                         "example": "2026-05"})
+    criteria = fields.List(fields.Nested(CriterionInSchema),
+                           validate=validate.Length(max=HARD_MAX_CRITERIA),
                            metadata={"description": "at most CHARGEBACK_MAX_CRITERIA "
                                                     "(50 unless set)"})
 

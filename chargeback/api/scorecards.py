@@ -97,23 +97,10 @@ def _may_edit(unit) -> None:
 
 
 def _as_file(args: dict, unit) -> dict:
-    """The request as the scorecard file's structure (decimals as their text)."""
-
-    def text(value):
-        return None if value is None else format(value, "f")
-
-    criteria = []
-    for c in args["criteria"]:
-        item = {k: c[k] for k in ("key", "label", "expr", "direction", "method") if k in c}
-        item["weight"] = text(c["weight"])
-        for name in ("target", "floor"):
-            if c.get(name) is not None:
-                item[name] = text(c[name])
-        if c.get("bands"):
-            item["bands"] = [{"at": text(b["at"]), "score": text(b["score"])}
-                             for b in c["bands"]]
-        criteria.append(item)
-    return {"unit": unit.code, "effective_from": args["effective_from"], "criteria": criteria}
+    """The request as the scorecard file's structure: the rules read and check it whole,
+    exactly as they read the web form's (``services.scorecards.check``)."""
+    return {"unit": unit.code, **{name: args[name] for name in ("effective_from", "criteria")
+                                  if name in args}}
 
 
 def _refuse(refusal: Refused) -> None:

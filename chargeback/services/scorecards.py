@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from chargeback.failpoints import failpoint
+from chargeback.importing.text import text_problem
 from chargeback.models import CriterionDefinition, Period, ScorecardVersion, Unit
 from chargeback.models.audit import record
 from chargeback.refusals import Conflict, Refused
@@ -30,9 +31,8 @@ from chargeback.services.periods import closed_problem, first_changeable
 from rules.model import Band, Criterion, RuleError, Scorecard
 from rules.scoring import (
     MAX_CRITERIA,
-    scorecard_from_dict,
+    check_scorecard,
     scorecard_to_dict,
-    validate_scorecard,
 )
 from rules.vocabulary import is_period
 
@@ -65,18 +65,25 @@ def check(session: Session, data, source: str = "scorecard", *, lock: bool = Tru
     with every error (and the warnings). ``lock=False`` for a page that only shows the
     result (a preview, the stored draft's marks): see ``closed_problem``. ``max_criteria``:
     the app's ``CHARGEBACK_MAX_CRITERIA``, checked before a criterion is read."""
-    scorecard, errors = scorecard_from_dict(data, source, max_criteria=max_criteria)
+    found: dict[str, Unit | None] = {}
+
+    def known(code: str) -> set[str] | None:
+        found["unit"] = session.scalar(select(Unit).where(Unit.code == code))
+        return None if found["unit"] is None else measure_data.known_names(session,
+                                                                           found["unit"].id)
+
+    scorecard, warnings, errors = check_scorecard(data, source, known, max_criteria=max_criteria)
     if scorecard is None:
         _refuse(errors)
-    unit = session.scalar(select(Unit).where(Unit.code == scorecard.unit))
-    if unit is None:
-        _refuse(errors + [RuleError(source=source, field="unit",
-                                    message=f"unknown unit '{scorecard.unit}'")])
-    warnings, problems = validate_scorecard(scorecard, measure_data.known_names(session, unit.id))
-    errors += problems + _storage_errors(scorecard)
-    problem = closed_problem(session, scorecard.effective_from, lock=lock)
-    if problem:
-        errors.append(RuleError(source=source, field="effective_from", message=problem))
+    unit = found.get("unit")
+    if unit is None and scorecard.unit:
+        errors.append(RuleError(source=source, field="unit",
+                                message=f"unknown unit '{scorecard.unit}'"))
+    errors += _storage_errors(scorecard)
+    if is_period(scorecard.effective_from):
+        problem = closed_problem(session, scorecard.effective_from, lock=lock)
+        if problem:
+            errors.append(RuleError(source=source, field="effective_from", message=problem))
     if errors:
         _refuse(errors, warnings)
     return scorecard, unit, warnings
@@ -332,9 +339,10 @@ def _storage_errors(scorecard: Scorecard) -> list[RuleError]:
                 errors.append(RuleError(**where | {"source": f"criterion {c.key} band {band}"},
                                         band=band, field="at", message=problem))
         for name, limit in TEXT_LIMITS.items():
-            if len(getattr(c, name) or "") > limit:
-                errors.append(RuleError(**where, field=name,
-                                        message=f"at most {limit} characters"))
+            text = getattr(c, name) or ""
+            problem = f"at most {limit} characters" if len(text) > limit else text_problem(text)
+            if problem:
+                errors.append(RuleError(**where, field=name, message=problem))
     return errors
 
 

@@ -81,7 +81,8 @@ def register_web(app: Flask) -> None:
         app.register_blueprint(module.bp)
     app.add_url_rule("/", "home", home)
     _error_pages(app)
-    app.jinja_env.globals.update(nav_items=nav_items, **vocabulary_globals())
+    app.jinja_env.globals.update(nav_items=nav_items, may_edit_scorecard=may_edit_scorecard,
+                                 **vocabulary_globals())
     app.jinja_env.filters.update(template_filters())
 
 
@@ -143,6 +144,13 @@ def home():
     return redirect(url_for("portfolio.index"))
 
 
+
+
+def may_edit_scorecard(unit) -> bool:
+    """For a page's link to the scorecard editor: "Edit scorecard" or just "Scorecard"."""
+    from chargeback.access import may_edit_scorecard as allowed
+
+    return current_user.is_authenticated and allowed(db.session, current_user, unit)
 
 
 def nav_items() -> list[tuple[str, str]]:

@@ -482,3 +482,35 @@ def test_attainment_is_the_weighted_mean_of_rated_criteria(rows):
     assert rating.attainment == expected
     assert min(v for _, v in rated) <= rating.attainment <= max(v for _, v in rated)
     assert rating.band == band_of(expected, BandThresholds())
+
+
+def test_check_scorecard_reports_every_fault_at_once():
+    """A field that does not read hides no other error, and repeats none of its own."""
+    from rules.scoring import check_scorecard
+
+    data = {"unit": "ALT", "effective_from": "May", "criteria": [
+        {"key": "a", "label": "", "expr": "x +", "direction": "up", "method": "linear",
+         "target": "lots", "floor": "1", "weight": "0"},
+        "not an object",
+        {"key": "a", "label": "A", "expr": "x", "direction": "higher", "method": "bands",
+         "weight": "1", "bands": [{"at": "1", "score": "x"}]},
+    ]}
+    scorecard, warnings, errors = check_scorecard(data, "form", lambda unit: {"x"})
+    found = {(e.position, e.band, e.field): e.message for e in errors}
+    assert found[(None, None, "effective_from")] == "must be a period YYYY-MM"
+    assert found[(1, None, "label")] == "is required"
+    assert found[(1, None, "direction")] == "must be 'higher' or 'lower'"
+    assert found[(1, None, "target")] == "must be a number"  # not also "is required"
+    assert found[(1, None, "weight")] == "must be above 0"
+    assert found[(1, None, "expr")].startswith("syntax error")
+    assert found[(2, None, "criterion")] == "must be an object"
+    assert [k for k in found if k[0] == 2] == [(2, None, "criterion")]
+    assert found[(3, None, "key")] == "appears twice"
+    assert found[(3, 1, "score")] == "must be a number"
+    assert (3, None, "bands") not in found  # "needs at least one band" would only repeat it
+    assert len(errors) == len(found) and warnings == []
+    assert scorecard is not None and len(scorecard.criteria) == 3  # positions kept
+    clean = dict(data, effective_from="2026-05", criteria=[data["criteria"][2] | {
+        "bands": [{"at": "1", "score": "100"}]}])
+    scorecard, warnings, errors = check_scorecard(clean, "form", lambda unit: set())
+    assert errors == [] and [w.field for w in warnings] == ["expr"]

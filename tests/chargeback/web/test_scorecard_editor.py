@@ -11,7 +11,9 @@ from html.parser import HTMLParser
 
 from sqlalchemy import select
 
+from chargeback.extensions import db
 from chargeback.models import AuditEntry, Rating, ScorecardVersion, ServiceModel, Unit
+from chargeback.services import tokens
 from tests.chargeback.test_close_end_to_end import DATA, run
 from tests.chargeback.web.conftest import csrf_from
 
@@ -356,3 +358,65 @@ def test_the_draft_is_continued_not_duplicated(company, signed_in, session):
     html = text(signed_in("finance").get(URL))
     assert 'id="scorecard-form"' not in html
     assert "Version 2 is a draft by head@example.com" in html
+
+
+# --- finding the editor, every fault at once ------------------------------------------
+
+
+def test_my_units_and_the_unit_page_lead_to_the_editor(company, signed_in):
+    head = signed_in("unit_head")  # GRP's head: GRP, ALT, LAB
+    units = text(head.get("/units"))
+    assert 'href="/units/ALT/scorecard" id="scorecard-ALT"' in units
+    assert "Edit scorecard<span" in units
+    assert 'id="edit-scorecard" href="/units/ALT/scorecard"' in text(head.get("/units/ALT"))
+    finance = signed_in("finance")  # sees every unit, edits none
+    units = text(finance.get("/units"))
+    assert 'id="scorecard-ALT"' in units and "Edit scorecard" not in units
+    page = text(finance.get("/units/ALT"))
+    assert 'id="view-scorecard"' in page and 'id="edit-scorecard"' not in page
+
+
+def test_six_faults_come_back_at_once_with_the_api_words(company, signed_in, users, app):
+    """A number that does not read no longer hides the rules' other errors: every fault of
+    every row comes back in one answer, with the API's words for the same body."""
+    client = signed_in("unit_head")
+    fields = from_template(client)
+    fields.update({"criteria-0-weight": "heavy", "criteria-0-label": "",
+                   "criteria-1-key": "csat", "criteria-2-bands-1-score": "120",
+                   "criteria-3-expr": "first_contact_resolution_pct +",
+                   "effective_from": "2026-03"})
+    html = text(press(client, "save", fields))
+    marks = {
+        "criteria-0-weight": "must be a number",
+        "criteria-0-label": "is required",
+        "criteria-1-key": "appears twice",
+        "criteria-2-bands": "band 2: score must be between 0 and 100",
+        "criteria-3-expr": "syntax error",
+        "effective_from": "2026-03 is not after the last closed period",
+    }
+    for name, message in marks.items():
+        assert f'id="{name}-error">{message}' in html, name
+    assert 'id="criteria-0-key-error"' not in html  # the first csat is fine
+    body = {"effective_from": "2026-03", "criteria": [
+        {key: fields[f"criteria-{i}-{key}"] for key in
+         ("key", "label", "expr", "direction", "method", "weight")
+         if fields.get(f"criteria-{i}-{key}") is not None}
+        | {name: fields[f"criteria-{i}-{name}"] for name in ("target", "floor")
+           if fields.get(f"criteria-{i}-{name}")}
+        | ({"bands": [{"at": fields[f"criteria-{i}-bands-{j}-at"],
+                       "score": fields[f"criteria-{i}-bands-{j}-score"]}
+                      for j in range(5) if f"criteria-{i}-bands-{j}-at" in fields]}
+           if f"criteria-{i}-bands-0-at" in fields else {})
+        for i in range(4)]}
+    _, token = tokens.create(db.session, users["unit_head"], "test", "test")
+    db.session.commit()
+    answer = app.test_client().post("/api/v1/units/ALT/scorecards", json=body,
+                                    headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 422
+    errors = answer.get_json()["errors"]
+    assert errors["criteria.0.weight"] == ["must be a number"]
+    assert errors["criteria.0.label"] == ["is required"]
+    assert errors["criteria.1.key"] == ["appears twice"]
+    assert errors["criteria.2.bands.1"] == ["band 2: score must be between 0 and 100"]
+    assert errors["criteria.3.expr"][0].startswith("syntax error")
+    assert errors["effective_from"][0].startswith("2026-03 is not after the last closed")
