@@ -17,7 +17,12 @@ from chargeback.models.results import (
     UnitPeriodSpend,
 )
 from chargeback.models.runs import JobRun
-from chargeback.models.scorecards import AllocationRuleSet, CriterionDefinition, ScorecardVersion
+from chargeback.models.scorecards import (
+    AllocationRuleSet,
+    CriterionDefinition,
+    ScorecardFormInput,
+    ScorecardVersion,
+)
 from chargeback.models.seals import PeriodSeal
 from chargeback.models.settings import Setting
 from chargeback.models.snapshots import (
@@ -41,7 +46,7 @@ __all__ = [
     "BatchError", "Budget", "Charge", "Consumer", "ConsumerFigures", "ConsumerSnapshot",
     "CriterionDefinition", "CriterionResultRow", "DriverQuantity", "ImportBatch",
     "InternalCharge", "JobRun", "JournalLine", "MetricObservation", "PackFile", "Period",
-    "PeriodSeal", "PortfolioFigures", "RateCard", "Rating", "ScorecardVersion", "Service",
+    "PeriodSeal", "PortfolioFigures", "RateCard", "Rating", "ScorecardFormInput", "ScorecardVersion", "Service",
     "ServiceModel", "ServiceSnapshot", "Setting", "SignInThrottle", "SpendLine", "Unit",
     "UnitPeriodResult", "UnitPeriodSpend", "UnitTreeSnapshot", "UsageLine", "UsageTotal", "User",
     "UserSession", "user_unit_scopes",

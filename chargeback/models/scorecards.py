@@ -91,3 +91,24 @@ class AllocationRuleSet(Base):
     rules: Mapped[list]
     created_by: Mapped[str] = mapped_column(String(254))
     created_at: Mapped[dt.datetime] = created_at_column()
+
+
+class ScorecardFormInput(Base):
+    """A scorecard form as the editor last showed it, kept so the page can redirect.
+
+    Post/redirect/get: a press of a form button (a refused save, a preview, add a criterion)
+    stores the form here, with its error marks, under a random token and redirects to
+    ``/units/<code>/scorecard?form=<token>``, which shows it again; a reload then repeats the
+    GET, never the POST. Only its author, on that unit, sees it; rows older than a day are
+    deleted when a new one is stored.
+    """
+
+    __tablename__ = "scorecard_form_inputs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = created_at_column()
+    mode: Mapped[str] = mapped_column(String(16))  # "edit" | "preview"
+    form: Mapped[dict]

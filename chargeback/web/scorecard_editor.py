@@ -15,7 +15,7 @@ Field names are the scorecard file's: ``effective_from``, ``criteria-<i>-<field>
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 
 from flask import (
@@ -33,7 +33,7 @@ from flask_login import current_user
 from chargeback.access import ALL_ROLES, may_edit_scorecard
 from chargeback.extensions import db
 from chargeback.refusals import Problem, Refused
-from chargeback.services import scorecards
+from chargeback.services import scorecard_forms, scorecards
 from chargeback.services.measures import choices as measure_choices
 from chargeback.services.periods import first_changeable
 from chargeback.services.queries import scorecards as versions
@@ -138,6 +138,14 @@ class DraftForm:
         if len(rows) > most:
             draft.errors["criteria"] = [f"at most {most} criteria"]
         return draft
+
+    @classmethod
+    def restore(cls, data: dict) -> DraftForm:
+        """The form as ``asdict`` kept it (``services.scorecard_forms``): fields and marks."""
+        rows = [CriterionRow(**{**row, "bands": [BandRow(**b) for b in row.get("bands", [])]})
+                for row in data.get("criteria", [])]
+        return cls(effective_from=data.get("effective_from", ""), criteria=rows,
+                   errors=data.get("errors", {}), warnings=data.get("warnings", []))
 
     @classmethod
     def from_scorecard(cls, data: dict) -> DraftForm:
@@ -256,17 +264,48 @@ def version_form(version) -> DraftForm:
 @bp.route("/units/<code>/scorecard", methods=["GET", "POST"])
 @roles(*ALL_ROLES)
 def edit(code: str):
-    """The scorecard of a unit: in force, history, and the draft form for its editors."""
+    """The scorecard of a unit: in force, history, and the draft form for its editors.
+
+    A POST never answers with the page: it redirects, to the page itself after a save, or to
+    ``?form=<token>`` showing the form as the button left it (post/redirect/get)."""
     unit = unit_or_403(code)
     if request.method == "POST":
         if not _may_edit(unit):
             abort(403)
         return _act(unit)
-    form = None
+    form, previews = None, None
     draft = scorecards.pending(db.session, unit.id)
     if _may_edit(unit) and (draft is None or draft.status == "draft"):
-        form = _stored_form(unit, draft)
-    return _page(unit, form)
+        form, previews = _kept_form(unit)
+        if form is None:
+            form = _stored_form(unit, draft)
+    return _page(unit, form, previews)
+
+
+def _kept_form(unit):
+    """(form, previews) kept by the POST that redirected here, or (None, None)."""
+    token = request.args.get("form")
+    if not token:
+        return None, None
+    found = scorecard_forms.kept(db.session, token, unit.id, current_user.id)
+    if found is None:
+        flash("That form is no longer kept (a day has passed, or it was not yours): this is "
+              "the stored draft.", "warning")
+        return None, None
+    mode, data = found
+    form = DraftForm.restore(data)
+    if mode == "preview":
+        scorecard = _checked(unit, DraftForm.restore(data))
+        if scorecard is not None:
+            return form, preview(db.session, unit, scorecard)
+    return form, None
+
+
+def _show(unit, form: DraftForm, mode: str = "edit", anchor: str = "draft"):
+    """Keep the form as it should be shown next and redirect to the page that shows it."""
+    token = scorecard_forms.keep(db.session, unit.id, current_user.id, mode, asdict(form))
+    db.session.commit()
+    return redirect(url_for(".edit", code=unit.code, form=token, _anchor=anchor))
 
 
 def _may_edit(unit) -> bool:
@@ -314,7 +353,18 @@ def _act(unit):
     if not form.apply(action):
         flash("That button is not known: nothing was changed.", "danger")
         return _page(unit, form), 400
-    return _page(unit, form)
+    return _show(unit, form, anchor=_anchor_of(action, len(form.criteria)))
+
+
+def _anchor_of(action: str, rows: int) -> str:
+    """Where the page should open after a button: the row it changed, else the form."""
+    if found := _ROW_ACTION.match(action):
+        index = int(found[2])
+    elif found := _BAND_ACTION.match(action):
+        index = int(found[1])
+    else:
+        index = rows - 1 if action == "add" else None
+    return f"criterion-{index}" if index is not None and 0 <= index < rows else "draft"
 
 
 def _store(unit, form: DraftForm, *, submit: bool):
@@ -348,7 +398,7 @@ def _store(unit, form: DraftForm, *, submit: bool):
 def _refused(unit, form: DraftForm, errors, warnings):
     form.attach(errors, warnings)
     flash("Nothing was saved: correct the fields marked below.", "danger")
-    return _page(unit, form), 400
+    return _show(unit, form)
 
 
 def _preview(unit, form: DraftForm):
@@ -356,8 +406,8 @@ def _preview(unit, form: DraftForm):
     scorecard = _checked(unit, form)
     if scorecard is None or form.has_errors:
         flash("The preview needs a valid scorecard: correct the fields marked below.", "danger")
-        return _page(unit, form), 400
-    return _page(unit, form, previews=preview(db.session, unit, scorecard))
+        return _show(unit, form)
+    return _show(unit, form, "preview", anchor="preview")
 
 
 def _start_from(unit, form: DraftForm, source: str):
@@ -367,19 +417,19 @@ def _start_from(unit, form: DraftForm, source: str):
         if criteria is None:
             flash(f"The service model {unit.service_model_code} has no template: add "
                   "criteria by hand.", "warning")
-            return _page(unit, form)
+            return _show(unit, form)
         what = f"the {unit.service_model_code.replace('_', ' ')} template"
     else:
         version = scorecards.current(db.session, unit.id)
         if version is None:
             flash("There is no approved version yet: start from the template.", "warning")
-            return _page(unit, form)
+            return _show(unit, form)
         criteria = version_form(version).criteria
         what = f"version {version.version}"
     form.criteria = criteria
     flash(f"Started from {what}: edit it, then Save draft (nothing is stored until then).",
           "info")
-    return _page(unit, form)
+    return _show(unit, form)
 
 
 def template_criteria(unit) -> list[CriterionRow] | None:
@@ -397,6 +447,7 @@ def template_criteria(unit) -> list[CriterionRow] | None:
 
 
 def _page(unit, form: DraftForm | None, previews=None):
+    """The page; a preview is shown first, above the form, so its result is what one sees."""
     session = db.session
     draft = scorecards.pending(session, unit.id)
     current = scorecards.current(session, unit.id)

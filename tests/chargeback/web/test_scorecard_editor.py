@@ -12,7 +12,14 @@ from html.parser import HTMLParser
 from sqlalchemy import select
 
 from chargeback.extensions import db
-from chargeback.models import AuditEntry, Rating, ScorecardVersion, ServiceModel, Unit
+from chargeback.models import (
+    AuditEntry,
+    Rating,
+    ScorecardFormInput,
+    ScorecardVersion,
+    ServiceModel,
+    Unit,
+)
 from chargeback.services import tokens
 from tests.chargeback.test_close_end_to_end import DATA, run
 from tests.chargeback.web.conftest import csrf_from
@@ -58,10 +65,18 @@ def form_of(html: str) -> dict[str, str]:
 
 
 def press(client, action: str, fields: dict[str, str] | None = None, url: str = URL):
-    """Post the form (as last shown) with one button pressed."""
+    """Post the form (as last shown) with one button pressed; a redirect to the kept form
+    (post/redirect/get) is followed, as a browser would."""
     if fields is None:
         fields = form_of(client.get(url).get_data(as_text=True))
-    return client.post(url, data={**fields, "action": action})
+    return follow(client, client.post(url, data={**fields, "action": action}))
+
+
+def follow(client, response):
+    """The page a POST redirected to when it kept the form (``?form=<token>``)."""
+    if response.status_code == 302 and "form=" in response.headers["Location"]:
+        return client.get(response.headers["Location"])
+    return response
 
 
 def text(response) -> str:
@@ -129,7 +144,7 @@ def test_template_with_an_error_next_to_the_field_stores_nothing(company, signed
     fields["criteria-0-target"] = "3"  # higher, target below the floor 3.5
     refused = press(client, "save", fields)
     html = text(refused)
-    assert refused.status_code == 400 and "Nothing was saved" in html
+    assert refused.status_code == 200 and "Nothing was saved" in html
     assert ('id="criteria-0-target-error">must be above floor for a &#39;higher&#39; '
             "criterion</div>") in html
     assert 'id="criteria-0-target" name="criteria-0-target" value="3"' in html  # kept as typed
@@ -193,21 +208,20 @@ def test_every_field_problem_lands_next_to_its_field(company, signed_in, session
     html = text(press(client, "save", fields))
     assert 'id="criteria-2-bands-0-at-error">must be a number' in html
     token = csrf_from(text(client.get(URL)))
-    bare = client.post(URL, data={"csrf_token": token, "action": "save"})
-    assert bare.status_code == 400 and "needs at least one criterion" in text(bare)
-    odd = client.post(URL, data={"csrf_token": token, "action": "save", "criteria-0-key": "x",
-                                 "criteria-999-label": "y", "criteria-0-bands-0-score": "5"})
-    html = text(odd)  # numbers are read first, as in a file: the rest is checked once they are
-    assert odd.status_code == 400 and 'id="criteria-0-bands-0-at-error">must be a number' in html
-    fields = form_of(html)
-    assert fields["criteria-1-label"] == "y" and fields["criteria-0-bands-0-score"] == "5"
-    fields["criteria-0-bands-0-at"] = "1"
-    html = text(press(client, "save", fields))
+    bare = follow(client, client.post(URL, data={"csrf_token": token, "action": "save"}))
+    assert bare.status_code == 200 and "needs at least one criterion" in text(bare)
+    odd = follow(client, client.post(URL, data={
+        "csrf_token": token, "action": "save", "criteria-0-key": "x",
+        "criteria-999-label": "y", "criteria-0-bands-0-score": "5"}))
+    html = text(odd)  # every fault at once: the number that does not read hides nothing
+    assert odd.status_code == 200 and 'id="criteria-0-bands-0-at-error">must be a number' in html
     assert 'id="criteria-0-label-error">is required' in html
     assert 'id="criteria-1-key-error">must be a slug' in html
+    fields = form_of(html)
+    assert fields["criteria-1-label"] == "y" and fields["criteria-0-bands-0-score"] == "5"
     assert client.post(URL, data={"csrf_token": token}).status_code == 400  # no action
-    preview = client.post(URL, data={"csrf_token": token, "action": "preview"})
-    assert preview.status_code == 400 and "The preview needs a valid scorecard" in text(preview)
+    preview = follow(client, client.post(URL, data={"csrf_token": token, "action": "preview"}))
+    assert preview.status_code == 200 and "The preview needs a valid scorecard" in text(preview)
     assert [v.version for v in versions(session)] == [1]
 
 
@@ -420,3 +434,41 @@ def test_six_faults_come_back_at_once_with_the_api_words(company, signed_in, use
     assert errors["criteria.2.bands.1"] == ["band 2: score must be between 0 and 100"]
     assert errors["criteria.3.expr"][0].startswith("syntax error")
     assert errors["effective_from"][0].startswith("2026-03 is not after the last closed")
+
+
+def test_a_failed_form_redirects_and_a_reload_does_not_post_again(company, signed_in, session):
+    """Post/redirect/get: the refused form is kept under a token, the GET shows it with its
+    marks; reloading it repeats the GET; another user, or another unit, does not get it."""
+    client = signed_in("unit_head")
+    fields = from_template(client)
+    fields["criteria-0-target"] = "3"  # below the floor
+    posted = client.post(URL, data={**fields, "action": "save"})
+    assert posted.status_code == 302
+    location = posted.headers["Location"]
+    assert location.startswith("/units/ALT/scorecard?form=") and location.endswith("#draft")
+    token = location.split("form=")[1].split("#")[0]
+    kept = session.scalar(select(ScorecardFormInput).where(ScorecardFormInput.token == token))
+    assert (kept.mode, kept.form["criteria"][0]["target"]) == ("edit", "3")
+    for _ in range(2):  # the first view, then a reload
+        html = text(client.get(location))
+        assert 'id="criteria-0-target-error">must be above floor' in html
+        assert 'id="criteria-0-target" name="criteria-0-target" value="3"' in html
+    assert [v.version for v in versions(session)] == [1]
+    assert all(e.entity_key != "ALT v2" for e in audit(session, "scorecard.create"))
+    other = signed_in("central_it")  # may edit ALT, but the form is not theirs
+    html = text(other.get(location))
+    assert "That form is no longer kept" in html and 'value="3"' not in html
+    assert "That form is no longer kept" in text(client.get(
+        location.replace("/units/ALT/", "/units/LAB/")))
+    added = client.post(URL, data={**fields, "action": "add"})
+    assert added.headers["Location"].endswith("#criterion-4")
+
+
+def test_preview_redirects_to_its_result_at_the_top(company, signed_in):
+    client = signed_in("unit_head")
+    posted = client.post(URL, data={**from_template(client), "action": "preview"})
+    location = posted.headers["Location"]
+    assert posted.status_code == 302 and location.endswith("#preview")
+    html = text(client.get(location))
+    assert html.index('id="preview"') < html.index('id="in-force"') < html.index(
+        'id="scorecard-form"')

@@ -40,6 +40,7 @@ def test_a_method_added_to_the_registry_works_everywhere(app, users, monkeypatch
     page = client.get("/units/ALT/scorecard").get_data(as_text=True)
     added = client.post("/units/ALT/scorecard", data={
         "csrf_token": csrf_from(page), "effective_from": "2026-05", "action": "add"})
+    added = client.get(added.headers["Location"])  # post/redirect/get
     assert f'<option value="{STEP.name}"' in added.get_data(as_text=True)  # the editor offers it
 
     from chargeback.services import tokens
