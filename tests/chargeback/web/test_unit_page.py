@@ -38,7 +38,8 @@ def test_units_index_shows_the_tree_the_user_may_see(company, client_as):
     rows = table(page, "units-table")
     assert [r[0] for r in rows[1:]] == ["HQ", "DC", "GRP", "ALT", "LAB", "WW"]
     by = rows_by_code(page, "units-table")
-    assert by["ALT"][5:] == ["87.0", "meets"] and by["DC"][5:] == ["—", "unrated"]
+    assert by["ALT"][5:7] == ["87.0", "meets"] and by["DC"][5:7] == ["—", "unrated"]
+    assert by["ALT"][7] == "View scorecard of ALT"  # finance reads, does not edit
     assert by["LAB"][3] == "showback"
     assert 'href="/units/WW"' in page
     head = get(client_as("unit_head"), "/units")
