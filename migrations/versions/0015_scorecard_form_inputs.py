@@ -1,7 +1,7 @@
 """Scorecard form inputs: a form kept for post/redirect/get.
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 Create Date: 2026-12-02
 
 - ``scorecard_form_inputs``: the scorecard editor's form as last shown (its fields and error
@@ -12,7 +12,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = '0015'
-down_revision = '0013'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 
