@@ -50,7 +50,7 @@ def create_app(config: dict | None = None, *, web: bool = True,
         app.config.update(config)
     db.init_app(app)
     with app.app_context():
-        configure_engine(db.engine)
+        configure_engine(db.engine, app.config["CHARGEBACK_SQLITE_BUSY_SECONDS"])
     register_commands(app)
     for command in JOB_COMMANDS + DEMO_COMMANDS:
         app.cli.add_command(command)

@@ -62,6 +62,8 @@ def from_environment(instance_path: str) -> dict:
         **_limit_settings(),
         "CHARGEBACK_HTTPS": os.environ.get("CHARGEBACK_HTTPS") == "1",
         "CHARGEBACK_LOCK_WAIT_SECONDS": _int("CHARGEBACK_LOCK_WAIT_SECONDS", 15),
+        "CHARGEBACK_SQLITE_BUSY_SECONDS": _positive("CHARGEBACK_SQLITE_BUSY_SECONDS", 30,
+                                                    most=24 * 3600),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         **_schedule_settings(),
         **_mail_settings(),

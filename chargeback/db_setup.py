@@ -50,13 +50,21 @@ def done(token: Token) -> None:
     _immediate.reset(token)
 
 
+def is_sqlite_busy(error: BaseException) -> bool:
+    """SQLite's "database is locked" (SQLITE_BUSY): another connection held the write lock
+    longer than the busy timeout."""
+    orig = getattr(error, "orig", error)
+    return getattr(orig, "sqlite_errorname", "").startswith("SQLITE_BUSY") or (
+        isinstance(orig, sqlite3.OperationalError) and "database is locked" in str(orig))
+
+
 def is_contention(error: DBAPIError) -> bool:
     """Whether the database stopped this transaction because of another one (a deadlock, a
     lock or SQLite's write lock waited for too long): nothing is wrong with what was asked,
     it can be tried again."""
     if getattr(error.orig, "sqlstate", None) in CONTENTION_STATES:
         return True
-    return getattr(error.orig, "sqlite_errorname", "").startswith("SQLITE_BUSY")
+    return is_sqlite_busy(error)
 
 
 def limit_lock_waits(connection, seconds: int) -> None:
@@ -67,7 +75,12 @@ def limit_lock_waits(connection, seconds: int) -> None:
         connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{int(seconds)}s'")
 
 
-def configure_engine(engine: Engine) -> None:
+SQLITE_BUSY_SECONDS = 30
+
+
+def configure_engine(engine: Engine, busy_seconds: int = SQLITE_BUSY_SECONDS) -> None:
+    """SQLite: explicit BEGIN, foreign keys, WAL, and ``busy_seconds`` of waiting for another
+    process's write lock (``CHARGEBACK_SQLITE_BUSY_SECONDS``) before "database is busy"."""
     if engine.dialect.name != "sqlite":
         return
     # sqlite3 binds no Decimal. SQLAlchemy converts one itself for its own statements;
@@ -79,9 +92,10 @@ def configure_engine(engine: Engine) -> None:
     def _on_connect(dbapi_connection, _record):
         dbapi_connection.isolation_level = None  # we emit BEGIN ourselves, below
         cursor = dbapi_connection.cursor()
+        # first: turning WAL on takes the lock, and must wait for it like anything else
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_seconds * 1000)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -75,6 +75,7 @@ def unit_of_work(refused_suffix: str | None = None, *, writer: bool = True
     that mostly reads (``writer=False``) does not wait for a close to read. A deadlock or a
     lock wait the database gave up on is a refusal to try again, not a traceback.
     """
+    from flask import current_app
     from sqlalchemy.exc import DBAPIError
 
     from chargeback.db_setup import is_contention, write_transaction
@@ -93,10 +94,33 @@ def unit_of_work(refused_suffix: str | None = None, *, writer: bool = True
         db.session.rollback()
         if not is_contention(exc):
             raise
-        refuse(CONTENTION)
+        refuse(contention_message(exc, current_app.config.get("CHARGEBACK_SQLITE_BUSY_SECONDS")))
     except BaseException:
         db.session.rollback()
         raise
+
+
+BUSY_SETTING = "CHARGEBACK_SQLITE_BUSY_SECONDS"
+
+
+def contention_message(error: BaseException, busy_seconds: int | None = None) -> str | None:
+    """The one line a command ends with when the database stopped it because of another
+    process (SQLite's lock held past the busy timeout; a PostgreSQL deadlock or lock wait),
+    or None for any other error. Nothing was changed: the command's transaction is undone.
+    """
+    from sqlalchemy.exc import DBAPIError
+
+    from chargeback.db_setup import SQLITE_BUSY_SECONDS, is_contention, is_sqlite_busy
+
+    if is_sqlite_busy(error):
+        waited = busy_seconds or SQLITE_BUSY_SECONDS
+        return (f"the database is busy: another process (the demo, the web app, the scheduler "
+                f"or another command) held its write lock for more than {waited} s; nothing "
+                f"was changed: run the command again when that is done, or let it wait "
+                f"longer with {BUSY_SETTING}=SECONDS")
+    if isinstance(error, DBAPIError) and is_contention(error):
+        return CONTENTION
+    return None
 
 
 def register_commands(app: Flask) -> None:

@@ -13,7 +13,27 @@ from chargeback.cli import cli_actor, refuse, unit_of_work, warn
 from chargeback.vocabulary import IMPORT_KINDS, REPLACEABLE_KINDS
 
 
-@click.command("import")
+class ImportCommand(click.Command):
+    """``import``, whose help lists every kind with its columns, read from the importer's own
+    schemas (``importing.schemas.columns``) when the help is printed: never a copy that could
+    drift, and nothing imported for the command line's listing."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from chargeback.importing.schemas import columns
+
+        rows = []
+        for kind in IMPORT_KINDS:
+            required, optional = columns(kind)
+            rows.append((kind, ", ".join(required)
+                         + (f" (optional: {', '.join(optional)})" if optional else "")))
+        with formatter.section("Kinds and the columns of their header row"):
+            formatter.write_dl(rows)
+        super().format_epilog(ctx, formatter)
+
+
+@click.command("import", cls=ImportCommand,
+               epilog="The files' format, column by column: docs/spec/interfaces.md "
+                      "(\"Import files\") and docs/imports.md.")
 @click.argument("kind", type=click.Choice(IMPORT_KINDS))
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--replace", is_flag=True,

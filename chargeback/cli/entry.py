@@ -1,15 +1,15 @@
 """The ``chargeback`` console script's commands, each by import path and summary.
 
 Every command the app factory registers (this package's, the scheduler's, the demo's, and
-the ones Flask-Migrate and flask-smorest add) and the ``flask.commands`` plugins are named
-here, so ``chargeback --help`` lists them all without creating the app, and a command's
+the ones Flask-Migrate and flask-smorest add) is named here, so ``chargeback --help`` lists them all without creating the app, and a command's
 module is imported only when that command runs (``chargeback.cli.lazy``). The scheduler's and
 the demo's commands are named by import path only: this package does not import the other
 delivery layers.
 
 A new command goes into its module's ``COMMANDS`` (which ``create_app`` registers, for
-``flask --app wsgi``) and into this table; ``tests/chargeback/test_startup.py`` fails until
-both agree, summary included.
+``flask --app wsgi``), into this table and into ``docs/cli.md``;
+``tests/chargeback/test_startup.py`` fails until the first two agree, summary included, and
+``tests/chargeback/test_cli_help.py`` until the document names it and its options.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from collections.abc import Callable
 from chargeback.cli.lazy import LazyCommand, LazyFlaskGroup
 
 HELP = "IT holding-company chargeback: import, close, packs, web app."
+EPILOG = ("A command's options: chargeback COMMAND --help. Every command, its options and "
+          "exit statuses: docs/cli.md.")
 
 COMMANDS: dict[str, LazyCommand] = {
     "import": LazyCommand("chargeback.cli.data:import_command",
@@ -51,17 +53,18 @@ COMMANDS: dict[str, LazyCommand] = {
     "demo": LazyCommand("chargeback.demo.cli:demo_command",
                         "Load the demo holding company, close its months, write their packs, "
                         "serve the app.", web=True),
-    # Added by the extensions' init_app (Flask-Migrate, flask-smorest) and by a plugin.
+    # Added by the extensions' init_app (Flask-Migrate, flask-smorest): the database's
+    # migrations and the API's description are the product's too.
     "db": LazyCommand("flask_migrate.cli:db", "Perform database migrations.", migrations=True),
     "openapi": LazyCommand("flask_smorest.spec:openapi_cli", "OpenAPI commands.", web=True),
-    "limiter": LazyCommand("flask_limiter.commands:cli",
-                           "Flask-Limiter maintenance & utility commands"),
 }
+"""Flask's own commands (``run``, ``shell``, ``routes``) and the plugins' (Flask-Limiter's
+``limiter``) are not the product's: ``flask --app wsgi ...`` has them."""
 
 
 def command_group(make_app: Callable) -> LazyFlaskGroup:
-    """The console script's group: Flask's options and default commands (``run``, ``shell``,
-    ``routes``), the commands above, and the app made by ``make_app(web=..., migrations=...)``
-    when a command runs: with the parts each lazy command needs, whole for Flask's own."""
-    return LazyFlaskGroup(COMMANDS, make_app=make_app, add_default_commands=True,
-                          add_version_option=False, load_dotenv=False, help=HELP)
+    """The console script's group: the commands above and nothing of Flask's own, the app
+    made by ``make_app(web=..., migrations=...)`` when a command runs, with the parts that
+    command needs."""
+    return LazyFlaskGroup(COMMANDS, make_app=make_app, add_version_option=False,
+                          load_dotenv=False, help=HELP, epilog=EPILOG)

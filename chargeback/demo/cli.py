@@ -21,6 +21,8 @@ def demo_command(serve: bool, port: int) -> None:
     from chargeback.demo import ensure_demo_users, run_demo
     from chargeback.extensions import db
 
+    if serve:
+        _port_free_or_exit(port)  # before the demo migrates or resets any password
     config = current_app.config
     run_demo(click.echo, Path(config["CHARGEBACK_PACK_DIR"]), config["CHARGEBACK_CURRENCY"])
     logins = ensure_demo_users(db.session, click.echo,
@@ -41,6 +43,23 @@ def demo_command(serve: bool, port: int) -> None:
             run_simple("127.0.0.1", port, app, threaded=True)
         finally:
             scheduler.shutdown(wait=True)
+
+
+def _port_free_or_exit(port: int) -> None:
+    """Exit 1 with what to do when something already listens on 127.0.0.1:``port``: the
+    demo would otherwise load, close and reset every demo password, then fail to serve."""
+    import socket
+    import sys
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server will
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as exc:
+            click.echo(f"port {port} on 127.0.0.1 is taken ({exc.strerror}): nothing was "
+                       f"changed; pick another with `chargeback demo --port {port + 1}` (or "
+                       "stop what uses it, perhaps an earlier demo)", err=True)
+            sys.exit(1)
 
 
 COMMANDS = (demo_command,)

@@ -20,11 +20,13 @@ import click
 import pytest
 import sqlalchemy
 from click.testing import CliRunner
-from flask.cli import FlaskGroup, ScriptInfo
+from flask.cli import ScriptInfo
 
 from chargeback import create_app
-from chargeback.cli.entry import COMMANDS, HELP, command_group
+from chargeback.cli.entry import COMMANDS, EPILOG, HELP, command_group
+from chargeback.importing.schemas import columns
 from chargeback.models.base import Base
+from chargeback.vocabulary import IMPORT_KINDS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -41,7 +43,7 @@ HEAVY = (
 
 # This package's commands and groups, and a subcommand of each group.
 OWN_COMMANDS = (
-    ["import"], ["scorecard"], ["scorecard", "import"], ["rules"], ["rules", "import"],
+    ["scorecard"], ["scorecard", "import"], ["rules"], ["rules", "import"],
     ["close"], ["reopen"], ["pack"], ["statements"], ["verify"], ["user"], ["user", "add"], ["token"],
     ["token", "create"], ["token", "revoke"], ["token", "list"],
 )
@@ -100,6 +102,22 @@ def test_own_commands_help_loads_nothing_heavy(tmp_path):
     found = fresh_python(INVOKE_HELP.format(heavy=HEAVY, invocations=OWN_COMMANDS), tmp_path)
     assert found["loaded"] == []
     assert all(printed.startswith("Usage: chargeback ") for printed in found["printed"])
+
+
+def test_import_help_reads_the_columns_from_the_importer(tmp_path):
+    """``chargeback import --help`` lists every kind with its columns, read from the
+    importer's schemas when the help is printed (marshmallow and those schemas, then), and
+    nothing else heavy: no model, SQLAlchemy or app."""
+    found = fresh_python(INVOKE_HELP.format(heavy=HEAVY, invocations=[["import"]]), tmp_path)
+    allowed = ("chargeback.importing", "chargeback.importing.schemas",
+               "chargeback.importing.fields", "chargeback.importing.text", "marshmallow")
+    assert [m for m in found["loaded"] if not m.startswith(allowed)] == []
+    printed = found["printed"][0]
+    for kind in IMPORT_KINDS:
+        required, optional = columns(kind)
+        line = next(line for line in printed.splitlines() if line.startswith(f"  {kind} "))
+        assert line.split()[1].rstrip(",") == required[0], kind
+        assert all(name in " ".join(printed.split()) for name in required + optional), kind
 
 
 def test_creating_the_app_does_not_build_the_parser(tmp_path):
@@ -167,28 +185,31 @@ def bare_app(tmp_path):
 
 
 @pytest.mark.parametrize("width", [80, 50])
-def test_lazy_listing_is_flasks_eager_listing(bare_app, width):
-    """``chargeback --help`` prints exactly what Flask's own group printed after creating the
-    app (every command, the same summaries shortened the same way), at any width."""
-    eager = FlaskGroup(create_app=lambda: bare_app, add_default_commands=True,
-                       add_version_option=False, load_dotenv=False, help=HELP)
+def test_lazy_listing_is_clicks_eager_listing(bare_app, width):
+    """``chargeback --help`` prints exactly what click's own group prints with every command
+    loaded (the same summaries shortened the same way, at any width), and no option or
+    command of Flask's own (``--app``, ``run``, ``shell``, ``routes``)."""
+    eager = click.Group(help=HELP, epilog=EPILOG,
+                        commands={name: lazy.load() for name, lazy in COMMANDS.items()})
     lazy = command_group(make_app=lambda **_parts: bare_app)
     runner = CliRunner()
     expected = runner.invoke(eager, ["--help"], prog_name="chargeback", terminal_width=width)
     got = runner.invoke(lazy, ["--help"], prog_name="chargeback", terminal_width=width)
     assert expected.exit_code == got.exit_code == 0
     assert got.output == expected.output
+    for flasks_own in ("--app", "--env-file", "--debug", "  run ", "  shell ", "  routes ",
+                       "  limiter "):
+        assert flasks_own not in got.output
+    for flasks_own in (["routes"], ["run"], ["shell"], ["--app", "wsgi", "routes"]):
+        assert runner.invoke(lazy, flasks_own, prog_name="chargeback").exit_code == 2
 
 
 def test_each_lazy_command_is_the_one_the_app_registers(bare_app):
-    """Every entry loads the very command ``create_app`` (or a ``flask.commands`` plugin)
-    registers under that name, and its stored summary is the first paragraph of its help;
-    the app registers no command the table leaves out."""
-    group = FlaskGroup(create_app=lambda: bare_app)
-    with click.Context(group) as ctx:
-        registered = {name: group.get_command(ctx, name) for name in group.list_commands(ctx)}
-    flask_own = {"run", "shell", "routes"}
-    assert set(registered) - flask_own == set(COMMANDS)
+    """Every entry loads the very command ``create_app`` registers under that name (for
+    ``flask --app wsgi``), and its stored summary is the first paragraph of its help; the
+    app registers no command the table leaves out."""
+    registered = bare_app.cli.commands
+    assert set(registered) == set(COMMANDS)
     for name, lazy in COMMANDS.items():
         command = lazy.load()
         assert command is registered[name], name
