@@ -17,7 +17,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -300,20 +299,16 @@ def number(value: Decimal | None) -> str:
     return "" if value is None else plain(value)
 
 
-PLAIN_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?\Z")
-
-
 def csv_cell(value: str) -> str:
     """``value`` as a CSV cell a spreadsheet never runs: text that it could take for a
     formula (the pack's rule, ``reports.cells.needs_quote``: starting with ``=``, ``+``,
     ``-``, ``@``, their full-width forms, a tab or a line break, or blanks then one of
     ``= + - @``) gets a leading apostrophe, as OWASP advises for CSV. A plain number
-    (``-12.50``) is left as it is: a spreadsheet reads it as the number it is."""
-    from reports.cells import needs_quote
+    (``-12.50``) is left as it is: a spreadsheet reads it as the number it is. The one
+    rule of every CSV the product writes: ``reports.export.csv_text``."""
+    from reports.export import csv_text
 
-    if value and needs_quote(value) and not PLAIN_NUMBER.match(value):
-        return "'" + value
-    return value
+    return csv_text(value)
 
 
 def csv_response(lines: Iterator[list[str]], filename: str) -> Response:

@@ -15,7 +15,11 @@ from chargeback.access import MANAGE
 from chargeback.extensions import db
 from chargeback.services.queries import audit as trail
 from chargeback.services.queries import listing
+from chargeback.web import downloads
+from chargeback.web.data import when
 from chargeback.web.guards import roles
+
+EXPORT_LIMIT = 1_000_000  # rows: an XLSX sheet holds 1,048,576
 
 bp = Blueprint("audit", __name__, template_folder="templates")
 
@@ -27,3 +31,22 @@ def index():
     asked = listing.parse(spec, request.args)
     return render_template("audit/index.html", spec=spec, asked=asked,
                            page=trail.page(db.session, spec, asked))
+
+
+@bp.get(f"/audit/export.<any({downloads.FORMATS}):fmt>")
+@roles(*MANAGE)
+def export(fmt: str):
+    """The entries the search and filters keep, in the order asked, every page of them (at
+    most ``EXPORT_LIMIT``): one row per entry, its changes as ``field: before -> after``."""
+    from reports.export import Section, text_columns
+
+    spec = trail.spec(db.session)
+    asked = listing.parse(spec, request.args)
+    columns = (*text_columns("When (UTC)", "Who", "Action", "Entity", "Subject", width=20),
+               *text_columns("Why", "Before -> after", width=60),
+               *text_columns("Rows", "Errors", width=8))
+    rows = [(when(e.at), e.actor, e.action, e.entity, e.subject, e.reason or "",
+             "; ".join(f"{name}: {old or '-'} -> {new or '-'}" for name, old, new in e.changes),
+             "" if e.rows is None else str(e.rows), "" if e.errors is None else str(e.errors))
+            for e in trail.every(db.session, spec, asked, EXPORT_LIMIT)]
+    return downloads.send(fmt, "audit-trail", [Section("Audit trail", columns, rows)])

@@ -40,6 +40,7 @@ from wtforms.validators import DataRequired, Length, ValidationError
 from chargeback import access
 from chargeback.access import ALL_ROLES, MANAGE, PACK_ROLES, READ_ALL
 from chargeback.extensions import db
+from chargeback.importing import samples
 from chargeback.importing.limits import ImportLimits
 from chargeback.importing.schemas import columns
 from chargeback.refusals import NotFound, Refused
@@ -52,7 +53,8 @@ from chargeback.services.queries import listing
 from chargeback.services.queries import packs as pack_files
 from chargeback.services.queries import periods as months
 from chargeback.unit_of_work import keep_refused
-from chargeback.vocabulary import REPLACEABLE_KINDS
+from chargeback.vocabulary import IMPORT_KINDS, REPLACEABLE_KINDS
+from chargeback.web import downloads
 from chargeback.web.guards import page_number, roles
 from rules.vocabulary import is_period
 
@@ -221,6 +223,33 @@ def batch(batch_id: int):
         abort(403)
     errors = [str(p) for p in batches.problems(row)]
     return render_template("data/batch.html", batch=row, errors=errors)
+
+
+@bp.get(f"/imports/<int:batch_id>/errors.<any({downloads.FORMATS}):fmt>")
+@roles(*ALL_ROLES)
+def batch_errors(batch_id: int, fmt: str):
+    """A batch's stored row errors (line, column, message), as its page lists them."""
+    from reports.export import Section, text_columns
+
+    row = batches.batch(db.session, batch_id)
+    if not access.may_see_batch(current_user, row):
+        abort(403)
+    problems = batches.problems(row)
+    columns = (*text_columns("Line", width=8), *text_columns("Column", "Message", width=40))
+    rows = [(str(p.line) if p.line is not None else "", p.column or p.field or "",
+             p.message) for p in problems]
+    return downloads.send(fmt, f"batch-{row.id}-errors", [Section("Errors", columns, rows)])
+
+
+@bp.get(f"/imports/samples/<kind>.<any({downloads.FORMATS}):fmt>")
+@roles(*ALL_ROLES)
+def import_sample(kind: str, fmt: str):
+    """A sample file of ``kind``: the importer's columns and a few valid rows
+    (``importing.samples``). Every role may read every kind's sample."""
+    if kind not in IMPORT_KINDS:
+        raise NotFound(f"There is no import kind {kind!r}.", kind="kind")
+    body = samples.xlsx_bytes(kind) if fmt == "xlsx" else samples.csv_text(kind).encode()
+    return downloads.attachment(fmt, f"sample-{kind}", body)
 
 
 # --- packs --------------------------------------------------------------------------------

@@ -10,12 +10,14 @@ the function the pack's sheet and the API use too.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from flask import Blueprint, abort, current_app, render_template, request
 
 from chargeback.access import ALL_ROLES
 from chargeback.extensions import db
+from chargeback.refusals import NotFound
 from chargeback.services.queries import (
     closed_month,
     history,
@@ -25,6 +27,7 @@ from chargeback.services.queries import (
     yardsticks,
 )
 from chargeback.services.queries import portfolio as service
+from chargeback.web import downloads
 from chargeback.web.guards import roles, visible_codes
 from rules.money import one_decimal
 from rules.tree import subtree
@@ -43,12 +46,25 @@ def short_number(value) -> str:
     return format(value.normalize(), ",f")
 
 
-@bp.route("/portfolio")
-@roles(*ALL_ROLES)
-def index():
-    closed = periods.closed(db.session)
-    if not closed:
-        return render_template("portfolio/index.html", period=None)
+@dataclass
+class Shown:
+    """The portfolio as the page's arguments ask for it: the month, the user's rows, and
+    the rows shown (within ``group``, of ``model``)."""
+
+    period: str
+    month: closed_month.ClosedMonth
+    notes: tuple[str, ...]
+    scoped: list
+    rows: list
+    group: str | None
+    model: str | None
+    models: dict[str, str]
+    visible: set[str] | None
+    warnings: list[str]
+
+
+def _shown(closed: list[str]) -> Shown:
+    """What the page and its download show: the same query, guard and arguments."""
     warnings: list[str] = []
     period = choose_period(closed, warnings)
     visible = visible_codes()
@@ -60,14 +76,44 @@ def index():
     model = _model_arg(models, warnings)
     within = subtree(month.parents(), group) if group else None
     shown = service.pick(scoped, within=within, model=model)
+    return Shown(period, month, notes, scoped, shown, group, model, models, visible, warnings)
+
+
+@bp.route("/portfolio")
+@roles(*ALL_ROLES)
+def index():
+    closed = periods.closed(db.session)
+    if not closed:
+        return render_template("portfolio/index.html", period=None)
+    view = _shown(closed)
+    shown, month, visible = view.rows, view.month, view.visible
     return render_template(
-        "portfolio/index.html", period=period, closed=closed, rows=shown,
-        base_depth=min((r.depth for r in shown), default=0), notes=notes, group=group,
-        model=model, groups=[r for r in scoped if r.is_group], models=models,
-        warnings=warnings, filtered=bool(group or model), whole_tree=visible is None,
-        has_scope=visible is None or bool(visible),
+        "portfolio/index.html", period=view.period, closed=closed, rows=shown,
+        base_depth=min((r.depth for r in shown), default=0), notes=view.notes,
+        group=view.group, model=view.model, groups=[r for r in view.scoped if r.is_group],
+        models=view.models, warnings=view.warnings, filtered=bool(view.group or view.model),
+        whole_tree=visible is None, has_scope=visible is None or bool(visible),
         attainment_chart=_attainment_chart(shown, month),
         trend=_trend(closed, month, shown), limits=_limits(month))
+
+
+@bp.get(f"/portfolio/export.<any({downloads.FORMATS}):fmt>")
+@roles(*ALL_ROLES)
+def export(fmt: str):
+    """The rows the page shows (the user's units, the group and model asked for) in the
+    pack's Portfolio columns, from the month as its close froze it."""
+    from reports.export import Section
+    from reports.sheets import portfolio as sheet
+
+    closed = periods.closed(db.session)
+    if not closed:
+        raise NotFound("No period is closed yet: the portfolio shows closed months.",
+                       kind="period")
+    view = _shown(closed)
+    name = "-".join(part for part in ("portfolio", view.period, view.group, view.model)
+                    if part)
+    return downloads.send(fmt, name, [Section(sheet.TITLE, sheet.COLUMNS,
+                                              [sheet.values(row) for row in view.rows])])
 
 
 @bp.route("/portfolio/compare")

@@ -30,6 +30,7 @@ from chargeback.services.queries import (
     usage,
 )
 from chargeback.services.queries import tree as units_tree
+from chargeback.web import downloads, unit_tables
 from chargeback.web.guards import page_and_pages, roles, unit_or_403, visible_codes
 from chargeback.web.portfolio import choose_period, printable
 from rules.vocabulary import BANDS, BILLING_MODES
@@ -172,6 +173,54 @@ def usage_page(code: str):
     return render_template("units/usage.html", unit=unit, period=period, closed=closed,
                            warnings=warnings, charge=charge, found=found, lines=lines,
                            page=page, pages=pages)
+
+
+@bp.get(f"/units/<code>/export.<any({downloads.FORMATS}):fmt>", endpoint="export")
+@roles(*ALL_ROLES)
+def unit_export(code: str, fmt: str):
+    """A unit's page of a closed month as tables: its rating criterion by criterion (the
+    pack's unit sheet), its spend by month, what it charged by service and by consumer
+    (every consumer, not a page of them), all from what the month's close froze."""
+    unit = _unit(code)
+    period, node = _closed_node(unit)
+    window = periods.window(periods.closed(db.session), period)
+    pools, months = spend.history(db.session, unit.id, window)
+    sections = unit_tables.sections(
+        node.code, period, ratings.of_unit(db.session, unit.id, [period]).get(period),
+        pools, months, charges.by_service(db.session, period, unit.id),
+        charges.by_consumer(db.session, period, unit.id))
+    return downloads.send(fmt, f"{node.code}-{period}", sections)
+
+
+@bp.get(f"/units/<code>/charges/export.<any({downloads.FORMATS}):fmt>",
+        endpoint="charges_export")
+@roles(*ALL_ROLES)
+def charges_export(code: str, fmt: str):
+    """Every charge line of the unit in the month, in the pack's Charges columns."""
+    from reports.export import Section
+    from reports.sheets import charges as sheet
+
+    unit = _unit(code)
+    period, node = _closed_node(unit)
+    lines = charges.stream(db.session, period, charges.Filters(unit_ids={unit.id}))
+    rows = [(r.unit, r.service, r.consumer, r.consumer_name, r.method, r.basis,
+             r.billing_mode, r.quantity, r.rate, r.amount) for r in lines]
+    return downloads.send(fmt, f"charges-{node.code}-{period}",
+                          [Section(sheet.TITLE, sheet.COLUMNS, rows)])
+
+
+def _closed_node(unit) -> tuple[str, closed_month.Node]:
+    """The closed month the download asks for (``?period=``, else the latest) and the unit
+    as it stood then: 404 when no month is closed or the unit was not in its tree."""
+    closed = periods.closed(db.session)
+    if not closed:
+        raise NotFound("No period is closed yet: a unit's figures come with a close.",
+                       kind="period")
+    period = choose_period(closed, [])
+    node = closed_month.node_of(db.session, period, unit.id)
+    if node is None:
+        raise NotFound(f"{unit.code} was not in the tree when {period} closed.", kind="unit")
+    return period, node
 
 
 def _unit(code: str):

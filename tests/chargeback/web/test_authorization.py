@@ -41,6 +41,9 @@ RULES: dict[str, dict[str, object]] = {
     "units.show": {"GET": IN_SCOPE},
     "units.charges": {"GET": IN_SCOPE},
     "units.usage": {"GET": IN_SCOPE},
+    "units.export": {"GET": IN_SCOPE},
+    "units.charges_export": {"GET": IN_SCOPE},
+    "portfolio.export": {"GET": ALL},  # a unit head: their units' rows (tested apart)
     "directory.consumers": {"GET": ALL},  # a unit head: their units' own (tested apart)
     "directory.services": {"GET": ALL},
     "scorecard_editor.edit": {"GET": IN_SCOPE, "POST": EDIT_SCORECARD},
@@ -50,6 +53,8 @@ RULES: dict[str, dict[str, object]] = {
     "approvals.send_back": {"POST": MANAGE},
     "data.imports": {"GET": ALL, "POST": ALL},
     "data.batch": {"GET": READ},
+    "data.batch_errors": {"GET": READ},  # a unit head: their own batches' only
+    "data.import_sample": {"GET": ALL},
     "data.upload_job": {"GET": READ},  # finance's upload: its uploader, and who sees all
     "data.upload_job_json": {"GET": READ},
     "data.packs": {"GET": READ},
@@ -63,6 +68,7 @@ RULES: dict[str, dict[str, object]] = {
     "jobs.runs_json": {"GET": READ},
     "jobs.run_now": {"POST": MANAGE},
     "audit.index": {"GET": MANAGE},
+    "audit.export": {"GET": MANAGE},
     "admin.index": {"GET": MANAGE},
     "admin.service_models": {"GET": MANAGE},
     "admin.service_model_new": {"GET": MANAGE, "POST": MANAGE},
@@ -137,6 +143,8 @@ def targets(users, session):
         "filename": "app.css",
         "consumer": "C-ALT",
         "token": "not-a-reset-link",
+        "fmt": "csv",
+        "kind": "units",
     }
 
 
