@@ -26,7 +26,7 @@ from chargeback.api.schemas import (
 )
 from chargeback.extensions import db
 from chargeback.refusals import Refused
-from chargeback.services import scorecards
+from chargeback.services import notify, scorecards
 from chargeback.services.queries import scorecards as versions_query
 
 bp = Blueprint("scorecards", __name__, url_prefix="/api/v1",
@@ -110,12 +110,15 @@ def _refuse(refusal: Refused) -> None:
          problem_errors(refusal.problems))
 
 
-def _decided(version, unit, step) -> dict:
-    """The answer to a step of the way to approval: refused (nothing kept) or done."""
+def _decided(version, unit, step, mail: str) -> dict:
+    """The answer to a step of the way to approval: refused (nothing kept) or done, and
+    then, once committed, its mail (``notify.scorecard_step``)."""
     try:
         step()
     except Refused as refusal:
         _refuse(refusal)
+    db.session.commit()
+    notify.scorecard_step(db.session, version, unit, mail, current_app.config)
     return version_dict(version, unit.code)
 
 
@@ -151,7 +154,8 @@ def submit(version_id: int):
     found, unit = _version(version_id)
     _may_edit(unit)
     return _decided(found, unit,
-                    lambda: scorecards.submit(db.session, found, current_user().email))
+                    lambda: scorecards.submit(db.session, found, current_user().email),
+                    "submitted")
 
 
 @bp.route(f"/scorecards/{VERSION_ID}/approve", methods=["POST"])
@@ -165,7 +169,7 @@ def approve(args: dict, version_id: int):
     found, unit = _version(version_id)
     start = args.get("effective_from") or found.effective_from
     return _decided(found, unit, lambda: scorecards.approve_submitted(
-        db.session, found, current_user().email, start))
+        db.session, found, current_user().email, start), "approved")
 
 
 @bp.route(f"/scorecards/{VERSION_ID}/send-back", methods=["POST"])
@@ -177,4 +181,4 @@ def send_back(args: dict, version_id: int):
     """Return a submitted version to its unit as a draft, with what to change."""
     found, unit = _version(version_id)
     return _decided(found, unit, lambda: scorecards.send_back(
-        db.session, found, current_user().email, args["comment"]))
+        db.session, found, current_user().email, args["comment"]), "sent_back")

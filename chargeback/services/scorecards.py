@@ -231,6 +231,26 @@ def submit(session: Session, version: ScorecardVersion, actor: str) -> None:
     session.flush()
 
 
+def withdraw(session: Session, version: ScorecardVersion, actor: str) -> None:
+    """The unit's own step back: a submitted version returns to draft before central IT
+    decides (a mistake seen after submitting), audited like every step of the way."""
+    if version.status != "submitted":
+        _refuse([RuleError(source=f"version {version.version}", field="status",
+                           message=f"is {version.status}, only a submitted version can be "
+                                   "withdrawn")])
+    version.status = "draft"
+    version.submitted_at = None
+    record(session, actor, "scorecard.withdraw", "scorecard", _key(session, version),
+           before={"status": "submitted"}, after={"status": "draft"})
+    session.flush()
+
+
+def waiting_count(session: Session) -> int:
+    """How many versions wait for central IT (the Approvals menu's badge)."""
+    return session.scalar(select(func.count()).select_from(ScorecardVersion)
+                          .where(ScorecardVersion.status == "submitted")) or 0
+
+
 def send_back(session: Session, version: ScorecardVersion, actor: str,
               comment: str | None) -> None:
     """Return a submitted version to its unit as a draft, with central IT's reason."""

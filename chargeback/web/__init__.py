@@ -72,16 +72,19 @@ def register_web(app: Flask) -> None:
         portfolio,
         profile,
         scorecard_editor,
+        scorecard_versions,
         statements,
         units,
     )
 
-    for module in (auth, portfolio, units, directory, scorecard_editor, approvals, data,
+    for module in (auth, portfolio, units, directory, scorecard_editor, scorecard_versions,
+                   approvals, data,
                    statements, jobs, admin, audit, profile):
         app.register_blueprint(module.bp)
     app.add_url_rule("/", "home", home)
     _error_pages(app)
     app.jinja_env.globals.update(nav_items=nav_items, may_edit_scorecard=may_edit_scorecard,
+                                 nav_badge=nav_badge,
                                  **vocabulary_globals())
     app.jinja_env.filters.update(template_filters())
 
@@ -151,6 +154,17 @@ def may_edit_scorecard(unit) -> bool:
     from chargeback.access import may_edit_scorecard as allowed
 
     return current_user.is_authenticated and allowed(db.session, current_user, unit)
+
+
+def nav_badge(endpoint: str) -> int | None:
+    """A count beside a menu item: the scorecard versions waiting, on Approvals (only the
+    roles that see that item see it)."""
+    if endpoint != "approvals.index" or not current_user.is_authenticated \
+            or current_user.role not in ("admin", "central_it"):
+        return None
+    from chargeback.services.scorecards import waiting_count
+
+    return waiting_count(db.session)
 
 
 def nav_items() -> list[tuple[str, str]]:

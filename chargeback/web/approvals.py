@@ -8,7 +8,7 @@ to the unit as a draft with a comment saying what to change. Both go in the audi
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import SelectField, TextAreaField
@@ -16,7 +16,7 @@ from wtforms.validators import DataRequired, Length
 
 from chargeback.access import MANAGE
 from chargeback.extensions import db
-from chargeback.services import scorecards
+from chargeback.services import notify, scorecards
 from chargeback.services.queries import scorecards as versions
 from chargeback.services.scorecard_preview import preview
 from chargeback.unit_of_work import attempt
@@ -75,6 +75,7 @@ def approve(version_id: int):
     if refusal:
         approve_form.effective_from.errors = [p.message for p in refusal.problems]
         return _review_page(version, unit, approve_form, send_back_form), 400
+    _mail(version, unit, "approved")
     flash(f"{unit.code} version {version.version} approved: it rates {unit.code} from "
           f"{version.effective_from} on.", "success")
     return redirect(url_for(".index"))
@@ -95,9 +96,16 @@ def send_back(version_id: int):
     if refusal:
         send_back_form.comment.errors = [p.message for p in refusal.problems]
         return _review_page(version, unit, approve_form, send_back_form), 400
+    _mail(version, unit, "sent_back")
     flash(f"{unit.code} version {version.version} sent back to the unit as a draft, with "
           "your comment.", "success")
     return redirect(url_for(".index"))
+
+
+def _mail(version, unit, step: str) -> None:
+    """Tell the unit head, once the decision is committed (a mail cannot be taken back)."""
+    db.session.commit()
+    notify.scorecard_step(db.session, version, unit, step, current_app.config)
 
 
 def _waiting(version_id: int):

@@ -33,7 +33,7 @@ from flask_login import current_user
 from chargeback.access import ALL_ROLES, may_edit_scorecard
 from chargeback.extensions import db
 from chargeback.refusals import Problem, Refused
-from chargeback.services import scorecard_forms, scorecards
+from chargeback.services import notify, scorecard_forms, scorecards
 from chargeback.services.measures import choices as measure_choices
 from chargeback.services.periods import first_changeable
 from chargeback.services.queries import scorecards as versions
@@ -387,6 +387,8 @@ def _store(unit, form: DraftForm, *, submit: bool):
     for warning in result.warnings:
         flash(f"Warning: {warning}", "warning")
     if submit:
+        db.session.commit()  # the mail says it is submitted: it must be
+        notify.scorecard_step(db.session, version, unit, "submitted", current_app.config)
         flash(f"Version {version.version} submitted: central IT will approve it or send it "
               "back with a comment.", "success")
     else:

@@ -47,6 +47,8 @@ RULES: dict[str, dict[str, object]] = {
     "directory.consumers": {"GET": ALL},  # a unit head: their units' own (tested apart)
     "directory.services": {"GET": ALL},
     "scorecard_editor.edit": {"GET": IN_SCOPE, "POST": EDIT_SCORECARD},
+    "scorecard_versions.withdraw": {"POST": EDIT_SCORECARD},
+    "scorecard_versions.compare": {"GET": IN_SCOPE},
     "approvals.index": {"GET": MANAGE},
     "approvals.review": {"GET": MANAGE},
     "approvals.approve": {"POST": MANAGE},
