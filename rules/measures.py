@@ -55,3 +55,30 @@ def _by_code(prefix: str, amounts: Mapping[str, Decimal], known: Iterable[str]) 
         name = prefix + measure_suffix(code)
         measures[name] = measures.get(name, ZERO) + amount
     return measures
+
+
+_UNITS_BY_SUFFIX = (("_pct", "%"), ("_percent", "%"), ("_hours", "hours"), ("_days", "days"),
+                    ("_minutes", "minutes"), ("_count", "count"), ("_seats", "seats"),
+                    ("seats", "seats"), ("csat", "score"), ("_score", "score"),
+                    ("availability", "%"), ("_users", "users"), ("_tickets", "tickets"))
+
+
+def describe_measure(name: str, currency: str) -> tuple[str, str]:
+    """(description, unit of measure) of a measure name, for a person picking one.
+
+    Ledger measures are described exactly (their meaning is fixed by scoring.md); an
+    observed measure is what its metrics file called it, and its unit of measure is read
+    from the naming convention of its suffix (``_pct`` is %, ``_hours`` hours, ...), or
+    "as imported" when the name says none.
+    """
+    if name == "spend":
+        return "Spend of the unit (internal charges received included)", currency
+    if name == "budget":
+        return "Budget of the unit for the month", currency
+    if name == "charged":
+        return "What the unit charged its consumers (showback included)", currency
+    for prefix, what in (("spend_pool_", "cost pool"), ("spend_tower_", "tower")):
+        if name.startswith(prefix):
+            return f"Spend on the {what} {name[len(prefix):]}", currency
+    unit = next((u for suffix, u in _UNITS_BY_SUFFIX if name.endswith(suffix)), "as imported")
+    return f"Observed {name.replace('_', ' ')} (metrics import)", unit

@@ -23,6 +23,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -38,8 +39,10 @@ from chargeback.services.measures import choices as measure_choices
 from chargeback.services.periods import first_changeable
 from chargeback.services.queries import scorecards as versions
 from chargeback.services.scorecard_preview import last_closed, preview
+from chargeback.services.settings import currency
 from chargeback.unit_of_work import attempt
 from chargeback.web.guards import page_number, roles, unit_or_403
+from rules.measures import describe_measure
 from rules.scoring import MAX_BANDS, scorecard_to_dict
 from rules.templates import template_for
 
@@ -52,6 +55,7 @@ _FIELD = re.compile(r"criteria-(\d{1,3})-(" + "|".join(CRITERION_FIELDS) + r")\Z
 _BAND = re.compile(r"criteria-(\d{1,3})-bands-(\d{1,3})-(at|score)\Z")
 _ROW_ACTION = re.compile(r"(remove|up|down|add-band)-(\d{1,3})\Z")
 _BAND_ACTION = re.compile(r"remove-band-(\d{1,3})-(\d{1,3})\Z")
+_BUILD_ACTION = re.compile(r"build-(\d{1,3})\Z")
 
 
 def max_criteria() -> int:
@@ -350,6 +354,8 @@ def _act(unit):
         return _preview(unit, form)
     if action in ("template", "current"):
         return _start_from(unit, form, action)
+    if found := _BUILD_ACTION.match(action):
+        return _build(unit, form, int(found[1]))
     if not form.apply(action):
         flash("That button is not known: nothing was changed.", "danger")
         return _page(unit, form), 400
@@ -412,6 +418,50 @@ def _preview(unit, form: DraftForm):
     return _show(unit, form, "preview", anchor="preview")
 
 
+def _build(unit, form: DraftForm, index: int):
+    """The expression from the measures picked (the builder without JavaScript): a measure,
+    optionally "per" a second one."""
+    names = {m.name for m in measure_choices(db.session, unit.id)}
+    measure = request.form.get(f"criteria-{index}-measure", "")
+    per = request.form.get(f"criteria-{index}-per", "")
+    if index >= len(form.criteria) or measure not in names or (per and per not in names):
+        flash("Pick a measure of this unit first.", "warning")
+        return _show(unit, form, anchor=f"criterion-{index}")
+    form.criteria[index].expr = expression_of(measure, per)
+    return _show(unit, form, anchor=f"criterion-{index}")
+
+
+def expression_of(measure: str, per: str = "") -> str:
+    """The builder's expression: ``measure`` or ``measure / per`` (the JavaScript builds the
+    same text in the browser)."""
+    return f"{measure} / {per}" if per else measure
+
+
+@bp.route("/units/<code>/scorecard/check-expression", methods=["POST"])
+@roles(*ALL_ROLES)
+def check_expression(code: str):
+    """An expression checked as it is typed: the very check a save makes, on a criterion
+    that is right in every other field, so only what it says of the expression is kept.
+    JSON: ``{"ok", "errors", "warnings"}``; CSRF token in the form or the X-CSRFToken header."""
+    unit = unit_or_403(code)
+    if not _may_edit(unit):
+        abort(403)
+    expr = request.form.get("expr", "")
+    criterion = {"key": "expr", "label": "expr", "expr": expr, "direction": "higher",
+                 "method": "binary", "target": "1", "weight": "1"}
+    data = {"unit": unit.code, "effective_from": first_changeable(db.session),
+            "criteria": [criterion]}
+    try:
+        _, _, warnings = scorecards.check(db.session, data, SOURCE, lock=False,
+                                          max_criteria=max_criteria())
+        errors = []
+    except Refused as refusal:
+        errors, warnings = refusal.problems, refusal.warnings
+    said = [p.message for p in errors if p.field == "expr"]
+    return jsonify(ok=not said, errors=said,
+                   warnings=[p.message for p in warnings if p.field == "expr"])
+
+
 def _start_from(unit, form: DraftForm, source: str):
     """Replace the form's criteria with the template's or the approved version's."""
     if source == "template":
@@ -432,6 +482,23 @@ def _start_from(unit, form: DraftForm, source: str):
     flash(f"Started from {what}: edit it, then Save draft (nothing is stored until then).",
           "info")
     return _show(unit, form)
+
+
+@dataclass(frozen=True)
+class MeasureRow:
+    """A measure as the builder offers it: name, what it is, its unit, its latest value."""
+
+    name: str
+    description: str
+    unit_of_measure: str
+    value: Decimal | None
+    period: str | None
+
+
+def _measures(session, unit) -> list[MeasureRow]:
+    money = currency(session)
+    return [MeasureRow(m.name, *describe_measure(m.name, money), m.value, m.period)
+            for m in measure_choices(session, unit.id)]
 
 
 def template_criteria(unit) -> list[CriterionRow] | None:
@@ -457,6 +524,6 @@ def _page(unit, form: DraftForm | None, previews=None):
     return render_template(
         "scorecards/edit.html", unit=unit, form=form, draft=draft, current=current,
         editable=_may_edit(unit), history=history.items, page=history.number,
-        pages=history.pages, measures=measure_choices(session, unit.id),
+        pages=history.pages, measures=_measures(session, unit),
         next_period=first_changeable(session), previews=previews,
         closed=last_closed(session), has_template=template_criteria(unit) is not None)

@@ -48,6 +48,7 @@ RULES: dict[str, dict[str, object]] = {
     "directory.services": {"GET": ALL},
     "scorecard_editor.edit": {"GET": IN_SCOPE, "POST": EDIT_SCORECARD},
     "scorecard_versions.withdraw": {"POST": EDIT_SCORECARD},
+    "scorecard_editor.check_expression": {"POST": EDIT_SCORECARD},
     "scorecard_versions.compare": {"GET": IN_SCOPE},
     "approvals.index": {"GET": MANAGE},
     "approvals.review": {"GET": MANAGE},

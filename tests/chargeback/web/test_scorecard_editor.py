@@ -472,3 +472,46 @@ def test_preview_redirects_to_its_result_at_the_top(company, signed_in):
     html = text(client.get(location))
     assert html.index('id="preview"') < html.index('id="in-force"') < html.index(
         'id="scorecard-form"')
+
+
+# --- the measure builder and the expression checked as it is typed ---------------------
+
+
+def test_the_builder_offers_the_measures_and_builds_without_javascript(company, signed_in):
+    client = signed_in("unit_head")
+    html = text(press(client, "template"))
+    fields = form_of(html)
+    assert 'id="criteria-0-measure"' in html and 'id="criteria-0-per"' in html
+    assert ('data-description="Spend of the unit (internal charges received included)"'
+            in html)
+    assert '<tr id="measure-spend"><td><code>spend</code></td>' in html
+    fields.update({"criteria-1-measure": "spend", "criteria-1-per": "budget"})
+    built = press(client, "build-1", fields)
+    assert form_of(text(built))["criteria-1-expr"] == "spend / budget"
+    page = text(built)
+    assert '<option value="spend" selected' in page.split('id="criteria-1-measure"')[1]
+    fields.update({"criteria-1-measure": "nope", "criteria-1-per": ""})
+    assert "Pick a measure of this unit first." in text(press(client, "build-1", fields))
+
+
+def test_an_expression_is_checked_as_it_is_typed(company, signed_in):
+    client = signed_in("unit_head")
+    token = csrf_from(text(client.get(URL)))
+    url = "/units/ALT/scorecard/check-expression"
+    good = client.post(url, data={"csrf_token": token, "expr": "spend / budget"}).get_json()
+    assert good == {"ok": True, "errors": [], "warnings": []}
+    bad = client.post(url, data={"csrf_token": token, "expr": "spend +"}).get_json()
+    assert bad["ok"] is False and bad["errors"][0].startswith("syntax error")
+    unseen = client.post(url, data={"csrf_token": token, "expr": "spned"}).get_json()
+    assert unseen["ok"] is True and "did you mean spend?" in unseen["warnings"][0]
+    header = client.post(url, data={"expr": "spend"}, headers={"X-CSRFToken": token})
+    assert header.status_code == 200
+    assert client.post(url, data={"expr": "spend"}).status_code == 400  # no CSRF token
+    long = client.post(url, data={"csrf_token": token, "expr": "a" * 1001}).get_json()
+    assert "at most 1000 characters" in long["errors"]
+    other = signed_in("other_head")
+    other_token = csrf_from(text(other.get("/units/WW/scorecard")))
+    assert other.post(url, data={"csrf_token": other_token, "expr": "x"}).status_code == 403
+    finance = signed_in("finance")
+    fin_token = csrf_from(text(finance.get(URL)))
+    assert finance.post(url, data={"csrf_token": fin_token, "expr": "x"}).status_code == 403
