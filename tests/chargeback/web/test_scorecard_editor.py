@@ -234,8 +234,10 @@ def test_starting_points_and_measures(company, signed_in, session):
     assert fields["criteria-0-target"] == "4.5" and fields["criteria-3-floor"] == "200"
     assert fields["criteria-2-bands-2-at"] == "1.10"
     assert '<datalist id="measure-names">' in page and 'list="measure-names"' in page
-    assert '<option value="researcher_csat">latest 4.6 (2026-03)</option>' in page
-    assert '<option value="spend">latest 90600 (2026-03)</option>' in page
+    assert ('<option value="researcher_csat">Observed researcher csat (metrics import), score: '
+            "latest 4.6 (2026-03)</option>") in page
+    assert ('<option value="spend">Spend of the unit (internal charges received included), '
+            "USD: latest 90600 (2026-03)</option>") in page
 
     session.add(ServiceModel(code="lean_ops", name="Lean", template={"criteria": [
         {"key": "uptime", "label": "Uptime", "expr": "availability", "direction": "higher",
