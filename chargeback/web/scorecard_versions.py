@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from chargeback.access import ALL_ROLES, may_edit_scorecard
 from chargeback.extensions import db
-from chargeback.models import ScorecardVersion
 from chargeback.services import scorecards
+from chargeback.services.queries import scorecards as versions
 from chargeback.unit_of_work import attempt
 from chargeback.web.guards import roles, unit_or_403
 from rules.scorecard_diff import compare as diff
@@ -50,8 +49,7 @@ def withdraw(code: str):
 def compare(code: str):
     """Two versions of the unit side by side (``?a=<version>&b=<version>``, numbers)."""
     unit = unit_or_403(code)
-    numbers = list(db.session.scalars(select(ScorecardVersion.version).where(
-        ScorecardVersion.unit_id == unit.id).order_by(ScorecardVersion.version.desc())))
+    numbers = versions.numbers(db.session, unit.id)
     a, b = _number("a", numbers, 1), _number("b", numbers, 0)
     problem = None
     if len(numbers) < 2:
@@ -77,12 +75,11 @@ def _number(name: str, numbers: list[int], default_index: int) -> int | None:
     return int(text) if text.isdigit() and int(text) in numbers else None
 
 
-def _version(unit, number: int) -> ScorecardVersion:
-    return db.session.scalar(select(ScorecardVersion).where(
-        ScorecardVersion.unit_id == unit.id, ScorecardVersion.version == number))
+def _version(unit, number: int):
+    return versions.numbered(db.session, unit.id, number)
 
 
-def _criteria(version: ScorecardVersion, code: str) -> list[dict]:
+def _criteria(version, code: str) -> list[dict]:
     return scorecard_to_dict(scorecards.to_rules(version, code))["criteria"]
 
 

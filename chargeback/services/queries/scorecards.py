@@ -18,6 +18,18 @@ def history(session: Session, unit_id: int, number: int | None, per_page: int = 
                    .order_by(ScorecardVersion.version.desc()), number, per_page)
 
 
+def numbers(session: Session, unit_id: int) -> list[int]:
+    """A unit's version numbers, newest first (what the compare page offers)."""
+    return list(session.scalars(select(ScorecardVersion.version).where(
+        ScorecardVersion.unit_id == unit_id).order_by(ScorecardVersion.version.desc())))
+
+
+def numbered(session: Session, unit_id: int, number: int) -> ScorecardVersion | None:
+    """A unit's version by its number (v3 of ALT)."""
+    return session.scalar(select(ScorecardVersion).where(
+        ScorecardVersion.unit_id == unit_id, ScorecardVersion.version == number))
+
+
 def versions(session: Session, unit_id: int, status: str | None = None
              ) -> list[ScorecardVersion]:
     """A unit's versions with their criteria, newest first (two queries, however many)."""
