@@ -138,6 +138,8 @@ def _schedule_settings() -> dict:
         "CHARGEBACK_READINESS_EXTRA": tuple(x.strip() for x in extra.split(",") if x.strip()),
         "CHARGEBACK_STALE_MINUTES": _int("CHARGEBACK_STALE_MINUTES", 30),
         "CHARGEBACK_POLL_SECONDS": _int("CHARGEBACK_POLL_SECONDS", 3),
+        # How often the scheduler and each `jobs work` worker say they are alive.
+        "CHARGEBACK_HEARTBEAT_SECONDS": _positive("CHARGEBACK_HEARTBEAT_SECONDS", 15, 3600),
     }
 
 

@@ -3,8 +3,10 @@
 APScheduler 3 cannot share a job store between processes, so web workers never start it:
 ``chargeback scheduler`` is its own process with a SQLAlchemyJobStore in the application
 database and a fixed list of jobs with explicit ids (``replace_existing=True``). On start
-it catches up on the months that fell due while it was down, oldest first. SIGTERM (or
-SIGINT) lets the running job finish, then stops.
+it catches up on the months that fell due while it was down, oldest first. Its
+``heartbeat`` job writes a row every ``CHARGEBACK_HEARTBEAT_SECONDS`` (in a thread of its
+own, so a long close does not silence it): the Jobs page reads it to say whether a
+scheduler is alive. SIGTERM (or SIGINT) lets the running job finish, then stops.
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ def build(app: Flask) -> BackgroundScheduler:
         ("run-requests", "chargeback.jobs.targets:process_requests",
          IntervalTrigger(seconds=config["CHARGEBACK_POLL_SECONDS"])),
         ("sweep-stale", "chargeback.jobs.targets:sweep_stale", IntervalTrigger(minutes=1)),
+        ("heartbeat", "chargeback.jobs.targets:heartbeat",
+         IntervalTrigger(seconds=config["CHARGEBACK_HEARTBEAT_SECONDS"])),
     )
     for job_id, target, trigger in fixed:
         scheduler.add_job(target, trigger, id=job_id, name=job_id, replace_existing=True)
@@ -51,6 +55,7 @@ def build(app: Flask) -> BackgroundScheduler:
 
 def catch_up() -> None:
     """Months that fell due while no scheduler ran: one close each, oldest first."""
+    jobs.heartbeat()
     jobs.sweep_stale()
     for outcome in jobs.close_month():
         log.info("catch-up: %s %s %s", outcome.period, outcome.status, outcome.message)

@@ -35,6 +35,7 @@ from chargeback.services.queries import periods
 
 log = logging.getLogger("chargeback.jobs")
 _app: Flask | None = None
+_role = "scheduler"
 
 
 @dataclass(frozen=True)
@@ -46,10 +47,22 @@ class Outcome:
     run_id: int | None = None
 
 
-def bind(app: Flask) -> None:
-    """The app whose database and settings the jobs use (set by the scheduler process)."""
-    global _app
-    _app = app
+def bind(app: Flask, role: str = "scheduler") -> None:
+    """The app whose database and settings the jobs use, and what this process is for its
+    heartbeat: the scheduler, or a ``jobs work`` worker (set by the process that runs)."""
+    global _app, _role
+    _app, _role = app, role
+
+
+def _every() -> dt.timedelta:
+    return dt.timedelta(seconds=current_app.config.get("CHARGEBACK_HEARTBEAT_SECONDS", 15))
+
+
+def heartbeat() -> None:
+    """Say this scheduler or worker is alive (the scheduler runs it every
+    ``CHARGEBACK_HEARTBEAT_SECONDS``, beside whatever job is running)."""
+    with _context():
+        job_runs.runner_beat(db.engine, _role, _every())
 
 
 def _context():
@@ -230,11 +243,11 @@ def process_requests(now: dt.datetime | None = None,
     uploads), oldest first, one at a time, until none is left or ``stop`` is set; say the
     runner is alive."""
     with _context():
-        job_runs.runner_beat(db.engine)
+        job_runs.runner_beat(db.engine, _role, _every())
         outcomes = []
         while not (stop and stop.is_set()) and (run := job_runs.claim_next(db.engine)):
             outcomes.append(replace(run_request(run, _now(now)), run_id=run.id))
-            job_runs.runner_beat(db.engine)
+            job_runs.runner_beat(db.engine, _role, _every())
         return outcomes
 
 

@@ -5,9 +5,10 @@ caller passes), committed at once, so the web app sees a run start and progress 
 close's own transaction is still open, and a lock taken by one process is visible to every
 other. These writes are bookkeeping, not a request's or a job's unit of work.
 
-A process that runs queued runs (the scheduler, ``chargeback jobs work``) says it is alive
-every little while (``runner_beat``), so a page with a queued run can tell "the runner picks
-it up in a moment" from "no runner is running: start one" (``runner``).
+A process that runs queued runs (the scheduler, ``chargeback jobs work``) writes a heartbeat
+every ``CHARGEBACK_HEARTBEAT_SECONDS`` into the settings table (``runner_beat``), so any web
+worker can tell "the runner picks it up in a moment" from "no scheduler is running: start
+one" (``runner``).
 """
 
 from __future__ import annotations
@@ -198,23 +199,28 @@ def waiting_since(engine: Engine, job: str, period: str) -> dt.datetime | None:
 
 # --- is a runner running? ----------------------------------------------------------------
 
-RUNNER_KEY = "job_runner.seen"
-BEAT_EVERY = dt.timedelta(seconds=15)
+HEARTBEAT_KEYS = {"scheduler": "heartbeat.scheduler", "worker": "heartbeat.worker"}
+ROLES = tuple(HEARTBEAT_KEYS)
+DEFAULT_HEARTBEAT = dt.timedelta(seconds=15)
 
 
-def runner_beat(engine: Engine) -> None:
-    """Say that a runner of queued runs is alive (written at most every ``BEAT_EVERY``,
-    read first without taking a writer's lock). A beat that would wait too long for
-    another writer (a close holding SQLite's lock) is skipped: the next one says it."""
+def runner_beat(engine: Engine, role: str = "scheduler",
+                every: dt.timedelta = DEFAULT_HEARTBEAT) -> None:
+    """Say that a runner of queued runs (``role``: the scheduler, or a ``jobs work``
+    worker) is alive. It is a row of the settings table, so every web worker sees it.
+    Written at most twice per ``every`` (read first, without taking a writer's lock); a
+    beat that would wait too long for another writer (a close holding SQLite's lock) is
+    skipped: the next one says it."""
+    key = HEARTBEAT_KEYS[role]
     with Session(engine) as session:
-        row = session.get(Setting, RUNNER_KEY)
-        seen = _seen_at(row.value) if row else None
-    if seen is not None and now() - seen < BEAT_EVERY:
+        row = session.get(Setting, key)
+        seen = _parse(row.value)[0] if row else None
+    if seen is not None and now() - seen < every / 2:
         return
     value = f"{now().isoformat()}|{socket.gethostname()}|{os.getpid()}"
     try:
         with bookkeeping(engine) as session:
-            session.merge(Setting(key=RUNNER_KEY, value=value))
+            session.merge(Setting(key=key, value=value))
     except IntegrityError:
         pass  # two runners' first beats at once: the other one said it
     except DBAPIError as exc:
@@ -222,11 +228,43 @@ def runner_beat(engine: Engine) -> None:
             raise
 
 
-def _seen_at(value: str) -> dt.datetime | None:
+def _parse(value: str) -> tuple[dt.datetime | None, str | None, int | None]:
+    """The moment, host and pid of a stored beat ("iso|host|pid")."""
+    parts = value.split("|")
     try:
-        return dt.datetime.fromisoformat(value.split("|", 1)[0])
+        seen = dt.datetime.fromisoformat(parts[0])
     except ValueError:
-        return None
+        return None, None, None
+    if seen.tzinfo is None:
+        seen = seen.replace(tzinfo=dt.UTC)
+    host = parts[1] if len(parts) > 1 else None
+    pid = int(parts[2]) if len(parts) > 2 and parts[2].isdigit() else None
+    return seen, host, pid
+
+
+@dataclass(frozen=True)
+class Beat:
+    """The last heartbeat of one kind of runner, and whether it is recent enough."""
+
+    role: str
+    seen_at: dt.datetime | None
+    host: str | None
+    pid: int | None
+    alive: bool
+
+    @property
+    def ago(self) -> str:
+        """How long ago it beat, in words a person reads at a glance ("12 s", "3 min")."""
+        if self.seen_at is None:
+            return "never"
+        seconds = max(0, int((now() - self.seen_at).total_seconds()))
+        if seconds < 120:
+            return f"{seconds} s"
+        if seconds < 2 * 3600:
+            return f"{seconds // 60} min"
+        if seconds < 2 * 86400:
+            return f"{seconds // 3600} h"
+        return f"{seconds // 86400} days"
 
 
 @dataclass(frozen=True)
@@ -234,9 +272,27 @@ class Runner:
     """What a page with queued runs says about who will run them."""
 
     queued: int  # runs no runner has taken yet
-    seen_at: dt.datetime | None
-    present: bool  # a runner said it was alive within the silence it is allowed
+    beats: dict[str, Beat]
     busy_with: JobRun | None  # a run running now (a runner is busy with it)
+
+    @property
+    def scheduler(self) -> Beat:
+        return self.beats["scheduler"]
+
+    @property
+    def worker(self) -> Beat:
+        return self.beats["worker"]
+
+    @property
+    def present(self) -> bool:
+        """A scheduler or a worker said it was alive within the silence it is allowed."""
+        return any(beat.alive for beat in self.beats.values())
+
+    @property
+    def seen_at(self) -> dt.datetime | None:
+        """The latest beat of any runner, or None when none ever beat."""
+        seen = [b.seen_at for b in self.beats.values() if b.seen_at is not None]
+        return max(seen) if seen else None
 
     @property
     def missing(self) -> bool:
@@ -245,17 +301,21 @@ class Runner:
 
 
 def runner(session: Session, silent_after: dt.timedelta) -> Runner:
-    row = session.get(Setting, RUNNER_KEY)
-    seen = _seen_at(row.value) if row else None
+    beats = {}
+    for role, key in HEARTBEAT_KEYS.items():
+        row = session.get(Setting, key)
+        seen, host, pid = _parse(row.value) if row else (None, None, None)
+        beats[role] = Beat(role, seen, host, pid,
+                           seen is not None and now() - seen <= silent_after)
     queued = session.scalar(select(func.count()).select_from(JobRun).where(
         JobRun.status == "queued", JobRun.started_at.is_(None)))
     busy = session.scalar(select(JobRun).where(JobRun.status == "running")
                           .order_by(JobRun.id).limit(1))
-    return Runner(queued, seen, seen is not None and now() - seen <= silent_after, busy)
+    return Runner(queued, beats, busy)
 
 
-def silence_allowed(poll_seconds: int) -> dt.timedelta:
-    """How long a runner may be silent before a page says none is running: two minutes
-    (a runner beats every 15 s; ``scheduler --once`` from cron, every minute or two), and
-    more for a slow poll."""
-    return dt.timedelta(seconds=max(120, 3 * poll_seconds))
+def silence_allowed(poll_seconds: int, heartbeat_seconds: int = 15) -> dt.timedelta:
+    """How long a runner may be silent before a page says none is running: four missed
+    heartbeats, and at least two minutes (``scheduler --once`` from cron beats once a run,
+    every minute or two), and more for a slow poll."""
+    return dt.timedelta(seconds=max(120, 4 * heartbeat_seconds, 3 * poll_seconds))

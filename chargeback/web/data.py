@@ -178,8 +178,9 @@ def _queue_upload(form: ImportForm, size: int):
 
 
 def _runner() -> job_runs.Runner:
-    poll = current_app.config["CHARGEBACK_POLL_SECONDS"]
-    return job_runs.runner(db.session, job_runs.silence_allowed(poll))
+    from chargeback.web.jobs import runner_state
+
+    return runner_state()
 
 
 def _visible_upload(run_id: int):

@@ -1,9 +1,11 @@
 """The /jobs page: what the scheduler ran and is running; "run now" queues a request.
 
 The web app never runs a job itself (APScheduler lives in the scheduler process): the
-button writes a queued run that the scheduler (or ``chargeback jobs work``) picks up within
-a few seconds, and the page polls a small JSON view for live progress. Big uploads are runs
-too (job ``import``); while runs are queued and no runner is alive, the page says so.
+button writes a queued run that the scheduler (or ``chargeback jobs work``) picks up, and
+the page polls a small JSON view for live progress. Big uploads are runs too (job
+``import``). The page always says whether a scheduler is alive (its heartbeat, a row any
+web worker reads): a queued run says whom it waits for, and "run now" promises a prompt
+start only when a runner is there to keep it.
 """
 
 from __future__ import annotations
@@ -50,12 +52,33 @@ def index():
     asked = listing.parse(job_list.LIST, request.args)
     page = job_list.page(db.session, asked)
     waiting = [run for run in (job_list.waiting(db.session),) if run is not None]
-    silence = job_runs.silence_allowed(current_app.config["CHARGEBACK_POLL_SECONDS"])
     return render_template("jobs/index.html", runs=page.items, page=page.number,
                            total=page.total, pages=page.pages, form=RunNowForm(),
                            spec=job_list.LIST, asked=asked, listed=page,
                            waiting=waiting, can_run=current_user.role in MANAGE,
-                           runner=job_runs.runner(db.session, silence))
+                           runner=runner_state(),
+                           heartbeat_seconds=current_app.config.get(
+                               "CHARGEBACK_HEARTBEAT_SECONDS", 15))
+
+
+def runner_state() -> job_runs.Runner:
+    """Who will run queued runs: the heartbeats of the scheduler and of workers, judged
+    against the silence this deployment's heartbeat and poll allow."""
+    config = current_app.config
+    silence = job_runs.silence_allowed(config["CHARGEBACK_POLL_SECONDS"],
+                                       config.get("CHARGEBACK_HEARTBEAT_SECONDS", 15))
+    return job_runs.runner(db.session, silence)
+
+
+def queued_message(run_id: int, runner: job_runs.Runner) -> tuple[str, str]:
+    """What "run now" says, and how loud: a prompt start only when a runner is alive."""
+    if runner.scheduler.alive or runner.worker.alive:
+        who = "the scheduler" if runner.scheduler.alive else "a 'chargeback jobs work' worker"
+        ahead = f", after run {runner.busy_with.id}" if runner.busy_with else ""
+        return f"Run {run_id} queued: {who} picks it up within a few seconds{ahead}.", "info"
+    return (f"Run {run_id} queued, but no scheduler is running: it waits until one starts. "
+            "Start 'chargeback scheduler' (or 'chargeback jobs work') on the server; "
+            "nothing queued is lost meanwhile.", "warning")
 
 
 @bp.route("/jobs/run", methods=["POST"])
@@ -68,8 +91,8 @@ def run_now():
         return redirect(url_for("jobs.index"))
     run = job_runs.queue(db.session, form.job.data, form.period.data or None,
                          current_user.email)
-    flash(f"Run {run.id} queued: the job runner (the scheduler, or `chargeback jobs work`) "
-          "picks it up within a few seconds.", "info")
+    db.session.flush()
+    flash(*queued_message(run.id, runner_state()))
     return redirect(url_for("jobs.index"))
 
 

@@ -12,6 +12,8 @@
           var row = table.querySelector('tr[data-run="' + run.id + '"]');
           if (!row) { return; }
           row.querySelector(".run-status").textContent = run.status;
+          var wait = row.querySelector(".run-wait");
+          if (wait && run.status !== "queued") { wait.remove(); }
           var bar = row.querySelector("progress");
           bar.value = run.progress;
           bar.textContent = run.progress + " %";

@@ -212,7 +212,7 @@ def test_a_silent_runner_counts_as_gone(company, signed_in, big_uploads, session
     job_runs.runner_beat(db.engine)
     from chargeback.models import Setting
 
-    row = session.get(Setting, job_runs.RUNNER_KEY)
+    row = session.get(Setting, job_runs.HEARTBEAT_KEYS["scheduler"])
     row.value = f"{long_ago.isoformat()}|elsewhere|1"
     session.commit()
     html = page(client, run_id)

@@ -1,0 +1,42 @@
+"""Daily use in a real browser (issue 13): the Jobs page says whether a scheduler is alive,
+money carries its currency, help is one click from every page, and the Periods page shows
+the holidays the close schedule skips."""
+
+from __future__ import annotations
+
+import pytest
+
+from chargeback import jobs
+from tests.browser.conftest import shot
+from tests.browser.test_journeys import sign_in
+
+pytestmark = pytest.mark.slow
+
+
+def test_jobs_page_says_whether_a_scheduler_is_alive(live_server, page, users, company):
+    base = live_server
+    sign_in(page, base, "central_it")
+    page.goto(f"{base}/jobs")
+    state = page.locator("#scheduler-state")
+    assert state.get_attribute("data-alive") == "no"
+    assert "No scheduler is running" in state.inner_text()
+    page.select_option("select[name=job]", "provisional")
+    page.click("button:has-text('Run now')")
+    page.wait_for_url(f"{base}/jobs")
+    flash = page.locator(".alert-warning", has_text="queued, but no scheduler is running")
+    assert flash.is_visible()
+    assert "within a few seconds" not in flash.inner_text()
+    assert "waits for a scheduler" in page.locator(".run-wait").inner_text()
+    shot(page, "jobs-no-scheduler")
+
+    jobs.bind(company, role="scheduler")
+    jobs.heartbeat()  # what `chargeback scheduler` writes every CHARGEBACK_HEARTBEAT_SECONDS
+    page.goto(f"{base}/jobs")
+    assert page.locator("#scheduler-state").get_attribute("data-alive") == "yes"
+    assert "waits its turn" in page.locator(".run-wait").inner_text()
+    [outcome] = jobs.process_requests()
+    assert outcome.job == "provisional"
+    page.wait_for_selector(".run-wait", state="detached", timeout=15_000)
+    assert page.locator(".run-status").inner_text() != "queued"
+    shot(page, "jobs-scheduler-alive")
+    assert page.console_errors == []
