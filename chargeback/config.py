@@ -138,9 +138,32 @@ def _schedule_settings() -> dict:
         "CHARGEBACK_READINESS_EXTRA": tuple(x.strip() for x in extra.split(",") if x.strip()),
         "CHARGEBACK_STALE_MINUTES": _int("CHARGEBACK_STALE_MINUTES", 30),
         "CHARGEBACK_POLL_SECONDS": _int("CHARGEBACK_POLL_SECONDS", 3),
+        **_holiday_settings(),
         # How often the scheduler and each `jobs work` worker say they are alive.
         "CHARGEBACK_HEARTBEAT_SECONDS": _positive("CHARGEBACK_HEARTBEAT_SECONDS", 15, 3600),
     }
+
+
+def _holiday_settings() -> dict:
+    """Which days are business days for the close schedule (docs/closing.md, "Business
+    days"): a country and subdivision whose public holidays the ``holidays`` package knows,
+    and the company's own closing days (YYYY-MM-DD, comma-separated). A value the calendar
+    cannot use stops the app at start-up with the setting's name."""
+    from chargeback.services.calendar import BusinessCalendar, parse_closing_days
+
+    country = os.environ.get("CHARGEBACK_HOLIDAYS_COUNTRY", "").strip().upper() or None
+    subdivision = os.environ.get("CHARGEBACK_HOLIDAYS_SUBDIVISION", "").strip().upper() or None
+    try:
+        days = parse_closing_days(os.environ.get("CHARGEBACK_CLOSING_DAYS", ""))
+    except ValueError as exc:
+        raise ValueError(f"CHARGEBACK_CLOSING_DAYS: {exc}") from exc
+    try:
+        BusinessCalendar(country, subdivision, days)
+    except ValueError as exc:
+        raise ValueError(f"CHARGEBACK_HOLIDAYS_COUNTRY/SUBDIVISION: {exc}") from exc
+    return {"CHARGEBACK_HOLIDAYS_COUNTRY": country,
+            "CHARGEBACK_HOLIDAYS_SUBDIVISION": subdivision,
+            "CHARGEBACK_CLOSING_DAYS": tuple(sorted(days))}
 
 
 def _mail_settings() -> dict:

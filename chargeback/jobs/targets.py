@@ -28,6 +28,7 @@ from chargeback.extensions import db
 from chargeback.refusals import CONTENTION, Refused
 from chargeback.services import job_runs, notify, publication, readiness, upload_jobs
 from chargeback.services.calendar import current_period, due_at, previous_period
+from chargeback.services.calendar import from_config as business_calendar
 from chargeback.services.closing import provisional_pack
 from chargeback.services.provisional import record_draft
 from chargeback.services.queries import packs as pack_files
@@ -109,10 +110,11 @@ def due_periods(moment: dt.datetime) -> list[str]:
     """Open months whose close date has passed, and last month even with no data yet."""
     config = current_app.config
     day, hour = config["CHARGEBACK_CLOSE_BUSINESS_DAY"], config["CHARGEBACK_CLOSE_HOUR"]
+    days = business_calendar(config)
     due = [p for p in periods.open_months(db.session)
-           if due_at(p, day, hour, moment.tzinfo) <= moment]
+           if due_at(p, day, hour, moment.tzinfo, days) <= moment]
     last = previous_period(moment)
-    if due_at(last, day, hour, moment.tzinfo) <= moment \
+    if due_at(last, day, hour, moment.tzinfo, days) <= moment \
             and periods.period(db.session, last) is None:
         due.append(last)
     db.session.rollback()

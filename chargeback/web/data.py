@@ -17,6 +17,7 @@ import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -44,7 +45,7 @@ from chargeback.importing import samples
 from chargeback.importing.limits import ImportLimits
 from chargeback.importing.schemas import columns
 from chargeback.refusals import NotFound, Refused
-from chargeback.services import job_runs, upload_jobs
+from chargeback.services import calendar, job_runs, upload_jobs
 from chargeback.services.closing import reopen_period
 from chargeback.services.importing import import_file
 from chargeback.services.publication import close_and_publish
@@ -300,7 +301,24 @@ def _periods_page(status: int = 200, *, failed: str | None = None,
                   form: ReopenForm | None = None, refusal: list[str] | None = None):
     return render_template("data/periods.html", page=months.page(db.session, page_number()),
                            may_act=current_user.role in MANAGE, failed=failed,
-                           failed_form=form, refusal=refusal), status
+                           failed_form=form, refusal=refusal, **_close_schedule()), status
+
+
+def _close_schedule() -> dict:
+    """The business-day calendar and when the open months, last month (unless closed) and
+    this month fall due."""
+    config = current_app.config
+    tz = ZoneInfo(config["CHARGEBACK_TIMEZONE"])
+    now = dt.datetime.now(tz)
+    days = calendar.from_config(config)
+    due = set(months.open_months(db.session)) | {calendar.current_period(now)}
+    last = calendar.previous_period(now)
+    if months.period(db.session, last) is None:
+        due.add(last)  # it falls due even before any of its data arrived
+    schedule = calendar.close_schedule(due, config["CHARGEBACK_CLOSE_BUSINESS_DAY"],
+                                       config["CHARGEBACK_CLOSE_HOUR"], tz, days)
+    return {"business_calendar": days, "schedule": schedule[-6:],
+            "close_day": config["CHARGEBACK_CLOSE_BUSINESS_DAY"]}
 
 
 @bp.get("/periods")

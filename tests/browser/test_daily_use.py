@@ -4,7 +4,10 @@ the holidays the close schedule skips."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
+import time_machine
 
 from chargeback import jobs
 from tests.browser.conftest import shot
@@ -39,4 +42,28 @@ def test_jobs_page_says_whether_a_scheduler_is_alive(live_server, page, users, c
     page.wait_for_selector(".run-wait", state="detached", timeout=15_000)
     assert page.locator(".run-status").inner_text() != "queued"
     shot(page, "jobs-scheduler-alive")
+    assert page.console_errors == []
+
+
+def test_periods_page_shows_the_holidays_of_the_close_schedule(live_server, page, users,
+                                                               company):
+    company.config.update(CHARGEBACK_HOLIDAYS_COUNTRY="US", CHARGEBACK_CLOSE_BUSINESS_DAY=1,
+                          CHARGEBACK_CLOSING_DAYS=(dt.date(2027, 1, 4),))
+    december = dt.datetime(2026, 12, 2, 9, tzinfo=dt.UTC)  # this month closes in January
+    traveller = time_machine.travel(december, tick=True)
+    traveller.start()
+    try:
+        sign_in(page, live_server, "central_it")
+        page.goto(f"{live_server}/periods")
+        schedule = page.locator("#close-schedule")
+        text = schedule.inner_text()
+        assert "without the public holidays of US" in text and "2027-01-04" in text
+        assert "Fri 2027-01-01 (New Year's Day)" in text  # December's close moves past it
+        assert "Mon 2027-01-04 (company closing day)" in text
+        schedule.scroll_into_view_if_needed()
+        shot(page, "periods-close-schedule")
+    finally:
+        traveller.stop()
+        company.config.update(CHARGEBACK_HOLIDAYS_COUNTRY=None, CHARGEBACK_CLOSING_DAYS=(),
+                              CHARGEBACK_CLOSE_BUSINESS_DAY=3)
     assert page.console_errors == []
