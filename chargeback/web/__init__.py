@@ -68,6 +68,7 @@ def register_web(app: Flask) -> None:
         auth,
         data,
         directory,
+        help_pages,
         jobs,
         portfolio,
         profile,
@@ -78,8 +79,7 @@ def register_web(app: Flask) -> None:
     )
 
     for module in (auth, portfolio, units, directory, scorecard_editor, scorecard_versions,
-                   approvals, data,
-                   statements, jobs, admin, audit, profile):
+                   approvals, data, statements, jobs, admin, audit, profile, help_pages):
         app.register_blueprint(module.bp)
     app.add_url_rule("/", "home", home)
     _error_pages(app)

@@ -5,7 +5,9 @@ the timestamp has a time zone; for a final pack, when its close froze the figure
 written again is the same), Currency, Charge lines (how many), Seal (a final pack: the
 month's seal, which ``chargeback verify`` checks), the figures and the live checks (below),
 one ``Scorecard <unit>`` row per rated unit (its version and effective-from period), one
-``Note <n>`` row per note, then one ``Sheet <title>`` row per sheet saying what it holds.
+``Note <n>`` row per note, one ``Term <word>`` row per word of the glossary
+(``reports.glossary``, the same words the web app's help pages explain), then one
+``Sheet <title>`` row per sheet saying what it holds.
 
 Figures and checks are formulas over the data rows of the other sheets (their totals rows
 left out; ``SUM`` and ``SUMIF``, so a filter set on a sheet changes nothing):
@@ -29,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from reports import styles
+from reports import glossary, styles
 from reports.cells import Formula
 from reports.model import Pack
 from reports.sheets import charges, journal
@@ -84,6 +86,7 @@ def finish(table: Table, pack: Pack, *, charge_lines: int,
               f"version {card.version}, effective from {card.effective_from}")
              for card in pack.scorecards]
     rows += [(f"Note {n}", note) for n, note in enumerate(pack.notes, 1)]
+    rows += glossary.cover_rows()
     rows += [(f"Sheet {TITLE}", own)]
     rows += [(f"Sheet {title}", text) for title, text in guide]
     for row in rows:

@@ -67,3 +67,18 @@ def test_periods_page_shows_the_holidays_of_the_close_schedule(live_server, page
         company.config.update(CHARGEBACK_HOLIDAYS_COUNTRY=None, CHARGEBACK_CLOSING_DAYS=(),
                               CHARGEBACK_CLOSE_BUSINESS_DAY=3)
     assert page.console_errors == []
+
+
+def test_help_is_one_click_from_every_page(live_server, page, users):
+    sign_in(page, live_server, "unit_head")
+    page.goto(f"{live_server}/units")
+    page.click("#help-link")
+    page.wait_for_url(f"{live_server}/help/unit_head")
+    assert page.locator("#each-month").is_visible()
+    assert "My units" in page.locator("#each-month").inner_text()
+    assert page.locator(".glossary-word", has_text="Group attainment").count() == 1
+    shot(page, "help-unit-head")
+    page.click("a.nav-link:has-text('Finance')")
+    page.wait_for_url(f"{live_server}/help/finance")
+    assert "Post the Journal sheet" in page.locator("#each-month").inner_text()
+    assert page.console_errors == []

@@ -92,6 +92,8 @@ RULES: dict[str, dict[str, object]] = {
     "admin.user_reactivate": {"POST": ADMIN},
     "admin.user_two_step_remove": {"POST": ADMIN},
     "admin.two_step_required": {"POST": ADMIN},
+    "help.index": {"GET": ALL},  # to the user's own role's page
+    "help.role": {"GET": ALL},  # any role's help: it holds no figures
     "profile.index": {"GET": ALL, "POST": ALL},
     "profile.revoke": {"POST": ALL},
     "profile.password": {"POST": ALL},
@@ -148,6 +150,7 @@ def targets(users, session):
         "token": "not-a-reset-link",
         "fmt": "csv",
         "kind": "units",
+        "role": "finance",
     }
 
 
