@@ -8,6 +8,8 @@ removed and changed (``rules.scorecard_diff``), matched by key.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -80,7 +82,20 @@ def _version(unit, number: int):
 
 
 def _criteria(version, code: str) -> list[dict]:
-    return scorecard_to_dict(scorecards.to_rules(version, code))["criteria"]
+    """The version's criteria as the file writes them, numbers as a person writes them
+    (4.5, not the stored 4.500000)."""
+    criteria = scorecard_to_dict(scorecards.to_rules(version, code))["criteria"]
+    for c in criteria:
+        for name in ("target", "floor", "weight"):
+            if name in c:
+                c[name] = _plain(c[name])
+        for band in c.get("bands", ()):
+            band["at"], band["score"] = _plain(band["at"]), _plain(band["score"])
+    return criteria
+
+
+def _plain(text: str) -> str:
+    return format(Decimal(text).normalize(), "f")
 
 
 def _counts(rows) -> dict[str, int]:

@@ -79,6 +79,8 @@ def test_two_versions_side_by_side(company, signed_in, session):
     assert 'id="compare-csat-target" class="compare-changed"' in html
     assert 'id="compare-csat-label" class="compare-changed"' in html
     assert 'id="compare-csat-weight"' not in html  # unchanged fields of a changed row hidden
+    target = html[html.index('id="compare-csat-target"'):]
+    assert "<td class=\"compare-old\">4.5</td>" in target[:300]
     summary = html[html.index('id="compare-summary"'):]
     summary = summary[:summary.index("</p>")]
     assert f"{len(v2 - v1)} added, {len(v1 - v2)} removed" in summary
