@@ -18,7 +18,7 @@
     }
     card.querySelectorAll("[data-used-by]").forEach(function (element) {
       var used = element.getAttribute("data-used-by").split(" ").indexOf(select.value) >= 0;
-      element.classList.toggle("opacity-50", !used);
+      element.classList.toggle("field-unused", !used);
     });
   }
 
