@@ -46,6 +46,9 @@ class PortfolioRow:
     ytd_variance: Decimal | None = None
     prior_spend: Decimal | None = None  # the previous month's close
     prior_attainment: Decimal | None = None
+    # A venture's funding envelope for the fiscal year: then ``variance`` and
+    # ``variance_pct`` are the envelope's (rules/envelope.py), not the month's.
+    envelope: Decimal | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

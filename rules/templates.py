@@ -3,9 +3,10 @@
 Each model values different things, so each template measures different things: an
 operational-excellence unit is judged on cost and reliability, a product-leadership unit
 on speed and new capability, a customer-intimacy unit on how its customers feel and how
-fast it answers them. Criteria mix ledger measures (spend, budget, charged,
-spend_pool_*) with observed metrics a unit imports; a criterion whose metric has not
-arrived yet is simply not rated.
+fast it answers them, a venture on milestones, runway and what it learned. Criteria mix
+ledger measures (spend, budget, charged, spend_pool_*, a venture's runway_months) with
+observed metrics a unit imports; a criterion whose metric has not arrived yet is simply
+not rated.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from rules.model import Band, Criterion, Scorecard
 from rules.money import D
 from rules.vocabulary import is_ledger_measure
 
-SERVICE_MODELS = ("operational_excellence", "product_leadership", "customer_intimacy")
+SERVICE_MODELS = ("operational_excellence", "product_leadership", "customer_intimacy", "venture")
 
 
 def _criterion(key: str, label: str, expr: str, direction: str, weight: str, *,
@@ -66,6 +67,17 @@ _CRITERIA: dict[str, tuple[Criterion, ...]] = {
         _ON_BUDGET,
         _criterion("first_contact", "Resolved at first contact (%)",
                    "first_contact_resolution_pct", "higher", "1", target="85", floor="60"),
+    ),
+    # A venture is funded to learn and build, not run to a monthly budget: its budget is an
+    # envelope over the fiscal year (rules/envelope.py), so it is judged on how long the
+    # money lasts at its burn, not on spend / budget of the month.
+    "venture": (
+        _criterion("milestones", "Milestones met against plan", "milestones_met / "
+                   "milestones_planned", "higher", "3", target="1.00", floor="0.50"),
+        _criterion("runway", "Runway (months of envelope left at the current burn)",
+                   "runway_months", "higher", "2", target="6", floor="2"),
+        _criterion("learning", "Learning goals met against plan", "learning_goals_met / "
+                   "learning_goals_planned", "higher", "2", target="1.00", floor="0.40"),
     ),
 }
 

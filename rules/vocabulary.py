@@ -77,9 +77,17 @@ LEDGER_PREFIXES = ("spend_pool_", "spend_tower_")
 """Families of ledger measures: one per cost pool and per tower seen in the ledger."""
 
 
+ENVELOPE_MEASURES = ("envelope", "envelope_spent", "runway_months")
+"""Measures a venture's funding envelope gives (``rules.envelope``), from the ledger too."""
+VENTURE = "venture"
+"""The built-in service model whose budget is a funding envelope over the fiscal year."""
+
+
 def is_ledger_measure(name: str) -> bool:
-    """A name the ledger gives (``spend``, ``spend_pool_labor``): never imported as a metric."""
-    return name in LEDGER_MEASURES or name.startswith(LEDGER_PREFIXES)
+    """A name the ledger gives (``spend``, ``spend_pool_labor``, a venture's
+    ``runway_months``): never imported as a metric."""
+    return (name in LEDGER_MEASURES or name in ENVELOPE_MEASURES
+            or name.startswith(LEDGER_PREFIXES))
 
 
 # --- allocation -----------------------------------------------------------------------

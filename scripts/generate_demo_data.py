@@ -48,7 +48,7 @@ HEADERS = {
 }
 
 CENT = Decimal("0.01")
-MODELS = {"operational_excellence", "product_leadership", "customer_intimacy"}
+MODELS = {"operational_excellence", "customer_intimacy", "venture"}  # the models the units follow
 RESERVED_POOLS = {"all", "unrecovered", "internal"}
 
 # --------------------------------------------------------------------------- company
@@ -60,7 +60,7 @@ UNITS = [
      "rd.it.director@northfield.example"),
     ("ALT", "Altoona R&D Computing", "RND", "customer_intimacy", "chargeback", "4900-ALT",
      "altoona.computing@northfield.example"),
-    ("LAB", "Innovation Lab", "RND", "product_leadership", "showback", "4900-LAB",
+    ("LAB", "Innovation Lab", "RND", "venture", "showback", "4900-LAB",
      "innovation.lab@northfield.example"),
     ("MFG", "Manufacturing IT", "HQ", "operational_excellence", "chargeback", "4900-MFG",
      "mfg.it.director@northfield.example"),
@@ -178,6 +178,13 @@ SPEND = [
 ]
 CREDIT = ("WW", "software", "end_user", "7300", "Endpoint licence true-up credit (EA reconciliation)",
           Decimal("-7850.00"))
+
+# the Innovation Lab is a venture: milestones (of 4 planned) and learning goals (of 3) met
+# each month, and the funding envelope of fiscal 2026 granted in full, its November and
+# December 2026 rows (after the demo's months) at October's plan
+LAB_MILESTONES_MET = (1, 2, 2, 2, 3, 3, 3, 4, 3, 4, 4, 4)
+LAB_LEARNING_MET = (1, 1, 2, 2, 2, 3, 2, 3, 3, 3, 3, 3)
+VENTURE_ENVELOPE_MONTHS = ("2026-11", "2026-12")
 
 # budget: plan = noise-free expected spend (internal charges included) * factor * drift**m
 BUDGET_PLAN = {
@@ -316,18 +323,19 @@ SCORECARDS = {
          "direction": "lower", "method": "linear", "target": 2, "floor": 12, "weight": 1},
         _on_budget(1, (1.00, 1.05, 1.10)),
     ]},
+    # a venture: its budget is a funding envelope over the fiscal year (rules/envelope.py)
     "LAB": {"unit": "LAB", "effective_from": "2025-11", "criteria": [
-        {"key": "time_to_market", "label": "Idea to pilot (days)", "expr": "time_to_market_days",
-         "direction": "lower", "method": "linear", "target": 60, "floor": 180, "weight": 3},
-        {"key": "prototypes", "label": "Prototypes shipped to a business owner", "expr": "prototypes_shipped",
-         "direction": "higher", "method": "linear", "target": 5, "floor": 0, "weight": 2},
-        {"key": "new_capability", "label": "Share of work on new capabilities (%)",
-         "expr": "new_capability_pct", "direction": "higher", "method": "linear", "target": 30, "floor": 5,
+        {"key": "milestones", "label": "Milestones met against plan",
+         "expr": "milestones_met / milestones_planned", "direction": "higher", "method": "linear",
+         "target": 1.0, "floor": 0.5, "weight": 3},
+        {"key": "runway", "label": "Runway (months of envelope left at the current burn)",
+         "expr": "runway_months", "direction": "higher", "method": "linear", "target": 6, "floor": 2,
          "weight": 2},
-        {"key": "investment_discipline", "label": "Spend against innovation budget", "expr": "spend / budget",
-         "direction": "lower", "method": "bands",
-         "bands": [{"at": 1.10, "score": 100}, {"at": 1.20, "score": 70}, {"at": 1.35, "score": 40}],
-         "weight": 1},
+        {"key": "learning", "label": "Learning goals met against plan",
+         "expr": "learning_goals_met / learning_goals_planned", "direction": "higher",
+         "method": "linear", "target": 1.0, "floor": 0.4, "weight": 2},
+        {"key": "time_to_market", "label": "Idea to pilot (days)", "expr": "time_to_market_days",
+         "direction": "lower", "method": "linear", "target": 60, "floor": 180, "weight": 1},
     ]},
     "DC": {"unit": "DC", "effective_from": "2025-11", "criteria": [
         {"key": "availability", "label": "Platform availability (%)", "expr": "availability",
@@ -467,6 +475,8 @@ def build() -> dict:
             plan = (spend_expected.get((p, unit), 0.0) + internal[unit]) * factor * drift**i
             amount = (Decimal(repr(plan)) / 100).quantize(Decimal(1), rounding=ROUND_HALF_UP) * 100
             rows["budget"].append([p, unit, fmt(amount.quantize(CENT))])
+    october = next(r[2] for r in rows["budget"] if r[:2] == [PERIODS[-1], "LAB"])
+    rows["budget"] += [[p, "LAB", october] for p in VENTURE_ENVELOPE_MONTHS]
 
     # drivers
     for i, p in enumerate(PERIODS):
@@ -516,6 +526,11 @@ def build() -> dict:
             ("LAB", "prototypes_shipped", Decimal(max(0, round(g.walk(1.5, 5.5, i, 1.2))))),
             ("LAB", "time_to_market_days", Decimal(round(g.walk(150, 80, i, 10)))),
             ("LAB", "new_capability_pct", dec(g.walk(9.0, 27.0, i, 2.0), 1)),
+            # the venture's plan and what it met (fixed, so no other figure's draw moves)
+            ("LAB", "milestones_planned", Decimal(4)),
+            ("LAB", "milestones_met", Decimal(LAB_MILESTONES_MET[i])),
+            ("LAB", "learning_goals_planned", Decimal(3)),
+            ("LAB", "learning_goals_met", Decimal(LAB_LEARNING_MET[i])),
         ]
         # Central data center
         core_hours = seats(p, "DC-COMP")
@@ -728,7 +743,9 @@ def validate() -> list[str]:
         kind: str, code_col: str, known: dict, qty_col: str, max_places: int | None
     ) -> None:
         for n, r in enumerate(data[kind], start=2):
-            if r["period"] not in periods or not PERIOD.match(r["period"]):
+            venture_row = (kind == "budget" and r[code_col] == "LAB"
+                           and r["period"] in VENTURE_ENVELOPE_MONTHS)
+            if (r["period"] not in periods and not venture_row) or not PERIOD.match(r["period"]):
                 errs.append(f"{kind}.csv line {n}: period {r['period']}")
             if r[code_col] not in known:
                 errs.append(f"{kind}.csv line {n}: unknown {code_col} {r[code_col]}")
@@ -825,7 +842,8 @@ def validate() -> list[str]:
         ms = measures.setdefault(r["unit_code"], set())
         ms |= {"spend", f"spend_pool_{r['cost_pool']}", f"spend_tower_{r['tower']}"}
     for u in units:
-        measures.setdefault(u, set()).update({"spend", "budget", "charged", "spend_pool_internal"})
+        measures.setdefault(u, set()).update({"spend", "budget", "charged", "spend_pool_internal",
+                                              "envelope", "envelope_spent", "runway_months"})
     metric_keys = {(r["period"], r["unit_code"], r["measure"]) for r in data["metrics"]}
     gaps = []
     for u in units:

@@ -575,8 +575,14 @@ class PortfolioRowSchema(Schema):
     band_counts = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
     variance = Nullable(Money, required=True, metadata={
         "description": "spend minus budget, internal charges eliminated from both; "
-                       "positive: over budget; null without a budget"})
-    variance_pct = Nullable(Exact, required=True, metadata={"description": "of budget"})
+                       "positive: over budget; null without a budget. A venture's "
+                       "(envelope set): its funding envelope's variance, projected spend of "
+                       "the fiscal year at this month's burn minus the envelope"})
+    variance_pct = Nullable(Exact, required=True, metadata={
+        "description": "of budget (a venture: of its envelope)"})
+    envelope = Nullable(Money, required=True, metadata={
+        "description": "a venture's funding envelope, the fiscal year's budgets summed; "
+                       "null for every other unit and for groups"})
     showback = Money(required=True, metadata={
         "description": "the part of charged that showback units computed, not billed"})
     without_budget = fields.List(fields.String(), required=True, metadata={

@@ -12,6 +12,7 @@ BUILTIN_SERVICE_MODELS = {
     "operational_excellence": "Operational excellence: low cost, sameness, reliability",
     "product_leadership": "Product leadership: new capability, fast",
     "customer_intimacy": "Customer intimacy: tailored service",
+    "venture": "Venture: funded to learn and build, judged on milestones and runway",
 }
 
 

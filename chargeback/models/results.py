@@ -108,6 +108,10 @@ class UnitPeriodResult(Base):
     # centers): what the holding company recovers, as opposed to what moves between units.
     charged_external: Mapped[Decimal] = mapped_column(MONEY)
     absorbed: Mapped[Decimal] = mapped_column(MONEY)
+    # A venture's funding envelope as the close read it (rules/envelope.py): the fiscal
+    # year's budgets summed, and its spend of the year up to this month. None: not a venture.
+    envelope: Mapped[Decimal | None] = mapped_column(MONEY)
+    envelope_spent: Mapped[Decimal | None] = mapped_column(MONEY)
 
 
 class UnitPeriodSpend(Base):

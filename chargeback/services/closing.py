@@ -63,6 +63,7 @@ from chargeback.vocabulary import PERIOD_CLOSED, PERIOD_OPEN, PERIOD_PUBLISHING
 from rules import allocation
 from rules import model as rm
 from rules.scoring import attain
+from rules.vocabulary import VENTURE
 
 ZERO = Decimal("0.00")
 
@@ -362,10 +363,13 @@ def store(session: Session, period: str, inputs: Inputs, result) -> None:
         if consumer_unit.get(charge.consumer) is None:
             external[charge.unit] += charge.amount
     budgets = measure_data.budgets(session, period)
+    envelopes = _envelopes(session, period, inputs, allocated.totals.values())
     session.execute(insert(UnitPeriodResult.__table__), [
         {"period": period, "unit_id": ids[t.unit], "spend": t.spend,
          "internal_received": t.internal_received, "budget": budgets.get(ids[t.unit]),
-         "charged": t.charged, "charged_external": external[t.unit], "absorbed": t.absorbed}
+         "charged": t.charged, "charged_external": external[t.unit], "absorbed": t.absorbed,
+         "envelope": envelopes[ids[t.unit]].total if ids[t.unit] in envelopes else None,
+         "envelope_spent": envelopes[ids[t.unit]].spent if ids[t.unit] in envelopes else None}
         for t in allocated.totals.values()])
     internal = [{"period": period, "provider_id": ids[a], "receiver_id": ids[b],
                  "amount": amount} for a, b, amount in allocated.internal]
@@ -378,6 +382,16 @@ def store(session: Session, period: str, inputs: Inputs, result) -> None:
              for code, amount in sorted(amounts.items())]
     if spend:
         session.execute(insert(UnitPeriodSpend.__table__), spend)
+
+
+def _envelopes(session: Session, period: str, inputs: Inputs, totals) -> dict:
+    """The funding envelopes of the month's ventures (``measures.envelopes``)."""
+    ventures = {row["unit_id"] for row in inputs.snapshot_rows["tree"]
+                if row["service_model_code"] == VENTURE}
+    this_month = {inputs.unit_ids[t.unit]: t.spend for t in totals
+                  if inputs.unit_ids[t.unit] in ventures}
+    return measure_data.envelopes(session, period, settings.fiscal_year_start(session),
+                                  this_month)
 
 
 def check_references(session: Session, period: str) -> None:

@@ -22,6 +22,7 @@ from chargeback.models import (
     UnitPeriodSpend,
 )
 from chargeback.services.queries.periods import latest_closed
+from rules.envelope import Envelope, envelope_measures, envelope_of, fiscal_year
 from rules.measures import ledger_measures, measure_suffix
 
 
@@ -58,6 +59,37 @@ def known_names(session: Session, unit_id: int) -> set[str]:
 NO_MONEY = Decimal("0.00")
 
 
+def envelopes(session: Session, period: str, fiscal_year_start: int,
+              this_month: dict[int, Decimal]) -> dict[int, Envelope]:
+    """Unit id -> its funding envelope in ``period``, for the units of ``this_month``
+    (venture unit id -> its spend this month, internal charges received included): the
+    fiscal year's budget rows summed, and its spend of the year's earlier months as their
+    closes froze it (``unit_period_results``) plus this month's. The close stores what this
+    returns, so a budget row of the year imported later never changes a closed month."""
+    if not this_month:
+        return {}
+    months = fiscal_year(period, fiscal_year_start)
+    ids = list(this_month)
+    budgets: dict[int, dict[str, Decimal]] = defaultdict(dict)
+    for unit_id, month, amount in session.execute(
+            select(Budget.unit_id, Budget.period, Budget.amount)
+            .where(Budget.unit_id.in_(ids), Budget.period.in_(months))):
+        budgets[unit_id][month] = amount
+    spent: dict[int, dict[str, Decimal]] = defaultdict(dict)
+    for unit_id, month, amount in session.execute(
+            select(UnitPeriodResult.unit_id, UnitPeriodResult.period, UnitPeriodResult.spend)
+            .where(UnitPeriodResult.unit_id.in_(ids), UnitPeriodResult.period.in_(months),
+                   UnitPeriodResult.period < period)):
+        spent[unit_id][month] = amount
+    found = {}
+    for unit_id, spend in this_month.items():
+        envelope = envelope_of(period, fiscal_year_start, budgets[unit_id],
+                               {**spent[unit_id], period: spend})
+        if envelope is not None:
+            found[unit_id] = envelope
+    return found
+
+
 def for_unit(session: Session, unit_id: int, period: str) -> dict[str, Decimal]:
     """A unit's measures in a month whose results are stored (the close rates with these,
     and the scorecard preview scores a proposal with the very same): see ``MonthMeasures``."""
@@ -75,15 +107,18 @@ class MonthMeasures:
     measure (0 when this unit has none).
     """
 
-    results: dict[int, tuple[Decimal | None, Decimal, Decimal]]  # budget, charged, received
+    # budget, charged, internal received, spend, envelope, envelope spent (ventures)
+    results: dict[int, tuple[Decimal | None, Decimal, Decimal, Decimal,
+                             Decimal | None, Decimal | None]]
     frozen: dict[str, dict[int, dict[str, Decimal]]]
     budgets: dict[int, Decimal]
     observed: dict[int, dict[str, Decimal]]
 
     def of(self, unit_id: int) -> dict[str, Decimal]:
         pools = dict(self.frozen["pool"].get(unit_id, {}))
+        envelope = None
         if unit_id in self.results:
-            budget, charged, internal = self.results[unit_id]
+            budget, charged, internal, spend, envelope, spent = self.results[unit_id]
         else:  # the unit did not exist when the month closed
             budget, charged, internal = self.budgets.get(unit_id), NO_MONEY, NO_MONEY
         pools["internal"] = pools.get("internal", NO_MONEY) + internal
@@ -91,6 +126,8 @@ class MonthMeasures:
         measures.update(ledger_measures(
             pools, self.frozen["tower"].get(unit_id, {}), budget, charged,
             known_pools=self.known_pools, known_towers=self.known_towers))
+        if envelope is not None:  # a venture: its envelope as the close froze it
+            measures.update(envelope_measures(envelope, spent, spend))
         return measures
 
     @cached_property
@@ -109,10 +146,12 @@ def for_month(session: Session, period: str, unit_id: int | None = None) -> Mont
     def mine(column):
         return [column == unit_id] if unit_id is not None else []
 
-    results = {uid: (budget, charged, received) for uid, budget, charged, received in
+    results = {row[0]: tuple(row[1:]) for row in
                session.execute(select(UnitPeriodResult.unit_id, UnitPeriodResult.budget,
                                       UnitPeriodResult.charged,
-                                      UnitPeriodResult.internal_received)
+                                      UnitPeriodResult.internal_received,
+                                      UnitPeriodResult.spend, UnitPeriodResult.envelope,
+                                      UnitPeriodResult.envelope_spent)
                                .where(UnitPeriodResult.period == period,
                                       *mine(UnitPeriodResult.unit_id)))}
     observed: dict[int, dict[str, Decimal]] = defaultdict(dict)

@@ -237,7 +237,7 @@ def test_unknown_codes(reference):
     refused(reference, "units", "code,name,parent_code,service_model\nN,n,ZZ,customer_intimacy\n"
             "M,m,HQ,cost_leadership\n",
             "line 3: service_model: unknown service model 'cost_leadership' (known: "
-            "customer_intimacy, operational_excellence, product_leadership)",
+            "customer_intimacy, operational_excellence, product_leadership, venture)",
             "line 2: parent_code: unknown unit 'ZZ'")
 
 

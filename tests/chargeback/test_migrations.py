@@ -33,7 +33,8 @@ def test_downgrade_to_base_and_upgrade_again(app):
     assert set(inspect(db.engine).get_table_names()) >= set(Base.metadata.tables)
     assert _differences() == []
     names = {row.code for row in db.session.execute(db.text("SELECT code FROM service_models"))}
-    assert names == {"operational_excellence", "product_leadership", "customer_intimacy"}
+    assert names == {"operational_excellence", "product_leadership", "customer_intimacy",
+                     "venture"}
 
 
 def test_exact_decimal_keeps_every_digit(app):

@@ -59,6 +59,8 @@ class Money:
     charged: Decimal
     charged_external: Decimal
     absorbed: Decimal
+    envelope: Decimal | None = None  # a venture: the fiscal year's budgets summed
+    envelope_spent: Decimal | None = None  # and its spend of the year up to the month
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -106,7 +108,8 @@ def load(session: Session, period: str, default_currency: str) -> ClosedMonth:
     code_of = {node.unit_id: code for code, node in tree.items()}
     money = {code_of[r.unit_id]: Money(
         spend=r.spend, internal_received=r.internal_received, budget=r.budget,
-        charged=r.charged, charged_external=r.charged_external, absorbed=r.absorbed)
+        charged=r.charged, charged_external=r.charged_external, absorbed=r.absorbed,
+        envelope=r.envelope, envelope_spent=r.envelope_spent)
         for r in session.scalars(select(UnitPeriodResult).where(
             UnitPeriodResult.period == period)) if r.unit_id in code_of}
     grades = {code_of[r.unit_id]: Grade(attainment=r.attainment, band=r.band,

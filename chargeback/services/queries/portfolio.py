@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from chargeback.services.queries import ratings
 from chargeback.services.queries.closed_month import ClosedMonth
 from reports import model as pm
+from rules.envelope import Envelope, fiscal_year
 from rules.model import RollupNode
 from rules.money import one_decimal, percent_of
 from rules.rollup import roll_up
@@ -51,6 +52,12 @@ def _nodes(month: ClosedMonth) -> list[RollupNode]:
 def _row(month: ClosedMonth, row, is_group: bool) -> pm.PortfolioRow:
     node, grade = month.tree[row.code], month.grades.get(row.code)
     own = grade if (is_group and grade) else None
+    variance = row.variance
+    variance_pct = None if row.budget is None else percent_of(row.variance, row.budget)
+    envelope = venture_envelope(month, row.code) if not is_group else None
+    if envelope is not None:
+        variance, variance_pct = envelope.variance, percent_of(envelope.variance,
+                                                                envelope.total)
     return pm.PortfolioRow(
         unit=row.code, name=node.name, parent=node.parent, depth=row.depth,
         is_group=is_group, service_model=node.model, billing_mode=node.billing_mode,
@@ -59,9 +66,20 @@ def _row(month: ClosedMonth, row, is_group: bool) -> pm.PortfolioRow:
         internal_eliminated=row.eliminated, attainment=row.attainment, band=row.band,
         own_attainment=own.attainment if own else None, own_band=own.band if own else None,
         band_counts=dict(row.band_counts) if is_group else {},
-        variance=row.variance,
-        variance_pct=None if row.budget is None else percent_of(row.variance, row.budget),
+        variance=variance, variance_pct=variance_pct,
+        envelope=envelope.total if envelope is not None else None,
         showback=row.showback, without_budget=row.without_budget)
+
+
+def venture_envelope(month: ClosedMonth, code: str) -> Envelope | None:
+    """A venture's envelope in the month, from what its close froze (None: not a venture,
+    or a venture without a budget in the fiscal year)."""
+    money = month.money.get(code)
+    if money is None or money.envelope is None or money.envelope_spent is None:
+        return None
+    months = fiscal_year(month.period, month.fiscal_year_start)
+    return Envelope(total=money.envelope, spent=money.envelope_spent, burn=money.spend,
+                    months_left=len(months) - 1 - months.index(month.period))
 
 
 def notes(month: ClosedMonth) -> tuple[str, ...]:
@@ -81,7 +99,7 @@ def notes(month: ClosedMonth) -> tuple[str, ...]:
         f"Of the {charged:,.2f} charged to business consumers, {charged - showback:,.2f} is "
         f"posted to the journal and {showback:,.2f} is showback (computed and reported, "
         "not posted).",
-    ) + _budget_notes(month, lacking)
+    ) + _budget_notes(month, lacking) + _envelope_notes(month)
 
 
 def _budget_notes(month: ClosedMonth, lacking: list[str]) -> tuple[str, ...]:
@@ -98,6 +116,28 @@ def _budget_notes(month: ClosedMonth, lacking: list[str]) -> tuple[str, ...]:
     text += (f" and for the groups above them ({', '.join(sorted(groups))}), whose budget "
              "would otherwise not be on the basis of their spend." if groups else ".")
     return (text,)
+
+
+def _envelope_notes(month: ClosedMonth) -> tuple[str, ...]:
+    """Each venture's envelope in words, and why a group's variance stays the month's."""
+    notes = []
+    for code in sorted(month.tree):
+        envelope = venture_envelope(month, code)
+        if envelope is None:
+            continue
+        runway = envelope.runway_months
+        notes.append(
+            f"{code} is a venture: its Variance is its funding envelope's, not the month's. "
+            f"Envelope {envelope.total:,.2f} for the fiscal year, {envelope.spent:,.2f} spent "
+            f"to date, {envelope.burn:,.2f} this month: at this burn the year ends "
+            f"{abs(envelope.variance):,.2f} {'over' if envelope.variance > 0 else 'under'} "
+            f"the envelope"
+            + (f", with {one_decimal(runway)} months of runway." if runway is not None
+               else ".")
+            + " The groups above it keep the month's variance (spend minus budget of the "
+              "subtree), so a group's Variance is not the sum of its units' when a venture "
+              "is among them.")
+    return tuple(notes)
 
 
 def own_attainment(row: pm.PortfolioRow) -> tuple[Decimal | None, str]:

@@ -221,8 +221,8 @@ def _revised(r: pm.PortfolioRow, was: Figures) -> list[pm.SummaryRow]:
               "Band": was.band}
     found = []
     for figure in REVISED_FIGURES:
-        if now[figure] == before[figure]:
-            continue
+        if now[figure] == before[figure] or (figure == "Variance" and r.envelope is not None):
+            continue  # a venture's Variance is its envelope's: its spend and budget tell
         kind = "text" if figure == "Band" else "percent" if figure == "Attainment" else "money"
         numbers = isinstance(now[figure], Decimal) and isinstance(before[figure], Decimal)
         found.append(pm.SummaryRow(

@@ -26,7 +26,7 @@ def test_a_unit_head_sees_their_subtree_only(api):
 def test_service_models_and_consumers(api):
     models = api("unit_head").get("/api/v1/service-models").get_json()
     assert {m["code"] for m in models} == {"customer_intimacy", "operational_excellence",
-                                           "product_leadership"}
+                                           "product_leadership", "venture"}
     consumers = api("finance").get("/api/v1/consumers").get_json()
     assert {"code": "C-ALT", "name": "Altoona computing", "gl_account": "6900-ALT",
             "unit": "ALT"} in consumers

@@ -302,7 +302,7 @@ def test_service_model_refusals(company, signed_in, session):
         assert message in text(response).replace("&#39;", "'"), (message, text(response)[-900:])
     missing = client.post("/admin/service-models/new", data={"csrf_token": token})
     assert missing.status_code == 400
-    assert session.scalar(select(func.count()).select_from(ServiceModel)) == 3
+    assert session.scalar(select(func.count()).select_from(ServiceModel)) == 4  # the built-in
 
 
 def test_band_thresholds(company, signed_in, session):
