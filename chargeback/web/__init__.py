@@ -214,7 +214,8 @@ def vocabulary_globals() -> dict:
 
 
 def template_filters() -> dict:
-    from chargeback.web.formatting import band_class, money, number, one_decimal, percent
+    from chargeback.web.currency import money_filter, price_filter
+    from chargeback.web.formatting import band_class, number, one_decimal, percent
 
-    return {"money": money, "number": number, "one_decimal": one_decimal, "percent": percent,
+    return {"money": money_filter, "price": price_filter, "number": number, "one_decimal": one_decimal, "percent": percent,
             "band_class": band_class}

@@ -263,9 +263,12 @@ def packs():
     asked = listing.parse(pack_files.LIST, request.args)
     page = pack_files.page(db.session, asked)
     on_disk = {p.id: pack_files.on_server(p) for p in page.items}
-    return render_template("data/packs.html", page=page, groups=pack_files.by_period(page.items),
-                           spec=pack_files.LIST, asked=asked,
-                           on_disk=on_disk, name_of=lambda p: Path(p.path).name)
+    groups = pack_files.by_period(page.items)
+    return render_template("data/packs.html", page=page, groups=groups,
+                           spec=pack_files.LIST, asked=asked, on_disk=on_disk,
+                           latest=pack_files.latest_revisions(db.session,
+                                                              [period for period, _ in groups]),
+                           name_of=lambda p: Path(p.path).name)
 
 
 @bp.get("/packs/<int:pack_id>/download")

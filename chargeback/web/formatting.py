@@ -1,4 +1,5 @@
-"""How numbers look on the pages: money with two decimals, scores with one, half-up."""
+"""How numbers look on the pages: money with two decimals and its currency, scores with
+one, half-up."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ BAND_CLASSES = {"exceeds": "success", "meets": "primary", "watch": "warning",
                 "below": "danger", "unrated": "secondary"}
 
 
-def money(value) -> str:
+def money(value, currency: str | None = None) -> str:
+    """``1,234.50 USD`` (a no-break space before the code, so it never wraps alone)."""
     if value is None:
         return "—"
-    return f"{Decimal(value).quantize(Decimal('0.01'), ROUND_HALF_UP):,.2f}"
+    text = f"{Decimal(value).quantize(Decimal('0.01'), ROUND_HALF_UP):,.2f}"
+    return f"{text}\u00a0{currency}" if currency else text
 
 
 def one_decimal(value) -> str:

@@ -27,7 +27,7 @@ from chargeback.services.queries import (
     yardsticks,
 )
 from chargeback.services.queries import portfolio as service
-from chargeback.web import downloads
+from chargeback.web import currency, downloads
 from chargeback.web.guards import roles, visible_codes
 from rules.money import one_decimal
 from rules.tree import subtree
@@ -93,6 +93,8 @@ def index():
         group=view.group, model=view.model, groups=[r for r in view.scoped if r.is_group],
         models=view.models, warnings=view.warnings, filtered=bool(view.group or view.model),
         whole_tree=visible is None, has_scope=visible is None or bool(visible),
+        standings=service.standings(shown), can_compare=len(view.scoped) >= 2,
+        currency=month.currency,
         attainment_chart=_attainment_chart(shown, month),
         trend=_trend(closed, month, shown), limits=_limits(month))
 
@@ -152,12 +154,15 @@ def compare():
 
 
 def choose_period(closed: list[str], warnings: list[str]) -> str:
-    """``?period=`` if it is a closed period, else the latest closed one (with a warning)."""
+    """``?period=`` if it is a closed period, else the latest closed one (with a warning).
+    The page's amounts are then shown in that month's own currency."""
     asked = (request.args.get("period") or "").strip()
     if asked and asked not in closed:
         warnings.append(f"{printable(asked, 20)} is not a closed period: showing "
                         f"{closed[0]}, the latest closed period.")
-    return asked if asked in closed else closed[0]
+    chosen = asked if asked in closed else closed[0]
+    currency.for_period(chosen)
+    return chosen
 
 
 def printable(value: str, limit: int = 64) -> str:
@@ -237,7 +242,9 @@ def _attainment_chart(rows, month: closed_month.ClosedMonth) -> dict:
             units.append({"code": row.unit, "name": row.name, "value": _tenths(attainment),
                           "band": band})
     return {"units": units, "thresholds": _limits(month),
-            "unrated": [r.unit for r in rows if service.own_attainment(r)[0] is None]}
+            "unrated": [r.unit for r in rows if service.standing(r)[0] is None],
+            "rolled_up": [r.unit for r in rows if service.own_attainment(r)[0] is None
+                          and service.standing(r)[0] is not None]}
 
 
 def _trend(closed: list[str], month: closed_month.ClosedMonth, rows) -> dict:

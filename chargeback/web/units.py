@@ -30,6 +30,7 @@ from chargeback.services.queries import (
     usage,
 )
 from chargeback.services.queries import tree as units_tree
+from chargeback.services.queries.portfolio import standings_of
 from chargeback.web import downloads, unit_tables
 from chargeback.web.guards import page_and_pages, roles, unit_or_403, visible_codes
 from chargeback.web.portfolio import choose_period, printable
@@ -76,9 +77,8 @@ def index():
     visible = visible_codes()
     placed = units_tree.ordered(db.session, visible)
     latest = periods.latest_closed(db.session)
-    found = ratings.history(db.session, [latest], [p.unit.code for p in placed]) \
-        if latest else {}
-    rows = [(p.unit, p.depth, found.get(p.unit.code, {}).get(latest)) for p in placed]
+    found = standings_of(db.session, latest) if latest else {}
+    rows = [(p.unit, p.depth, found.get(p.unit.code)) for p in placed]
     models = units_tree.service_model_names(db.session)
     spec = _list_spec(models)
     asked = listing.parse(spec, request.args)
@@ -111,6 +111,7 @@ def show(code: str):
     page_data.update(
         periods=window, pools=pools, months=months, spend_chart=_spend_chart(pools, months),
         ratings=ratings.of_unit(db.session, unit.id, window),
+        standing=standings_of(db.session, period).get(node.code),
         by_service=charges.by_service(db.session, period, unit.id),
         consumers=charges.by_consumer(db.session, period, unit.id, (page - 1) * PAGE_SIZE,
                                       PAGE_SIZE),

@@ -82,3 +82,53 @@ def test_help_is_one_click_from_every_page(live_server, page, users):
     page.wait_for_url(f"{live_server}/help/finance")
     assert "Post the Journal sheet" in page.locator("#each-month").inner_text()
     assert page.console_errors == []
+
+
+def test_money_revisions_and_standings_read_the_same_everywhere(live_server, page, users,
+                                                                 company):
+    from tests.chargeback.web.conftest import csrf_from
+
+    base = live_server
+    client = company.test_client()
+    from tests.chargeback.web.conftest import sign_in as sign_in_client
+
+    sign_in_client(client, "central_it")
+    periods_page = client.get("/periods").get_data(as_text=True)
+    client.post("/periods/2026-03/reopen", data={"reason": "late usage",
+                                                 "csrf_token": csrf_from(periods_page)})
+    client.post("/periods/2026-03/close", data={"csrf_token": csrf_from(periods_page)})
+
+    sign_in(page, base, "finance")
+    page.goto(f"{base}/portfolio")
+    alt = page.locator("#row-ALT")
+    assert "90,600.00\u00a0USD" in alt.inner_text()
+    grp_band = page.locator("#row-GRP .badge").last.inner_text()
+    shot(page, "money-portfolio")
+    page.goto(f"{base}/units")
+    assert page.locator("#unit-GRP .badge").last.inner_text() == grp_band == "meets"
+    shot(page, "units-standing")
+    page.goto(f"{base}/packs")
+    assert page.locator(".pack-revision").all_inner_texts() == ["r2", "r1"]
+    assert "latest" in page.locator(".pack-kind").first.inner_text()
+    assert "superseded by r2" in page.locator(".pack-kind").last.inner_text()
+    shot(page, "packs-revisions")
+    assert page.console_errors == []
+
+
+def test_an_admin_and_a_one_unit_head_are_offered_only_what_works(live_server, page, users):
+    base = live_server
+    sign_in(page, base, "admin")
+    page.goto(f"{base}/admin/users")
+    page.locator("main a", has_text="admin@example.com").first.click()
+    page.wait_for_url("**/admin/users/*")
+    assert page.locator("select[name=role]").count() == 0
+    assert "cannot change your own role" in page.content()
+    shot(page, "admin-own-page")
+    page.click("text=Sign out")
+    page.wait_for_url("**/login")
+    sign_in(page, base, "other_head")
+    assert page.locator("text=Compare two units").count() == 0
+    page.goto(f"{base}/portfolio/compare")
+    assert page.locator("#one-unit").is_visible()
+    shot(page, "compare-one-unit")
+    assert page.console_errors == []

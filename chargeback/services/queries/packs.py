@@ -5,7 +5,7 @@ from __future__ import annotations
 from itertools import groupby
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from chargeback.models import PackFile
@@ -79,6 +79,17 @@ def latest(session: Session, period: str) -> PackFile | None:
     return session.scalar(select(PackFile).where(
         PackFile.period == period, PackFile.kind == "final",
         PackFile.published_at.is_not(None)).order_by(PackFile.revision.desc()).limit(1))
+
+
+def latest_revisions(session: Session, periods: list[str]) -> dict[str, int]:
+    """Period -> the revision number of its latest published final pack (the one in force;
+    the Packs page marks it, whatever page of the list the others are on)."""
+    if not periods:
+        return {}
+    return dict(session.execute(
+        select(PackFile.period, func.max(PackFile.revision)).where(
+            PackFile.period.in_(periods), PackFile.kind == "final",
+            PackFile.published_at.is_not(None)).group_by(PackFile.period)).all())
 
 
 def unpublished(session: Session, period: str) -> PackFile | None:

@@ -140,6 +140,26 @@ def _envelope_notes(month: ClosedMonth) -> tuple[str, ...]:
     return tuple(notes)
 
 
+def standing(row: pm.PortfolioRow) -> tuple[Decimal | None, str]:
+    """A unit's or group's standing in a closed month, (attainment, band): a unit against
+    its own scorecard, a group by the spend-weighted roll-up of its subtree. The Portfolio
+    page, the units list and the unit page all show this, so a group is never "unrated" on
+    one page and rated on another."""
+    return row.attainment, row.band
+
+
+def standings(portfolio: Iterable[pm.PortfolioRow]) -> dict[str, tuple[Decimal | None, str]]:
+    """Unit code -> ``standing`` for every row of a month's portfolio."""
+    return {row.unit: standing(row) for row in portfolio}
+
+
+def standings_of(session: Session, period: str) -> dict[str, tuple[Decimal | None, str]]:
+    """The standings of a closed month, read from what its close froze."""
+    from chargeback.services.queries import closed_month
+
+    return standings(rows(closed_month.load(session, period, "USD"))[0])  # no money shown
+
+
 def own_attainment(row: pm.PortfolioRow) -> tuple[Decimal | None, str]:
     """A unit's attainment and band against its own scorecard (a group's own rating)."""
     if row.is_group:

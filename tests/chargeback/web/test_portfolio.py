@@ -122,21 +122,21 @@ def test_finance_sees_the_whole_tree_with_the_hand_computed_figures(company, cli
     assert rows[0] == COLUMNS
     assert [r[0] for r in rows[1:]] == ["HQ", "DC", "GRP", "ALT", "LAB", "WW"]  # tree order
     by = rows_by_code(page, "portfolio-table")
-    assert by["ALT"][3:10] == ["90,600.00", "88,000.00", "2,600.00", "90,600.00", "100.0 %",
+    assert by["ALT"][3:10] == ["90,600.00 USD", "88,000.00 USD", "2,600.00 USD", "90,600.00 USD", "100.0 %",
                                "87.0", "meets"]
-    assert by["WW"][3:10] == ["50,000.00", "52,000.00", "-2,000.00", "50,000.00", "100.0 %",
+    assert by["WW"][3:10] == ["50,000.00 USD", "52,000.00 USD", "-2,000.00 USD", "50,000.00 USD", "100.0 %",
                               "80.8", "meets"]
-    assert by["LAB"][3:10] == ["1,500.00", "—", "—", "1,000.00", "66.7 %", "77.5", "meets"]
+    assert by["LAB"][3:10] == ["1,500.00 USD", "—", "—", "1,000.00 USD", "66.7 %", "77.5", "meets"]
     assert by["DC"][8:10] == ["—", "unrated"]
-    assert by["HQ"][3:6] == ["142,500.00", "—", "—"]  # DC and LAB have no budget
+    assert by["HQ"][3:6] == ["142,500.00 USD", "—", "—"]  # DC and LAB have no budget
     assert by["HQ"][8].startswith("84.7")
-    assert by["GRP"][3] == "92,100.00" and by["GRP"][8].startswith("86.8")
+    assert by["GRP"][3] == "92,100.00 USD" and by["GRP"][8].startswith("86.8")
     assert by["GRP"][10] == "2 meets, 1 unrated"
     assert by["ALT"][2] == "Customer intimacy" and by["WW"][2] == "Operational excellence"
     assert 'title="Customer intimacy: tailored service"' in page
     assert "Portfolio · 2026-03" in text(page)
     assert "Internal charges between units: 600.00" in page
-    assert re.search(r'<td class="num">90,600.00</td>', page)  # money right-aligned
+    assert re.search(r'<td class="num">90,600.00\u00a0USD</td>', page)  # right-aligned
     assert_csp_clean(page)
     assert 'src="/static/vendor/chart.umd.js"' in page and 'src="/static/charts.js"' in page
 
@@ -147,7 +147,8 @@ def test_the_chart_data_keeps_tree_order_and_each_units_own_band(company, client
     assert [(u["code"], u["value"], u["band"]) for u in chart["units"]] == [
         ("ALT", "87.0", "meets"), ("LAB", "77.5", "meets"), ("WW", "80.8", "meets")]
     assert chart["thresholds"] == {"exceeds": "90", "meets": "70", "watch": "50"}
-    assert chart["unrated"] == ["HQ", "DC", "GRP"]
+    assert chart["unrated"] == ["DC"]  # HQ and GRP have no own scorecard: rolled up
+    assert chart["rolled_up"] == ["HQ", "GRP"]
     trend = json_block(page, "trend-data")
     assert trend["periods"] == ["2026-03"]
     assert {u["code"]: u["values"] for u in trend["units"]} == {
@@ -185,7 +186,7 @@ def test_filter_by_group_keeps_the_subtree_and_its_roll_up(company, client_as):
     page = get(client_as("finance"), "/portfolio?period=2026-03&group=GRP")
     rows = rows_by_code(page, "portfolio-table")
     assert list(rows) == ["GRP", "ALT", "LAB"]
-    assert rows["GRP"][3] == "92,100.00"
+    assert rows["GRP"][3] == "92,100.00 USD"
     assert "Group rows keep their roll-up as computed at the close" in text(page)
     assert [u["code"] for u in json_block(page, "attainment-data")["units"]] == ["ALT", "LAB"]
 
@@ -195,7 +196,7 @@ def test_filter_by_service_model(company, client_as):
     page = get(client, "/portfolio?model=operational_excellence")
     rows = rows_by_code(page, "portfolio-table")
     assert list(rows) == ["HQ", "DC", "WW"]
-    assert rows["HQ"][3] == "142,500.00"  # the roll-up over the whole tree, as computed
+    assert rows["HQ"][3] == "142,500.00 USD"  # the roll-up over the whole tree, as computed
     assert "units the filter hides included" in text(page)
     both = get(client, "/portfolio?model=customer_intimacy&group=GRP")
     assert list(rows_by_code(both, "portfolio-table")) == ["GRP", "ALT"]

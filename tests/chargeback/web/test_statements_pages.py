@@ -40,8 +40,8 @@ def test_finance_sees_every_consumers_statement(months, signed_in):
     rows = [cells(html, f"statement-{n}") for n in range(1, 7)]
     assert [r[0] for r in rows] == list(APRIL)
     lab1 = rows[1]
-    assert lab1[1:] == ["Materials lab", "6100-001", "—", "23,260.00", "500.00", "23,760.00",
-                        "31,466.67", "-7,706.67", "Download"]
+    assert lab1[1:] == ["Materials lab", "6100-001", "—", "23,260.00\u00a0USD", "500.00\u00a0USD", "23,760.00\u00a0USD",
+                        "31,466.67\u00a0USD", "-7,706.67\u00a0USD", "Download"]
     assert rows[5][7:9] == ["—", "—"]  # LINE3 is new: no prior total, no change
     assert rows[0][3] == "ALT"  # C-ALT is ALT's own cost center
     assert "Prior total: 2026-03 as it closed." in html

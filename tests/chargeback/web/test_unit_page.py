@@ -53,13 +53,13 @@ def test_unit_page_spend_against_budget_by_cost_pool(company, client_as):
     rows = table(page, "spend-table")
     assert rows[0] == ["Period", "labor", "Internal received", "Spend", "Budget",
                        "Over (−under) budget", "Charged"]
-    assert rows[1] == ["2026-03", "90,000.00", "600.00", "90,600.00", "88,000.00", "2,600.00",
-                       "90,600.00"]
+    assert rows[1] == ["2026-03", "90,000.00 USD", "600.00 USD", "90,600.00 USD", "88,000.00 USD", "2,600.00 USD",
+                       "90,600.00 USD"]
     chart = json_block(page, "spend-data")
     assert chart == {"periods": ["2026-03"], "pools": [{"code": "labor", "values": ["90000.00"]}],
                      "internal": ["600.00"], "budget": ["88000.00"]}
     dc = table(get(client_as("central_it"), "/units/DC"), "spend-table")
-    assert dc[1] == ["2026-03", "1,000.00", "0.00", "1,000.00", "—", "—", "1,000.00"]
+    assert dc[1] == ["2026-03", "1,000.00 USD", "0.00 USD", "1,000.00 USD", "—", "—", "1,000.00 USD"]
     assert_csp_clean(page)
     assert 'src="/static/charts.js"' in page
 
@@ -84,13 +84,13 @@ def test_unit_page_explains_each_periods_rating(company, client_as):
 def test_unit_page_charges_by_consumer_and_service(company, client_as):
     page = get(client_as("finance"), "/units/DC?period=2026-03")
     consumers = rows_by_code(page, "by-consumer")
-    assert consumers["C-ALT"][1:] == ["Altoona computing", "6900-ALT", "1", "600.00"]
-    assert consumers["LAB1"][3:] == ["2", "266.67"]
-    assert consumers["LAB2"][3:] == ["1", "133.33"]
+    assert consumers["C-ALT"][1:] == ["Altoona computing", "6900-ALT", "1", "600.00 USD"]
+    assert consumers["LAB1"][3:] == ["2", "266.67 USD"]
+    assert consumers["LAB2"][3:] == ["1", "133.33 USD"]
     services = rows_by_code(page, "by-service")
-    assert services["CPU Compute"][1:] == ["13,333.333 core-hour", "2", "800.00"]
-    assert services["driver split"][1:] == ["—", "2", "200.00"]
-    assert "1,000.00 in all" in text(page)
+    assert services["CPU Compute"][1:] == ["13,333.333 core-hour", "2", "800.00 USD"]
+    assert services["driver split"][1:] == ["—", "2", "200.00 USD"]
+    assert "1,000.00 USD in all" in text(page)
     lab = text(get(client_as("finance"), "/units/LAB"))
     assert "showback: shown to consumers, not posted to the ledger" in lab
 
@@ -101,8 +101,8 @@ def test_unit_page_services_and_rate_cards(company, client_as):
     page = get(client_as("finance"), "/units/DC")
     rows = rows_by_code(page, "services-table")
     assert rows["CPU"][1:3] == ["Compute", "core-hour"]
-    assert rows["CPU"][3] == "2026-03: 0.06"
-    assert rows["CPU"][4] == "0.06"  # in force in 2026-03
+    assert rows["CPU"][3] == "2026-03: 0.06 USD"
+    assert rows["CPU"][4] == "0.06 USD"  # in force in 2026-03
     assert "WW offers no priced service" in text(get(client_as("finance"), "/units/WW"))
 
 
@@ -113,7 +113,7 @@ def test_unit_page_over_two_closed_periods(company, client_as, runner, tmp_path)
     rows = table(page, "spend-table")
     assert rows[0][1:3] == ["labor", "travel"]
     assert [r[0] for r in rows[1:]] == ["2026-03", "2026-04"]
-    assert rows[2][1:3] == ["80,000.00", "5,000.00"]
+    assert rows[2][1:3] == ["80,000.00 USD", "5,000.00 USD"]
     assert 'id="rating-2026-04" open' in page
     assert re.search(r'id="rating-2026-03"\s*>', page)  # folded: not the chosen period
     march = get(client, "/units/ALT?period=2026-03")
@@ -139,7 +139,7 @@ def test_charge_lines_are_paginated(company, client_as, session):
         assert "Charges of DC · 2026-03" in text(page), bad
     assert len(table(get(client, "/units/DC/charges?page=999"), "charge-lines")) == 25
     consumers = get(client, "/units/DC?page=abc")
-    assert rows_by_code(consumers, "by-consumer")["LAB1"][3:] == ["122", "386.67"]
+    assert rows_by_code(consumers, "by-consumer")["LAB1"][3:] == ["122", "386.67 USD"]
 
 
 def test_many_consumers_are_paginated(company, client_as, session, runner, tmp_path):
@@ -196,7 +196,7 @@ def test_no_closed_period_yet(app, session, runner):
     client = sign_in(app.test_client(), "finance")
     page = get(client, "/units/DC")
     assert "No closed period yet" in page and 'href="/periods"' in page
-    assert rows_by_code(page, "services-table")["CPU"][4] == "0.07"  # latest rate card
+    assert rows_by_code(page, "services-table")["CPU"][4] == "0.07 USD"  # latest rate card
     assert "No closed period yet" in get(client, "/units/DC/charges")
     index = get(client, "/units")
     assert "No period is closed yet" in index
