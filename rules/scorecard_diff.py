@@ -15,7 +15,7 @@ FIELDS = ("label", "expr", "direction", "method", "target", "floor", "weight", "
 NUMBERS = ("target", "floor", "weight")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class CriterionChange:
     """One key's row: ``status`` is added, removed, changed or same; ``fields`` the changed
     field names; ``old`` and ``new`` the criterion on each side (None where absent)."""
@@ -34,13 +34,13 @@ def compare(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[Criter
     rows = []
     for key, criterion in after.items():
         if key not in before:
-            rows.append(CriterionChange(key, "added", None, criterion))
+            rows.append(CriterionChange(key=key, status="added", old=None, new=criterion))
             continue
         changed = tuple(name for name in FIELDS
                         if _value(before[key], name) != _value(criterion, name))
-        rows.append(CriterionChange(key, "changed" if changed else "same", before[key],
-                                    criterion, changed))
-    rows += [CriterionChange(key, "removed", criterion, None)
+        rows.append(CriterionChange(key=key, status="changed" if changed else "same",
+                                    old=before[key], new=criterion, fields=changed))
+    rows += [CriterionChange(key=key, status="removed", old=criterion, new=None)
              for key, criterion in before.items() if key not in after]
     return rows
 
