@@ -49,25 +49,12 @@ def load(ctx: ImportContext, spec: LineKind, reader: LineRows,
     else:
         if spec is USAGE:
             _add_totals(ctx, spec)
-        _refresh_statistics(ctx, spec, staged)
         if ctx.replace:
             covered = _covered(ctx, spec)
     session.execute(text(f"DROP TABLE {STAGE}"))
     if broken is not None:
         raise broken
     return covered
-
-
-ANALYZE_AFTER = 50_000
-
-
-def _refresh_statistics(ctx: ImportContext, spec: LineKind, staged: int) -> None:
-    """After a big batch, the planner learns the table's new size at once (autovacuum would
-    in a minute or so): the close that often follows an import sums the month's usage with
-    a parallel scan instead of a plan made for an empty table (0.7 s against 1.8 s for a
-    million lines). ANALYZE reads a sample, not the table."""
-    if staged >= ANALYZE_AFTER:
-        ctx.session.execute(text(f"ANALYZE {spec.table.name}"))
 
 
 def _stage_columns(spec: LineKind, dialect) -> str:

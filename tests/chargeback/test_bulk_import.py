@@ -297,24 +297,3 @@ def test_postgresql_holds_what_an_uncommitted_batch_names(reference):  # noqa: F
         reference.commit()
         with pytest.raises(IntegrityError, match="still names"):
             other.exec_driver_sql("DELETE FROM consumers WHERE code = 'LINE2'")
-
-
-@pytest.mark.postgres
-def test_postgresql_learns_a_big_batchs_size_at_once(reference, monkeypatch):  # noqa: F811
-    """After a big batch the lines table is analyzed in the import's transaction, so the
-    planner of the close that follows knows its size (a never-analyzed table has
-    reltuples -1); a small batch leaves the statistics to autovacuum."""
-    if not is_postgresql():
-        pytest.skip("ANALYZE is for PostgreSQL's planner")
-    from chargeback.importing import staging
-
-    def estimated() -> float:
-        return reference.scalar(text("SELECT reltuples FROM pg_class "
-                                     "WHERE relname = 'usage_lines'"))
-
-    monkeypatch.setattr(staging, "ANALYZE_AFTER", 50)
-    reference.execute(text("ANALYZE usage_lines"))
-    assert load(reference, "usage", usage_file(10)).status == "stored"
-    assert estimated() == 0  # 10 lines: not analyzed again
-    assert load(reference, "usage", usage_file(60).replace(".5\n", ".25\n")).status == "stored"
-    assert estimated() == 70
