@@ -5,16 +5,11 @@ the unit head of its group (figures of tests/chargeback/test_ventures.py: LAB's 
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import update
 
-from chargeback.models import Unit
-from chargeback.services import scorecards
-from rules.scoring import scorecard_to_dict
-from rules.templates import template_for
 from tests.browser.conftest import shot
 from tests.browser.test_journeys import sign_in
-from tests.chargeback.helpers import write_csv
 from tests.chargeback.test_close_end_to_end import run
+from tests.chargeback.test_ventures import make_lab_a_venture
 
 pytestmark = pytest.mark.slow
 
@@ -23,19 +18,7 @@ pytestmark = pytest.mark.slow
 def lab_a_venture(live_server, users, runner, session, tmp_path):
     """2026-03 reopened, LAB made a venture with a year's budget and its metrics, closed."""
     run(runner, "reopen", "2026-03", "--reason", "LAB becomes a venture")
-    session.execute(update(Unit).where(Unit.code == "LAB").values(service_model_code="venture"))
-    session.commit()
-    budget = "period,unit_code,amount\n" + "".join(
-        f"2026-{m:02d},LAB,1000.00\n" for m in range(1, 13))
-    run(runner, "import", "budget", str(write_csv(tmp_path, "lab-budget.csv", budget)))
-    metrics = ("period,unit_code,measure,value\n2026-03,LAB,milestones_met,3\n"
-               "2026-03,LAB,milestones_planned,4\n2026-03,LAB,learning_goals_met,2\n"
-               "2026-03,LAB,learning_goals_planned,2\n")
-    run(runner, "import", "metrics", str(write_csv(tmp_path, "lab-metrics.csv", metrics)))
-    card = scorecard_to_dict(template_for("venture", unit="LAB", effective_from="2026-03"))
-    scorecards.save_version(session, card, "test", status="approved")
-    session.commit()
-    run(runner, "close", "2026-03")
+    make_lab_a_venture(runner, session, tmp_path)
     return live_server
 
 

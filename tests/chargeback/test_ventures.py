@@ -32,9 +32,10 @@ from tests.chargeback.test_close_end_to_end import load_company, one_decimal, ru
 D = Decimal
 
 
-@pytest.fixture
-def venture(runner, app, session, tmp_path):
-    load_company(runner)
+def make_lab_a_venture(runner, session, tmp_path) -> None:
+    """LAB of the end-to-end company becomes a venture with a year's budget of 1,000.00 a
+    month, its milestone and learning metrics and the venture template, and 2026-03 is
+    closed: the figures these tests and the browser's check."""
     session.execute(update(Unit).where(Unit.code == "LAB").values(service_model_code="venture"))
     session.commit()
     budget = "period,unit_code,amount\n" + "".join(
@@ -48,6 +49,12 @@ def venture(runner, app, session, tmp_path):
     scorecards.save_version(session, card, "test", status="approved")
     session.commit()
     run(runner, "close", "2026-03")
+
+
+@pytest.fixture
+def venture(runner, app, session, tmp_path):
+    load_company(runner)
+    make_lab_a_venture(runner, session, tmp_path)
     return session.scalar(select(Unit.id).where(Unit.code == "LAB"))
 
 
