@@ -81,6 +81,12 @@ def may_edit_scorecard(session: Session, user, unit) -> bool:
     return user.role == "unit_head" and can_see(session, user, unit)
 
 
+def may_state_variability(session: Session, user, unit) -> bool:
+    """Who says what a unit's services do with customer-introduced variability: the unit's
+    head (their units and those below), as for its scorecard; central IT and admin."""
+    return may_edit_scorecard(session, user, unit)
+
+
 def importable_kinds(user) -> tuple[str, ...]:
     kinds = IMPORT_KINDS_BY_ROLE.get(user.role, ())
     return IMPORT_KINDS if kinds is None else kinds

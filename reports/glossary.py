@@ -54,6 +54,10 @@ TERMS: tuple[Term, ...] = (
          "unit can also consume another unit's service", "charges"),
     Term("Service", "what a unit offers, with a unit of measure (seat-month, GB-month, "
          "hour) and a price on the rate card", "charges"),
+    Term("Variability", "what customers bring into a service (arrival, request, capability, "
+         "effort, subjective preference): for each kind, a service reduces it (cheaper, "
+         "asks more of the customer) or accommodates it (costs more to serve); a kind the "
+         "unit has not stated takes its service model's template's proposal", "charges"),
     Term("Rated usage", "a consumer's usage of a service in the month times the rate in "
          "force, one charge line per consumer and service, rounded to the cent",
          "charges"),

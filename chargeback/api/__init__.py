@@ -63,7 +63,15 @@ def docs():
 
 def register_api(app: Flask) -> None:
     """Bind flask-smorest and register the API blueprints (after ``register_web``)."""
-    from chargeback.api import catalog, imports, periods, results, scorecards, statements
+    from chargeback.api import (
+        catalog,
+        imports,
+        periods,
+        results,
+        scorecards,
+        statements,
+        variability,
+    )
     from chargeback.api.extension import make_api
     from chargeback.extensions import csrf
 
@@ -71,7 +79,7 @@ def register_api(app: Flask) -> None:
     for name, (converter, param_schema) in CONVERTERS.items():
         app.url_map.converters[name] = converter
         api.register_converter(converter, lambda _converter, doc=param_schema: dict(doc))
-    for module in (catalog, imports, scorecards, periods, results, statements):
+    for module in (catalog, imports, scorecards, periods, results, statements, variability):
         csrf.exempt(module.bp)
         api.register_blueprint(module.bp)
     app.register_blueprint(docs_page)

@@ -58,6 +58,33 @@ def load_demo_scorecards(session, echo: Echo) -> None:
              f"{result.version.effective_from}")
 
 
+def load_demo_variability(session, echo: Echo) -> None:
+    """State the demo services' stances on variability (``data/variability.csv``), unit by
+    unit, unless the unit already has stances stated (a user's, or an earlier run's)."""
+    import csv
+    from itertools import groupby
+
+    from chargeback.models import Service, ServiceVariability, Unit
+    from chargeback.services.variability import Statement, state
+
+    with (DATA_DIR / "variability.csv").open(encoding="utf-8", newline="") as stream:
+        rows = list(csv.DictReader(stream))
+    units = dict(session.execute(select(Service.code, Unit.code).join(
+        Unit, Unit.id == Service.unit_id)).all())
+    stated = set(session.scalars(select(Unit.code).join(Service, Service.unit_id == Unit.id)
+                                 .join(ServiceVariability,
+                                       ServiceVariability.service_id == Service.id)))
+    for code, group in groupby(sorted(rows, key=lambda r: units[r["service_code"]]),
+                               key=lambda r: units[r["service_code"]]):
+        if code in stated:
+            continue
+        said = [Statement(service=r["service_code"], kind=r["kind"], stance=r["stance"],
+                          note=r["note"] or None, field=f"{r['service_code']} ")
+                for r in group]
+        unit = session.scalar(select(Unit).where(Unit.code == code))
+        echo(f"variability {code}: {state(session, unit, said, DEMO_ACTOR)} stance(s) stated")
+
+
 def load_demo_rules(session, echo: Echo) -> None:
     from chargeback.models import AllocationRuleSet, Unit
     from chargeback.services.allocation_rules import save_rules
@@ -153,6 +180,7 @@ def run_demo(echo: Echo, pack_dir: Path, default_currency: str) -> list[Path]:
     db.session.commit()
     load_demo_scorecards(db.session, echo)
     load_demo_rules(db.session, echo)
+    load_demo_variability(db.session, echo)
     db.session.commit()
     packs = close_demo_months(echo, pack_dir, default_currency)
     echo(f"The demo holding company is loaded and {len(packs)} months are closed.")

@@ -40,6 +40,7 @@ from chargeback.models.users import (
     UserSession,
     user_unit_scopes,
 )
+from chargeback.models.variability import ServiceVariability, VariabilitySnapshot
 
 __all__ = [
     "AllocationRuleSet", "ApiToken", "AuditEntry", "BUILTIN_SERVICE_MODELS", "Base",
@@ -47,7 +48,7 @@ __all__ = [
     "CriterionDefinition", "CriterionResultRow", "DriverQuantity", "ImportBatch",
     "InternalCharge", "JobRun", "JournalLine", "MetricObservation", "PackFile", "Period",
     "PeriodSeal", "PortfolioFigures", "RateCard", "Rating", "ScorecardFormInput", "ScorecardVersion", "Service",
-    "ServiceModel", "ServiceSnapshot", "Setting", "SignInThrottle", "SpendLine", "Unit",
+    "ServiceModel", "ServiceSnapshot", "ServiceVariability", "Setting", "SignInThrottle", "SpendLine", "Unit",
     "UnitPeriodResult", "UnitPeriodSpend", "UnitTreeSnapshot", "UsageLine", "UsageTotal", "User",
-    "UserSession", "user_unit_scopes",
+    "UserSession", "VariabilitySnapshot", "user_unit_scopes",
 ]

@@ -48,6 +48,7 @@ from chargeback.models import (
     UnitPeriodSpend,
     UnitTreeSnapshot,
     UsageTotal,
+    VariabilitySnapshot,
 )
 from chargeback.models.audit import record
 from chargeback.models.periods import lock_reference
@@ -55,7 +56,7 @@ from chargeback.refusals import Conflict
 from chargeback.services import allocation_rules, packs, scorecards, seal, settings
 from chargeback.services import measures as measure_data
 from chargeback.services.periods import PeriodRefused, lock_period
-from chargeback.services.queries import closed_month, portfolio, statements
+from chargeback.services.queries import closed_month, portfolio, statements, variability
 from chargeback.services.queries.catalog import prices_in_force
 from chargeback.services.queries.sql import from_micros
 from chargeback.services.queries.tree import service_model_names
@@ -284,14 +285,16 @@ def gather(session: Session, period: str) -> Inputs:
         service_ids={s.code: s.id for s in services}, pools=pools,
         towers=measure_data.spend_by(session, SpendLine.tower, period),
         snapshot_rows=_snapshot_rows(period, codes, units, consumer_rows, services, prices,
-                                     service_model_names(session)))
+                                     service_model_names(session),
+                                     variability.stated(session, (s.id for s in services))))
 
 
 def _snapshot_rows(period: str, codes: dict[int, str], units, consumers, services, prices,
-                   models: dict[str, str]) -> dict[str, list[dict]]:
+                   models: dict[str, str], said: dict) -> dict[str, list[dict]]:
     """The tree, the consumers and the services (with the price in force) as they are
-    read for the allocation, in the snapshots' columns."""
-    return {
+    read for the allocation, and each service's stance on each kind of variability (``said``:
+    the units' statements, over their templates' proposals), in the snapshots' columns."""
+    rows = {
         "tree": [{"period": period, "unit_id": u.id, "unit_code": u.code,
                   "parent_code": codes.get(u.parent_id), "name": u.name,
                   "service_model_code": u.service_model_code,
@@ -306,6 +309,9 @@ def _snapshot_rows(period: str, codes: dict[int, str], units, consumers, service
                       "price": prices[s.id].price if s.id in prices else None,
                       "price_from": prices[s.id].effective_from if s.id in prices else None}
                      for s in services]}
+    rows["variability"] = variability.snapshot_rows(
+        period, rows["services"], {u.code: u.service_model_code for u in units}, said)
+    return rows
 
 
 def _usage(session: Session, period: str, consumers: dict[int, str],
@@ -327,7 +333,8 @@ def _drivers(session: Session, period: str) -> dict[tuple[str, str], Decimal]:
 
 
 FROZEN_TABLES = (Rating, Charge, JournalLine, UnitPeriodResult, UnitPeriodSpend,
-                 InternalCharge, UnitTreeSnapshot, ConsumerSnapshot, ServiceSnapshot)
+                 InternalCharge, UnitTreeSnapshot, ConsumerSnapshot, ServiceSnapshot,
+                 VariabilitySnapshot)
 """Every table a close writes for its month (criterion results go with their ratings)."""
 
 
@@ -414,12 +421,13 @@ def check_references(session: Session, period: str) -> None:
 
 
 SNAPSHOTS = {"tree": UnitTreeSnapshot, "consumers": ConsumerSnapshot,
-             "services": ServiceSnapshot}
+             "services": ServiceSnapshot, "variability": VariabilitySnapshot}
 
 
 def snapshot(session: Session, period: str, inputs: Inputs) -> None:
     """Keep the tree, the consumers and the services (with the price in force) as the
-    allocation read them: a later move, rename or new rate leaves this month alone."""
+    allocation read them, and the services' stances on variability: a later move, rename,
+    new rate or new statement leaves this month alone."""
     for name, model in SNAPSHOTS.items():
         if inputs.snapshot_rows[name]:
             session.execute(insert(model.__table__), inputs.snapshot_rows[name])

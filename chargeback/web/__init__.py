@@ -76,10 +76,12 @@ def register_web(app: Flask) -> None:
         scorecard_versions,
         statements,
         units,
+        variability,
     )
 
     for module in (auth, portfolio, units, directory, scorecard_editor, scorecard_versions,
-                   approvals, data, statements, jobs, admin, audit, profile, help_pages):
+                   approvals, data, statements, jobs, admin, audit, profile, help_pages,
+                   variability):
         app.register_blueprint(module.bp)
     app.add_url_rule("/", "home", home)
     _error_pages(app)

@@ -31,6 +31,7 @@ from chargeback.web import currency, downloads
 from chargeback.web.guards import roles, visible_codes
 from rules.money import one_decimal
 from rules.tree import subtree
+from rules.variability import KIND_WORDS
 
 bp = Blueprint("portfolio", __name__, template_folder="templates")
 
@@ -147,7 +148,7 @@ def compare():
     return render_template("portfolio/compare.html", period=period, closed=closed,
                            choices=scoped, a=a, b=b, comparison=comparison, warnings=warnings,
                            crossed=crossed, templates=templates, template=template,
-                           by_template=by_template)
+                           by_template=by_template, variability_kinds=KIND_WORDS)
 
 
 # --- query arguments: a bad value is a warning on the page, never an error ---------------

@@ -50,7 +50,9 @@ GUIDE = (
     "scorecard weighs most, spend, budget and variance, attainment and band against its "
     "own scorecard (with the band limits), its main service and its spend per unit of "
     "that service, and a sentence on why its spend differs from a sibling's, by each "
-    "unit's own criteria. Units are never ranked on one yardstick. After the units, one "
+    "unit's own criteria and by what their services do with customer-introduced "
+    "variability (reduce or accommodate), as the month's close froze it. Units are never "
+    "ranked on one yardstick. After the units, one "
     "line for each pair of siblings of different service models: each judged by the "
     "other's scorecard of the month, a what-if that is never a rating."
 )

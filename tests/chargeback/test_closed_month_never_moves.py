@@ -2,8 +2,9 @@
 figure of it, on any page, API answer, export or pack.
 
 Hypothesis drives a random sequence of later changes (consumers moved under other units,
-units moved and renamed, services renamed, new rates, new scorecard versions, new band
-limits and currency, imports into open months) and, after each one, every output of the
+units moved and renamed, services renamed, new rates, new scorecard versions, stances on
+variability stated and service models changed, new band limits and currency, imports into
+open months) and, after each one, every output of the
 closed month is compared with what it was right after the close: byte for byte for the API
 and its CSV and FOCUS exports (the usage lines too) and its consumer statements' list, cell
 for cell for a pack written again and for every consumer's statement, and the month's part
@@ -28,9 +29,11 @@ from chargeback.extensions import db
 from chargeback.models import Unit
 from chargeback.services import scorecards, tokens, units_admin
 from chargeback.services import settings as holding
+from chargeback.services import variability as stances
 from chargeback.services.importing import import_file
 from chargeback.services.units_admin import UnitFields
 from chargeback.services.users import create_user
+from rules import variability
 from tests.chargeback.test_close_end_to_end import DATA, load_company
 from tests.conftest import FAST_HASH, empty_tables
 
@@ -42,8 +45,10 @@ API = ("/api/v1/portfolio?period={m}", "/api/v1/ratings?period={m}",
        "/api/v1/charges?period={m}&limit=1000", "/api/v1/journal?period={m}&limit=1000",
        "/api/v1/charges.csv?period={m}", "/api/v1/charges/focus.csv?period={m}",
        "/api/v1/journal.csv?period={m}", "/api/v1/usage?period={m}&limit=1000",
-       "/api/v1/usage.csv?period={m}", "/api/v1/periods/{m}/statements")
+       "/api/v1/usage.csv?period={m}", "/api/v1/periods/{m}/statements",
+       "/api/v1/units/DC/variability?period={m}", "/api/v1/units/LAB/variability?period={m}")
 PAGES = ("/portfolio?period={m}", "/portfolio/compare?a=ALT&b=WW&period={m}",
+         "/portfolio/compare?a=DC&b=LAB&period={m}", "/units/DC/variability?period={m}",
          "/units/DC/charges?period={m}",
          "/units/DC/charges/usage?period={m}&consumer=LAB1&service=CPU")
 _CSRF = re.compile(r'name="csrf_token" value="[^"]*"')
@@ -180,6 +185,17 @@ class LaterChanges(RuleBasedStateMachine):
                 {"key": "csat", "label": "Researcher satisfaction", "expr": "researcher_csat",
                  "direction": "higher", "method": "linear", "target": goal, "floor": "3",
                  "weight": "1"}]}, "test", status="approved")
+        db.session.commit()
+
+    @rule(service=st.sampled_from((("DC", "CPU"), ("LAB", "PROTO"))),
+          kind=st.sampled_from(variability.KINDS),
+          stance=st.sampled_from((*variability.STANCES, None)),
+          model=st.sampled_from(("customer_intimacy", "operational_excellence")))
+    def state_a_stance_and_change_the_model(self, service, kind, stance, model):
+        unit = db.session.scalar(select(Unit).where(Unit.code == service[0]))
+        stances.state(db.session, unit, [stances.Statement(
+            service=service[1], kind=kind, stance=stance, note="said later")], "test")
+        unit.service_model_code = model
         db.session.commit()
 
     @rule(exceeds=st.sampled_from(("95", "80")))

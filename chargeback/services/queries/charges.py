@@ -172,6 +172,18 @@ class MainService:
 def main_services(session: Session, period: str) -> dict[int, MainService]:
     """Unit id -> its usage service with the largest amount charged in the month (ties:
     the first code), as it stood at the close."""
+    return {unit_id: main_of(by_code) for unit_id, by_code in usage_services(
+        session, period).items()}
+
+
+def main_of(by_code: dict[str, MainService]) -> MainService:
+    """The service that recovered the most (ties: the first code)."""
+    return min(by_code.values(), key=lambda s: (-s.amount, s.code))
+
+
+def usage_services(session: Session, period: str) -> dict[int, dict[str, MainService]]:
+    """Unit id -> service code -> what its usage charged and used in the month, for every
+    usage service of the unit, as it stood at the close."""
     query = (select(Charge.unit_id, ServiceSnapshot.code, ServiceSnapshot.name,
                     ServiceSnapshot.uom, micros_sum(Charge.quantity), cents_sum(Charge.amount))
              .join(ServiceSnapshot, and_(ServiceSnapshot.period == Charge.period,
@@ -179,14 +191,12 @@ def main_services(session: Session, period: str) -> dict[int, MainService]:
              .where(Charge.period == period, Charge.method == "usage")
              .group_by(Charge.unit_id, ServiceSnapshot.code, ServiceSnapshot.name,
                        ServiceSnapshot.uom))
-    best: dict[int, MainService] = {}
+    found: dict[int, dict[str, MainService]] = {}
     for unit_id, code, name, uom, micros, cents in session.execute(query):
-        found = MainService(code=code, name=name, uom=uom, quantity=from_micros(micros),
-                            amount=from_cents(cents))
-        held = best.get(unit_id)
-        if held is None or (found.amount, held.code) > (held.amount, found.code):
-            best[unit_id] = found
-    return best
+        found.setdefault(unit_id, {})[code] = MainService(
+            code=code, name=name, uom=uom, quantity=from_micros(micros),
+            amount=from_cents(cents))
+    return found
 
 
 def driver_totals(session: Session, period: str) -> dict[tuple[int, str, str], Decimal]:

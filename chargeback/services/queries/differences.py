@@ -12,6 +12,11 @@ usage service that recovered the most) used in the month: what one seat-month, c
 or GB-month of it cost the holding company, all the unit's spend included. Two siblings of
 the same service model whose main services share a unit of measure are compared on it
 (the same model is the same yardstick); siblings of different models never are.
+
+The sentence then says where the two units' services take different stances on
+customer-introduced variability (``queries.variability``: like for like, else each one's
+main service), with the stances the month's close froze, and what that says of the
+difference in spend: accommodating variability costs more to serve than reducing it.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
-from chargeback.services.queries import charges, yardsticks
+from chargeback.services.queries import charges, variability, yardsticks
 from chargeback.services.queries.closed_month import ClosedMonth
 from chargeback.services.queries.portfolio import Side
 from reports import model as pm
@@ -33,7 +38,8 @@ def rows(session: Session, month: ClosedMonth, portfolio: Sequence[pm.PortfolioR
     """One row per unit that has a parent, grouped under its parent in tree order;
     ``cards``: the month's ratings by unit code (``ratings.scorecards``)."""
     by_code = {r.unit: r for r in portfolio}
-    mains = charges.main_services(session, month.period)
+    usage = charges.usage_services(session, month.period)
+    mains = {unit_id: charges.main_of(by_code) for unit_id, by_code in usage.items()}
     sides = {r.unit: Side(row=r, model_name=month.tree[r.unit].model_name,
                           scorecard=cards.get(r.unit)) for r in portfolio}
     children: dict[str, list[str]] = {}
@@ -42,11 +48,12 @@ def rows(session: Session, month: ClosedMonth, portfolio: Sequence[pm.PortfolioR
             children.setdefault(r.parent, []).append(r.unit)
     found = []
     main_of = {code: mains.get(node.unit_id) for code, node in month.tree.items()}
+    explainer = variability.Explainer(session, month, usage=usage)
     for group in (r.unit for r in portfolio if r.unit in children):
         siblings = children[group]
         for code in siblings:
             found.append(_row(month, by_code[group], sides[code], main_of[code],
-                              _explanation(sides, code, siblings, main_of)))
+                              _explanation(sides, code, siblings, main_of, explainer)))
     return tuple(found)
 
 
@@ -114,19 +121,33 @@ def cost_per_unit(spend: Decimal, main: charges.MainService | None) -> Decimal |
 
 
 def _explanation(sides: Mapping[str, Side], code: str, siblings: Sequence[str],
-                 mains: Mapping[str, charges.MainService | None]) -> str:
-    """Why this unit's spend differs from its nearest sibling's, in their own terms.
-
-    Two units of different service models are told apart by their models and each one's
-    own criteria, never ranked. Two of the same model may be compared on what a unit of
-    their main service costs, when both measure it in the same unit."""
-    side, main = sides[code], mains.get(code)
+                 mains: Mapping[str, charges.MainService | None],
+                 explainer: variability.Explainer) -> str:
+    """Why this unit's spend differs from its nearest sibling's, in their own terms, and
+    where their services take different stances on customer-introduced variability."""
     others = [c for c in siblings if c != code]
     if not others:
+        return _compared(sides, code, None, mains)
+    other_code = min(others, key=lambda c: (abs(sides[c].row.spend - sides[code].row.spend),
+                                            c))
+    gap = sides[code].row.spend - sides[other_code].row.spend
+    contrast = explainer.contrast(code, other_code,
+                                  None if gap == 0 else code if gap > 0 else other_code)
+    if contrast is None:
+        return _compared(sides, code, other_code, mains)
+    return " ".join((_compared(sides, code, other_code, mains), *contrast.sentences))
+
+
+def _compared(sides: Mapping[str, Side], code: str, other_code: str | None,
+              mains: Mapping[str, charges.MainService | None]) -> str:
+    """Two units of different service models are told apart by their models and each
+    one's own criteria, never ranked. Two of the same model may be compared on what a unit
+    of their main service costs, when both measure it in the same unit."""
+    side, main = sides[code], mains.get(code)
+    if other_code is None:
         text = (f"{side.label} is the only unit under {side.row.parent}: it runs "
                 f"{side.model_words} and {_judged(side)}.")
         return text + _cost_sentence(main)
-    other_code = min(others, key=lambda c: (abs(sides[c].row.spend - side.row.spend), c))
     other, other_main = sides[other_code], mains.get(other_code)
     gap = side.row.spend - other.row.spend
     amount = "as much as" if gap == 0 else (

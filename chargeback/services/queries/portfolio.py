@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
-from chargeback.services.queries import ratings
+from chargeback.services.queries import ratings, variability
 from chargeback.services.queries.closed_month import ClosedMonth
 from reports import model as pm
 from rules.envelope import Envelope, fiscal_year
@@ -202,11 +202,15 @@ class Comparison:
     b: Side
     difference: Decimal  # a's spend minus b's
     sentences: tuple[str, ...]
+    # the services told apart on customer-introduced variability, as the month froze them
+    variability: variability.Contrast | None = None
 
 
 def compare(session: Session, month: ClosedMonth, portfolio: Sequence[pm.PortfolioRow],
             a: str, b: str) -> Comparison:
-    """Why two units' spend differs, in the terms of their service models and scorecards."""
+    """Why two units' spend differs, in the terms of their service models and scorecards,
+    and of what their services do with customer-introduced variability (as the month's
+    close froze it)."""
     by_code = {r.unit: r for r in portfolio}
     cards = ratings.scorecards(session, month.period, [a, b])
 
@@ -215,9 +219,14 @@ def compare(session: Session, month: ClosedMonth, portfolio: Sequence[pm.Portfol
         return Side(row=by_code[code], model_name=node.model_name, scorecard=cards.get(code))
 
     first, second = side(a), side(b)
-    return Comparison(period=month.period, a=first, b=second,
-                      difference=first.row.spend - second.row.spend,
-                      sentences=explain(first, second))
+    gap = first.row.spend - second.row.spend
+    contrast = variability.Explainer(session, month, (a, b)).contrast(
+        a, b, spends_more=None if gap == 0 else a if gap > 0 else b)
+    sentences = explain(first, second)
+    if contrast is not None:
+        sentences += contrast.sentences
+    return Comparison(period=month.period, a=first, b=second, difference=gap,
+                      sentences=sentences, variability=contrast)
 
 
 def explain(a: Side, b: Side) -> tuple[str, ...]:

@@ -50,6 +50,7 @@ RULES: dict[str, dict[str, object]] = {
     "scorecard_versions.withdraw": {"POST": EDIT_SCORECARD},
     "scorecard_editor.check_expression": {"POST": EDIT_SCORECARD},
     "scorecard_versions.compare": {"GET": IN_SCOPE},
+    "variability.edit": {"GET": IN_SCOPE, "POST": EDIT_SCORECARD},  # the unit head states
     "approvals.index": {"GET": MANAGE},
     "approvals.review": {"GET": MANAGE},
     "approvals.approve": {"POST": MANAGE},

@@ -1,0 +1,41 @@
+"""The variability API: today's stances and a closed month's, stated by a unit head (all
+or nothing, errors keyed as the request names them), in scope only.
+
+The company: the end-to-end one, 2026-03 closed; LAB's PROTO (product leadership) has its
+template's proposals: accommodate request and subjective preference, reduce the rest.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from chargeback.models import ServiceVariability
+
+
+def test_the_api_reads_and_states(api, session):
+    head = api("unit_head")
+    answer = head.get("/api/v1/units/LAB/variability").get_json()
+    assert answer["period"] is None
+    proto = answer["services"][0]
+    assert proto["code"] == "PROTO" and proto["stances"][1] == {
+        "kind": "request", "stance": "accommodate", "note": None, "source": "template"}
+    stated = head.put("/api/v1/units/LAB/variability", json={"stances": [
+        {"service": "PROTO", "kind": "arrival", "stance": "accommodate",
+         "note": "any day"}]})
+    assert stated.status_code == 200
+    assert stated.get_json()["services"][0]["stances"][0] == {
+        "kind": "arrival", "stance": "accommodate", "note": "any day", "source": "stated"}
+    frozen = head.get("/api/v1/units/LAB/variability?period=2026-03").get_json()
+    assert frozen["period"] == "2026-03"
+    assert frozen["services"][0]["stances"][0]["stance"] == "reduce"
+    refused = head.put("/api/v1/units/LAB/variability", json={"stances": [
+        {"service": "PROTO", "kind": "effort", "stance": "reduce"},
+        {"service": "PROTO", "kind": "arrival", "stance": "tolerate"}]})
+    assert refused.status_code == 422
+    assert refused.get_json()["errors"] == {
+        "stances.1.stance": ["'tolerate' is not a stance: write reduce or accommodate"]}
+    assert session.scalar(select(func.count()).select_from(ServiceVariability)) == 1
+    assert api("finance").put("/api/v1/units/LAB/variability", json={"stances": [
+        {"service": "PROTO", "kind": "effort", "stance": "reduce"}]}).status_code == 403
+    assert api("other_head").get("/api/v1/units/LAB/variability").status_code == 403
+    assert head.get("/api/v1/units/LAB/variability?period=2026-04").status_code == 409

@@ -1,0 +1,99 @@
+"""The variability page: a unit head states the stances of the unit's services (CSRF, unit
+scope), a refused form stores nothing and says why next to the field, a closed month shows
+its frozen stances read-only
+(the API's: ``tests/chargeback/api/test_variability.py``).
+
+The company: the end-to-end one, 2026-03 closed. DC offers CPU (operational excellence:
+its template proposes reducing every kind), LAB offers PROTO (product leadership:
+accommodate request and subjective preference, reduce the rest).
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select
+
+from chargeback.models import ServiceVariability
+from tests.chargeback.web.conftest import csrf_from
+
+
+def stance_row(html: str, kind: str) -> str:
+    found = re.search(rf'<tr data-kind="{kind}">(.*?)</tr>', html, re.S)
+    assert found, kind
+    return found.group(1)
+
+
+def test_a_unit_head_sees_the_templates_proposals_and_states_a_stance(signed_in):
+    client = signed_in("unit_head")  # GRP's head: LAB is below GRP
+    html = client.get("/units/LAB/variability").get_data(as_text=True)
+    assert 'id="variability-form"' in html
+    assert "Not stated: the template proposes accommodate" in stance_row(html, "request")
+    assert "Not stated: the template proposes reduce" in stance_row(html, "arrival")
+    form = {"csrf_token": csrf_from(html), "s-0-code": "PROTO",
+            "s-0-request-stance": "accommodate", "s-0-request-note": "any prototype asked for",
+            "s-0-arrival-stance": "accommodate", "s-0-arrival-note": ""}
+    response = client.post("/units/LAB/variability", data=form)
+    assert response.status_code == 302
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "are saved" in html
+    assert 'value="any prototype asked for"' in stance_row(html, "request")
+    assert '<option value="accommodate" selected>' in stance_row(html, "arrival")
+    assert "Not stated: the template proposes reduce" in stance_row(html, "effort")
+
+
+def test_a_refused_form_stores_nothing_and_says_why_by_the_field(signed_in, session):
+    client = signed_in("unit_head")
+    token = csrf_from(client.get("/units/LAB/variability").get_data(as_text=True))
+    response = client.post("/units/LAB/variability", data={
+        "csrf_token": token, "s-0-code": "PROTO", "s-0-request-stance": "reduce",
+        "s-0-effort-stance": "tolerate", "s-0-arrival-stance": "reduce",
+        "s-0-arrival-note": "n" * 201})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "Nothing was saved: 2 problems below." in html
+    assert "&#39;tolerate&#39; is not a stance: write reduce or accommodate" in stance_row(
+        html, "effort")
+    assert "at most 200 characters (this one has 201)" in stance_row(html, "arrival")
+    assert 'value="' + "n" * 201 + '"' in stance_row(html, "arrival")  # kept as typed
+    assert session.scalar(select(func.count()).select_from(ServiceVariability)) == 0
+
+
+def test_scope_and_roles(signed_in):
+    other = signed_in("other_head")  # WW's head
+    assert other.get("/units/LAB/variability").status_code == 403
+    token = csrf_from(other.get("/units/WW/variability").get_data(as_text=True))
+    assert other.post("/units/LAB/variability", data={
+        "csrf_token": token, "s-0-code": "PROTO",
+        "s-0-request-stance": "reduce"}).status_code == 403
+    finance = signed_in("finance")
+    html = finance.get("/units/DC/variability").get_data(as_text=True)
+    assert 'id="variability-form"' not in html  # finance reads, never states
+    assert "proposed by the template" in stance_row(html, "request")
+    assert finance.post("/units/DC/variability", data={
+        "csrf_token": csrf_from(html), "s-0-code": "CPU",
+        "s-0-request-stance": "accommodate"}).status_code == 403
+    assert signed_in("unit_head").post("/units/LAB/variability", data={
+        "s-0-code": "PROTO", "s-0-request-stance": "reduce"}).status_code == 400  # no CSRF
+
+
+def test_a_closed_month_shows_its_frozen_stances_read_only(signed_in):
+    client = signed_in("central_it")
+    html = client.get("/units/DC/variability").get_data(as_text=True)
+    client.post("/units/DC/variability", data={
+        "csrf_token": csrf_from(html), "s-0-code": "CPU", "s-0-request-stance": "accommodate",
+        "s-0-request-note": "any size"})
+    closed = client.get("/units/DC/variability?period=2026-03").get_data(as_text=True)
+    assert "As the close of 2026-03 froze it" in closed
+    assert 'id="variability-form"' not in closed
+    assert ">reduce</span>" in stance_row(closed, "request")
+    assert "any size" not in closed
+    today = client.get("/units/DC/variability").get_data(as_text=True)
+    assert 'value="any size"' in today
+    bad = client.get("/units/DC/variability?period=2031-01").get_data(as_text=True)
+    assert "2031-01 is not a closed period: showing today&#39;s stances." in bad
+
+
+def test_the_unit_page_links_to_it(signed_in):
+    html = signed_in("unit_head").get("/units/ALT").get_data(as_text=True)
+    assert 'id="unit-variability" href="/units/ALT/variability"' in html
