@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.conftest import shot
+from tests.browser.test_accessibility import DESKTOP, axe_problems, check_page
 from tests.browser.test_journeys import sign_in, sign_out
 from tests.chargeback.test_close_end_to_end import run
 from tests.chargeback.test_variability import ALT_WW, add_desks
@@ -36,6 +37,7 @@ def test_unit_heads_state_stances_and_the_compare_page_uses_them(live_server, pa
     effort = page.locator("#variability-ALT-DESK tr[data-kind=effort]")
     assert "at most 200 characters" in effort.inner_text()
     shot(page, "variability-refused-unit-head")
+    assert axe_problems(page, "the refused form") == []
     assert all("409" in e for e in page.console_errors)  # the refusal's own status
     page.console_errors.clear()
     page.select_option("#s-0-effort-stance", "")
@@ -44,6 +46,9 @@ def test_unit_heads_state_stances_and_the_compare_page_uses_them(live_server, pa
     page.locator(".alert-success").wait_for()
     assert "are saved" in page.locator(".alert-success").inner_text()
     shot(page, "variability-stated-unit-head")
+    assert check_page(page, live_server, "unit_head", "variability.edit",
+                      "/units/ALT/variability") == []  # axe, and no sideways scroll at 390 px
+    page.set_viewport_size(DESKTOP)
     sign_out(page)
 
     sign_in(page, live_server, "other_head")  # WW's head
@@ -71,6 +76,9 @@ def test_unit_heads_state_stances_and_the_compare_page_uses_them(live_server, pa
     assert "proposed by the template" in table.locator("tr[data-kind=arrival]").inner_text()
     page.locator("#variability").scroll_into_view_if_needed()
     shot(page, "variability-compare-central-it")
+    assert check_page(page, live_server, "central_it", "portfolio.compare",
+                      "/portfolio/compare?period=2026-03&a=ALT&b=WW") == []
+    page.set_viewport_size(DESKTOP)
     assert page.console_errors == []
     sign_out(page)
 
