@@ -42,8 +42,11 @@ def state(session: Session, unit: Unit, statements: list[Statement], actor: str)
     """Store the statements for ``unit``'s services; how many changed. Refused (nothing
     stored) when any of them is wrong."""
     lock_reference(session)  # not while a close snapshots the stances
+    # The unit's service rows locked: two statements for the same unit take turns, so the
+    # second sees the first's rows instead of inserting the same (service, kind) again.
     services = {s.code: s for s in session.scalars(
-        select(Service).where(Service.unit_id == unit.id))}
+        select(Service).where(Service.unit_id == unit.id).order_by(Service.id)
+        .with_for_update())}
     problems = _problems(unit, services, statements)
     if problems:
         raise Refused(*problems, kind=KIND)

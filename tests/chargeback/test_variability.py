@@ -231,3 +231,41 @@ def test_months_closed_before_the_migration_get_their_templates_proposals(runner
     db.session.remove()
     assert frozen_rows(db.session) == closed
     assert len(closed) == 10 and {r[4] for r in closed} == {"template"}
+
+
+def test_two_statements_for_one_unit_at_once_take_turns(runner, app, session):
+    """On PostgreSQL two heads saving the same new stance at once: the second waits for the
+    first (the unit's service rows are locked) and then changes its row, instead of
+    inserting the same (service, kind) again and failing."""
+    import threading
+    import time
+
+    from sqlalchemy.orm import Session
+
+    from chargeback.extensions import db
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time: nothing to race")
+    load_company(runner)
+
+    def say(where: Session, stance: str) -> None:
+        unit = where.scalar(select(Unit).where(Unit.code == "LAB"))
+        statements.state(where, unit, [statements.Statement(
+            service="PROTO", kind="arrival", stance=stance)], "test")
+
+    first, second = Session(db.engine), Session(db.engine)
+    try:
+        say(first, "accommodate")  # not committed yet: it holds LAB's service rows
+        worker = threading.Thread(target=lambda: (say(second, "reduce"), second.commit()))
+        worker.start()
+        time.sleep(0.5)
+        assert worker.is_alive()  # waiting for the first
+        first.commit()
+        worker.join(30)
+        assert not worker.is_alive()
+    finally:
+        first.close()
+        second.close()
+    session.rollback()
+    assert [(r.kind, r.stance) for r in session.scalars(select(ServiceVariability))] == [
+        ("arrival", "reduce")]
