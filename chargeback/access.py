@@ -31,7 +31,7 @@ IMPORT_KINDS_BY_ROLE: dict[str, tuple[str, ...] | None] = {
     "admin": None,
     "central_it": None,
     "finance": ("spend", "budget"),
-    "unit_head": ("metrics",),
+    "unit_head": ("metrics", "sla_results"),
 }
 
 

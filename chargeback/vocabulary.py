@@ -11,7 +11,10 @@ ROLES = ("admin", "central_it", "finance", "unit_head")
 
 IMPORT_KINDS = (
     "units", "consumers", "services", "rates", "spend", "budget", "metrics", "usage", "drivers",
+    "offerings", "sla_targets", "sla_results",
 )
+"""In an order a new database can be filled in. New kinds go at the end: a kind's place
+numbers its import lock (``models.periods.lock_import_kind``)."""
 REPLACEABLE_KINDS = ("spend", "usage")
 """Kinds whose lines add up, so ``--replace`` may swap the lines of the months a file covers."""
 BATCH_STATUSES = ("stored", "refused", "already_imported")

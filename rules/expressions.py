@@ -6,7 +6,9 @@ so it must not be able to call, import or reach anything, nor keep a worker busy
 size: at most ``MAX_EXPRESSION_CHARS`` characters, checked before anything else reads the
 text; then three fences, each cheap:
 
-1. a scan of the text that admits only measure names (``[a-z][a-z0-9_]*``), plain decimal
+1. a scan of the text that admits only measure names (``[a-z][a-z0-9_]*``), service level
+   names (``sla.ALT-HPC.availability``, ``sla.ALT-HPC.priority.response_hours``: one token
+   of a fixed shape, ``rules.vocabulary.SLA_NAME_PATTERN``), plain decimal
    numbers (``12``, ``1.05``), ``+ - * /`` and parentheses. It catches what rule-engine
    would accept and fold into a constant before we see it (``2 ** 3``, ``7 % 2``,
    ``1e3``, ``0x10``), and says in words what is wrong; it also bounds the shape of the
@@ -14,7 +16,11 @@ text; then three fences, each cheap:
    unary signs, and at most ``MAX_OPERATORS`` operators (a chain ``a + b + ...`` is a tree
    as deep as it is long);
 2. rule-engine's own parser, with every symbol typed FLOAT (Decimal), which rejects
-   attribute access, indexing and calls on a number;
+   attribute access, indexing and calls on a number. A service level name is not a
+   rule-engine symbol (its dots would be attribute access, its ``-`` a subtraction): the
+   scan replaces each with a symbol of its own, ``_sla_0``, ``_sla_1``..., that no typed
+   name can be (a measure name starts with a letter), and maps it back to the name, so
+   rule-engine only ever sees plain symbols;
 3. a walk of the parsed tree that refuses any node that is not ``+``, ``-``, ``*``, ``/``,
    unary minus, a finite number or a plain measure name, and a division whose divisor is a
    constant 0 (``x / 0``, ``x / (2 - 2)``: rule-engine folds constants), which could never
@@ -44,6 +50,7 @@ from typing import TYPE_CHECKING
 
 from rules.model import RuleError
 from rules.money import CONTEXT, D
+from rules.vocabulary import SLA_NAME_PATTERN
 
 if TYPE_CHECKING:
     import rule_engine
@@ -63,7 +70,8 @@ RESERVED = frozenset({"true", "false", "inf", "nan", "null", "and", "in", "or", 
 """Words rule-engine reads as constants or operators, so they cannot name a measure."""
 
 _TOKEN = re.compile(
-    r"\s*(?:(?P<number>\d+(?:\.\d+)?(?![\w.]))|(?P<word>[A-Za-z_]\w*)"
+    rf"\s*(?:(?P<sla>{SLA_NAME_PATTERN}(?![\w.]))|"
+    r"(?P<number>\d+(?:\.\d+)?(?![\w.]))|(?P<word>[A-Za-z_]\w*)"
     r"|(?P<operator>\*\*|//|<<|>>|==|!=|<=|>=|=~~?|!~~?|\?\?|&\.)|(?P<op>[-+*/()])|(?P<other>\S))",
     re.ASCII,
 )
@@ -149,6 +157,8 @@ class ParsedExpression:
     text: str
     order: tuple[str, ...]
     rule: rule_engine.Rule = field(compare=False, repr=False)
+    # measure name -> the rule-engine symbol standing for it (service level names only)
+    symbols: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def names(self) -> frozenset[str]:
@@ -174,14 +184,42 @@ def _parse_cached(expr: str) -> tuple[ParsedExpression | None, tuple[str, ...]]:
     problems = _scan(expr)
     if problems:
         return None, tuple(problems)
-    rule, problem = _rule_engine_parse(expr)
+    plain, names = _sla_symbols(expr)
+    rule, problem = _rule_engine_parse(plain)
     if rule is None:
+        for symbol, name in names.items():  # a message names what was typed
+            problem = problem.replace(repr(symbol), repr(name))
         return None, (problem,)
     order: list[str] = []
-    problems = _refusals(rule.statement, order)
+    problems = _refusals(rule.statement, order, names)
     if problems:
         return None, tuple(dict.fromkeys(problems))
-    return ParsedExpression(text=expr, order=tuple(order), rule=rule), ()
+    return ParsedExpression(text=expr, order=tuple(order), rule=rule,
+                            symbols={name: symbol for symbol, name in names.items()}), ()
+
+
+_SLA_SYMBOL = "_sla_{}"
+EMPTY: Mapping[str, str] = {}
+
+
+def _sla_symbols(expr: str) -> tuple[str, dict[str, str]]:
+    """The text with each service level name replaced by a plain symbol (the same name
+    by the same symbol), and symbol -> name. Run after the scan, so each match is a whole
+    token the scan admitted."""
+    names: dict[str, str] = {}
+    symbols: dict[str, str] = {}
+    pieces: list[str] = []
+    last = 0
+    for match in _TOKEN.finditer(expr):
+        if match.lastgroup != "sla":
+            continue
+        name = match.group("sla")
+        symbol = symbols.setdefault(name, _SLA_SYMBOL.format(len(symbols)))
+        names[symbol] = name
+        start = match.start("sla")
+        pieces.append(expr[last:start] + symbol)
+        last = match.end("sla")
+    return "".join(pieces) + expr[last:], names
 
 
 def _scan(expr: str) -> list[str]:
@@ -227,9 +265,18 @@ def _shape_problems(tokens: list[tuple[str, str]]) -> list[str]:
 
 def _token_problems(kind: str, text: str, following: str) -> list[str]:
     """What is wrong with one token, given the token after it (a call is ``name(``)."""
+    if kind == "sla":
+        if following == "(":
+            return [f"function calls are not allowed ({text})"]
+        return []
     if kind == "word":
         if following == "(":
             return [f"function calls are not allowed ({text})"]
+        if text == "sla" and following == ".":
+            return ["'sla.' starts a service level name: write sla.SERVICE.measure or "
+                    "sla.SERVICE.OFFERING.measure (service codes of letters, digits, _ "
+                    "and -; offering and measure names of lower-case letters, digits "
+                    "and _)"]
         if text in RESERVED:
             return [f"'{text}' is a reserved word, not a measure name"]
         if not NAME_RE.match(text):
@@ -266,28 +313,31 @@ def _rule_engine_parse(expr: str) -> tuple[rule_engine.Rule | None, str]:
         return None, f"cannot be parsed: {getattr(error, 'message', error)}"
 
 
-def _refusals(node: object, order: list[str]) -> list[str]:
-    """Third fence: walk the tree left to right, collecting names and refusing other nodes."""
+def _refusals(node: object, order: list[str], names: Mapping[str, str] = EMPTY) -> list[str]:
+    """Third fence: walk the tree left to right, collecting names and refusing other nodes
+    (``names``: the service level names' symbols, which stand for those names)."""
     engine = _engine()
     ast = engine.ast
     kind = type(node)
     if kind is ast.Statement:
-        return _refusals(node.expression, order)
+        return _refusals(node.expression, order, names)
     if kind is ast.ArithmeticExpression and node.type == "tdiv" and _is_zero(node.right, ast):
-        return [DIVISION_BY_ZERO] + _refusals(node.left, order)
+        return [DIVISION_BY_ZERO] + _refusals(node.left, order, names)
     if kind in (ast.AddExpression, ast.SubtractExpression) or (
         kind is ast.ArithmeticExpression and node.type in ("mul", "tdiv")
     ):
-        return _refusals(node.left, order) + _refusals(node.right, order)
+        return _refusals(node.left, order, names) + _refusals(node.right, order, names)
     if kind is ast.ArithmeticExpression:
         return [f"operator {node.type} is not allowed"]
     if kind is ast.UnaryExpression and node.type == "uminus":
-        return _refusals(node.right, order)
+        return _refusals(node.right, order, names)
     if kind is ast.FloatExpression:
         return [] if node.value.is_finite() else ["division by zero"]
-    if kind is ast.SymbolExpression and node.scope is None and NAME_RE.match(node.name):
-        if node.name not in order:
-            order.append(node.name)
+    if kind is ast.SymbolExpression and node.scope is None and (
+            node.name in names or NAME_RE.match(node.name)):
+        name = names.get(node.name, node.name)
+        if name not in order:
+            order.append(name)
         return []
     return [f"{engine.node_words.get(kind, kind.__name__)} is not allowed"]
 
@@ -310,7 +360,7 @@ def evaluate(
     for name in parsed.order:
         if measures.get(name) is None:
             return None, f"missing measure {name}"
-    values = {name: D(measures[name]) for name in parsed.order}
+    values = {parsed.symbols.get(name, name): D(measures[name]) for name in parsed.order}
     errors = _engine().errors
     try:
         value = parsed.rule.evaluate(values)

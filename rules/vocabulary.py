@@ -71,6 +71,37 @@ def is_name(value: object) -> bool:
     return isinstance(value, str) and _NAME.fullmatch(value) is not None
 
 
+SLA_PREFIX = "sla."
+"""Service level measures: ``sla.SERVICE.measure`` (a result for the whole service) and
+``sla.SERVICE.OFFERING.measure`` (one offering's result), docs/catalog.md."""
+SLA_SERVICE_PATTERN = r"[A-Za-z0-9](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?"
+"""A service code a criterion can name: ASCII letters, digits, ``_`` and inner ``-``
+(``ALT-HPC``). A code with other characters (a dot, a space) has no ``sla.`` names."""
+SLA_NAME_PATTERN = (rf"sla\.(?P<service>{SLA_SERVICE_PATTERN})"
+                    rf"\.(?:(?P<offering>{NAME_PATTERN})\.)?(?P<measure>{NAME_PATTERN})")
+_SLA_NAME = re.compile(SLA_NAME_PATTERN)
+_SLA_SERVICE = re.compile(SLA_SERVICE_PATTERN)
+
+
+def sla_name(service: str, offering: str | None, measure: str) -> str | None:
+    """The measure name of a service level result: ``sla.ALT-HPC.availability`` for the
+    whole service (``offering`` None or empty), ``sla.ALT-HPC.priority.response_hours``
+    for one offering; None when the service's code cannot be named in a criterion."""
+    if _SLA_SERVICE.fullmatch(service) is None:
+        return None
+    return f"{SLA_PREFIX}{service}.{offering}.{measure}" if offering else \
+        f"{SLA_PREFIX}{service}.{measure}"
+
+
+def is_sla_name(value: object) -> bool:
+    return isinstance(value, str) and _SLA_NAME.fullmatch(value) is not None
+
+
+def is_measure_name(value: object) -> bool:
+    """A name a criterion may read: a plain measure name or a service level name."""
+    return is_name(value) or is_sla_name(value)
+
+
 LEDGER_MEASURES = ("spend", "budget", "charged")
 """Measures every unit has from the ledger (scoring.md "Measure")."""
 LEDGER_PREFIXES = ("spend_pool_", "spend_tower_")

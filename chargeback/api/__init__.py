@@ -69,6 +69,7 @@ def register_api(app: Flask) -> None:
         periods,
         results,
         scorecards,
+        service_catalog,
         statements,
         variability,
     )
@@ -79,7 +80,8 @@ def register_api(app: Flask) -> None:
     for name, (converter, param_schema) in CONVERTERS.items():
         app.url_map.converters[name] = converter
         api.register_converter(converter, lambda _converter, doc=param_schema: dict(doc))
-    for module in (catalog, imports, scorecards, periods, results, statements, variability):
+    for module in (catalog, service_catalog, imports, scorecards, periods, results,
+                   statements, variability):
         csrf.exempt(module.bp)
         api.register_blueprint(module.bp)
     app.register_blueprint(docs_page)

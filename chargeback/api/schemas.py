@@ -734,3 +734,69 @@ class StatementsSchema(Schema):
     prior_period = Nullable(fields.String, required=True, metadata={
         "description": "the previous month, when it is closed (the prior totals' month)"})
     items = fields.List(fields.Nested(StatementTotalsSchema), required=True)
+
+
+# --- the service catalog ------------------------------------------------------------------
+
+
+class CatalogQuery(Schema):
+    period = Period(metadata={"description": "any month with data (default: the latest "
+                                             "closed month, else the newest month)"})
+
+
+class TargetCheckSchema(Schema):
+    measure = fields.String(required=True)
+    target = DecimalString(required=True)
+    direction = fields.String(required=True, validate=validate.OneOf(DIRECTIONS),
+                              metadata={"description": "higher or lower is better"})
+    result = Nullable(DecimalString, required=True,
+                      metadata={"description": "the month's result the target is checked "
+                                               "against (null: none imported)"})
+    result_from = Nullable(fields.String, required=True,
+                           validate=validate.OneOf(("offering", "service")),
+                           metadata={"description": "offering: the offering's own result; "
+                                                    "service: the whole service's"})
+    name = Nullable(fields.String, required=True,
+                    metadata={"description": "the name a scorecard criterion reads the "
+                                             "result by (sla.SERVICE[.OFFERING].measure)"})
+    status = fields.String(required=True, validate=validate.OneOf(("met", "missed",
+                                                                   "no result")))
+
+
+class OfferingLevelsSchema(Schema):
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    targets = fields.List(fields.Nested(TargetCheckSchema), required=True)
+
+
+class SlaResultSchema(Schema):
+    offering = Nullable(fields.String, required=True,
+                        metadata={"description": "null: a result for the whole service"})
+    measure = fields.String(required=True)
+    value = DecimalString(required=True)
+    name = Nullable(fields.String, required=True,
+                    metadata={"description": "null: the service's code cannot be named "
+                                             "in a criterion"})
+
+
+class CatalogServiceSchema(Schema):
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    uom = fields.String(required=True)
+    unit = fields.String(required=True)
+    owner_email = Nullable(fields.String, required=True)
+    offerings = fields.List(fields.Nested(OfferingLevelsSchema), required=True)
+    results = fields.List(fields.Nested(SlaResultSchema), required=True,
+                          metadata={"description": "every result of the month, those "
+                                                   "without a target too"})
+    counts = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True,
+                         metadata={"description": "targets met, missed, with no result"})
+
+
+class CatalogSchema(Schema):
+    unit = fields.String(required=True)
+    period = fields.String(required=True)
+    frozen = fields.Boolean(required=True, metadata={
+        "description": "true: a closed month, read as its close froze owners, offerings "
+                       "and targets"})
+    services = fields.List(fields.Nested(CatalogServiceSchema), required=True)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from chargeback.failpoints import failpoint
 from chargeback.importing.text import printable
-from chargeback.models import Consumer, Service, Unit
+from chargeback.models import Consumer, Offering, Service, Unit, User
 from chargeback.models.audit import record
 from chargeback.models.periods import lock_from, lock_months
 from chargeback.refusals import Problem
@@ -34,6 +34,8 @@ class ImportContext:
     _units: dict[str, int] | None = None
     _consumers: dict[str, int] | None = None
     _services: dict[str, tuple[int, int]] | None = None
+    _offerings: dict[tuple[int, str], int] | None = None
+    _users: dict[str, int] | None = None
     _months: dict[str, str] = field(default_factory=dict)  # statuses read under our lock
     _locked_from: str | None = None
     _frozen: str | None = None
@@ -64,6 +66,38 @@ class ImportContext:
             rows = self.session.execute(select(Service.code, Service.id, Service.unit_id))
             self._services = {code: (sid, uid) for code, sid, uid in rows}
         return self._services
+
+    @property
+    def offerings(self) -> dict[tuple[int, str], int]:
+        """(service id, offering code) -> offering id."""
+        if self._offerings is None:
+            rows = self.session.execute(select(Offering.service_id, Offering.code, Offering.id))
+            self._offerings = {(sid, code): oid for sid, code, oid in rows}
+        return self._offerings
+
+    @property
+    def users(self) -> dict[str, int]:
+        """A user's e-mail address, lower-cased (as users are stored), -> user id."""
+        if self._users is None:
+            rows = self.session.execute(select(User.email, User.id))
+            self._users = {email.lower(): uid for email, uid in rows}
+        return self._users
+
+    def service_in_scope(self, line: int, code: str) -> tuple[int, int] | None:
+        """The service ``code`` as (service id, unit id), if it is known and its unit is in
+        the importer's scope; else None, with the error."""
+        found = self.lookup(line, "service_code", self.services, code, "service")
+        if found is None:
+            return None
+        if self.allowed_units is not None:
+            unit = next(c for c, i in self.units.items() if i == found[1])
+            if unit not in self.allowed_units:
+                mine = ", ".join(sorted(self.allowed_units)) or "none"
+                self.error(line, "service_code", f"'{code}' is a service of {unit}, not one "
+                           f"of your units ({mine}); a unit head imports for their own "
+                           "units only")
+                return None
+        return found
 
     def open_period(self, line: int, period: str) -> bool:
         """False (with an error) when the row targets a frozen month (``month_status``)."""

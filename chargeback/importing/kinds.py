@@ -18,9 +18,12 @@ from chargeback.models import (
     Consumer,
     DriverQuantity,
     MetricObservation,
+    Offering,
     RateCard,
     Service,
     ServiceModel,
+    SlaResult,
+    SlaTarget,
     Unit,
 )
 
@@ -35,8 +38,9 @@ class Handler:
     kind = ""
     file_key: tuple[str, ...] = ()  # natural key, as file columns; empty = lines add up
 
-    def __init__(self, ctx: ImportContext):
+    def __init__(self, ctx: ImportContext, columns: frozenset[str] = frozenset()):
         self.ctx = ctx
+        self.columns = columns  # the file's header: which optional columns it has
         self._seen: dict[tuple, int] = {}
 
     def accept(self, line: int, values: dict) -> dict | None:
@@ -54,6 +58,11 @@ class Handler:
                            f"a second row for {named} (first on line {first})")
             return False
         return True
+
+    def content_marker(self) -> bytes:
+        """What the file's checksum adds for its header: nothing, unless a column's
+        presence changes what the rows mean (see ``ServicesHandler``)."""
+        return b""
 
     def resolve(self, line: int, values: dict) -> dict | None:
         raise NotImplementedError
@@ -110,8 +119,8 @@ class UnitsHandler(Handler):
     kind = "units"
     file_key = ("code",)
 
-    def __init__(self, ctx):
-        super().__init__(ctx)
+    def __init__(self, ctx, columns=frozenset()):
+        super().__init__(ctx, columns)
         self.rows: dict[str, tuple[int, dict]] = {}
         self.models = set(ctx.session.scalars(select(ServiceModel.code)))
 
@@ -230,11 +239,25 @@ class ConsumersHandler(KeyedHandler):
 
 
 class ServicesHandler(KeyedHandler):
+    """A service and, when the file has an ``owner_email`` column, its owner: a user's
+    e-mail address (an unknown one is a bad row; an empty cell leaves the service without
+    an owner). A file without the column leaves every owner as it is."""
+
     kind = "services"
     file_key = ("code",)
     model = Service
     db_key = ("code",)
     db_values = ("unit_id", "name", "uom")
+
+    def __init__(self, ctx, columns=frozenset()):
+        super().__init__(ctx, columns)
+        if "owner_email" in columns:
+            self.db_values = (*self.db_values, "owner_id")
+
+    def content_marker(self) -> bytes:
+        """A file with an empty owner_email column clears owners, one without it does not:
+        the same rows are not the same import (files without it keep their checksum)."""
+        return b"owner_email\n" if "owner_id" in self.db_values else b""
 
     def resolve(self, line, v):
         if not self.ctx.in_scope(line, v["unit_code"]):
@@ -242,11 +265,73 @@ class ServicesHandler(KeyedHandler):
         unit_id = self.ctx.lookup(line, "unit_code", self.ctx.units, v["unit_code"], "unit")
         if unit_id is None:
             return None
-        return {"code": v["code"], "unit_id": unit_id, "name": v["name"], "uom": v["uom"],
-                "_label": v["code"]}
+        row = {"code": v["code"], "unit_id": unit_id, "name": v["name"], "uom": v["uom"],
+               "_label": v["code"]}
+        if "owner_id" in self.db_values:
+            email = v["owner_email"]
+            row["owner_id"] = None if email is None else self.ctx.users.get(email.lower())
+            if email is not None and row["owner_id"] is None:
+                self.ctx.error(line, "owner_email", f"no user has the e-mail address "
+                               f"'{email}': add the user first (Admin, Users)")
+                return None
+        return row
 
     def finish(self):
         self.ctx._services = None
+
+
+class OfferingsHandler(KeyedHandler):
+    """A service's packages at different levels; a later row renames one."""
+
+    kind = "offerings"
+    file_key = ("service_code", "code")
+    model = Offering
+    db_key = ("service_id", "code")
+    db_values = ("name",)
+
+    def resolve(self, line, v):
+        found = self.ctx.service_in_scope(line, v["service_code"])
+        if found is None:
+            return None
+        return {"service_id": found[0], "code": v["code"], "name": v["name"],
+                "_label": f"{v['service_code']}/{v['code']}"}
+
+    def finish(self):
+        self.ctx._offerings = None
+
+
+def offering_of(ctx: ImportContext, line: int, service: tuple[int, int], service_code: str,
+                code: str) -> int | None:
+    """The id of the offering ``code`` of a service, or None with an error naming its
+    offerings (imported with the offerings kind)."""
+    found = ctx.offerings.get((service[0], code))
+    if found is None:
+        known = sorted(c for sid, c in ctx.offerings if sid == service[0])
+        ctx.error(line, "offering", f"unknown offering '{code}' of {service_code} (its "
+                  f"offerings: {', '.join(known) or 'none yet; import offerings first'})")
+    return found
+
+
+class SlaTargetsHandler(KeyedHandler):
+    """An offering's service level target for a measure; a later row replaces it (the
+    catalog of a closed month keeps the target its close froze)."""
+
+    kind = "sla_targets"
+    file_key = ("service_code", "offering", "measure")
+    model = SlaTarget
+    db_key = ("offering_id", "measure")
+    db_values = ("target", "direction")
+
+    def resolve(self, line, v):
+        service = self.ctx.service_in_scope(line, v["service_code"])
+        if service is None:
+            return None
+        offering_id = offering_of(self.ctx, line, service, v["service_code"], v["offering"])
+        if offering_id is None:
+            return None
+        return {"offering_id": offering_id, "measure": v["measure"], "target": v["target"],
+                "direction": v["direction"],
+                "_label": f"{v['service_code']}/{v['offering']}/{v['measure']}"}
 
 
 class RatesHandler(KeyedHandler):
@@ -258,8 +343,8 @@ class RatesHandler(KeyedHandler):
     db_key = ("service_id", "effective_from")
     db_values = ("price",)
 
-    def __init__(self, ctx):
-        super().__init__(ctx)
+    def __init__(self, ctx, columns=frozenset()):
+        super().__init__(ctx, columns)
         rows = ctx.session.execute(select(RateCard.service_id, RateCard.effective_from,
                                           RateCard.price))
         self.prices = {(sid, eff): price for sid, eff, price in rows}
@@ -318,6 +403,32 @@ class MetricsHandler(PeriodKeyed):
                 "_label": f"{v['unit_code']}/{v['period']}/{v['measure']}"}
 
 
+class SlaResultsHandler(PeriodKeyed):
+    """A month's service level result of one offering, or of the whole service when the
+    ``offering`` cell is empty (stored as ``""``). The month must be open."""
+
+    kind = "sla_results"
+    file_key = ("service_code", "period", "offering", "measure")
+    model = SlaResult
+    db_key = ("service_id", "period", "offering", "measure")
+    db_values = ("value",)
+
+    def resolve(self, line, v):
+        service = self.ctx.service_in_scope(line, v["service_code"])
+        if service is None:
+            return None
+        offering = v["offering"] or ""
+        if offering and offering_of(self.ctx, line, service, v["service_code"],
+                                    offering) is None:
+            return None
+        if not self.ctx.open_period(line, v["period"]):
+            return None
+        return {"service_id": service[0], "period": v["period"], "offering": offering,
+                "measure": v["measure"], "value": v["value"], "batch_id": self.ctx.batch_id,
+                "_label": f"{v['service_code']}/{v['period']}/{offering or '*'}/"
+                          f"{v['measure']}"}
+
+
 class DriversHandler(PeriodKeyed):
     kind = "drivers"
     file_key = ("consumer_code", "period", "driver")
@@ -337,8 +448,9 @@ class DriversHandler(PeriodKeyed):
 
 HANDLERS: dict[str, type[Handler]] = {
     h.kind: h
-    for h in (UnitsHandler, ConsumersHandler, ServicesHandler, RatesHandler, BudgetHandler,
-              MetricsHandler, DriversHandler)
+    for h in (UnitsHandler, ConsumersHandler, ServicesHandler, OfferingsHandler,
+              SlaTargetsHandler, RatesHandler, BudgetHandler, MetricsHandler, SlaResultsHandler,
+              DriversHandler)
 }
 
 __all__ = ["HANDLERS", "Handler"]

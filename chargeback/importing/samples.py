@@ -3,8 +3,9 @@
 The header of a sample is the kind's columns as the importer reads them (``schemas.columns``:
 required first, then optional), so a sample can never drift from what an import expects.
 The rows are a small company of their own: a holding root ``HOLD`` with a plant ``PLANT``
-and a lab ``LAB-X`` below it, their consumers, one service with its price, and a month
-(``SAMPLE_PERIOD``) of spend, budget, metrics, usage and drivers. Imported in the order of
+and a lab ``LAB-X`` below it, their consumers, one service with its price, two offerings
+and their service level targets, and a month (``SAMPLE_PERIOD``) of spend, budget,
+metrics, service level results, usage and drivers. Imported in the order of
 ``IMPORT_KINDS`` into an empty database, every sample is stored (a test does it): they are
 examples of valid files, to be edited into a deployment's own codes before real use.
 """
@@ -39,6 +40,19 @@ EXAMPLES: dict[str, list[dict[str, str]]] = {
     "services": [
         {"code": "VM", "unit_code": "HOLD", "name": "Virtual machine", "uom": "vm-month"},
     ],
+    "offerings": [
+        {"service_code": "VM", "code": "standard", "name": "Standard virtual machine"},
+        {"service_code": "VM", "code": "priority",
+         "name": "Priority virtual machine, 4-hour response"},
+    ],
+    "sla_targets": [
+        {"service_code": "VM", "offering": "standard", "measure": "availability",
+         "target": "99.5", "direction": "higher"},
+        {"service_code": "VM", "offering": "priority", "measure": "availability",
+         "target": "99.9", "direction": "higher"},
+        {"service_code": "VM", "offering": "priority", "measure": "response_hours",
+         "target": "4", "direction": "lower"},
+    ],
     "rates": [
         {"service_code": "VM", "effective_from": SAMPLE_PERIOD, "price": "120.00"},
     ],
@@ -57,6 +71,12 @@ EXAMPLES: dict[str, list[dict[str, str]]] = {
         {"period": SAMPLE_PERIOD, "unit_code": "PLANT", "measure": "tickets_closed",
          "value": "412"},
         {"period": SAMPLE_PERIOD, "unit_code": "PLANT", "measure": "csat", "value": "4.4"},
+    ],
+    "sla_results": [
+        {"period": SAMPLE_PERIOD, "service_code": "VM", "measure": "availability",
+         "value": "99.71"},
+        {"period": SAMPLE_PERIOD, "service_code": "VM", "offering": "priority",
+         "measure": "response_hours", "value": "3.5"},
     ],
     "usage": [
         {"period": SAMPLE_PERIOD, "consumer_code": "LINE-A", "service_code": "VM",

@@ -24,7 +24,12 @@ from chargeback.importing.fields import (
     Text,
 )
 from chargeback.importing.text import is_text, text_problem
-from rules.vocabulary import BILLING_MODES, RESERVED_POOLS, is_ledger_measure
+from rules.vocabulary import (
+    BILLING_MODES,
+    DIRECTIONS,
+    RESERVED_POOLS,
+    is_ledger_measure,
+)
 
 
 def not_a_ledger_measure(value: str) -> None:
@@ -73,6 +78,33 @@ class ServiceRow(RowSchema):
     unit_code = Code(required=True)
     name = Text(required=True)
     uom = Text(required=True, max_length=64)
+    owner_email = fields.Email(load_default=None,
+                               error_messages={"invalid": "not an e-mail address"})
+
+
+class OfferingRow(RowSchema):
+    service_code = Code(required=True)
+    code = Name(required=True)
+    name = Text(required=True)
+
+
+class SlaTargetRow(RowSchema):
+    service_code = Code(required=True)
+    offering = Name(required=True)
+    measure = Name(required=True)
+    target = Quantity(required=True, negative=True)
+    direction = Text(
+        required=True, max_length=64,
+        validate=OneOf(DIRECTIONS, error="'{input}' must be " + " or ".join(DIRECTIONS)),
+    )
+
+
+class SlaResultRow(RowSchema):
+    period = Period(required=True)
+    service_code = Code(required=True)
+    measure = Name(required=True)
+    value = Quantity(required=True, negative=True)
+    offering = Name(load_default=None)
 
 
 class RateRow(RowSchema):
@@ -122,10 +154,13 @@ SCHEMAS: dict[str, type[RowSchema]] = {
     "units": UnitRow,
     "consumers": ConsumerRow,
     "services": ServiceRow,
+    "offerings": OfferingRow,
+    "sla_targets": SlaTargetRow,
     "rates": RateRow,
     "spend": SpendRow,
     "budget": BudgetRow,
     "metrics": MetricRow,
+    "sla_results": SlaResultRow,
     "usage": UsageRow,
     "drivers": DriverRow,
 }

@@ -2,7 +2,7 @@
 
 from chargeback.models.audit import AuditEntry
 from chargeback.models.base import Base
-from chargeback.models.catalog import RateCard, Service
+from chargeback.models.catalog import Offering, RateCard, Service, SlaResult, SlaTarget
 from chargeback.models.imports import BatchError, ImportBatch
 from chargeback.models.ledger import Budget, SpendLine
 from chargeback.models.org import BUILTIN_SERVICE_MODELS, Consumer, ServiceModel, Unit
@@ -28,6 +28,7 @@ from chargeback.models.settings import Setting
 from chargeback.models.snapshots import (
     ConsumerFigures,
     ConsumerSnapshot,
+    OfferingSnapshot,
     PortfolioFigures,
     ServiceSnapshot,
     UnitTreeSnapshot,
@@ -46,9 +47,11 @@ __all__ = [
     "AllocationRuleSet", "ApiToken", "AuditEntry", "BUILTIN_SERVICE_MODELS", "Base",
     "BatchError", "Budget", "Charge", "Consumer", "ConsumerFigures", "ConsumerSnapshot",
     "CriterionDefinition", "CriterionResultRow", "DriverQuantity", "ImportBatch",
-    "InternalCharge", "JobRun", "JournalLine", "MetricObservation", "PackFile", "Period",
+    "InternalCharge", "JobRun", "JournalLine", "MetricObservation", "Offering",
+    "OfferingSnapshot", "PackFile", "Period",
     "PeriodSeal", "PortfolioFigures", "RateCard", "Rating", "ScorecardFormInput", "ScorecardVersion", "Service",
-    "ServiceModel", "ServiceSnapshot", "ServiceVariability", "Setting", "SignInThrottle", "SpendLine", "Unit",
+    "ServiceModel", "ServiceSnapshot", "ServiceVariability", "Setting", "SignInThrottle",
+    "SlaResult", "SlaTarget", "SpendLine", "Unit",
     "UnitPeriodResult", "UnitPeriodSpend", "UnitTreeSnapshot", "UsageLine", "UsageTotal", "User",
     "UserSession", "VariabilitySnapshot", "user_unit_scopes",
 ]

@@ -11,10 +11,10 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from chargeback.models.base import CODE, MONEY, PERIOD, PRICE, Base
+from chargeback.models.base import CODE, MONEY, PERIOD, PRICE, QUANTITY, Base
 from chargeback.models.types import ExactDecimal
 
 
@@ -66,6 +66,25 @@ class ServiceSnapshot(Base):
     uom: Mapped[str] = mapped_column(String(64))
     price: Mapped[Decimal | None] = mapped_column(PRICE)
     price_from: Mapped[str | None] = mapped_column(PERIOD)
+    owner_email: Mapped[str | None] = mapped_column(String(254))
+
+
+class OfferingSnapshot(Base):
+    """An offering and one of its service level targets as they stood at the close (the
+    target's columns empty for an offering without targets): the catalog page of a closed
+    month reads these, so a later change of an offering or a target leaves it alone."""
+
+    __tablename__ = "offering_snapshots"
+    __table_args__ = (Index("ix_offering_snapshots_period_service", "period", "service_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period: Mapped[str] = mapped_column(ForeignKey("periods.period"))
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"))
+    offering: Mapped[str] = mapped_column(CODE)
+    offering_name: Mapped[str] = mapped_column(String(200))
+    measure: Mapped[str | None] = mapped_column(CODE)
+    target: Mapped[Decimal | None] = mapped_column(QUANTITY)
+    direction: Mapped[str | None] = mapped_column(String(8))
 
 
 class PortfolioFigures(Base):

@@ -36,6 +36,7 @@ from chargeback.models import (
     DriverQuantity,
     InternalCharge,
     JournalLine,
+    OfferingSnapshot,
     PackFile,
     Period,
     PortfolioFigures,
@@ -56,7 +57,13 @@ from chargeback.refusals import Conflict
 from chargeback.services import allocation_rules, packs, scorecards, seal, settings
 from chargeback.services import measures as measure_data
 from chargeback.services.periods import PeriodRefused, lock_period
-from chargeback.services.queries import closed_month, portfolio, statements, variability
+from chargeback.services.queries import (
+    closed_month,
+    portfolio,
+    service_levels,
+    statements,
+    variability,
+)
 from chargeback.services.queries.catalog import prices_in_force
 from chargeback.services.queries.sql import from_micros
 from chargeback.services.queries.tree import service_model_names
@@ -286,14 +293,18 @@ def gather(session: Session, period: str) -> Inputs:
         towers=measure_data.spend_by(session, SpendLine.tower, period),
         snapshot_rows=_snapshot_rows(period, codes, units, consumer_rows, services, prices,
                                      service_model_names(session),
-                                     variability.stated(session, (s.id for s in services))))
+                                     variability.stated(session, (s.id for s in services)),
+                                     service_levels.owner_emails(session))
+        | {"offerings": service_levels.snapshot_rows(session, period)})
 
 
 def _snapshot_rows(period: str, codes: dict[int, str], units, consumers, services, prices,
-                   models: dict[str, str], said: dict) -> dict[str, list[dict]]:
-    """The tree, the consumers and the services (with the price in force) as they are
-    read for the allocation, and each service's stance on each kind of variability (``said``:
-    the units' statements, over their templates' proposals), in the snapshots' columns."""
+                   models: dict[str, str], said: dict,
+                   owners: dict[int, str]) -> dict[str, list[dict]]:
+    """The tree, the consumers and the services (with the price in force and the owner) as
+    they are read for the allocation, and each service's stance on each kind of variability
+    (``said``: the units' statements, over their templates' proposals), in the snapshots'
+    columns."""
     rows = {
         "tree": [{"period": period, "unit_id": u.id, "unit_code": u.code,
                   "parent_code": codes.get(u.parent_id), "name": u.name,
@@ -307,7 +318,8 @@ def _snapshot_rows(period: str, codes: dict[int, str], units, consumers, service
         "services": [{"period": period, "service_id": s.id, "code": s.code,
                       "unit_code": codes[s.unit_id], "name": s.name, "uom": s.uom,
                       "price": prices[s.id].price if s.id in prices else None,
-                      "price_from": prices[s.id].effective_from if s.id in prices else None}
+                      "price_from": prices[s.id].effective_from if s.id in prices else None,
+                      "owner_email": owners.get(s.id)}
                      for s in services]}
     rows["variability"] = variability.snapshot_rows(
         period, rows["services"], {u.code: u.service_model_code for u in units}, said)
@@ -334,7 +346,7 @@ def _drivers(session: Session, period: str) -> dict[tuple[str, str], Decimal]:
 
 FROZEN_TABLES = (Rating, Charge, JournalLine, UnitPeriodResult, UnitPeriodSpend,
                  InternalCharge, UnitTreeSnapshot, ConsumerSnapshot, ServiceSnapshot,
-                 VariabilitySnapshot)
+                 VariabilitySnapshot, OfferingSnapshot)
 """Every table a close writes for its month (criterion results go with their ratings)."""
 
 
@@ -421,13 +433,15 @@ def check_references(session: Session, period: str) -> None:
 
 
 SNAPSHOTS = {"tree": UnitTreeSnapshot, "consumers": ConsumerSnapshot,
-             "services": ServiceSnapshot, "variability": VariabilitySnapshot}
+             "services": ServiceSnapshot, "variability": VariabilitySnapshot,
+             "offerings": OfferingSnapshot}
 
 
 def snapshot(session: Session, period: str, inputs: Inputs) -> None:
-    """Keep the tree, the consumers and the services (with the price in force) as the
-    allocation read them, and the services' stances on variability: a later move, rename,
-    new rate or new statement leaves this month alone."""
+    """Keep the tree, the consumers, the services (with the price in force and the owner),
+    their offerings and service level targets, and the services' stances on variability as
+    the close read them: a later move, rename, new rate, new owner, new target or new
+    statement leaves this month alone."""
     for name, model in SNAPSHOTS.items():
         if inputs.snapshot_rows[name]:
             session.execute(insert(model.__table__), inputs.snapshot_rows[name])

@@ -201,7 +201,8 @@ def _read_and_store(ctx: ImportContext, kind: str, stream: BinaryIO, filename: s
 def _store_rows(ctx: ImportContext, kind: str, table, stream: BinaryIO, progress) -> None:
     """The keyed kinds and units, row by row through their handler (``kinds``)."""
     validator = RowValidator(kind, table.header)
-    handler = HANDLERS[kind](ctx)
+    handler = HANDLERS[kind](ctx, frozenset(table.header))
+    ctx.content.update(handler.content_marker())
     pending: list[dict] = []
     for line, cells in table.rows:
         ctx.rows_read += 1

@@ -21,6 +21,7 @@ from chargeback.models import (
     UnitPeriodResult,
     UnitPeriodSpend,
 )
+from chargeback.services.queries import service_levels
 from chargeback.services.queries.periods import latest_closed
 from rules.envelope import Envelope, envelope_measures, envelope_of, fiscal_year
 from rules.measures import ledger_measures, measure_suffix
@@ -53,7 +54,7 @@ def known_names(session: Session, unit_id: int) -> set[str]:
         codes = session.scalars(select(column).distinct().where(
             SpendLine.unit_id == unit_id, column.is_not(None)))
         names |= {prefix + measure_suffix(code) for code in codes}
-    return names
+    return names | service_levels.known_names(session, unit_id)
 
 
 NO_MONEY = Decimal("0.00")
@@ -100,7 +101,8 @@ def for_unit(session: Session, unit_id: int, period: str) -> dict[str, Decimal]:
 class MonthMeasures:
     """The measures of a month whose results are stored, read once for all its units.
 
-    A unit's are its observed metrics, then the ledger measures from what the close froze:
+    A unit's are its observed metrics, its services' service level results (``sla.``
+    names, ``queries.service_levels``), then the ledger measures from what the close froze:
     ``spend`` is the unit's external spend by pool plus the internal charges it received
     (pool ``internal``), ``charged`` and ``budget`` are its stored results, and every pool
     or tower seen in the month's ledger gives a ``spend_pool_*`` / ``spend_tower_*``
@@ -113,6 +115,7 @@ class MonthMeasures:
     frozen: dict[str, dict[int, dict[str, Decimal]]]
     budgets: dict[int, Decimal]
     observed: dict[int, dict[str, Decimal]]
+    sla: dict[int, dict[str, Decimal]]
 
     def of(self, unit_id: int) -> dict[str, Decimal]:
         pools = dict(self.frozen["pool"].get(unit_id, {}))
@@ -123,6 +126,7 @@ class MonthMeasures:
             budget, charged, internal = self.budgets.get(unit_id), NO_MONEY, NO_MONEY
         pools["internal"] = pools.get("internal", NO_MONEY) + internal
         measures = dict(self.observed.get(unit_id, {}))
+        measures.update(self.sla.get(unit_id, {}))
         measures.update(ledger_measures(
             pools, self.frozen["tower"].get(unit_id, {}), budget, charged,
             known_pools=self.known_pools, known_towers=self.known_towers))
@@ -160,8 +164,11 @@ def for_month(session: Session, period: str, unit_id: int | None = None) -> Mont
                    MetricObservation.value)
             .where(MetricObservation.period == period, *mine(MetricObservation.unit_id))):
         observed[uid][measure] = value
+    sla = service_levels.measures_by_unit(session, period)
+    if unit_id is not None:
+        sla = {unit_id: sla[unit_id]} if unit_id in sla else {}
     return MonthMeasures(results=results, frozen=_frozen_spend(session, period),
-                         budgets=budgets(session, period), observed=observed)
+                         budgets=budgets(session, period), observed=observed, sla=sla)
 
 
 def _frozen_spend(session: Session, period: str) -> dict[str, dict[int, dict[str, Decimal]]]:
@@ -190,8 +197,8 @@ class MeasureChoice:
 
 
 def choices(session: Session, unit_id: int) -> list[MeasureChoice]:
-    """The unit's measure names with their latest value: observed ones from their latest
-    month, ledger ones from the latest closed month (as its close froze them)."""
+    """The unit's measure names with their latest value: observed ones (and service level
+    results) from their latest month, ledger ones from the latest closed month (as its close froze them)."""
     latest: dict[str, tuple[str, Decimal]] = {}
     rows = session.execute(select(MetricObservation.measure, MetricObservation.period,
                                   MetricObservation.value)
@@ -199,6 +206,7 @@ def choices(session: Session, unit_id: int) -> list[MeasureChoice]:
                            .order_by(MetricObservation.period.desc()))
     for name, period, value in rows:
         latest.setdefault(name, (period, value))
+    latest.update(service_levels.latest_results(session, unit_id))
     closed = latest_closed(session)
     ledger = for_unit(session, unit_id, closed) if closed else {}
     found = []

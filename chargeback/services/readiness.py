@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from chargeback.models import Budget, MetricObservation, Service, SpendLine, Unit, UsageTotal
 from chargeback.services import scorecards
+from chargeback.services.queries import service_levels
 from rules.expressions import parse
 from rules.vocabulary import is_ledger_measure
 
@@ -46,12 +47,14 @@ def _services_without_usage(session: Session, period: str) -> list[str]:
 
 def _missing_metrics(session: Session, period: str, units) -> list[str]:
     problems = []
+    service_level = service_levels.measures_by_unit(session, period)
     for unit in units:
         version = scorecards.in_force(session, unit.id, period)
         if version is None:
             continue
         have = set(session.scalars(select(MetricObservation.measure).where(
             MetricObservation.unit_id == unit.id, MetricObservation.period == period)))
+        have |= set(service_level.get(unit.id, {}))
         for criterion in version.criteria:
             parsed, _ = parse(criterion.expr)
             for name in sorted(parsed.names if parsed else ()):

@@ -74,14 +74,15 @@ def register_web(app: Flask) -> None:
         profile,
         scorecard_editor,
         scorecard_versions,
+        service_catalog,
         statements,
         units,
         variability,
     )
 
-    for module in (auth, portfolio, units, directory, scorecard_editor, scorecard_versions,
-                   approvals, data, statements, jobs, admin, audit, profile, help_pages,
-                   variability):
+    for module in (auth, portfolio, units, service_catalog, directory, scorecard_editor,
+                   scorecard_versions, approvals, data, statements, jobs, admin, audit, profile,
+                   help_pages, variability):
         app.register_blueprint(module.bp)
     app.add_url_rule("/", "home", home)
     _error_pages(app)

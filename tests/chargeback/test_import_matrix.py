@@ -25,7 +25,15 @@ GOOD = {
     "metrics": ("period,unit_code,measure,value", "2026-04,WW,seats,10"),
     "usage": ("period,consumer_code,service_code,quantity", "2026-04,LAB1,DESK,10"),
     "drivers": ("period,consumer_code,driver,quantity", "2026-04,LAB1,headcount,10"),
+    "offerings": ("service_code,code,name", "HPC,gold,Gold"),
+    "sla_targets": ("service_code,offering,measure,target,direction",
+                    "HPC,standard,availability,99.5,higher"),
+    "sla_results": ("period,service_code,offering,measure,value",
+                    "2026-04,HPC,standard,availability,99.7"),
 }
+# What a kind needs stored before its good row can be (an offering for targets, results).
+BEFORE = {"sla_targets": ("offerings", "service_code,code,name\nHPC,standard,Standard\n"),
+          "sla_results": ("offerings", "service_code,code,name\nHPC,standard,Standard\n")}
 
 # class -> kind -> (bad row, the column its error names)
 BAD = {
@@ -39,6 +47,9 @@ BAD = {
         "metrics": ("2026-04,NOPE,seats,1", "unit_code"),
         "usage": ("2026-04,NOPE,DESK,1", "consumer_code"),
         "drivers": ("2026-04,NOPE,headcount,1", "consumer_code"),
+        "offerings": ("NOPE,gold,Gold", "service_code"),
+        "sla_targets": ("HPC,nope,availability,99,higher", "offering"),
+        "sla_results": ("2026-04,NOPE,,availability,99", "service_code"),
     },
     "bad period": {
         "rates": ("DESK,2026-00,1", "effective_from"),
@@ -47,6 +58,7 @@ BAD = {
         "metrics": ("2026-4,WW,seats,1", "period"),
         "usage": ("26-04,LAB1,DESK,1", "period"),
         "drivers": ("2026-13,LAB1,headcount,1", "period"),
+        "sla_results": ("2026-4,HPC,standard,availability,99", "period"),
     },
     "too many decimals": {
         "rates": ("DESK,2026-06,1.1234567", "price"),
@@ -55,6 +67,8 @@ BAD = {
         "metrics": ("2026-04,WW,seats,1.1234567", "value"),
         "usage": ("2026-04,LAB1,DESK,1.1234567", "quantity"),
         "drivers": ("2026-04,LAB1,headcount,1.1234567", "quantity"),
+        "sla_targets": ("HPC,standard,response_hours,1.1234567,lower", "target"),
+        "sla_results": ("2026-04,HPC,,availability,99.1234567", "value"),
     },
     "not a number": {
         "rates": ("DESK,2026-06,cheap", "price"),
@@ -63,6 +77,8 @@ BAD = {
         "metrics": ("2026-04,WW,seats,n/a", "value"),
         "usage": ("2026-04,LAB1,DESK,12 h", "quantity"),
         "drivers": ("2026-04,LAB1,headcount,?", "quantity"),
+        "sla_targets": ("HPC,standard,response_hours,fast,lower", "target"),
+        "sla_results": ("2026-04,HPC,,availability,n/a", "value"),
     },
     "missing value": {
         "units": ("X1,,HQ,customer_intimacy", "name"),
@@ -74,6 +90,9 @@ BAD = {
         "metrics": ("2026-04,WW,,1", "measure"),
         "usage": ("2026-04,LAB1,,1", "service_code"),
         "drivers": (",LAB1,headcount,1", "period"),
+        "offerings": ("HPC,silver,", "name"),
+        "sla_targets": ("HPC,standard,response_hours,4,", "direction"),
+        "sla_results": ("2026-04,HPC,standard,,99", "measure"),
     },
     "second row for a key": {
         "units": ("NEW,Again,HQ,customer_intimacy", "code"),
@@ -83,6 +102,9 @@ BAD = {
         "budget": ("2026-04,WW,11.00", "period"),
         "metrics": ("2026-04,WW,seats,11", "measure"),
         "drivers": ("2026-04,LAB1,headcount,11", "driver"),
+        "offerings": ("HPC,gold,Gold again", "code"),
+        "sla_targets": ("HPC,standard,availability,99.9,higher", "measure"),
+        "sla_results": ("2026-04,HPC,standard,availability,99.8", "measure"),
     },
     "closed period": {
         "spend": ("2026-03,WW,labor,1.00", "period"),
@@ -91,8 +113,18 @@ BAD = {
         "usage": ("2026-03,LAB1,DESK,1", "period"),
         "drivers": ("2026-03,LAB1,headcount,1", "period"),
         "rates": ("DESK,2026-03,99", "effective_from"),
+        "sla_results": ("2026-03,HPC,standard,availability,99", "period"),
     },
 }
+
+
+def prepare(session, kind: str) -> None:
+    if kind in BEFORE:
+        before_kind, text = BEFORE[kind]
+        result = import_file(session, before_kind, io.BytesIO(text.encode()), "before.csv",
+                             "tester")
+        assert result.status == "stored", result.errors
+        session.commit()
 CASES = [(cls, kind) for cls, kinds in BAD.items() for kind in kinds]
 
 
@@ -102,6 +134,7 @@ def test_bad_row_refuses_the_whole_batch(reference, bad_class, kind):  # noqa: F
         load(reference, "spend", "period,unit_code,cost_pool,amount\n2026-03,WW,labor,1.00\n")
         reference.get(Period, "2026-03").status = "closed"
         reference.commit()
+    prepare(reference, kind)
     header, good = GOOD[kind]
     row, column = BAD[bad_class][kind]
     text = f"{header}\n{good}\n{row}\n"
@@ -116,6 +149,7 @@ def test_bad_row_refuses_the_whole_batch(reference, bad_class, kind):  # noqa: F
 
 @pytest.mark.parametrize("kind", sorted(GOOD))
 def test_unknown_and_missing_columns_for_every_kind(reference, kind):  # noqa: F811
+    prepare(reference, kind)
     header, good = GOOD[kind]
     for text, expected in (
         (f"{header},extra\n{good},x\n", "line 1: extra: unknown column"),
@@ -131,6 +165,7 @@ def test_unknown_and_missing_columns_for_every_kind(reference, kind):  # noqa: F
 
 @pytest.mark.parametrize("kind", sorted(GOOD))
 def test_the_good_row_alone_is_stored(reference, kind):  # noqa: F811
+    prepare(reference, kind)
     header, good = GOOD[kind]
     result = import_file(reference, kind, io.BytesIO(f"{header}\n{good}\n".encode()), "f.csv",
                          "tester")

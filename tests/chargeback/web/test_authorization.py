@@ -43,6 +43,7 @@ RULES: dict[str, dict[str, object]] = {
     "units.usage": {"GET": IN_SCOPE},
     "units.export": {"GET": IN_SCOPE},
     "units.charges_export": {"GET": IN_SCOPE},
+    "service_catalog.show": {"GET": IN_SCOPE},
     "portfolio.export": {"GET": ALL},  # a unit head: their units' rows (tested apart)
     "directory.consumers": {"GET": ALL},  # a unit head: their units' own (tested apart)
     "directory.services": {"GET": ALL},

@@ -1,0 +1,32 @@
+"""GET /api/v1/units/{code}/catalog: the catalog page's figures as JSON, with the unit's
+roles and scopes (the company of ``tests/chargeback/web/test_service_catalog_page.py``)."""
+
+from __future__ import annotations
+
+from tests.chargeback.web.test_service_catalog_page import catalog_company  # noqa: F401
+
+
+def test_the_api_gives_the_catalog(catalog_company, api):  # noqa: F811
+    answer = api("central_it").get("/api/v1/units/DC/catalog?period=2026-03")
+    assert answer.status_code == 200, answer.get_json()
+    body = answer.get_json()
+    assert (body["unit"], body["period"], body["frozen"]) == ("DC", "2026-03", True)
+    (cpu,) = body["services"]
+    assert cpu["owner_email"] == "ops@example.com"
+    assert cpu["counts"] == {"met": 2, "missed": 2, "no result": 0}
+    priority = next(o for o in cpu["offerings"] if o["code"] == "priority")
+    assert priority["targets"][0] == {
+        "measure": "availability", "target": "99.9", "direction": "higher", "result": "99.7",
+        "result_from": "service", "name": "sla.CPU.availability", "status": "missed"}
+    assert {r["name"]: r["value"] for r in cpu["results"]} == {
+        "sla.CPU.availability": "99.7", "sla.CPU.priority.response_hours": "5",
+        "sla.CPU.standard.response_hours": "6"}
+
+
+def test_the_api_keeps_roles_and_scopes(catalog_company, api):  # noqa: F811
+    head = api("unit_head")
+    assert head.get("/api/v1/units/LAB/catalog").status_code == 200
+    assert head.get("/api/v1/units/DC/catalog").status_code == 403
+    assert api("finance").get("/api/v1/units/DC/catalog?period=2031-01").status_code == 404
+    assert api("finance").get("/api/v1/units/NOPE/catalog").status_code == 404
+    assert api("finance").get("/api/v1/units/DC/catalog?period=2026-3").status_code == 422
