@@ -231,6 +231,9 @@ def test_months_closed_before_the_migration_get_their_templates_proposals(runner
     db.session.remove()
     assert frozen_rows(db.session) == closed
     assert len(closed) == 10 and {r[4] for r in closed} == {"template"}
+    from chargeback.services import seal
+
+    assert seal.verify(db.session, "2026-03")[1] == []  # the seal's digest agrees
 
 
 def test_two_statements_for_one_unit_at_once_take_turns(runner, app, session):
@@ -269,3 +272,24 @@ def test_two_statements_for_one_unit_at_once_take_turns(runner, app, session):
     session.rollback()
     assert [(r.kind, r.stance) for r in session.scalars(select(ServiceVariability))] == [
         ("arrival", "reduce")]
+
+
+def test_the_seal_vouches_for_the_frozen_stances(desks, session):
+    """A stance changed behind the product's back is found by the seal's check; a seal
+    made before the stances were sealed (its parts without them) does not vouch for them,
+    and says nothing of them."""
+    from chargeback.models import PeriodSeal
+    from chargeback.services import seal
+
+    assert seal.verify(session, "2026-03")[1] == []
+    session.execute(update(VariabilitySnapshot).where(
+        VariabilitySnapshot.service_code == "WW-DESK", VariabilitySnapshot.kind == "request")
+        .values(stance="accommodate"))
+    findings = seal.verify(session, "2026-03")[1]
+    assert [f.part for f in findings] == ["variability"]
+    assert findings[0].message.startswith("the services' stances on variability")
+    row = session.scalar(select(PeriodSeal).where(PeriodSeal.period == "2026-03"))
+    row.parts = {k: v for k, v in row.parts.items() if k != "variability"}
+    row.seal = seal.chain_digest(row.previous, row.period, row.revision, row.parts)
+    session.flush()
+    assert seal.verify(session, "2026-03")[1] == []
