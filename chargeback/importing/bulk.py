@@ -15,11 +15,13 @@ refused by a trigger instead (docs/imports.md, "Bulk path").
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import BinaryIO
 
 from sqlalchemy import delete, func, select
 
-from chargeback.importing import direct, staging, totals
+from chargeback.importing import direct, plain_csv, staging, totals
 from chargeback.importing.context import ImportContext
+from chargeback.importing.limits import ImportLimits
 from chargeback.importing.lines import LINE_KINDS, USAGE, LineKind, LineRows
 from chargeback.importing.readers import Table
 from chargeback.models import SpendLine
@@ -37,6 +39,24 @@ def store_lines(ctx: ImportContext, kind: str, table: Table,
         covered = direct.load(ctx, spec, rows)
     if ctx.replace and not ctx.errors:
         replace_older_lines(ctx, spec, covered)
+
+
+def store_plain(ctx: ImportContext, kind: str, header: list[str], stream: BinaryIO,
+                filename: str, limits: ImportLimits, tick: Callable[[], None]) -> bool:
+    """The plain usage CSV's fast path (``plain_csv``), in a savepoint of its own; False
+    (nothing of it kept, the context as it was) when the file is not plain: the caller
+    reads it again with ``store_lines``, which words every error."""
+    if not plain_csv.applies(kind, stream, filename, limits):
+        return False
+    try:
+        with ctx.session.begin_nested():
+            covered = plain_csv.load(ctx, header, stream, tick)
+            if ctx.replace:
+                replace_older_lines(ctx, USAGE, covered)
+    except plain_csv.NotPlain:
+        ctx.start_over()
+        return False
+    return True
 
 
 def replace_older_lines(ctx: ImportContext, spec: LineKind,

@@ -40,6 +40,14 @@ class ImportContext:
     _locked_from: str | None = None
     _frozen: str | None = None
 
+    def start_over(self) -> None:
+        """Forget what a rolled-back reading of the file counted, hashed and locked (its
+        savepoint let the locks go and any month it created), to read the file again."""
+        self.rows_read = 0
+        self.content = hashlib.sha256()
+        self._months = {}
+        self._locked_from = self._frozen = None
+
     def error(self, line: int, column: str | None, message: str) -> None:
         """A bad row; its column and message as text either database stores and a terminal
         prints (a header may name a column with a control character in it)."""

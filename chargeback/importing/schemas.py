@@ -290,8 +290,9 @@ def _number(field: Number, as_text: bool) -> Callable[[str], object]:
         return lambda raw: Decimal(raw) if plain(raw) else deserialize(raw)
 
     # plain and already canonical: no leading zero (but "0"), no trailing decimal zero
-    canonical = re.compile(f"{sign}(?:0|[1-9][0-9]{{0,{digits - 1}}})"
-                           f"(?:\\.[0-9]{{0,{field.places - 1}}}[1-9])?").fullmatch
+    pattern = re.compile(f"{sign}(?:0|[1-9][0-9]{{0,{digits - 1}}})"
+                         f"(?:\\.[0-9]{{0,{field.places - 1}}}[1-9])?")
+    canonical = pattern.fullmatch
 
     def convert(raw: str) -> str:
         if canonical(raw):
@@ -300,6 +301,7 @@ def _number(field: Number, as_text: bool) -> Callable[[str], object]:
             return _canonical_plain(raw)
         return canonical_number(deserialize(raw))
 
+    convert.canonical = pattern  # the cells it returns as they are (``plain_csv``)
     return convert
 
 

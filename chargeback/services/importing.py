@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from chargeback.db_setup import is_contention
 from chargeback.failpoints import failpoint
-from chargeback.importing.bulk import store_lines
+from chargeback.importing.bulk import store_lines, store_plain
 from chargeback.importing.context import MAX_STORED_ERRORS, ImportContext
 from chargeback.importing.kinds import HANDLERS
 from chargeback.importing.limits import ImportLimits
@@ -189,7 +189,12 @@ def _read_and_store(ctx: ImportContext, kind: str, stream: BinaryIO, filename: s
         if not _header_ok(ctx, kind, table.header):
             return
         if kind in LINE_KINDS:
-            store_lines(ctx, kind, table, lambda: progress and progress(_position(stream)))
+            tick = lambda: progress and progress(_position(stream))  # noqa: E731
+            if not store_plain(ctx, kind, table.header, stream, filename, limits, tick):
+                stream.seek(0)
+                table = open_table(stream, filename, limits=limits, sheet=kind)
+                with closing(table.rows):
+                    store_lines(ctx, kind, table, tick)
             if progress:
                 progress(_position(stream))
         else:

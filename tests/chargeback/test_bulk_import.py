@@ -17,6 +17,7 @@ from sqlalchemy import event, func, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from chargeback.extensions import db
+from chargeback.importing import plain_csv
 from chargeback.importing.fields import Money, Price, Quantity
 from chargeback.importing.readers import open_table
 from chargeback.importing.schemas import RowValidator, canonical_number, converter
@@ -248,10 +249,8 @@ def test_a_referenced_key_cannot_change_either(reference):  # noqa: F811
 # --- PostgreSQL: COPY into a staging table, then one set-based insert ---------------------
 
 
-@pytest.mark.postgres
-def test_postgresql_stages_with_copy_and_inserts_in_one_statement(reference, monkeypatch):  # noqa: F811
-    if not is_postgresql():
-        pytest.skip("the staging path is PostgreSQL's")
+def _recorded(monkeypatch, reference, body: str):  # noqa: F811
+    """Import ``body`` as usage; (its result, the COPY statements, the other statements)."""
     copies = []
     real_copy = psycopg.Cursor.copy
 
@@ -267,9 +266,19 @@ def test_postgresql_stages_with_copy_and_inserts_in_one_statement(reference, mon
 
     event.listen(db.engine, "before_cursor_execute", record)
     try:
-        result = load(reference, "usage", usage_file(12_000))
+        result = load(reference, "usage", body)
     finally:
         event.remove(db.engine, "before_cursor_execute", record)
+    return result, copies, statements
+
+
+@pytest.mark.postgres
+def test_postgresql_stages_with_copy_and_inserts_in_one_statement(reference, monkeypatch):  # noqa: F811
+    """A file that is not plain (here one quoted cell) goes through the staging table."""
+    if not is_postgresql():
+        pytest.skip("the staging path is PostgreSQL's")
+    result, copies, statements = _recorded(monkeypatch, reference, usage_file(
+        12_000, {5: '2026-04,"LAB1",DESK,1'}))
     assert result.status == "stored", result.errors[:3]
     assert copies == ["COPY import_stage (line, period, consumer_code, service_code, quantity) "
                       "FROM STDIN"]
@@ -278,6 +287,62 @@ def test_postgresql_stages_with_copy_and_inserts_in_one_statement(reference, mon
     assert any(s.startswith("CREATE TEMPORARY TABLE import_stage") and "ON COMMIT DROP" in s
                for s in statements)
     assert count(UsageLine) == 12_000
+
+
+@pytest.mark.postgres
+def test_postgresql_copies_a_plain_usage_file_straight_into_its_table(reference, monkeypatch):  # noqa: F811
+    """A plain usage CSV (``plain_csv``): one COPY into usage_lines, no staging table, no
+    INSERT of lines; the lines and the month's totals are the file's."""
+    if not is_postgresql():
+        pytest.skip("COPY is PostgreSQL's")
+    result, copies, statements = _recorded(monkeypatch, reference, usage_file(12_000))
+    assert result.status == "stored", result.errors[:3]
+    assert copies == ["COPY usage_lines (batch_id, period, consumer_id, service_id, quantity) "
+                      "FROM STDIN"]
+    assert not any("import_stage" in s or s.startswith("INSERT INTO usage_lines")
+                   for s in statements)
+    assert count(UsageLine) == 12_000
+    expected = sum(Decimal(f"{line % 97}.5") for line in range(2, 12_002))
+    assert db.session.scalar(select(func.sum(UsageLine.quantity))) == expected
+    micros, lines = db.session.execute(text(
+        "SELECT sum(quantity_micros), sum(lines) FROM usage_totals")).one()
+    assert (Decimal(micros).scaleb(-6), lines) == (expected, 12_000)
+
+
+PLAIN_ROWS = 60_000  # more than one block (1 MiB) of the plain path
+
+
+@pytest.mark.parametrize("where", ["first block", "second block"])
+def test_a_plain_file_with_one_bad_row_is_read_again_and_refused_on_its_line(
+        reference, where):  # noqa: F811
+    """The plain path stops at the block with a bad row, drops what it wrote and the file is
+    read again by the per-row path: the same error, nothing stored, the months it created
+    gone with it."""
+    line = 300 if where == "first block" else 55_000
+    body = usage_file(PLAIN_ROWS, {line: "2026-04,LAB1,DESK,1.5x"})
+    assert len(body.encode()) > plain_csv.BLOCK  # two blocks
+    months = count(Period)
+    result = refused(reference, "usage", body, f"line {line}: quantity: '1.5x' is not a number")
+    assert result.rows == PLAIN_ROWS
+    assert count(UsageLine) == 0
+    assert count(Period) == months
+
+
+@pytest.mark.parametrize("other", [
+    pytest.param(lambda body: body.replace("LAB1", '"LAB1"'), id="quoted cells"),
+    pytest.param(lambda body: body.replace("\n", "\r\n", 1) + "\n", id="blank line"),
+    pytest.param(lambda body: body.replace(",1.5\n", ",1.50\n").replace("\n", "\r\n"),
+                 id="CRLF and 1.50"),
+])
+def test_a_plain_file_and_the_same_rows_read_row_by_row_are_the_same_content(
+        reference, other):  # noqa: F811
+    """The plain path's content checksum is the per-row reader's: the same rows spelled
+    another way (read row by row, or plainly) are "already imported"."""
+    body = usage_file(3_000)
+    first = load(reference, "usage", body)
+    assert first.status == "stored", first.errors[:3]
+    again = load(reference, "usage", other(body))
+    assert (again.status, again.batch_id) == ("already_imported", first.batch_id)
 
 
 @pytest.mark.postgres
