@@ -9,6 +9,7 @@ machine's load.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import subprocess
@@ -348,3 +349,21 @@ def test_job_targets_found_by_their_old_and_new_references():
     assert ref_to_obj("chargeback.jobs.targets:process_requests") is jobs.process_requests
     with pytest.raises(AttributeError):
         jobs.no_such_job  # noqa: B018
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_building_the_app_leaves_the_garbage_collector_as_it_was(tmp_path, enabled):
+    """``create_app`` pauses the cyclic collector while it imports and wires the layers
+    (nothing it makes is garbage) and leaves it as it found it, on or off, even when the
+    build fails."""
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'unused.db'}",
+                    "SECRET_KEY": "startup-test"}, web=False, migrations=False)
+        assert gc.isenabled() is enabled
+        with pytest.raises(TypeError):
+            create_app(config=42, web=False, migrations=False)  # the settings fail
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
