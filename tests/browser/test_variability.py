@@ -79,6 +79,12 @@ def test_unit_heads_state_stances_and_the_compare_page_uses_them(live_server, pa
     assert check_page(page, live_server, "central_it", "portfolio.compare",
                       "/portfolio/compare?period=2026-03&a=ALT&b=WW") == []
     page.set_viewport_size(DESKTOP)
+    page.goto(f"{live_server}/units/WW/catalog?period=2026-03")
+    desk = page.locator("#variability-WW-DESK")
+    assert "As the close of 2026-03 froze it." in desk.inner_text()
+    assert "three standard images" in desk.locator("tr[data-kind=request]").inner_text()
+    desk.scroll_into_view_if_needed()
+    shot(page, "variability-catalog-central-it")
     assert page.console_errors == []
     sign_out(page)
 
@@ -93,4 +99,13 @@ def test_unit_heads_state_stances_and_the_compare_page_uses_them(live_server, pa
     assert "any software a researcher asks for" in page.locator(
         "#variability-ALT-DESK tr[data-kind=request]").inner_text()
     shot(page, "variability-frozen-unit-head")
+    page.goto(f"{live_server}/units/ALT/catalog?period=2026-03")
+    desk = page.locator("#variability-ALT-DESK")
+    arrival = desk.locator("tr[data-kind=arrival]").inner_text()
+    assert "accommodate" in arrival and "proposed by the template" in arrival
+    page.click("#catalog-variability-link")
+    page.locator("#variability-form").wait_for()  # the unit head states them there
+    page.goto(f"{live_server}/units/ALT/catalog?period=2026-03")
+    page.locator("#variability-ALT-DESK").scroll_into_view_if_needed()
+    shot(page, "variability-catalog-unit-head")
     assert page.console_errors == []

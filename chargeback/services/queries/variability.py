@@ -65,6 +65,19 @@ def today(session: Session, unit: Unit) -> list[ServiceStances]:
             for s in services]
 
 
+def of_month(session: Session, unit: Unit, period: str, frozen: bool
+             ) -> dict[str, ServiceStances]:
+    """Service code -> its stances for a page of ``period``: as the month's close froze
+    them when it is ``frozen``, today's otherwise (an open month is not explained yet)."""
+    services = (frozen_of(session, period, unit.code) if frozen else today(session, unit))
+    return {s.code: s for s in services}
+
+
+def frozen_of(session: Session, period: str, unit_code: str) -> list[ServiceStances]:
+    """One unit's services and stances as the close of ``period`` froze them."""
+    return frozen(session, period, [unit_code])[unit_code]
+
+
 def snapshot_rows(period: str, services: Iterable[dict], models: Mapping[str, str],
                   said: Mapping[int, Mapping[str, tuple[str, str | None]]]) -> list[dict]:
     """The close's rows: for every service of the month's snapshot (``services``, in the

@@ -97,3 +97,28 @@ def test_a_closed_month_shows_its_frozen_stances_read_only(signed_in):
 def test_the_unit_page_links_to_it(signed_in):
     html = signed_in("unit_head").get("/units/ALT").get_data(as_text=True)
     assert 'id="unit-variability" href="/units/ALT/variability"' in html
+
+
+def test_the_service_catalog_shows_each_services_stances_as_the_month_froze_them(signed_in):
+    client = signed_in("central_it")
+    url = "/units/DC/catalog?period=2026-03"
+    before = client.get(url).get_data(as_text=True)
+    section = before[before.index('id="variability-CPU"'):]
+    assert "As the close of 2026-03 froze it." in section
+    assert ">reduce</span>" in stance_row(section, "request")
+    assert "proposed by the template" in stance_row(section, "request")
+    assert "State the stances on variability" in before
+    page = client.get("/units/DC/variability").get_data(as_text=True)
+    assert client.post("/units/DC/variability", data={
+        "csrf_token": csrf_from(page), "s-0-code": "CPU", "s-0-request-stance": "accommodate",
+        "s-0-request-note": "any size"}).status_code == 302
+    after = client.get(url).get_data(as_text=True)
+    assert after[after.index('id="variability-CPU"'):] == section  # the closed month's
+    head = signed_in("unit_head").get("/units/LAB/catalog?period=2026-03")
+    lab = head.get_data(as_text=True)
+    proto = lab[lab.index('id="variability-PROTO"'):]
+    assert ">accommodate</span>" in stance_row(proto, "request")
+    assert ">reduce</span>" in stance_row(proto, "effort")
+    assert "State the stances on variability" in lab  # GRP's head states LAB's
+    assert "Variability of its services" in signed_in("finance").get(url).get_data(
+        as_text=True)
