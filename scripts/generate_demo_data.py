@@ -38,13 +38,16 @@ GAP = ("2025-12", "ALT", "researcher_csat")  # holiday month: no researcher surv
 HEADERS = {
     "units": ["code", "name", "parent_code", "service_model", "billing_mode", "recovery_account", "head_email"],
     "consumers": ["code", "name", "gl_account", "unit_code"],
-    "services": ["code", "unit_code", "name", "uom"],
+    "services": ["code", "unit_code", "name", "uom", "owner_email"],
     "rates": ["service_code", "effective_from", "price"],
     "spend": ["period", "unit_code", "cost_pool", "amount", "tower", "account", "description"],
     "budget": ["period", "unit_code", "amount"],
     "metrics": ["period", "unit_code", "measure", "value"],
     "usage": ["period", "consumer_code", "service_code", "quantity"],
     "drivers": ["period", "consumer_code", "driver", "quantity"],
+    "offerings": ["service_code", "code", "name"],
+    "sla_targets": ["service_code", "offering", "measure", "target", "direction"],
+    "sla_results": ["period", "service_code", "offering", "measure", "value"],
 }
 
 CENT = Decimal("0.01")
@@ -101,20 +104,84 @@ UNIT_CONSUMERS = [
     ("C-DEC", "Decatur Plant IT (internal)", "6900-DEC", "DEC"),
 ]
 
+# Service owners are demo users (``chargeback.demo.DEMO_USERS``): Altoona's head owns
+# Altoona's services, R&D's head the lab's, central IT the rest.
+ALT_OWNER, RND_OWNER, CIT_OWNER = ("alt-head@demo.example", "rnd-head@demo.example",
+                                   "central-it@demo.example")
 SERVICES = [
-    ("ALT-WS", "ALT", "Research workstation support", "seat-month"),
-    ("ALT-HPC", "ALT", "Research HPC with scientific software stack", "core-hour"),
-    ("ALT-CONS", "ALT", "Research computing consulting", "project-hour"),
-    ("LAB-PROTO", "LAB", "Prototype engineering", "project-hour"),
-    ("LAB-SBX", "LAB", "Innovation cloud sandbox", "core-hour"),
-    ("WW-DESK", "WW", "Plant desktop support", "seat-month"),
-    ("WW-SVC", "WW", "Plant service desk", "ticket"),
-    ("WW-MES", "WW", "MES application support", "project-hour"),
-    ("DEC-DESK", "DEC", "Plant desktop support", "seat-month"),
-    ("DEC-SVC", "DEC", "Plant service desk", "ticket"),
-    ("DC-COMP", "DC", "Virtual compute", "core-hour"),
-    ("DC-STOR", "DC", "Managed storage with backup", "GB-month"),
+    ("ALT-WS", "ALT", "Research workstation support", "seat-month", ALT_OWNER),
+    ("ALT-HPC", "ALT", "Research HPC with scientific software stack", "core-hour", ALT_OWNER),
+    ("ALT-CONS", "ALT", "Research computing consulting", "project-hour", ALT_OWNER),
+    ("LAB-PROTO", "LAB", "Prototype engineering", "project-hour", RND_OWNER),
+    ("LAB-SBX", "LAB", "Innovation cloud sandbox", "core-hour", RND_OWNER),
+    ("WW-DESK", "WW", "Plant desktop support", "seat-month", CIT_OWNER),
+    ("WW-SVC", "WW", "Plant service desk", "ticket", CIT_OWNER),
+    ("WW-MES", "WW", "MES application support", "project-hour", CIT_OWNER),
+    ("DEC-DESK", "DEC", "Plant desktop support", "seat-month", CIT_OWNER),
+    ("DEC-SVC", "DEC", "Plant service desk", "ticket", CIT_OWNER),
+    ("DC-COMP", "DC", "Virtual compute", "core-hour", CIT_OWNER),
+    ("DC-STOR", "DC", "Managed storage with backup", "GB-month", CIT_OWNER),
 ]
+
+# The service catalog: each service's offerings and each offering's service level targets
+# (measure, target, higher or lower is better). Altoona's HPC comes as standard and
+# priority; the plants' desks in one standard package; the data center's compute as
+# standard and high-availability.
+OFFERINGS = [
+    ("ALT-WS", "standard", "Managed research workstation"),
+    ("ALT-HPC", "standard", "Batch HPC, shared queue"),
+    ("ALT-HPC", "priority", "Priority HPC: reserved nodes, 1-hour response"),
+    ("ALT-CONS", "standard", "Research software engineering by the hour"),
+    ("LAB-PROTO", "standard", "Prototype sprint"),
+    ("LAB-SBX", "standard", "Self-service cloud sandbox"),
+    ("WW-DESK", "standard", "Standard desktop, three images"),
+    ("WW-SVC", "standard", "Service desk, business hours"),
+    ("WW-MES", "standard", "MES support, line-down priority"),
+    ("DEC-DESK", "standard", "Standard desktop"),
+    ("DEC-SVC", "standard", "Service desk, business hours"),
+    ("DC-COMP", "standard", "Virtual machine"),
+    ("DC-COMP", "ha", "High-availability virtual machine pair"),
+    ("DC-STOR", "standard", "Storage with nightly backup"),
+]
+SLA_TARGETS = [
+    ("ALT-WS", "standard", "resolution_hours", "16", "lower"),
+    ("ALT-HPC", "standard", "availability", "99.0", "higher"),
+    ("ALT-HPC", "standard", "response_hours", "8", "lower"),
+    ("ALT-HPC", "priority", "availability", "99.5", "higher"),
+    ("ALT-HPC", "priority", "response_hours", "1", "lower"),
+    ("ALT-CONS", "standard", "response_hours", "24", "lower"),
+    ("LAB-PROTO", "standard", "sprint_on_time_pct", "75", "higher"),
+    ("LAB-SBX", "standard", "availability", "99.0", "higher"),
+    ("WW-DESK", "standard", "resolution_hours", "8", "lower"),
+    ("WW-SVC", "standard", "response_hours", "4", "lower"),
+    ("WW-MES", "standard", "response_hours", "1", "lower"),
+    ("DEC-DESK", "standard", "resolution_hours", "8", "lower"),
+    ("DEC-SVC", "standard", "response_hours", "4", "lower"),
+    ("DC-COMP", "standard", "availability", "99.9", "higher"),
+    ("DC-COMP", "ha", "availability", "99.99", "higher"),
+    ("DC-STOR", "standard", "restore_hours", "4", "lower"),
+]
+# Each month's results: (service, offering or "" for the whole service, measure, start,
+# end, jitter, decimals): a value walking from start to end over the year. HPC
+# availability is the cluster's, so one service-wide figure serves both offerings.
+SLA_WALKS = [
+    ("ALT-WS", "standard", "resolution_hours", 20.0, 12.0, 2.0, 1),
+    ("ALT-HPC", "", "availability", 98.9, 99.6, 0.25, 2),
+    ("ALT-HPC", "standard", "response_hours", 9.0, 5.0, 1.0, 1),
+    ("ALT-HPC", "priority", "response_hours", 1.6, 0.8, 0.3, 1),
+    ("ALT-CONS", "standard", "response_hours", 30.0, 18.0, 4.0, 1),
+    ("LAB-PROTO", "standard", "sprint_on_time_pct", 62.0, 84.0, 6.0, 0),
+    ("LAB-SBX", "", "availability", 99.2, 99.7, 0.2, 2),
+    ("WW-DESK", "standard", "resolution_hours", 7.5, 6.5, 0.8, 1),
+    ("WW-SVC", "standard", "response_hours", 3.2, 2.8, 0.5, 1),
+    ("WW-MES", "standard", "response_hours", 0.9, 0.7, 0.2, 2),
+    ("DEC-DESK", "standard", "resolution_hours", 11.0, 7.0, 0.8, 1),
+    ("DEC-SVC", "standard", "response_hours", 5.5, 3.5, 0.4, 1),
+    ("DC-COMP", "standard", "availability", 99.93, 99.97, 0.02, 3),
+    ("DC-COMP", "ha", "availability", 99.985, 99.995, 0.006, 3),
+    ("DC-STOR", "standard", "restore_hours", 3.5, 2.5, 0.6, 1),
+]
+SLA_SEED = SEED + 17  # a generator of its own: the other files' draws do not move
 
 RATES = [
     ("ALT-WS", "2025-11", "158.00"),
@@ -321,6 +388,10 @@ SCORECARDS = {
          "direction": "lower", "method": "linear", "target": 1.5, "floor": 6, "weight": 2},
         {"key": "queue_wait", "label": "HPC queue wait (hours)", "expr": "hpc_queue_wait_hours",
          "direction": "lower", "method": "linear", "target": 2, "floor": 12, "weight": 1},
+        # the HPC cluster's availability, a service level result of the catalog
+        {"key": "hpc_availability", "label": "HPC availability (%)",
+         "expr": "sla.ALT-HPC.availability", "direction": "higher", "method": "linear",
+         "target": 99.5, "floor": 98.5, "weight": 1},
         _on_budget(1, (1.00, 1.05, 1.10)),
     ]},
     # a venture: its budget is a funding envelope over the fiscal year (rules/envelope.py)
@@ -428,6 +499,14 @@ def build() -> dict:
     ]
     rows["services"] = [list(s) for s in SERVICES]
     rows["rates"] = [list(r) for r in RATES]
+    rows["offerings"] = [list(o) for o in OFFERINGS]
+    rows["sla_targets"] = [list(t) for t in SLA_TARGETS]
+    sla = random.Random(SLA_SEED)
+    for i, p in enumerate(PERIODS):
+        t = i / (len(PERIODS) - 1)
+        for svc, offering, measure, start, end, jitter, places_ in SLA_WALKS:
+            value = start + (end - start) * t + sla.uniform(-jitter, jitter)
+            rows["sla_results"].append([p, svc, offering, measure, fmt(dec(value, places_))])
 
     unit_of_consumer = {c: u for c, _, _, u in UNIT_CONSUMERS}
 
@@ -589,7 +668,8 @@ def write(rows: dict) -> None:
 
 NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
 PERIOD = re.compile(r"\d{4}-(0[1-9]|1[0-2])\Z")
-TOKEN = re.compile(r"\s*(?:(\d+(?:\.\d+)?)|([A-Za-z_][A-Za-z0-9_]*)|([-+*/()]))")
+TOKEN = re.compile(r"\s*(?:(\d+(?:\.\d+)?)|(sla\.[A-Za-z0-9][A-Za-z0-9_-]*(?:\.[a-z][a-z0-9_]*){1,2}"
+                   r"|[A-Za-z_][A-Za-z0-9_]*)|([-+*/()]))")
 
 
 def read_csv(kind: str) -> list[dict]:
@@ -844,6 +924,11 @@ def validate() -> list[str]:
     for u in units:
         measures.setdefault(u, set()).update({"spend", "budget", "charged", "spend_pool_internal",
                                               "envelope", "envelope_spent", "runway_months"})
+    for r in data["sla_results"]:  # a service level result: sla.SERVICE[.OFFERING].measure
+        u = services[r["service_code"]]["unit_code"]
+        name = ".".join(x for x in ("sla", r["service_code"], r["offering"], r["measure"]) if x)
+        measures.setdefault(u, set()).add(name)
+    errs += validate_catalog(data, services)
     metric_keys = {(r["period"], r["unit_code"], r["measure"]) for r in data["metrics"]}
     gaps = []
     for u in units:
@@ -954,6 +1039,33 @@ def validate() -> list[str]:
             doc = json.loads((OUT / "rules" / f"{u}.json").read_text(encoding="utf-8"))
             if not any(x["pool"] == "unrecovered" for x in doc["rules"]):
                 errs.append(f"rules/{u}.json: chargeback leaf without an unrecovered rule")
+    return errs
+
+
+def validate_catalog(data: dict, services: dict) -> list[str]:
+    """Owners are demo users; offerings name services; targets name offerings; every month
+    has every result; values have the places a quantity may have."""
+    errs = []
+    owners = {ALT_OWNER, RND_OWNER, CIT_OWNER}
+    for n, r in enumerate(data["services"], start=2):
+        if r["owner_email"] not in owners:
+            errs.append(f"services.csv line {n}: owner {r['owner_email']} is not a demo user")
+    offerings = {(r["service_code"], r["code"]) for r in data["offerings"]}
+    for n, r in enumerate(data["offerings"], start=2):
+        if r["service_code"] not in services or not NAME.match(r["code"]):
+            errs.append(f"offerings.csv line {n}: {r['service_code']} {r['code']}")
+    for kind in ("sla_targets", "sla_results"):
+        for n, r in enumerate(data[kind], start=2):
+            if r["service_code"] not in services:
+                errs.append(f"{kind}.csv line {n}: unknown service {r['service_code']}")
+            if r["offering"] and (r["service_code"], r["offering"]) not in offerings:
+                errs.append(f"{kind}.csv line {n}: unknown offering {r['offering']}")
+            value = r["target"] if kind == "sla_targets" else r["value"]
+            if places(value) > 6 or not NAME.match(r["measure"]):
+                errs.append(f"{kind}.csv line {n}: {r['measure']} {value}")
+    months = {r["period"] for r in data["sla_results"]}
+    if months != set(PERIODS) or len(data["sla_results"]) != len(PERIODS) * len(SLA_WALKS):
+        errs.append("sla_results: not every result in every month")
     return errs
 
 

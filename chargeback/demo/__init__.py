@@ -16,8 +16,8 @@ from sqlalchemy import select
 
 DATA_DIR = Path(__file__).parent / "data"
 # Reference data first (units before what names them), then the months' figures.
-IMPORT_ORDER = ("units", "consumers", "services", "rates", "spend", "budget", "metrics",
-                "usage", "drivers")
+IMPORT_ORDER = ("units", "consumers", "services", "offerings", "sla_targets", "rates", "spend",
+                "budget", "metrics", "sla_results", "usage", "drivers")
 DEMO_ACTOR = "demo"
 
 Echo = Callable[[str], None]
@@ -28,10 +28,14 @@ def _json(path: Path):
 
 
 def load_demo_data(session, echo: Echo) -> None:
-    """Import every demo file; a file already imported is recognised and skipped."""
+    """Import every demo file; a file already imported is recognised and skipped. The demo
+    users are made after the units (their scopes) and before the services, which they own
+    (``services.csv``, ``owner_email``)."""
     from chargeback.services.importing import import_file
 
     for kind in IMPORT_ORDER:
+        if kind == "services":
+            ensure_demo_accounts(session)
         path = DATA_DIR / f"{kind}.csv"
         with path.open("rb") as stream:
             result = import_file(session, kind, stream, path.name, DEMO_ACTOR)
@@ -144,6 +148,19 @@ DEMO_USERS = (  # e-mail, role, units in scope
     ("alt-head@demo.example", "unit_head", ("ALT",)),
     ("rnd-head@demo.example", "unit_head", ("RND",)),
 )
+
+
+def ensure_demo_accounts(session) -> None:
+    """Each demo user that does not exist yet, with a password nobody is told (the demo
+    gives every user a fresh one at the end, ``ensure_demo_users``)."""
+    from chargeback.models import User
+    from chargeback.services.users import create_user, generate_password
+
+    known = {e.lower() for e in session.scalars(select(User.email))}
+    for email, role, units in DEMO_USERS:
+        if email not in known:
+            create_user(session, email, role, generate_password(), DEMO_ACTOR, list(units))
+    session.commit()
 
 
 def ensure_demo_users(session, echo: Echo, hash_method: str = "scrypt"

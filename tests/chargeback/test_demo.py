@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
-from chargeback.models import PackFile, Period, Rating
+from chargeback.models import CriterionResultRow, PackFile, Period, Rating, Unit
+from chargeback.services.queries import service_levels
 
 pytestmark = pytest.mark.slow
 
@@ -23,6 +25,18 @@ def test_demo_runs_twice_and_leaves_a_users_new_month_alone(runner, session, app
     assert session.scalar(select(func.count()).select_from(Rating)) >= 12 * 5
     logins = [line for line in first.stdout.splitlines() if "@demo.example" in line]
     assert len(logins) == 5
+    # the catalog: ALT's second scorecard rates the HPC cluster's availability, a service
+    # level result (sla_results.csv: 99.74 in 2026-10), and its catalog page's figures
+    hpc = session.execute(select(CriterionResultRow.actual, CriterionResultRow.score).join(
+        Rating).join(Unit, Unit.id == Rating.unit_id).where(
+        Unit.code == "ALT", Rating.period == "2026-10",
+        CriterionResultRow.key == "hpc_availability")).one()
+    assert hpc.actual == Decimal("99.74") and hpc.score == 100
+    catalog = service_levels.catalog_of(session, "ALT", "2026-10")
+    assert catalog.frozen
+    by_code = {s.code: s for s in catalog.services}
+    assert by_code["ALT-HPC"].owner_email == "alt-head@demo.example"
+    assert [o.code for o in by_code["ALT-HPC"].offerings] == ["priority", "standard"]
 
     budget = tmp_path / "budget.csv"
     budget.write_text("period,unit_code,amount\n2026-11,WW,100.00\n")
