@@ -36,6 +36,7 @@ from chargeback.models import (
     CriterionResultRow,
     InternalCharge,
     JournalLine,
+    OfferingSnapshot,
     Period,
     PeriodSeal,
     Rating,
@@ -128,10 +129,18 @@ WHOLE = {
         VariabilitySnapshot.service_id, VariabilitySnapshot.kind,
         VariabilitySnapshot.service_code, VariabilitySnapshot.unit_code,
         VariabilitySnapshot.stance, VariabilitySnapshot.note, VariabilitySnapshot.source)),
+    # the service catalog as the close froze it (revision 0017): each service's owner, and
+    # its offerings with their service level targets
+    "owners": (ServiceSnapshot, (ServiceSnapshot.service_id, ServiceSnapshot.owner_email)),
+    "offerings": (OfferingSnapshot, (
+        OfferingSnapshot.service_id, OfferingSnapshot.offering, OfferingSnapshot.measure,
+        OfferingSnapshot.offering_name, OfferingSnapshot.target, OfferingSnapshot.direction)),
 }
-ORDER = {"variability": (VariabilitySnapshot.service_id, VariabilitySnapshot.kind)}
+ORDER = {"variability": (VariabilitySnapshot.service_id, VariabilitySnapshot.kind),
+         "offerings": (OfferingSnapshot.service_id, OfferingSnapshot.offering,
+                       OfferingSnapshot.measure)}
 """How a part's rows are read in a fixed order, when not by their first column."""
-LATER_PARTS = frozenset({"variability"})
+LATER_PARTS = frozenset({"variability", "owners", "offerings"})
 """Parts added after seals were first made: a seal made before a part existed does not
 vouch for it, so its absence from an older seal is no finding (``_check_parts``)."""
 CRITERIA = (CriterionResultRow.id, CriterionResultRow.rating_id, CriterionResultRow.position,
@@ -327,6 +336,7 @@ def _described(part: str) -> str:
              "ratings": "ratings and criterion results", "tree": "the tree snapshot",
              "consumers": "the consumer snapshot", "services": "the service snapshot",
              "variability": "the services' stances on variability",
+             "owners": "the services' owners", "offerings": "the offerings and targets",
              "settings": "the settings of the close"}.get(name, name)
     return f"{words} of {unit}" if unit else words
 

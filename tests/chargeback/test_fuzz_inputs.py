@@ -65,6 +65,9 @@ KINDS = {  # header, a good row (the end-to-end company: nothing closed)
               ["2026-04", "LAB1", "CPU", "1.5"]),
     "drivers": (["period", "consumer_code", "driver", "quantity"],
                 ["2026-04", "LAB1", "headcount", "3"]),
+    "offerings": (["service_code", "code", "name"], ["CPU", "gold", "Gold compute"]),
+    "sla_results": (["period", "service_code", "measure", "value", "offering"],
+                    ["2026-04", "CPU", "availability", "99.95", ""]),
 }
 NUMBERS = {"price", "amount", "value", "quantity"}
 PERIODS = {"period", "effective_from"}

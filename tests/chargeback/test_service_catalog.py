@@ -238,3 +238,27 @@ def test_a_result_imported_again_replaces_the_value(catalog):
     assert list(values) == [D("99.8")]
     assert catalog.scalar(select(Offering.name).where(Offering.code == "standard")) == \
         "Standard compute"
+
+
+def test_the_seal_vouches_for_the_frozen_catalog(catalog, runner):
+    """An owner or a target of the frozen catalog changed behind the product's back is
+    found by the seal's check; a seal made before the catalog was sealed says nothing."""
+    from sqlalchemy import update
+
+    from chargeback.models import OfferingSnapshot, PeriodSeal, ServiceSnapshot
+    from chargeback.services import seal
+
+    run(runner, "close", "2026-03")
+    assert seal.verify(catalog, "2026-03")[1] == []
+    catalog.execute(update(OfferingSnapshot).where(OfferingSnapshot.measure == "availability",
+                                                   OfferingSnapshot.offering == "priority")
+                    .values(target=D("99.0")))
+    catalog.execute(update(ServiceSnapshot).where(ServiceSnapshot.code == "CPU")
+                    .values(owner_email="someone@else.example"))
+    findings = seal.verify(catalog, "2026-03")[1]
+    assert sorted(f.part for f in findings) == ["offerings", "owners"]
+    row = catalog.scalar(select(PeriodSeal).where(PeriodSeal.period == "2026-03"))
+    row.parts = {k: v for k, v in row.parts.items() if k not in ("offerings", "owners")}
+    row.seal = seal.chain_digest(row.previous, row.period, row.revision, row.parts)
+    catalog.flush()
+    assert seal.verify(catalog, "2026-03")[1] == []
