@@ -7,6 +7,12 @@ units and may do the same things with a password as with a token.
 Roles: ``admin`` everything; ``central_it`` every unit, approvals, periods, units, rates,
 rules and imports; ``finance`` reads everything, downloads packs, imports spend and budgets;
 ``unit_head`` only their own units and the units below them.
+
+A service chain is the one place a unit head reads anything of a unit outside their scope:
+the chain of their own unit's service names each upstream service (code, name, its unit's
+code), the cost it contributed and its service level results, which tracing a cost or a
+failure to its source needs; never that unit's page, charges, consumers or ratings
+(``chain_for``, ``docs/security.md``).
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ IMPORT_KINDS_BY_ROLE: dict[str, tuple[str, ...] | None] = {
     "admin": None,
     "central_it": None,
     "finance": ("spend", "budget"),
-    "unit_head": ("metrics", "sla_results"),
+    "unit_head": ("metrics", "sla_results", "dependencies"),
 }
 
 
@@ -85,6 +91,23 @@ def may_state_variability(session: Session, user, unit) -> bool:
     """Who says what a unit's services do with customer-introduced variability: the unit's
     head (their units and those below), as for its scorecard; central IT and admin."""
     return may_edit_scorecard(session, user, unit)
+
+
+def chain_for(session: Session, user, period: str, code: str):
+    """The chain of service ``code`` in the closed month ``period``, if the user may read
+    it: NotFound (no such month or service in it), Forbidden when the service's unit (as
+    the month's close froze it) is outside the user's units. (``queries.chains`` is
+    imported here, as ``statement_for`` imports its service.)"""
+    from chargeback.services.queries import chains
+
+    found = chains.chain_of(session, period, code)
+    if found is None:
+        raise NotFound(f"There is no service {code!r} in {period}.", kind="service")
+    codes = visible_codes(session, user)
+    if codes is not None and found.service.unit not in codes:
+        raise Forbidden(f"Service {found.service.code} is a service of {found.service.unit}, "
+                        "outside your units.", kind="service")
+    return found
 
 
 def importable_kinds(user) -> tuple[str, ...]:

@@ -11,7 +11,7 @@ ROLES = ("admin", "central_it", "finance", "unit_head")
 
 IMPORT_KINDS = (
     "units", "consumers", "services", "rates", "spend", "budget", "metrics", "usage", "drivers",
-    "offerings", "sla_targets", "sla_results",
+    "offerings", "sla_targets", "sla_results", "dependencies",
 )
 """In an order a new database can be filled in. New kinds go at the end: a kind's place
 numbers its import lock (``models.periods.lock_import_kind``)."""

@@ -374,6 +374,17 @@ def dependency_order(
         "internal charges form a cycle: " + " -> ".join(cycle)))]
 
 
+def find_cycle(nodes: Sequence[str], edges: Mapping[str, set[str]]) -> list[str] | None:
+    """One cycle of the graph ``edges`` (node -> the nodes it feeds) as a closed walk in
+    the direction of the edges (``A, B, A``), or None: the cascade's own test, for any
+    graph (service dependencies use it too), so both name a circle the same way."""
+    order, errors = dependency_order("", nodes, edges)
+    if not errors:
+        return None
+    placed = set(order)
+    return _a_cycle({code for code in nodes if code not in placed}, edges)
+
+
 def _a_cycle(left: set[str], edges: Mapping[str, set[str]]) -> list[str]:
     """One cycle among the units a topological sort could not place.
 

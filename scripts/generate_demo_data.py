@@ -48,6 +48,7 @@ HEADERS = {
     "offerings": ["service_code", "code", "name"],
     "sla_targets": ["service_code", "offering", "measure", "target", "direction"],
     "sla_results": ["period", "service_code", "offering", "measure", "value"],
+    "dependencies": ["service_code", "depends_on"],
 }
 
 CENT = Decimal("0.01")
@@ -313,6 +314,18 @@ USAGE = [
 # ALT resells most of the DC compute it buys as its HPC service, split over the labs
 ALT_HPC_SPLIT = [("AL-CHEM", 0.35), ("AL-MAT", 0.30), ("AL-BIO", 0.25), ("AL-PILOT", 0.10)]
 ALT_HPC_RESOLD = 0.93
+# ... and the Innovation Lab runs its prototype simulations on ALT's HPC: C-LAB buys this
+# share on top (no noise, so the generator's random stream, and every other figure, stay)
+ALT_HPC_TO_LAB = 0.06
+
+# service chains (docs/chains.md): service -> the other units' services it depends on;
+# LAB-PROTO <- ALT-HPC <- DC-COMP is a chain of three services across three units
+DEPENDENCIES = [
+    ("ALT-HPC", "DC-COMP"), ("ALT-HPC", "DC-STOR"),
+    ("LAB-PROTO", "ALT-HPC"),
+    ("LAB-SBX", "DC-COMP"),
+    ("WW-MES", "DC-COMP"), ("WW-MES", "DC-STOR"),
+]
 
 # reserved cores per consumer of the data center (driver of DC's unrecovered cost)
 RESERVED_CORES = [("C-ALT", 2400, 0.0), ("C-LAB", 520, 0.06), ("C-WW", 720, 0.0), ("C-DEC", 600, 0.0),
@@ -507,6 +520,7 @@ def build() -> dict:
         for svc, offering, measure, start, end, jitter, places_ in SLA_WALKS:
             value = start + (end - start) * t + sla.uniform(-jitter, jitter)
             rows["sla_results"].append([p, svc, offering, measure, fmt(dec(value, places_))])
+    rows["dependencies"] = [list(d) for d in DEPENDENCIES]
 
     unit_of_consumer = {c: u for c, _, _, u in UNIT_CONSUMERS}
 
@@ -521,6 +535,9 @@ def build() -> dict:
         resold = float(usage_actual[(p, "C-ALT", "DC-COMP")]) * ALT_HPC_RESOLD
         for cons, share in ALT_HPC_SPLIT:
             usage_actual[(p, cons, "ALT-HPC")] = dec(resold * share * g.noise(0.05), 1)
+        usage_actual[(p, "C-LAB", "ALT-HPC")] = dec(resold * ALT_HPC_TO_LAB, 1)
+        usage_expected[(p, "C-LAB", "ALT-HPC")] = (
+            usage_expected[(p, "C-ALT", "DC-COMP")] * ALT_HPC_RESOLD * ALT_HPC_TO_LAB)
     svc_order = {s[0]: n for n, s in enumerate(SERVICES)}
     for key in sorted(usage_actual, key=lambda k: (k[0], svc_order[k[2]], k[1])):
         rows["usage"].append([key[0], key[1], key[2], fmt(usage_actual[key])])
@@ -890,6 +907,26 @@ def validate() -> list[str]:
                     if services[s]["unit_code"] == "DC"
                 ):
                     errs.append(f"usage: unit consumer {c} uses no DC service in {p}")
+
+    # service dependencies: known services of two different units, no cycle
+    depends: dict[str, set[str]] = {}
+    for n, r in enumerate(data["dependencies"], start=2):
+        s_, up = r["service_code"], r["depends_on"]
+        if s_ not in services or up not in services:
+            errs.append(f"dependencies.csv line {n}: unknown service")
+        elif services[s_]["unit_code"] == services[up]["unit_code"]:
+            errs.append(f"dependencies.csv line {n}: {s_} and {up} are of one unit")
+        depends.setdefault(s_, set()).add(up)
+
+    def dependency_cycle(s_: str, stack: tuple[str, ...]) -> bool:
+        if s_ in stack:
+            errs.append(f"dependency cycle: {' -> '.join(stack + (s_,))}")
+            return True
+        return any(dependency_cycle(u, stack + (s_,)) for u in sorted(depends.get(s_, ())))
+
+    for s_ in sorted(depends):
+        if dependency_cycle(s_, ()):
+            break
 
     # the cascade has no cycle: edge consumer unit -> provider unit
     edges: dict[str, set[str]] = {}

@@ -65,6 +65,7 @@ def register_api(app: Flask) -> None:
     """Bind flask-smorest and register the API blueprints (after ``register_web``)."""
     from chargeback.api import (
         catalog,
+        chains,
         imports,
         periods,
         results,
@@ -81,7 +82,7 @@ def register_api(app: Flask) -> None:
         app.url_map.converters[name] = converter
         api.register_converter(converter, lambda _converter, doc=param_schema: dict(doc))
     for module in (catalog, service_catalog, imports, scorecards, periods, results,
-                   statements, variability):
+                   statements, variability, chains):
         csrf.exempt(module.bp)
         api.register_blueprint(module.bp)
     app.register_blueprint(docs_page)

@@ -800,3 +800,36 @@ class CatalogSchema(Schema):
         "description": "true: a closed month, read as its close froze owners, offerings "
                        "and targets"})
     services = fields.List(fields.Nested(CatalogServiceSchema), required=True)
+
+
+# --- service chains -----------------------------------------------------------------------
+
+
+class ChainServiceSchema(Schema):
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    unit = fields.String(required=True, metadata={"description": "the providing unit's code"})
+    uom = fields.String(required=True)
+
+
+class ChainLinkSchema(Schema):
+    depth = fields.Integer(required=True, metadata={
+        "description": "1: feeds the chain's service; 2: feeds a service at depth 1; ..."})
+    upstream = fields.Nested(ChainServiceSchema, required=True)
+    feeds = fields.String(required=True, metadata={
+        "description": "the code of the downstream service this upstream service feeds"})
+    cost_contributed = Money(required=True, metadata={
+        "description": "what the upstream service charged the downstream service's unit in "
+                       "the month (shared among that unit's services that depend on it in "
+                       "proportion to what each charged; see docs/chains.md)"})
+
+
+class ChainSchema(Schema):
+    period = Period(required=True)
+    currency = fields.String(required=True)
+    service = fields.Nested(ChainServiceSchema, required=True)
+    upstream = fields.List(fields.Nested(ChainLinkSchema), required=True, metadata={
+        "description": "every dependency upstream of the service, nearest first"})
+    total_contributed = Money(required=True)
+    feeds = fields.List(fields.Nested(ChainServiceSchema), required=True, metadata={
+        "description": "the services that depend on this one directly"})

@@ -16,8 +16,8 @@ from sqlalchemy import select
 
 DATA_DIR = Path(__file__).parent / "data"
 # Reference data first (units before what names them), then the months' figures.
-IMPORT_ORDER = ("units", "consumers", "services", "offerings", "sla_targets", "rates", "spend",
-                "budget", "metrics", "sla_results", "usage", "drivers")
+IMPORT_ORDER = ("units", "consumers", "services", "offerings", "sla_targets", "rates",
+                "dependencies", "spend", "budget", "metrics", "sla_results", "usage", "drivers")
 DEMO_ACTOR = "demo"
 
 Echo = Callable[[str], None]

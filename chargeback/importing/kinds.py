@@ -21,11 +21,13 @@ from chargeback.models import (
     Offering,
     RateCard,
     Service,
+    ServiceDependency,
     ServiceModel,
     SlaResult,
     SlaTarget,
     Unit,
 )
+from rules.chains import dependency_cycle
 
 
 def _text(value) -> str | None:
@@ -446,11 +448,113 @@ class DriversHandler(PeriodKeyed):
                 "_label": f"{v['consumer_code']}/{v['period']}/{v['driver']}"}
 
 
+class DependenciesHandler(Handler):
+    """A file states, for each service it names, every service of another unit it depends
+    on: the stored dependencies of those services are replaced by the file's (a row with
+    an empty ``depends_on`` says the service depends on nothing). Services the file does
+    not name keep theirs. Stored at the end, once the whole graph is known to have no
+    cycle (the cascade's rule: money cannot go round in a circle)."""
+
+    kind = "dependencies"
+    file_key = ("service_code", "depends_on")
+
+    def __init__(self, ctx, columns=frozenset()):
+        super().__init__(ctx, columns)
+        self.named: dict[str, tuple[int, set[str]]] = {}  # service -> (first line, upstream)
+        self.lines: dict[tuple[str, str], int] = {}  # (service, upstream) -> line
+        self.unit_codes = {uid: code for code, uid in ctx.units.items()}
+
+    def resolve(self, line, v):
+        service, upstream = v["service_code"], v["depends_on"]
+        found = self.ctx.lookup(line, "service_code", self.ctx.services, service, "service")
+        if found is None or not self._in_scope(line, service, found[1]):
+            return None
+        first, upstreams = self.named.setdefault(service, (line, set()))
+        if upstream is None or "" in upstreams:
+            return self._nothing_and_something(line, service, first, upstream, upstreams)
+        other = self.ctx.lookup(line, "depends_on", self.ctx.services, upstream, "service")
+        if other is None:
+            return None
+        if upstream == service:
+            self.ctx.error(line, "depends_on", f"{service} cannot depend on itself")
+            return None
+        if other[1] == found[1]:
+            unit = self.unit_codes.get(found[1], "?")
+            self.ctx.error(line, "depends_on", (
+                f"{service} and {upstream} are both services of {unit}: a service depends "
+                "on other units' services (only those reach it through an internal charge)"))
+            return None
+        upstreams.add(upstream)
+        self.lines[(service, upstream)] = line
+        return v
+
+    def _nothing_and_something(self, line, service, first, upstream, upstreams) -> dict | None:
+        """An empty ``depends_on`` (nothing) must be the service's only row."""
+        if upstream is None and not upstreams:
+            upstreams.add("")
+            return {"service_code": service, "depends_on": None}
+        self.ctx.error(line, "depends_on", (
+            f"{service} is named on line {first} too: a service depends on nothing (one row, "
+            "depends_on empty) or on the services its rows name, not both"))
+        return None
+
+    def _in_scope(self, line: int, service: str, unit_id: int) -> bool:
+        unit = self.unit_codes.get(unit_id)
+        allowed = self.ctx.allowed_units
+        if allowed is None or unit in allowed:
+            return True
+        mine = ", ".join(sorted(allowed)) or "none"
+        self.ctx.error(line, "service_code", (
+            f"{service} is a service of {unit}, not one of your units ({mine}); a unit head "
+            "states the dependencies of their own units' services"))
+        return False
+
+    def store(self, rows):
+        """Nothing yet: the graph is checked for cycles once the whole file is read."""
+
+    def finish(self):
+        if self.ctx.errors or not self.named:
+            return
+        session = self.ctx.session
+        ids = {code: sid for code, (sid, _) in self.ctx.services.items()}
+        codes = {sid: code for code, sid in ids.items()}
+        stored: dict[str, set[str]] = {}
+        rows = list(session.scalars(select(ServiceDependency)))
+        for row in rows:
+            stored.setdefault(codes[row.service_id], set()).add(codes[row.upstream_id])
+        wanted = {service: upstreams - {""} for service, (_, upstreams) in self.named.items()}
+        graph = {**stored, **wanted}
+        cycle = dependency_cycle(graph)
+        if cycle:
+            self._cycle_error(cycle)
+            return
+        for row in rows:
+            if codes[row.service_id] in wanted:
+                session.delete(row)
+        session.flush()
+        for service, upstreams in sorted(wanted.items()):
+            session.add_all(ServiceDependency(batch_id=self.ctx.batch_id, service_id=ids[service],
+                                              upstream_id=ids[code])
+                            for code in sorted(upstreams))
+            before = sorted(stored.get(service, ()))
+            if before != sorted(upstreams):
+                self.ctx.audit("import.dependencies.replace", "dependencies", service,
+                               {"depends_on": before}, {"depends_on": sorted(upstreams)})
+        session.flush()
+
+    def _cycle_error(self, cycle: list[str]) -> None:
+        """On the first line of the file that is a link of the cycle."""
+        links = {(cycle[i + 1], cycle[i]) for i in range(len(cycle) - 1)}
+        line = min(n for key, n in self.lines.items() if key in links)
+        self.ctx.error(line, "depends_on",
+                       "service dependencies would form a cycle: " + " -> ".join(cycle))
+
+
 HANDLERS: dict[str, type[Handler]] = {
     h.kind: h
     for h in (UnitsHandler, ConsumersHandler, ServicesHandler, OfferingsHandler,
               SlaTargetsHandler, RatesHandler, BudgetHandler, MetricsHandler, SlaResultsHandler,
-              DriversHandler)
+              DriversHandler, DependenciesHandler)
 }
 
 __all__ = ["HANDLERS", "Handler"]

@@ -4,8 +4,9 @@ The header of a sample is the kind's columns as the importer reads them (``schem
 required first, then optional), so a sample can never drift from what an import expects.
 The rows are a small company of their own: a holding root ``HOLD`` with a plant ``PLANT``
 and a lab ``LAB-X`` below it, their consumers, one service with its price, two offerings
-and their service level targets, and a month (``SAMPLE_PERIOD``) of spend, budget,
-metrics, service level results, usage and drivers. Imported in the order of
+and their service level targets (and the plant's service that depends on it), and a month
+(``SAMPLE_PERIOD``) of spend, budget, metrics, service level results, usage and drivers.
+Imported in the order of
 ``IMPORT_KINDS`` into an empty database, every sample is stored (a test does it): they are
 examples of valid files, to be edited into a deployment's own codes before real use.
 """
@@ -39,6 +40,8 @@ EXAMPLES: dict[str, list[dict[str, str]]] = {
     ],
     "services": [
         {"code": "VM", "unit_code": "HOLD", "name": "Virtual machine", "uom": "vm-month"},
+        {"code": "MES", "unit_code": "PLANT", "name": "Manufacturing execution system",
+         "uom": "line-month"},
     ],
     "offerings": [
         {"service_code": "VM", "code": "standard", "name": "Standard virtual machine"},
@@ -89,6 +92,9 @@ EXAMPLES: dict[str, list[dict[str, str]]] = {
          "quantity": "140"},
         {"period": SAMPLE_PERIOD, "consumer_code": "C-PLANT", "driver": "headcount",
          "quantity": "12"},
+    ],
+    "dependencies": [
+        {"service_code": "MES", "depends_on": "VM"},
     ],
 }
 

@@ -150,6 +150,14 @@ class DriverRow(RowSchema):
     quantity = Quantity(required=True)
 
 
+class DependencyRow(RowSchema):
+    """``service_code`` depends on ``depends_on`` (a service of another unit); an empty
+    ``depends_on`` says the service depends on nothing."""
+
+    service_code = Code(required=True)
+    depends_on = Code(load_default=None)
+
+
 SCHEMAS: dict[str, type[RowSchema]] = {
     "units": UnitRow,
     "consumers": ConsumerRow,
@@ -163,6 +171,7 @@ SCHEMAS: dict[str, type[RowSchema]] = {
     "sla_results": SlaResultRow,
     "usage": UsageRow,
     "drivers": DriverRow,
+    "dependencies": DependencyRow,
 }
 
 

@@ -3,6 +3,7 @@
 from chargeback.models.audit import AuditEntry
 from chargeback.models.base import Base
 from chargeback.models.catalog import Offering, RateCard, Service, SlaResult, SlaTarget
+from chargeback.models.chains import ServiceDependency, ServiceDependencySnapshot
 from chargeback.models.imports import BatchError, ImportBatch
 from chargeback.models.ledger import Budget, SpendLine
 from chargeback.models.org import BUILTIN_SERVICE_MODELS, Consumer, ServiceModel, Unit
@@ -50,8 +51,9 @@ __all__ = [
     "InternalCharge", "JobRun", "JournalLine", "MetricObservation", "Offering",
     "OfferingSnapshot", "PackFile", "Period",
     "PeriodSeal", "PortfolioFigures", "RateCard", "Rating", "ScorecardFormInput", "ScorecardVersion", "Service",
-    "ServiceModel", "ServiceSnapshot", "ServiceVariability", "Setting", "SignInThrottle",
-    "SlaResult", "SlaTarget", "SpendLine", "Unit",
+    "ServiceDependency", "ServiceDependencySnapshot", "ServiceModel", "ServiceSnapshot",
+    "ServiceVariability", "Setting", "SignInThrottle", "SlaResult", "SlaTarget", "SpendLine",
+    "Unit",
     "UnitPeriodResult", "UnitPeriodSpend", "UnitTreeSnapshot", "UsageLine", "UsageTotal", "User",
     "UserSession", "VariabilitySnapshot", "user_unit_scopes",
 ]

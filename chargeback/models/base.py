@@ -7,6 +7,7 @@ Overview of the model (one module per concept):
 - ``periods``: accounting months, open or closed; pack files written for them.
 - ``ledger``: spend lines (GL actuals by cost pool) and budgets.
 - ``catalog``: services a unit offers and their rate cards.
+- ``chains``: which other units' services a service depends on, frozen at each close.
 - ``usage``: usage of services, allocation drivers and observed metrics.
 - ``scorecards``: versioned success criteria per unit, and allocation rule sets.
 - ``results``: what a close computes: ratings, criterion results, charges, journal lines.

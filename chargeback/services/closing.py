@@ -4,7 +4,7 @@ Allocation comes first so every criterion may use what a unit charged. The close
 everything a closed month is read from: charges, journal, each unit's money (with its spend
 by pool and tower and the internal charges it made), the ratings with their criteria, and
 snapshots of the tree, the consumers and the services (with the price in force) as they
-stand. It seals the month (``seal``) and writes its pack to a hidden pending file. All of
+stand, and the services' dependencies (its service chains). It seals the month (``seal``) and writes its pack to a hidden pending file. All of
 it happens in the caller's transaction, and the month is then ``publishing``: frozen for
 every writer, not yet closed for readers. ``publication.publish`` renames the pack into
 place after the commit and only then marks the month closed; a failure at any step before
@@ -42,6 +42,8 @@ from chargeback.models import (
     PortfolioFigures,
     Rating,
     Service,
+    ServiceDependency,
+    ServiceDependencySnapshot,
     ServiceSnapshot,
     SpendLine,
     Unit,
@@ -295,7 +297,8 @@ def gather(session: Session, period: str) -> Inputs:
                                      service_model_names(session),
                                      variability.stated(session, (s.id for s in services)),
                                      service_levels.owner_emails(session))
-        | {"offerings": service_levels.snapshot_rows(session, period)})
+        | {"offerings": service_levels.snapshot_rows(session, period),
+           "dependencies": _dependency_rows(session, period, services)})
 
 
 def _snapshot_rows(period: str, codes: dict[int, str], units, consumers, services, prices,
@@ -326,6 +329,17 @@ def _snapshot_rows(period: str, codes: dict[int, str], units, consumers, service
     return rows
 
 
+def _dependency_rows(session: Session, period: str, services) -> list[dict]:
+    """The service dependencies as they stand (``models.chains``), in the snapshot's
+    columns: a closed month's chain is read from these."""
+    codes = {s.id: s.code for s in services}
+    rows = session.execute(select(ServiceDependency.service_id, ServiceDependency.upstream_id)
+                           .order_by(ServiceDependency.service_id,
+                                     ServiceDependency.upstream_id))
+    return [{"period": period, "service_id": sid, "upstream_id": uid,
+             "service_code": codes[sid], "upstream_code": codes[uid]} for sid, uid in rows]
+
+
 def _usage(session: Session, period: str, consumers: dict[int, str],
            services: dict[int, str]) -> list[rm.UsageLine]:
     """The month's usage summed per consumer and service, as the imports keep it
@@ -346,7 +360,7 @@ def _drivers(session: Session, period: str) -> dict[tuple[str, str], Decimal]:
 
 FROZEN_TABLES = (Rating, Charge, JournalLine, UnitPeriodResult, UnitPeriodSpend,
                  InternalCharge, UnitTreeSnapshot, ConsumerSnapshot, ServiceSnapshot,
-                 VariabilitySnapshot, OfferingSnapshot)
+                 VariabilitySnapshot, OfferingSnapshot, ServiceDependencySnapshot)
 """Every table a close writes for its month (criterion results go with their ratings)."""
 
 
@@ -434,14 +448,14 @@ def check_references(session: Session, period: str) -> None:
 
 SNAPSHOTS = {"tree": UnitTreeSnapshot, "consumers": ConsumerSnapshot,
              "services": ServiceSnapshot, "variability": VariabilitySnapshot,
-             "offerings": OfferingSnapshot}
+             "offerings": OfferingSnapshot, "dependencies": ServiceDependencySnapshot}
 
 
 def snapshot(session: Session, period: str, inputs: Inputs) -> None:
     """Keep the tree, the consumers, the services (with the price in force and the owner),
-    their offerings and service level targets, and the services' stances on variability as
-    the close read them: a later move, rename, new rate, new owner, new target or new
-    statement leaves this month alone."""
+    their offerings and service level targets, the services' stances on variability and
+    their dependencies as the close read them: a later move, rename, new rate, new owner,
+    new target, new statement or dependency leaves this month alone."""
     for name, model in SNAPSHOTS.items():
         if inputs.snapshot_rows[name]:
             session.execute(insert(model.__table__), inputs.snapshot_rows[name])

@@ -40,6 +40,7 @@ from chargeback.models import (
     Period,
     PeriodSeal,
     Rating,
+    ServiceDependencySnapshot,
     ServiceSnapshot,
     UnitPeriodResult,
     UnitPeriodSpend,
@@ -135,12 +136,16 @@ WHOLE = {
     "offerings": (OfferingSnapshot, (
         OfferingSnapshot.service_id, OfferingSnapshot.offering, OfferingSnapshot.measure,
         OfferingSnapshot.offering_name, OfferingSnapshot.target, OfferingSnapshot.direction)),
+    "dependencies": (ServiceDependencySnapshot, (
+        ServiceDependencySnapshot.id, ServiceDependencySnapshot.service_id,
+        ServiceDependencySnapshot.upstream_id, ServiceDependencySnapshot.service_code,
+        ServiceDependencySnapshot.upstream_code)),
 }
 ORDER = {"variability": (VariabilitySnapshot.service_id, VariabilitySnapshot.kind),
          "offerings": (OfferingSnapshot.service_id, OfferingSnapshot.offering,
                        OfferingSnapshot.measure)}
 """How a part's rows are read in a fixed order, when not by their first column."""
-LATER_PARTS = frozenset({"variability", "owners", "offerings"})
+LATER_PARTS = frozenset({"variability", "owners", "offerings", "dependencies"})
 """Parts added after seals were first made: a seal made before a part existed does not
 vouch for it, so its absence from an older seal is no finding (``_check_parts``)."""
 CRITERIA = (CriterionResultRow.id, CriterionResultRow.rating_id, CriterionResultRow.position,
@@ -337,6 +342,7 @@ def _described(part: str) -> str:
              "consumers": "the consumer snapshot", "services": "the service snapshot",
              "variability": "the services' stances on variability",
              "owners": "the services' owners", "offerings": "the offerings and targets",
+             "dependencies": "the service dependencies snapshot",
              "settings": "the settings of the close"}.get(name, name)
     return f"{words} of {unit}" if unit else words
 

@@ -66,6 +66,7 @@ def register_web(app: Flask) -> None:
         approvals,
         audit,
         auth,
+        chains,
         data,
         directory,
         help_pages,
@@ -80,7 +81,7 @@ def register_web(app: Flask) -> None:
         variability,
     )
 
-    for module in (auth, portfolio, units, service_catalog, directory, scorecard_editor,
+    for module in (auth, portfolio, units, service_catalog, chains, directory, scorecard_editor,
                    scorecard_versions, approvals, data, statements, jobs, admin, audit, profile,
                    help_pages, variability):
         app.register_blueprint(module.bp)

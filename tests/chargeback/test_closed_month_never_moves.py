@@ -4,8 +4,8 @@ figure of it, on any page, API answer, export or pack.
 Hypothesis drives a random sequence of later changes (consumers moved under other units,
 units moved and renamed, services renamed, new rates, new scorecard versions, stances on
 variability stated and service models changed, new band limits and currency, imports into
-open months) and, after each one, every output of the
-closed month is compared with what it was right after the close: byte for byte for the API
+open months, service dependencies removed and re-pointed) and, after each one, every
+output of the closed month is compared with what it was right after the close: byte for byte for the API
 and its CSV and FOCUS exports (the usage lines too) and its consumer statements' list, cell
 for cell for a pack written again and for every consumer's statement, and the month's part
 of the portfolio, unit, charge and usage drill-down pages.
@@ -46,11 +46,13 @@ API = ("/api/v1/portfolio?period={m}", "/api/v1/ratings?period={m}",
        "/api/v1/charges.csv?period={m}", "/api/v1/charges/focus.csv?period={m}",
        "/api/v1/journal.csv?period={m}", "/api/v1/usage?period={m}&limit=1000",
        "/api/v1/usage.csv?period={m}", "/api/v1/periods/{m}/statements",
-       "/api/v1/units/DC/variability?period={m}", "/api/v1/units/LAB/variability?period={m}")
+       "/api/v1/units/DC/variability?period={m}", "/api/v1/units/LAB/variability?period={m}",
+       "/api/v1/services/PROTO/chain/{m}", "/api/v1/services/CPU/chain/{m}")
 PAGES = ("/portfolio?period={m}", "/portfolio/compare?a=ALT&b=WW&period={m}",
          "/portfolio/compare?a=DC&b=LAB&period={m}", "/units/DC/variability?period={m}",
          "/units/DC/charges?period={m}",
-         "/units/DC/charges/usage?period={m}&consumer=LAB1&service=CPU")
+         "/units/DC/charges/usage?period={m}&consumer=LAB1&service=CPU",
+         "/services/PROTO/chain?period={m}")
 _CSRF = re.compile(r'name="csrf_token" value="[^"]*"')
 
 
@@ -109,6 +111,7 @@ class LaterChanges(RuleBasedStateMachine):
     def close_the_month(self):
         empty_tables()
         load_company(self.runner)
+        import_text("dependencies", "service_code,depends_on\nPROTO,CPU\n")
         self._cli("close", MONTH)
         user = create_user(db.session, "cit@example.com", "central_it", "a long password",
                            "test", hash_method=FAST_HASH)
@@ -177,6 +180,12 @@ class LaterChanges(RuleBasedStateMachine):
     @rule()
     def rename_a_service(self):
         import_text("services", "code,unit_code,name,uom\nCPU,DC,Renamed compute,vCPU-hour\n")
+
+    @rule(depends=st.sampled_from(("", "CPU")), back=st.booleans())
+    def change_the_dependencies(self, depends, back):
+        """PROTO depends on CPU or on nothing; when on nothing, CPU may depend on PROTO."""
+        back = "PROTO" if back and not depends else ""
+        import_text("dependencies", f"service_code,depends_on\nPROTO,{depends}\nCPU,{back}\n")
 
     @rule(goal=st.sampled_from(("4.0", "4.8")))
     def a_new_scorecard_version(self, goal):

@@ -30,6 +30,7 @@ GOOD = {
                     "HPC,standard,availability,99.5,higher"),
     "sla_results": ("period,service_code,offering,measure,value",
                     "2026-04,HPC,standard,availability,99.7"),
+    "dependencies": ("service_code,depends_on", "HPC,DESK"),
 }
 # What a kind needs stored before its good row can be (an offering for targets, results).
 BEFORE = {"sla_targets": ("offerings", "service_code,code,name\nHPC,standard,Standard\n"),
@@ -50,6 +51,7 @@ BAD = {
         "offerings": ("NOPE,gold,Gold", "service_code"),
         "sla_targets": ("HPC,nope,availability,99,higher", "offering"),
         "sla_results": ("2026-04,NOPE,,availability,99", "service_code"),
+        "dependencies": ("DESK,NOPE", "depends_on"),
     },
     "bad period": {
         "rates": ("DESK,2026-00,1", "effective_from"),
@@ -93,6 +95,7 @@ BAD = {
         "offerings": ("HPC,silver,", "name"),
         "sla_targets": ("HPC,standard,response_hours,4,", "direction"),
         "sla_results": ("2026-04,HPC,standard,,99", "measure"),
+        "dependencies": (",HPC", "service_code"),
     },
     "second row for a key": {
         "units": ("NEW,Again,HQ,customer_intimacy", "code"),
@@ -105,6 +108,7 @@ BAD = {
         "offerings": ("HPC,gold,Gold again", "code"),
         "sla_targets": ("HPC,standard,availability,99.9,higher", "measure"),
         "sla_results": ("2026-04,HPC,standard,availability,99.8", "measure"),
+        "dependencies": ("HPC,DESK", "depends_on"),
     },
     "closed period": {
         "spend": ("2026-03,WW,labor,1.00", "period"),

@@ -44,6 +44,7 @@ RULES: dict[str, dict[str, object]] = {
     "units.export": {"GET": IN_SCOPE},
     "units.charges_export": {"GET": IN_SCOPE},
     "service_catalog.show": {"GET": IN_SCOPE},
+    "chains.show": {"GET": IN_SCOPE},  # PROTO is LAB's, under GRP; not WW's head's
     "portfolio.export": {"GET": ALL},  # a unit head: their units' rows (tested apart)
     "directory.consumers": {"GET": ALL},  # a unit head: their units' own (tested apart)
     "directory.services": {"GET": ALL},
@@ -161,6 +162,8 @@ def url_for_rule(rule, targets) -> str:
     for name in rule.arguments:
         if name == "code" and rule.endpoint.startswith("admin."):
             values[name] = targets["admin_code"]
+        elif name == "code" and rule.endpoint == "chains.show":
+            values[name] = "PROTO"  # a service code: LAB's
         else:
             values[name] = targets[name]
     url = rule.build(values)[1]

@@ -1,0 +1,54 @@
+"""Service chains: the upstream services behind a service in a closed month, each with the
+cost it contributed through the cascade (``docs/chains.md``).
+
+Read only from what the month's close froze, like every closed month's answer: a dependency
+imported or removed later does not change it. An unknown month is 404, an open one 409. A
+unit head reads the chains of their own units' services (403 otherwise); of an upstream
+service of another unit they get what tracing needs: its code, name, unit code, the cost it
+contributed (and its service level results). Dependencies are entered by import
+(``POST /imports/dependencies``).
+"""
+
+from __future__ import annotations
+
+from flask import current_app
+
+from chargeback import access as policy
+from chargeback.access import ALL_ROLES
+from chargeback.api.auth import access, current_user, errors, fail
+from chargeback.api.extension import Blueprint
+from chargeback.api.results import closed_period
+from chargeback.api.schemas import ChainSchema
+from chargeback.extensions import db
+from chargeback.refusals import Refused
+from chargeback.services.queries import periods
+
+bp = Blueprint("api_chains", __name__, url_prefix="/api/v1",
+               description="Service chains: the upstream services behind a service and the "
+                           "cost each contributed in a closed period.")
+
+
+def _service(s) -> dict:
+    return {"code": s.code, "name": s.name, "unit": s.unit, "uom": s.uom}
+
+
+@bp.route("/services/<code:code>/chain/<period:period>")
+@access(*ALL_ROLES)
+@errors(404, 409)
+@bp.response(200, ChainSchema)
+def chain(code: str, period: str):
+    """Every service upstream of `code` (transitively), nearest first, each with the
+    service it feeds and the cost it contributed in the closed `period`; their sum is
+    `total_contributed`."""
+    found = closed_period(period)
+    try:
+        chain = policy.chain_for(db.session, current_user(), found, code)
+    except Refused as exc:
+        fail(404 if exc.reason == "not_found" else 403, " ".join(exc.messages))
+    return {"period": found, "currency": periods.currency_of(
+                db.session, found, current_app.config["CHARGEBACK_CURRENCY"]),
+            "service": _service(chain.service),
+            "upstream": [{"depth": link.depth, "upstream": _service(link.upstream),
+                          "feeds": link.downstream, "cost_contributed": link.amount}
+                         for link in chain.links],
+            "total_contributed": chain.total, "feeds": [_service(s) for s in chain.feeds]}

@@ -1,0 +1,117 @@
+"""A service's chain in a closed month: every upstream service, the cost it contributed
+through the cascade and (when imported) its service level results.
+
+Read only from what the month's close froze: the services' dependencies
+(``service_dependency_snapshots``), the services and consumers as they stood, and the
+month's charges; ``rules.chains`` says what "cost contributed" is. A dependency imported or
+removed after the close changes no closed month's chain. Four queries, whatever the chain's
+length.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session
+
+from chargeback.models import (
+    Charge,
+    ConsumerSnapshot,
+    ServiceDependencySnapshot,
+    ServiceSnapshot,
+)
+from chargeback.services.queries.sql import cents_sum, from_cents
+from rules import chains as chain_rules
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChainService:
+    """A service as the month's close froze it."""
+
+    code: str
+    name: str
+    unit: str
+    uom: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChainLink:
+    """``upstream`` fed ``downstream`` (the chain's service at depth 1) with ``amount``."""
+
+    upstream: ChainService
+    downstream: str
+    depth: int
+    amount: Decimal
+
+
+@dataclass(frozen=True, kw_only=True)
+class Chain:
+    period: str
+    service: ChainService
+    links: list[ChainLink]
+    total: Decimal
+    feeds: list[ChainService]  # the services that depend on this one, directly
+
+    def upstream_units(self) -> list[str]:
+        return sorted({link.upstream.unit for link in self.links})
+
+
+def chain_of(session: Session, period: str, code: str) -> Chain | None:
+    """The chain of service ``code`` as ``period`` closed (None: no such service then)."""
+    services = {s.code: s for s in session.scalars(
+        select(ServiceSnapshot).where(ServiceSnapshot.period == period))}
+    head = services.get(code)
+    if head is None:
+        return None
+    depends_on: dict[str, set[str]] = {}
+    for service, upstream in session.execute(
+            select(ServiceDependencySnapshot.service_code,
+                   ServiceDependencySnapshot.upstream_code)
+            .where(ServiceDependencySnapshot.period == period)):
+        depends_on.setdefault(service, set()).add(upstream)
+    unit_of = {c: s.unit_code for c, s in services.items()}
+    ids = {s.service_id: c for c, s in services.items()}
+    charged, revenue = _charges(session, period, ids, depends_on)
+    contributed = chain_rules.contributions(depends_on, unit_of, charged, revenue)
+    links = chain_rules.chain(code, depends_on, contributed)
+    return Chain(
+        period=period, service=_service(head),
+        links=[ChainLink(upstream=_service(services[link.upstream]), downstream=link.downstream,
+                         depth=link.depth, amount=link.amount) for link in links],
+        total=chain_rules.total(links),
+        feeds=[_service(services[s]) for s in sorted(depends_on)
+               if code in depends_on[s]])
+
+
+def _service(row: ServiceSnapshot) -> ChainService:
+    return ChainService(code=row.code, name=row.name, unit=row.unit_code, uom=row.uom)
+
+
+def _charges(session: Session, period: str, ids: dict[int, str],
+             depends_on: dict[str, set[str]]):
+    """(upstream service, receiving unit) -> what the service charged that unit's
+    consumers, for the upstream services of the month; downstream service -> what it
+    charged in all (the weights of a shared upstream), summed by the database."""
+    upstream = {u for found in depends_on.values() for u in found}
+    wanted = [i for i, c in ids.items() if c in upstream]
+    charged: dict[tuple[str, str], Decimal] = {}
+    if wanted:
+        rows = session.execute(
+            select(Charge.service_id, ConsumerSnapshot.unit_code, cents_sum(Charge.amount))
+            .join(ConsumerSnapshot, and_(ConsumerSnapshot.period == Charge.period,
+                                         ConsumerSnapshot.consumer_id == Charge.consumer_id))
+            .where(Charge.period == period, Charge.service_id.in_(wanted),
+                   ConsumerSnapshot.unit_code.is_not(None))
+            .group_by(Charge.service_id, ConsumerSnapshot.unit_code))
+        charged = {(ids[sid], unit): from_cents(cents) for sid, unit, cents in rows}
+    downstream = [i for i, c in ids.items() if c in depends_on]
+    revenue: dict[str, Decimal] = {}
+    if downstream:
+        rows = session.execute(
+            select(Charge.service_id, cents_sum(Charge.amount))
+            .where(Charge.period == period, Charge.service_id.in_(downstream))
+            .group_by(Charge.service_id))
+        revenue = {ids[sid]: from_cents(cents) for sid, cents in rows}
+    return charged, revenue

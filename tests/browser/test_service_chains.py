@@ -1,0 +1,71 @@
+"""The chain view in Chromium, as central IT and as a unit head.
+
+The end-to-end company's 2026-03 is reopened and given a chain of three services across
+three units: the data center's CPU (0.06 a core-hour in March) feeds Altoona's new HPC
+service ALT-HPC (2.00 a node-hour), which feeds the lab's PROTO. Altoona (C-ALT) uses
+10,000 core-hours of CPU: DC charges ALT 600.00; the lab (new consumer C-LAB) uses 40
+node-hours of ALT-HPC: ALT charges LAB 80.00. PROTO's chain: ALT-HPC 80.00 at step 1,
+CPU 600.00 at step 2, 680.00 in all. The unit head of GRP (ALT and LAB) sees every link
+but no link to DC's page; Walla Walla's head is refused.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.conftest import shot
+from tests.browser.test_journeys import sign_in
+from tests.chargeback.helpers import write_csv
+from tests.chargeback.test_close_end_to_end import run
+
+pytestmark = pytest.mark.slow
+
+FILES = (
+    ("consumers", "code,name,gl_account,unit_code\nC-LAB,The lab as a consumer,6900-LAB,LAB\n"),
+    ("services", "code,unit_code,name,uom\nALT-HPC,ALT,Research HPC,node-hour\n"),
+    ("rates", "service_code,effective_from,price\nALT-HPC,2026-03,2.00\n"),
+    ("usage", "period,consumer_code,service_code,quantity\n2026-03,C-LAB,ALT-HPC,40\n"),
+    ("dependencies", "service_code,depends_on\nALT-HPC,CPU\nPROTO,ALT-HPC\n"),
+)
+
+
+@pytest.fixture
+def chained(live_server, users, runner, tmp_path):
+    run(runner, "reopen", "2026-03", "--reason", "a chain of services")
+    for kind, text in FILES:
+        run(runner, "import", kind, str(write_csv(tmp_path, f"{kind}.csv", text)))
+    run(runner, "close", "2026-03")
+    return live_server
+
+
+def _rows(page) -> list[str]:
+    return [" ".join(row.inner_text().split())
+            for row in page.locator("#chain-table tbody tr").all()]
+
+
+@pytest.mark.parametrize("who", ["central_it", "unit_head"])
+def test_walking_the_chain_from_the_unit_page(chained, page, who):
+    base = chained
+    sign_in(page, base, who)
+    page.goto(f"{base}/units/LAB?period=2026-03")
+    page.locator("#services-table a", has_text="chain").first.click()
+    page.wait_for_url("**/services/PROTO/chain**")
+    dc = "DC" if who == "central_it" else "DC (not one of your units)"
+    assert _rows(page) == ["1 ALT-HPC Research HPC ALT PROTO 80.00 USD",
+                           f"2 CPU Compute {dc} ALT-HPC 600.00 USD"]
+    assert " ".join(page.locator("#chain-total").inner_text().split()) == "680.00 USD"
+    dc_link = page.locator("#chain-table a", has_text="DC")
+    assert dc_link.count() == (1 if who == "central_it" else 0)
+    shot(page, f"chain-PROTO-{who}")
+    page.locator("#chain-table a", has_text="ALT-HPC").click()  # one step up the chain
+    page.wait_for_url("**/services/ALT-HPC/chain**")
+    assert _rows(page) == [f"1 CPU Compute {dc} ALT-HPC 600.00 USD"]
+    assert "PROTO" in page.locator("#chain-feeds").inner_text()
+    shot(page, f"chain-ALT-HPC-{who}")
+    assert page.console_errors == []
+
+
+def test_another_units_head_is_refused(chained, page):
+    sign_in(page, chained, "other_head")
+    response = page.goto(f"{chained}/services/PROTO/chain?period=2026-03")
+    assert response.status == 403

@@ -1,0 +1,314 @@
+"""Service chains on a small company worked by hand.
+
+Units under HQ: the data center DC, the lab LAB and the analytics unit ANA. Services and
+prices: DC-CPU (DC, 0.50 a core-hour), LAB-HPC (LAB, 20.00 a node-hour), LAB-GPU (LAB,
+50.00 a GPU-hour), ANA-INSIGHT (ANA, 100.00 a report). Consumers: C-LAB is LAB, C-ANA is
+ANA, BIZ a business cost center. Usage in 2026-03:
+
+- C-LAB uses 2,000 core-hours of DC-CPU: DC charges LAB 1,000.00 (internal);
+- C-ANA uses 30 node-hours of LAB-HPC: LAB charges ANA 600.00 (internal);
+- BIZ uses 12 reports of ANA-INSIGHT: 1,200.00.
+
+The chain ANA-INSIGHT <- LAB-HPC <- DC-CPU: LAB-HPC contributed 600.00 to ANA-INSIGHT
+(what it charged ANA), DC-CPU 1,000.00 to LAB-HPC (what it charged LAB); 1,600.00 in all,
+the month's internal charges (1,000.00 + 600.00).
+
+With LAB-GPU also depending on DC-CPU, and BIZ using 6 GPU-hours (300.00): DC-CPU's
+1,000.00 to LAB is shared by what LAB-HPC (600.00) and LAB-GPU (300.00) charged, 2 : 1:
+666.666... and 333.333... -> 666.66 and 333.33 with the cent left going to the larger
+remainder: 666.67 and 333.33.
+"""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from chargeback.models import AuditEntry, InternalCharge, ServiceDependency
+from chargeback.services.importing import import_file
+from chargeback.services.queries import chains
+from rules.chains import dependency_cycle
+from tests.chargeback.helpers import data_fingerprint
+from tests.chargeback.test_close_end_to_end import run
+
+D = Decimal
+
+FILES = {
+    "units": """code,name,parent_code,service_model,billing_mode,recovery_account,head_email
+HQ,Central IT,,operational_excellence,chargeback,4900-HQ,
+DC,Data center,HQ,operational_excellence,chargeback,4900-DC,
+LAB,Research lab IT,HQ,product_leadership,chargeback,4900-LAB,
+ANA,Analytics,HQ,customer_intimacy,chargeback,4900-ANA,
+""",
+    "consumers": """code,name,gl_account,unit_code
+C-LAB,The lab as a consumer,6900-LAB,LAB
+C-ANA,Analytics as a consumer,6900-ANA,ANA
+BIZ,Business,6000-BIZ,
+""",
+    "services": """code,unit_code,name,uom
+DC-CPU,DC,Compute,core-hour
+LAB-HPC,LAB,HPC cluster,node-hour
+LAB-GPU,LAB,GPU cluster,gpu-hour
+ANA-INSIGHT,ANA,Insight reports,report
+""",
+    "rates": """service_code,effective_from,price
+DC-CPU,2026-01,0.50
+LAB-HPC,2026-01,20.00
+LAB-GPU,2026-01,50.00
+ANA-INSIGHT,2026-01,100.00
+""",
+    "spend": """period,unit_code,cost_pool,amount
+2026-03,DC,hosting,1000.00
+2026-03,LAB,staff,300.00
+2026-03,ANA,staff,200.00
+""",
+}
+USAGE = """period,consumer_code,service_code,quantity
+2026-03,C-LAB,DC-CPU,2000
+2026-03,C-ANA,LAB-HPC,30
+2026-03,BIZ,ANA-INSIGHT,12
+"""
+CHAIN = """service_code,depends_on
+LAB-HPC,DC-CPU
+ANA-INSIGHT,LAB-HPC
+"""
+
+
+def load(session, kind: str, text: str, actor: str = "tester"):
+    return import_file(session, kind, io.BytesIO(text.encode()), f"{kind}.csv", actor)
+
+
+def stored(session, kind: str, text: str) -> None:
+    result = load(session, kind, text)
+    session.commit()
+    assert result.status == "stored", result.errors
+
+
+@pytest.fixture
+def company(session):
+    for kind, text in FILES.items():
+        stored(session, kind, text)
+    return session
+
+
+def close(runner, session, usage: str = USAGE, dependencies: str = CHAIN) -> None:
+    stored(session, "usage", usage)
+    stored(session, "dependencies", dependencies)
+    run(runner, "close", "2026-03")
+    session.expire_all()
+
+
+def summary(chain) -> list[tuple]:
+    return [(link.depth, link.upstream.code, link.upstream.unit, link.downstream, link.amount)
+            for link in chain.links]
+
+
+def test_a_chain_of_three_services_adds_up_to_the_cascades_internal_charges(
+        company, runner):
+    close(runner, company)
+    chain = chains.chain_of(company, "2026-03", "ANA-INSIGHT")
+    assert (chain.service.code, chain.service.unit) == ("ANA-INSIGHT", "ANA")
+    assert summary(chain) == [(1, "LAB-HPC", "LAB", "ANA-INSIGHT", D("600.00")),
+                              (2, "DC-CPU", "DC", "LAB-HPC", D("1000.00"))]
+    internal = company.scalar(select(func.sum(InternalCharge.amount))
+                              .where(InternalCharge.period == "2026-03"))
+    assert chain.total == D("1600.00") == internal
+    middle = chains.chain_of(company, "2026-03", "LAB-HPC")
+    assert summary(middle) == [(1, "DC-CPU", "DC", "LAB-HPC", D("1000.00"))]
+    assert [s.code for s in middle.feeds] == ["ANA-INSIGHT"]
+    source = chains.chain_of(company, "2026-03", "DC-CPU")
+    assert source.links == [] and source.total == D("0.00")
+
+
+def test_a_shared_upstream_is_split_by_what_each_downstream_service_charged(
+        company, runner):
+    close(runner, company, usage=USAGE + "2026-03,BIZ,LAB-GPU,6\n",
+          dependencies=CHAIN + "LAB-GPU,DC-CPU\n")
+    assert summary(chains.chain_of(company, "2026-03", "ANA-INSIGHT")) == [
+        (1, "LAB-HPC", "LAB", "ANA-INSIGHT", D("600.00")),
+        (2, "DC-CPU", "DC", "LAB-HPC", D("666.67"))]
+    gpu = chains.chain_of(company, "2026-03", "LAB-GPU")
+    assert summary(gpu) == [(1, "DC-CPU", "DC", "LAB-GPU", D("333.33"))]
+    dc_to_lab = company.scalar(select(InternalCharge.amount).where(
+        InternalCharge.period == "2026-03",
+        InternalCharge.provider_id == _unit_id(company, "DC")))
+    assert D("666.67") + D("333.33") == dc_to_lab == D("1000.00")
+
+
+def _unit_id(session, code):
+    from chargeback.models import Unit
+
+    return session.scalar(select(Unit.id).where(Unit.code == code))
+
+
+def test_a_closed_months_chain_is_what_its_close_froze(company, runner):
+    """Dependencies removed, added and re-pointed after the close leave the month's chain
+    as it was; the month's seal still verifies; an open month's close takes the new ones."""
+    close(runner, company)
+    before = {code: chains.chain_of(company, "2026-03", code)
+              for code in ("ANA-INSIGHT", "LAB-HPC", "LAB-GPU", "DC-CPU")}
+    stored(company, "dependencies", "service_code,depends_on\nANA-INSIGHT,\n"
+                                    "LAB-GPU,DC-CPU\nLAB-HPC,ANA-INSIGHT\n")
+    stored(company, "services", "code,unit_code,name,uom\nLAB-HPC,LAB,Renamed HPC,node-hour\n")
+    assert company.scalar(select(func.count()).select_from(ServiceDependency)) == 2
+    after = {code: chains.chain_of(company, "2026-03", code) for code in before}
+    assert after == before
+    run(runner, "verify", "2026-03")
+
+
+def test_a_cycle_is_refused_naming_its_services_and_nothing_changes(company):
+    stored(company, "dependencies", CHAIN)
+    before = data_fingerprint()
+    result = load(company, "dependencies", "service_code,depends_on\nDC-CPU,ANA-INSIGHT\n")
+    company.commit()
+    assert result.status == "refused"
+    assert result.errors == ["line 2: depends_on: service dependencies would form a cycle: "
+                             "ANA-INSIGHT -> DC-CPU -> LAB-HPC -> ANA-INSIGHT"]
+    assert data_fingerprint() == before
+
+
+def test_bad_rows_are_named_by_line_and_column_and_refuse_the_whole_file(company):
+    stored(company, "dependencies", CHAIN)
+    before = data_fingerprint()
+    result = load(company, "dependencies", """service_code,depends_on
+ANA-INSIGHT,DC-CPU
+NOPE,DC-CPU
+ANA-INSIGHT,GONE
+DC-CPU,DC-CPU
+LAB-GPU,LAB-HPC
+ANA-INSIGHT,DC-CPU
+ANA-INSIGHT,
+""")
+    company.commit()
+    assert result.status == "refused"
+    assert result.errors == [
+        "line 3: service_code: unknown service 'NOPE'",
+        "line 4: depends_on: unknown service 'GONE'",
+        "line 5: depends_on: DC-CPU cannot depend on itself",
+        "line 6: depends_on: LAB-GPU and LAB-HPC are both services of LAB: a service "
+        "depends on other units' services (only those reach it through an internal charge)",
+        "line 7: depends_on: a second row for service_code ANA-INSIGHT, depends_on DC-CPU "
+        "(first on line 2)",
+        "line 8: depends_on: ANA-INSIGHT is named on line 2 too: a service depends on "
+        "nothing (one row, depends_on empty) or on the services its rows name, not both"]
+    assert data_fingerprint() == before
+
+
+def test_an_import_replaces_the_named_services_dependencies_and_is_audited(company):
+    stored(company, "dependencies", CHAIN + "LAB-GPU,DC-CPU\n")
+    stored(company, "dependencies", "service_code,depends_on\nLAB-GPU,\n")
+    names = {(s, u) for s, u in company.execute(
+        select(ServiceDependency.service_id, ServiceDependency.upstream_id))}
+    assert len(names) == 2  # LAB-HPC's and ANA-INSIGHT's stay; LAB-GPU's went
+    entry = company.scalar(select(AuditEntry).where(
+        AuditEntry.action == "import.dependencies.replace", AuditEntry.entity_key == "LAB-GPU")
+        .order_by(AuditEntry.id.desc()))
+    assert (entry.before, entry.after) == ({"depends_on": ["DC-CPU"]}, {"depends_on": []})
+
+
+def test_a_unit_head_states_the_dependencies_of_their_own_services_only(company):
+    text = "service_code,depends_on\nLAB-HPC,DC-CPU\nANA-INSIGHT,LAB-HPC\n"
+    before = data_fingerprint()
+    result = import_file(company, "dependencies", io.BytesIO(text.encode()), "d.csv",
+                         "lab@example.com", allowed_unit_codes={"LAB"})
+    company.commit()
+    assert result.status == "refused"
+    assert result.errors == [
+        "line 3: service_code: ANA-INSIGHT is a service of ANA, not one of your units (LAB); "
+        "a unit head states the dependencies of their own units' services"]
+    assert data_fingerprint() == before
+
+
+def test_the_cycle_rule_is_the_cascades():
+    assert dependency_cycle({"B": {"A"}, "C": {"B"}}) is None
+    assert dependency_cycle({"B": {"A"}, "A": {"B"}}) == ["A", "B", "A"]
+
+
+# --- the page and the API, by role ------------------------------------------------------
+
+HEADS = {"cit": ("cit@example.com", "central_it", []),
+         "ana": ("ana@example.com", "unit_head", ["ANA"]),
+         "dc": ("dc@example.com", "unit_head", ["DC"])}
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def closed(company, runner):
+    from chargeback.services.users import create_user
+    from tests.conftest import FAST_HASH
+
+    close(runner, company)
+    for email, role, units in HEADS.values():
+        create_user(company, email, role, PASSWORD, "test", units, hash_method=FAST_HASH)
+    company.commit()
+    return company
+
+
+def _client(app, who: str):
+    from tests.chargeback.web.conftest import csrf_from
+
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    response = client.post("/login", data={"email": HEADS[who][0], "password": PASSWORD,
+                                           "csrf_token": csrf_from(page)})
+    assert response.status_code == 302
+    return client
+
+
+def _token(session, who: str) -> dict:
+    from chargeback.models import User
+    from chargeback.services import tokens
+
+    user = session.scalar(select(User).where(User.email == HEADS[who][0]))
+    _, plaintext = tokens.create(session, user, "chain tests", "test")
+    session.commit()
+    return {"Authorization": f"Bearer {plaintext}"}
+
+
+def test_the_api_answers_the_chain_for_central_it_and_the_unit_head(app, closed):
+    client = app.test_client()
+    url = "/api/v1/services/ANA-INSIGHT/chain/2026-03"
+    answer = client.get(url, headers=_token(closed, "cit"))
+    assert answer.status_code == 200
+    body = answer.get_json()
+    assert body["service"] == {"code": "ANA-INSIGHT", "name": "Insight reports", "unit": "ANA",
+                               "uom": "report"}
+    assert [(u["depth"], u["upstream"]["code"], u["upstream"]["unit"], u["feeds"],
+             u["cost_contributed"]) for u in body["upstream"]] == [
+        (1, "LAB-HPC", "LAB", "ANA-INSIGHT", "600.00"),
+        (2, "DC-CPU", "DC", "LAB-HPC", "1000.00")]
+    assert (body["total_contributed"], body["currency"], body["feeds"]) == (
+        "1600.00", "USD", [])
+    assert client.get(url, headers=_token(closed, "ana")).get_json() == body
+    refused = client.get(url, headers=_token(closed, "dc"))
+    assert refused.status_code == 403
+    assert "ANA-INSIGHT is a service of ANA" in refused.get_json()["message"]
+    headers = _token(closed, "cit")
+    assert client.get("/api/v1/services/NOPE/chain/2026-03",
+                      headers=headers).status_code == 404
+    assert client.get("/api/v1/services/ANA-INSIGHT/chain/2031-01",
+                      headers=headers).status_code == 404
+    stored(closed, "spend", "period,unit_code,cost_pool,amount\n2026-04,DC,hosting,1.00\n")
+    assert client.get("/api/v1/services/ANA-INSIGHT/chain/2026-04",
+                      headers=headers).status_code == 409
+
+
+def test_the_chain_page_for_central_it_and_for_unit_heads(app, closed):
+    url = "/services/ANA-INSIGHT/chain?period=2026-03"
+    page = _client(app, "cit").get(url)
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert 'data-upstream="DC-CPU" data-feeds="LAB-HPC"' in html
+    assert "1,600.00" in html and 'href="/units/DC?period=2026-03"' in html
+    head = _client(app, "ana")
+    html = head.get(url).get_data(as_text=True)
+    assert 'data-upstream="DC-CPU"' in html and "1,000.00" in html
+    assert 'href="/units/DC' not in html  # no link to a unit outside their units
+    assert 'href="/services/DC-CPU/chain' not in html
+    unit_page = head.get("/units/ANA?period=2026-03").get_data(as_text=True)
+    assert 'href="/services/ANA-INSIGHT/chain?period=2026-03"' in unit_page
+    assert _client(app, "dc").get(url).status_code == 403
+    assert _client(app, "cit").get("/services/NOPE/chain").status_code == 404
