@@ -73,6 +73,10 @@ def _problems(unit: Unit, services: dict[str, Service],
                                  field=f"{item.field}kind", kind=KIND))
         seen.add((item.service, item.kind))
         stance = rv.REDUCE if item.stance is None else item.stance  # None: withdraw
+        if item.stance is None and isinstance(item.note, str) and item.note.strip():
+            found.append(Problem(message="a note says how a stance is kept: choose reduce "
+                                         "or accommodate, or clear the note",
+                                 field=f"{item.field}stance", kind=KIND))
         found += [Problem(message=message, field=f"{item.field}{field}", kind=KIND,
                           source=f"{item.service[:64]} {str(item.kind)[:40]}")
                   for field, message in rv.problems(item.kind, stance, item.note)]

@@ -11,7 +11,7 @@ read-only: those are what the compare page and the pack explain that month with.
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from chargeback.access import ALL_ROLES, may_state_variability
@@ -33,7 +33,7 @@ def edit(code: str):
     may_edit = may_state_variability(db.session, current_user, unit)
     if request.method == "POST":
         if not may_edit:
-            return _page(unit, False, status=403)
+            abort(403)
         _, refused = attempt(lambda: statements.state(
             db.session, unit, list(_statements(unit)), current_user.email))
         if refused is None:

@@ -191,13 +191,18 @@ def test_a_statement_with_any_fault_stores_nothing(desks, session):
             statements.Statement(service="WW-DESK", kind="effort", stance="reduce",
                                  note="x" * 201, field="d."),
             statements.Statement(service="WW-DESK", kind="arrival", stance="reduce",
-                                 field="e.")], "ww@example.com")
+                                 field="e."),
+            statements.Statement(service="WW-DESK", kind="capability", stance=None,
+                                 note="a note without a stance", field="f.")],
+            "ww@example.com")
     session.rollback()
     assert [(p.field, p.message) for p in refused.value.problems] == [
         ("b.stance", "'tolerate' is not a stance: write reduce or accommodate"),
         ("c.service", "WW has no service 'ALT-DESK'"),
         ("d.note", "at most 200 characters (this one has 201)"),
-        ("e.kind", "arrival of WW-DESK is stated twice")]
+        ("e.kind", "arrival of WW-DESK is stated twice"),
+        ("f.stance", "a note says how a stance is kept: choose reduce or accommodate, or "
+                     "clear the note")]
     assert session.scalar(select(func.count()).select_from(ServiceVariability)) == stored
 
 
