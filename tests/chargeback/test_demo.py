@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from chargeback.models import CriterionResultRow, PackFile, Period, Rating, Unit
-from chargeback.services.queries import service_levels
+from chargeback.services import packs as packs_service
+from chargeback.services.queries import closed_month, portfolio, service_levels
 
 pytestmark = pytest.mark.slow
 
@@ -37,6 +38,19 @@ def test_demo_runs_twice_and_leaves_a_users_new_month_alone(runner, session, app
     by_code = {s.code: s for s in catalog.services}
     assert by_code["ALT-HPC"].owner_email == "alt-head@demo.example"
     assert [o.code for o in by_code["ALT-HPC"].offerings] == ["priority", "standard"]
+    # variability (data/variability.csv): Altoona accommodates request variability on its
+    # workstations where Walla Walla reduces it to three standard images; the pack's Why
+    # they differ tells Walla Walla from Decatur by the walk-up desk
+    month = closed_month.load(session, "2026-10", "USD")
+    rows, _ = portfolio.rows(month)
+    compared = portfolio.compare(session, month, rows, "ALT", "WW").sentences
+    assert ("ALT accommodates request variability on Research workstation support (ALT-WS: "
+            "any software stack a lab asks for); WW reduces it on Plant desktop support "
+            "(WW-DESK: three standard images).") in compared
+    ww = next(r for r in packs_service.build(session, "2026-10", "USD").differences
+              if r.unit == "WW")
+    assert "DEC accommodates it on Plant desktop support (DEC-DESK: a walk-up desk on every " \
+           "shift)" in ww.explanation
 
     budget = tmp_path / "budget.csv"
     budget.write_text("period,unit_code,amount\n2026-11,WW,100.00\n")
@@ -44,6 +58,7 @@ def test_demo_runs_twice_and_leaves_a_users_new_month_alone(runner, session, app
     again = runner.invoke(args=["demo", "--no-serve"])
     assert again.exit_code == 0, again.output + str(again.exception)
     assert "already imported" in again.stdout
+    assert "stance(s) stated" not in again.stdout  # the units' stances are kept
     session.rollback()
     assert session.get(Period, "2026-11").status == "open"
     assert session.scalar(select(func.count()).select_from(PackFile)) == 12
