@@ -5,7 +5,7 @@ Read only from what the month's close froze, like every closed month's answer: a
 imported or removed later does not change it. An unknown month is 404, an open one 409. A
 unit head reads the chains of their own units' services (403 otherwise); of an upstream
 service of another unit they get what tracing needs: its code, name, unit code, the cost it
-contributed (and its service level results). Dependencies are entered by import
+contributed and its service level results. Dependencies are entered by import
 (``POST /imports/dependencies``).
 """
 
@@ -32,14 +32,22 @@ def _service(s) -> dict:
     return {"code": s.code, "name": s.name, "unit": s.unit, "uom": s.uom}
 
 
+def _levels(found) -> dict | None:
+    """A service's targets met or missed in the month (the catalog's rule), or None."""
+    if found is None:
+        return None
+    return {"counts": found.counts(), "offerings": found.offerings}
+
+
 @bp.route("/services/<code:code>/chain/<period:period>")
 @access(*ALL_ROLES)
 @errors(404, 409)
 @bp.response(200, ChainSchema)
 def chain(code: str, period: str):
     """Every service upstream of `code` (transitively), nearest first, each with the
-    service it feeds and the cost it contributed in the closed `period`; their sum is
-    `total_contributed`."""
+    service it feeds, the cost it contributed in the closed `period` (their sum is
+    `total_contributed`) and its service level results: each offering's targets met,
+    missed or without a result, as on the unit's catalog."""
     found = closed_period(period)
     try:
         chain = policy.chain_for(db.session, current_user(), found, code)
@@ -48,7 +56,9 @@ def chain(code: str, period: str):
     return {"period": found, "currency": periods.currency_of(
                 db.session, found, current_app.config["CHARGEBACK_CURRENCY"]),
             "service": _service(chain.service),
+            "service_levels": _levels(chain.levels_of(chain.service.code)),
             "upstream": [{"depth": link.depth, "upstream": _service(link.upstream),
-                          "feeds": link.downstream, "cost_contributed": link.amount}
+                          "feeds": link.downstream, "cost_contributed": link.amount,
+                          "service_levels": _levels(chain.levels_of(link.upstream.code))}
                          for link in chain.links],
             "total_contributed": chain.total, "feeds": [_service(s) for s in chain.feeds]}

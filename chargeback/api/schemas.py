@@ -812,6 +812,14 @@ class ChainServiceSchema(Schema):
     uom = fields.String(required=True)
 
 
+class ChainLevelsSchema(Schema):
+    counts = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True,
+                         metadata={"description": "targets met, missed, with no result"})
+    offerings = fields.List(fields.Nested(OfferingLevelsSchema), required=True, metadata={
+        "description": "each offering's service level targets checked against the month's "
+                       "results, as on the unit's catalog page"})
+
+
 class ChainLinkSchema(Schema):
     depth = fields.Integer(required=True, metadata={
         "description": "1: feeds the chain's service; 2: feeds a service at depth 1; ..."})
@@ -822,12 +830,19 @@ class ChainLinkSchema(Schema):
         "description": "what the upstream service charged the downstream service's unit in "
                        "the month (shared among that unit's services that depend on it in "
                        "proportion to what each charged; see docs/chains.md)"})
+    service_levels = Nullable(fields.Nested, nested=ChainLevelsSchema, required=True,
+                              metadata={"description": "the upstream service's targets met "
+                                                       "or missed in the month (no "
+                                                       "offerings: it has no targets)"})
 
 
 class ChainSchema(Schema):
     period = Period(required=True)
     currency = fields.String(required=True)
     service = fields.Nested(ChainServiceSchema, required=True)
+    service_levels = Nullable(fields.Nested, nested=ChainLevelsSchema, required=True,
+                              metadata={"description": "the service's own targets met or "
+                                                       "missed in the month"})
     upstream = fields.List(fields.Nested(ChainLinkSchema), required=True, metadata={
         "description": "every dependency upstream of the service, nearest first"})
     total_contributed = Money(required=True)

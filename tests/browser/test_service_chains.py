@@ -5,8 +5,10 @@ three units: the data center's CPU (0.06 a core-hour in March) feeds Altoona's n
 service ALT-HPC (2.00 a node-hour), which feeds the lab's PROTO. Altoona (C-ALT) uses
 10,000 core-hours of CPU: DC charges ALT 600.00; the lab (new consumer C-LAB) uses 40
 node-hours of ALT-HPC: ALT charges LAB 80.00. PROTO's chain: ALT-HPC 80.00 at step 1,
-CPU 600.00 at step 2, 680.00 in all. The unit head of GRP (ALT and LAB) sees every link
-but no link to DC's page; Walla Walla's head is refused.
+CPU 600.00 at step 2, 680.00 in all. PROTO missed its sprint target (70 % against 75 %);
+ALT-HPC met its response time, and the data center's CPU missed its availability (99.7
+against 99.9): the chain shows where the failure starts. The unit head of GRP (ALT and
+LAB) sees every link but no link to DC's page; Walla Walla's head is refused.
 """
 
 from __future__ import annotations
@@ -26,6 +28,16 @@ FILES = (
     ("rates", "service_code,effective_from,price\nALT-HPC,2026-03,2.00\n"),
     ("usage", "period,consumer_code,service_code,quantity\n2026-03,C-LAB,ALT-HPC,40\n"),
     ("dependencies", "service_code,depends_on\nALT-HPC,CPU\nPROTO,ALT-HPC\n"),
+    ("offerings", "service_code,code,name\nCPU,standard,Virtual machine\n"
+                  "ALT-HPC,standard,Batch queue\nPROTO,standard,Prototype sprint\n"),
+    ("sla_targets", "service_code,offering,measure,target,direction\n"
+                    "CPU,standard,availability,99.9,higher\n"
+                    "ALT-HPC,standard,response_hours,8,lower\n"
+                    "PROTO,standard,sprint_on_time_pct,75,higher\n"),
+    ("sla_results", "period,service_code,offering,measure,value\n"
+                    "2026-03,CPU,standard,availability,99.7\n"
+                    "2026-03,ALT-HPC,standard,response_hours,6\n"
+                    "2026-03,PROTO,,sprint_on_time_pct,70\n"),
 )
 
 
@@ -51,15 +63,19 @@ def test_walking_the_chain_from_the_unit_page(chained, page, who):
     page.locator("#services-table a", has_text="chain").first.click()
     page.wait_for_url("**/services/PROTO/chain**")
     dc = "DC" if who == "central_it" else "DC (not one of your units)"
-    assert _rows(page) == ["1 ALT-HPC Research HPC ALT PROTO 80.00 USD",
-                           f"2 CPU Compute {dc} ALT-HPC 600.00 USD"]
+    assert [r.split(" USD")[0] for r in _rows(page)] == [
+        "1 ALT-HPC Research HPC ALT PROTO 80.00", f"2 CPU Compute {dc} ALT-HPC 600.00"]
+    statuses = [li.get_attribute("data-status") for li in
+                page.locator("#chain-table .chain-levels li").all()]
+    assert statuses == ["met", "missed"]
+    assert "missed" in page.locator("#chain-own-levels").inner_text()
     assert " ".join(page.locator("#chain-total").inner_text().split()) == "680.00 USD"
     dc_link = page.locator("#chain-table a", has_text="DC")
     assert dc_link.count() == (1 if who == "central_it" else 0)
     shot(page, f"chain-PROTO-{who}")
     page.locator("#chain-table a", has_text="ALT-HPC").click()  # one step up the chain
     page.wait_for_url("**/services/ALT-HPC/chain**")
-    assert _rows(page) == [f"1 CPU Compute {dc} ALT-HPC 600.00 USD"]
+    assert [r.split(" USD")[0] for r in _rows(page)] == [f"1 CPU Compute {dc} ALT-HPC 600.00"]
     assert "PROTO" in page.locator("#chain-feeds").inner_text()
     shot(page, f"chain-ALT-HPC-{who}")
     assert page.console_errors == []

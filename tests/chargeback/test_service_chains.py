@@ -77,6 +77,27 @@ ANA-INSIGHT,LAB-HPC
 """
 
 
+# service levels (the catalog's imports): DC-CPU missed its availability in March, LAB-HPC
+# met its queue time, ANA-INSIGHT missed its on-time rate (a result for the whole service)
+LEVELS = {
+    "offerings": """service_code,code,name
+DC-CPU,standard,Standard compute
+LAB-HPC,standard,Standard queue
+ANA-INSIGHT,standard,Monthly reports
+""",
+    "sla_targets": """service_code,offering,measure,target,direction
+DC-CPU,standard,availability,99.5,higher
+LAB-HPC,standard,queue_hours,4,lower
+ANA-INSIGHT,standard,on_time_pct,95,higher
+""",
+    "sla_results": """period,service_code,offering,measure,value
+2026-03,DC-CPU,standard,availability,99.2
+2026-03,LAB-HPC,standard,queue_hours,3.5
+2026-03,ANA-INSIGHT,,on_time_pct,90
+""",
+}
+
+
 def load(session, kind: str, text: str, actor: str = "tester"):
     return import_file(session, kind, io.BytesIO(text.encode()), f"{kind}.csv", actor)
 
@@ -97,6 +118,8 @@ def company(session):
 def close(runner, session, usage: str = USAGE, dependencies: str = CHAIN) -> None:
     stored(session, "usage", usage)
     stored(session, "dependencies", dependencies)
+    for kind, text in LEVELS.items():
+        stored(session, kind, text)
     run(runner, "close", "2026-03")
     session.expire_all()
 
@@ -123,6 +146,23 @@ def test_a_chain_of_three_services_adds_up_to_the_cascades_internal_charges(
     assert source.links == [] and source.total == D("0.00")
 
 
+def levels(chain, code: str) -> list[tuple]:
+    found = chain.levels_of(code)
+    return [(o.code, t.measure, t.result, t.target, t.status)
+            for o in found.offerings for t in o.targets]
+
+
+def test_the_chain_traces_a_missed_service_level_to_its_source(company, runner):
+    close(runner, company)
+    chain = chains.chain_of(company, "2026-03", "ANA-INSIGHT")
+    assert levels(chain, "ANA-INSIGHT") == [
+        ("standard", "on_time_pct", D("90"), D("95"), "missed")]
+    assert levels(chain, "LAB-HPC") == [("standard", "queue_hours", D("3.5"), D("4"), "met")]
+    assert levels(chain, "DC-CPU") == [
+        ("standard", "availability", D("99.2"), D("99.5"), "missed")]
+    assert chain.levels_of("DC-CPU").counts() == {"met": 0, "missed": 1, "no result": 0}
+
+
 def test_a_shared_upstream_is_split_by_what_each_downstream_service_charged(
         company, runner):
     close(runner, company, usage=USAGE + "2026-03,BIZ,LAB-GPU,6\n",
@@ -145,14 +185,17 @@ def _unit_id(session, code):
 
 
 def test_a_closed_months_chain_is_what_its_close_froze(company, runner):
-    """Dependencies removed, added and re-pointed after the close leave the month's chain
-    as it was; the month's seal still verifies; an open month's close takes the new ones."""
+    """Dependencies removed, added and re-pointed, a service renamed and a service level
+    target lowered after the close leave the month's chain (costs and service levels) as
+    it was; the month's seal still verifies."""
     close(runner, company)
     before = {code: chains.chain_of(company, "2026-03", code)
               for code in ("ANA-INSIGHT", "LAB-HPC", "LAB-GPU", "DC-CPU")}
     stored(company, "dependencies", "service_code,depends_on\nANA-INSIGHT,\n"
                                     "LAB-GPU,DC-CPU\nLAB-HPC,ANA-INSIGHT\n")
     stored(company, "services", "code,unit_code,name,uom\nLAB-HPC,LAB,Renamed HPC,node-hour\n")
+    stored(company, "sla_targets", "service_code,offering,measure,target,direction\n"
+                                   "DC-CPU,standard,availability,99.0,higher\n")
     assert company.scalar(select(func.count()).select_from(ServiceDependency)) == 2
     after = {code: chains.chain_of(company, "2026-03", code) for code in before}
     assert after == before
@@ -282,6 +325,11 @@ def test_the_api_answers_the_chain_for_central_it_and_the_unit_head(app, closed)
         (2, "DC-CPU", "DC", "LAB-HPC", "1000.00")]
     assert (body["total_contributed"], body["currency"], body["feeds"]) == (
         "1600.00", "USD", [])
+    assert body["service_levels"]["counts"] == {"met": 0, "missed": 1, "no result": 0}
+    dc = body["upstream"][1]["service_levels"]
+    assert dc["offerings"][0]["targets"][0] | {"name": None} == {
+        "measure": "availability", "target": "99.5", "direction": "higher", "result": "99.2",
+        "result_from": "offering", "name": None, "status": "missed"}
     assert client.get(url, headers=_token(closed, "ana")).get_json() == body
     refused = client.get(url, headers=_token(closed, "dc"))
     assert refused.status_code == 403
@@ -303,6 +351,8 @@ def test_the_chain_page_for_central_it_and_for_unit_heads(app, closed):
     html = page.get_data(as_text=True)
     assert 'data-upstream="DC-CPU" data-feeds="LAB-HPC"' in html
     assert "1,600.00" in html and 'href="/units/DC?period=2026-03"' in html
+    assert 'data-measure="availability" data-status="missed"' in html
+    assert 'data-measure="queue_hours" data-status="met"' in html
     head = _client(app, "ana")
     html = head.get(url).get_data(as_text=True)
     assert 'data-upstream="DC-CPU"' in html and "1,000.00" in html

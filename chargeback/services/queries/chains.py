@@ -1,11 +1,13 @@
 """A service's chain in a closed month: every upstream service, the cost it contributed
-through the cascade and (when imported) its service level results.
+through the cascade and its service level results (each offering's targets met or missed,
+``queries.service_levels``: the catalog's one rule).
 
 Read only from what the month's close froze: the services' dependencies
 (``service_dependency_snapshots``), the services and consumers as they stood, and the
-month's charges; ``rules.chains`` says what "cost contributed" is. A dependency imported or
-removed after the close changes no closed month's chain. Four queries, whatever the chain's
-length.
+month's charges; ``rules.chains`` says what "cost contributed" is; service levels are the
+month's targets as its close froze them and the month's results (frozen with the month). A
+dependency imported or removed after the close changes no closed month's chain. A fixed
+number of queries, whatever the chain's length.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from chargeback.models import (
     ServiceDependencySnapshot,
     ServiceSnapshot,
 )
+from chargeback.services.queries import service_levels
+from chargeback.services.queries.service_levels import ServiceLevels
 from chargeback.services.queries.sql import cents_sum, from_cents
 from rules import chains as chain_rules
 
@@ -53,6 +57,11 @@ class Chain:
     links: list[ChainLink]
     total: Decimal
     feeds: list[ChainService]  # the services that depend on this one, directly
+    levels: dict[str, ServiceLevels]  # service code -> its service levels in the month
+
+    def levels_of(self, code: str) -> ServiceLevels | None:
+        """The service's offerings, targets and results (None: it has none)."""
+        return self.levels.get(code)
 
     def upstream_units(self) -> list[str]:
         return sorted({link.upstream.unit for link in self.links})
@@ -76,13 +85,18 @@ def chain_of(session: Session, period: str, code: str) -> Chain | None:
     charged, revenue = _charges(session, period, ids, depends_on)
     contributed = chain_rules.contributions(depends_on, unit_of, charged, revenue)
     links = chain_rules.chain(code, depends_on, contributed)
+    shown = {code} | {link.upstream for link in links}
+    levels = service_levels.service_levels(
+        session, (services[c].service_id for c in shown), period)
     return Chain(
         period=period, service=_service(head),
         links=[ChainLink(upstream=_service(services[link.upstream]), downstream=link.downstream,
                          depth=link.depth, amount=link.amount) for link in links],
         total=chain_rules.total(links),
         feeds=[_service(services[s]) for s in sorted(depends_on)
-               if code in depends_on[s]])
+               if code in depends_on[s]],
+        levels={services[c].code: levels[services[c].service_id] for c in shown
+                if services[c].service_id in levels})
 
 
 def _service(row: ServiceSnapshot) -> ChainService:
