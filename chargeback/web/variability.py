@@ -40,7 +40,8 @@ def edit(code: str):
             flash(f"The stances of {unit.code}'s services on variability are saved.", "success")
             return redirect(url_for("variability.edit", code=unit.code))
         errors = {p.field: p.message for p in refused.problems}
-        return _page(unit, may_edit, form=request.form, errors=errors, status=409)
+        return _page(unit, may_edit, form=request.form, errors=errors, status=409,
+                     elsewhere=_not_on_the_form(unit, errors))
     return _page(unit, may_edit)
 
 
@@ -57,7 +58,16 @@ def _statements(unit):
         index += 1
 
 
-def _page(unit, may_edit: bool, *, form=None, errors=None, status: int = 200):
+def _not_on_the_form(unit, errors: dict[str, str]) -> list[str]:
+    """The problems no field of the form shows (a service the unit does not offer, named
+    by a hand-made post): said above the form, so none is lost."""
+    fields = {f"s-{i}-{kind}-{name}" for i, _ in enumerate(variability.today(db.session, unit))
+              for kind in rv.KINDS for name in ("stance", "note")}
+    return [message for field, message in errors.items() if field not in fields]
+
+
+def _page(unit, may_edit: bool, *, form=None, errors=None, status: int = 200,
+          elsewhere: list[str] = ()):
     closed = periods.closed(db.session)
     asked = (request.args.get("period") or "").strip()
     warnings: list[str] = []
@@ -76,5 +86,6 @@ def _page(unit, may_edit: bool, *, form=None, errors=None, status: int = 200):
         "units/variability.html", unit=unit, period=None, node=None, closed=closed,
         services=variability.today(db.session, unit), kinds=rv.KINDS, words=rv.KIND_WORDS,
         means=rv.KIND_MEANS, may_edit=may_edit, form=form, errors=errors or {},
+        elsewhere=elsewhere,
         warnings=warnings, proposal=rv.proposal(unit.service_model_code),
         model_name=models.get(unit.service_model_code, unit.service_model_code)), status

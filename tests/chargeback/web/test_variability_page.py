@@ -122,3 +122,20 @@ def test_the_service_catalog_shows_each_services_stances_as_the_month_froze_them
     assert "State the stances on variability" in lab  # GRP's head states LAB's
     assert "Variability of its services" in signed_in("finance").get(url).get_data(
         as_text=True)
+
+
+def test_hostile_form_values_are_reasons_by_their_fields_never_a_500(signed_in, session):
+    """NUL and control characters, a service code of 10,000 characters, a stance that is
+    no word: a 409 page with each reason, nothing stored."""
+    client = signed_in("unit_head")
+    token = csrf_from(client.get("/units/LAB/variability").get_data(as_text=True))
+    response = client.post("/units/LAB/variability", data={
+        "csrf_token": token, "s-0-code": "PROTO", "s-0-request-stance": "reduce\x00",
+        "s-0-arrival-stance": "reduce", "s-0-arrival-note": "one\x00two\u202e",
+        "s-1-code": "X" * 10_000, "s-1-effort-stance": "accommodate"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "is not a stance: write reduce or accommodate" in html
+    assert "one line of text, without control characters" in html
+    assert "LAB has no service &#39;" + "X" * 64 + "&#39;" in html
+    assert session.scalar(select(func.count()).select_from(ServiceVariability)) == 0
