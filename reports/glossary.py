@@ -68,6 +68,11 @@ TERMS: tuple[Term, ...] = (
          "charges"),
     Term("Internal charge", "a charge one unit makes to another: it becomes the receiving "
          "unit's spend in the internal pool, and its own rules may pass it on", "charges"),
+    Term("Service chain", "the other units' services a service depends on, and the ones "
+         "those depend on: the data center's compute behind a lab's HPC service", "charges"),
+    Term("Cost contributed", "in a service chain, what an upstream service charged the unit "
+         "of the service it feeds in the month (shared by what each charged when several of "
+         "that unit's services depend on it)", "charges"),
     Term("Chargeback", "a billing mode: the unit's charges post to the GL journal",
          "charges"),
     Term("Showback", "a billing mode: the unit's charges are computed and reported, with "

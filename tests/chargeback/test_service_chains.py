@@ -360,5 +360,7 @@ def test_the_chain_page_for_central_it_and_for_unit_heads(app, closed):
     assert 'href="/services/DC-CPU/chain' not in html
     unit_page = head.get("/units/ANA?period=2026-03").get_data(as_text=True)
     assert 'href="/services/ANA-INSIGHT/chain?period=2026-03"' in unit_page
+    catalog = head.get("/units/ANA/catalog?period=2026-03").get_data(as_text=True)
+    assert 'href="/services/ANA-INSIGHT/chain?period=2026-03"' in catalog
     assert _client(app, "dc").get(url).status_code == 403
     assert _client(app, "cit").get("/services/NOPE/chain").status_code == 404
