@@ -364,3 +364,18 @@ def test_the_chain_page_for_central_it_and_for_unit_heads(app, closed):
     assert 'href="/services/ANA-INSIGHT/chain?period=2026-03"' in catalog
     assert _client(app, "dc").get(url).status_code == 403
     assert _client(app, "cit").get("/services/NOPE/chain").status_code == 404
+
+
+def test_a_longer_chain_takes_no_more_statements(company, runner):
+    """The chain is read in a fixed number of statements, whatever its length."""
+    from tests.chargeback.test_statement_counts import counting
+
+    close(runner, company)
+    chains.chain_of(company, "2026-03", "DC-CPU")  # the connection's own first statements
+    counts = {}
+    for code in ("LAB-HPC", "ANA-INSIGHT"):  # one link, two links
+        company.expire_all()
+        with counting() as seen:
+            chains.chain_of(company, "2026-03", code)
+        counts[code] = len(seen)
+    assert counts["LAB-HPC"] == counts["ANA-INSIGHT"] <= 12, counts
