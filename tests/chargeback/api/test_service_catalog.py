@@ -30,3 +30,21 @@ def test_the_api_keeps_roles_and_scopes(catalog_company, api):  # noqa: F811
     assert api("finance").get("/api/v1/units/DC/catalog?period=2031-01").status_code == 404
     assert api("finance").get("/api/v1/units/NOPE/catalog").status_code == 404
     assert api("finance").get("/api/v1/units/DC/catalog?period=2026-3").status_code == 422
+
+
+def test_a_unit_head_imports_results_of_their_own_units_services_only(catalog_company, api):  # noqa: F811
+    head = api("unit_head")  # GRP: ALT and LAB below it, not DC
+    mine = head.post("/api/v1/imports/sla_results/rows", json={"rows": [
+        {"period": "2026-04", "service_code": "PROTO", "offering": "standard",
+         "measure": "on_time_pct", "value": 88}]})
+    assert mine.status_code == 201, mine.get_json()
+    other = head.post("/api/v1/imports/sla_results/rows", json={"rows": [
+        {"period": "2026-04", "service_code": "CPU", "measure": "availability",
+         "value": 99}]})
+    assert other.status_code == 422
+    assert any("'CPU' is a service of DC, not one of your units" in e
+               for e in str(other.get_json()).split("line ")), other.get_json()
+    targets = head.post("/api/v1/imports/sla_targets/rows", json={"rows": [
+        {"service_code": "PROTO", "offering": "standard", "measure": "x", "target": 1,
+         "direction": "higher"}]})
+    assert targets.status_code == 403  # a unit head imports results, not the catalog
