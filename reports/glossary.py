@@ -54,6 +54,12 @@ TERMS: tuple[Term, ...] = (
          "unit can also consume another unit's service", "charges"),
     Term("Service", "what a unit offers, with a unit of measure (seat-month, GB-month, "
          "hour) and a price on the rate card", "charges"),
+    Term("Offering", "a package of a service at one level (an HPC service's standard and "
+         "priority), with its own service level targets", "charges"),
+    Term("Service level", "a target an offering promises (availability at least 99.5, "
+         "response within 4 hours) and the month's result: met, missed or no result; a "
+         "scorecard reads a result as sla.SERVICE.measure (the whole service) or "
+         "sla.SERVICE.OFFERING.measure", "scoring"),
     Term("Variability", "what customers bring into a service (arrival, request, capability, "
          "effort, subjective preference): for each kind, a service reduces it (cheaper, "
          "asks more of the customer) or accommodates it (costs more to serve); a kind the "

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
 from rules.money import ZERO
+from rules.vocabulary import sla_parts
 
 _OUTSIDE_ALPHABET = re.compile(r"[^a-z0-9_]")
 
@@ -81,4 +82,9 @@ def describe_measure(name: str, currency: str) -> tuple[str, str]:
         if name.startswith(prefix):
             return f"Spend on the {what} {name[len(prefix):]}", currency
     unit = next((u for suffix, u in _UNITS_BY_SUFFIX if name.endswith(suffix)), "as imported")
+    sla = sla_parts(name)
+    if sla is not None:
+        service, offering, measure = sla
+        whose = f"{service}'s {offering} offering" if offering else f"{service} as a whole"
+        return f"Service level {measure.replace('_', ' ')} of {whose} (sla_results import)", unit
     return f"Observed {name.replace('_', ' ')} (metrics import)", unit

@@ -93,6 +93,12 @@ def sla_name(service: str, offering: str | None, measure: str) -> str | None:
         f"{SLA_PREFIX}{service}.{measure}"
 
 
+def sla_parts(value: str) -> tuple[str, str | None, str] | None:
+    """(service, offering or None, measure) of a service level name, else None."""
+    found = _SLA_NAME.fullmatch(value)
+    return None if found is None else (found["service"], found["offering"], found["measure"])
+
+
 def is_sla_name(value: object) -> bool:
     return isinstance(value, str) and _SLA_NAME.fullmatch(value) is not None
 

@@ -59,3 +59,13 @@ def test_names_are_made_only_for_codes_a_criterion_can_hold():
     assert sla_name("ALT-HPC", "priority", "x") == "sla.ALT-HPC.priority.x"
     assert sla_name("ALT.HPC", None, "x") is None and sla_name("ALT-", None, "x") is None
     assert is_sla_name("sla.ALT-HPC.priority.x") and not is_sla_name("sla.ALT-HPC")
+
+
+def test_a_service_level_name_is_described_for_the_measure_picker():
+    from rules.measures import describe_measure
+
+    assert describe_measure("sla.ALT-HPC.priority.response_hours", "USD") == (
+        "Service level response hours of ALT-HPC's priority offering (sla_results import)",
+        "hours")
+    assert describe_measure("sla.ALT-HPC.availability", "USD")[0] == (
+        "Service level availability of ALT-HPC as a whole (sla_results import)")

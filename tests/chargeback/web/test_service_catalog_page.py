@@ -96,7 +96,11 @@ def test_the_scorecard_editor_knows_the_units_sla_names(catalog_company, signed_
     from tests.chargeback.web.conftest import csrf_from
 
     client = signed_in("unit_head")
-    token = csrf_from(client.get("/units/LAB/scorecard").get_data(as_text=True))
+    editor = client.get("/units/LAB/scorecard").get_data(as_text=True)
+    token = csrf_from(editor)
+    # the measure picker offers the result, described, with its latest value
+    assert "sla.PROTO.standard.on_time_pct" in editor
+    assert "Service level on time pct of PROTO&#39;s standard offering" in editor
     url = "/units/LAB/scorecard/check-expression"
 
     def check(expr):
