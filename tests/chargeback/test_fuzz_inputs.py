@@ -68,6 +68,7 @@ KINDS = {  # header, a good row (the end-to-end company: nothing closed)
     "offerings": (["service_code", "code", "name"], ["CPU", "gold", "Gold compute"]),
     "sla_results": (["period", "service_code", "measure", "value", "offering"],
                     ["2026-04", "CPU", "availability", "99.95", ""]),
+    "dependencies": (["service_code", "depends_on"], ["PROTO", "CPU"]),
 }
 NUMBERS = {"price", "amount", "value", "quantity"}
 PERIODS = {"period", "effective_from"}
