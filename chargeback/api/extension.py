@@ -15,6 +15,7 @@ figure goes back out as a decimal string.
 from __future__ import annotations
 
 import http
+import threading
 from collections.abc import Iterable
 from typing import NoReturn
 
@@ -81,6 +82,50 @@ class ChargebackApi(flask_smorest.Api):
 
     ERROR_SCHEMA = ErrorSchema
     DEFAULT_ERROR_RESPONSE_NAME = None
+
+    def __init__(self, *args, **kwargs):
+        self._undocumented: list[tuple] = []  # blueprints routed, not yet in the document
+        self._documenting = threading.Lock()
+        self._describer: int | None = None  # the thread describing them, while it does
+        super().__init__(*args, **kwargs)
+
+    def register_blueprint(self, blp, *, parameters=None, **options):
+        """Route the blueprint now; describe it in the OpenAPI document when the document is
+        first read (``spec``), not at start-up: describing the API's operations (their
+        schemas deep-copied and turned into OpenAPI) was a fifth of a whole app's start-up,
+        and only ``/api/openapi.json``, ``/api/docs`` and ``chargeback openapi`` read it.
+        The document is the same either way: the blueprints go in in the order they were
+        registered, each with its tag, as flask-smorest's own ``register_blueprint`` does."""
+        name = options.get("name", blp.name)
+        self._app.extensions["flask-smorest"]["blp_name_to_api"][name] = self
+        self._app.register_blueprint(blp, **options)
+        self._undocumented.append((blp, name, parameters))
+
+    @property
+    def spec(self):
+        """The OpenAPI document (apispec's ``APISpec``), with every blueprint in it."""
+        if self._undocumented and self._describer != threading.get_ident():
+            self._document()
+        return self._spec
+
+    @spec.setter
+    def spec(self, value) -> None:
+        self._spec = value
+
+    def _document(self) -> None:
+        """The blueprints not yet described, in their order, once (two first requests at
+        once: the second waits for the first's document)."""
+        with self._documenting:
+            self._describer = threading.get_ident()  # its own reads of spec go through
+            try:
+                while self._undocumented:
+                    blp, name, parameters = self._undocumented[0]
+                    blp.register_views_in_doc(self, self._app, self._spec, name=name,
+                                              parameters=parameters)
+                    self._spec.tag({"name": name, "description": blp.description})
+                    self._undocumented.pop(0)
+            finally:
+                self._describer = None
 
     def _register_error_handlers(self):
         """API paths get JSON errors; the web app keeps its own error pages."""

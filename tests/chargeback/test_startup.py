@@ -15,15 +15,18 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
 
 import click
+import flask_smorest
 import pytest
 import sqlalchemy
 from click.testing import CliRunner
 from flask.cli import ScriptInfo
 
 from chargeback import create_app
+from chargeback.api.extension import ChargebackApi
 from chargeback.cli.entry import COMMANDS, EPILOG, HELP, command_group
 from chargeback.importing.schemas import columns
 from chargeback.models.base import Base
@@ -367,3 +370,45 @@ def test_building_the_app_leaves_the_garbage_collector_as_it_was(tmp_path, enabl
         assert gc.isenabled() is enabled
     finally:
         (gc.enable if was else gc.disable)()
+
+
+def _whole_app(tmp_path):
+    return create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'unused.db'}",
+                       "SECRET_KEY": "startup-test", "TESTING": True,
+                       "CHARGEBACK_PACK_DIR": str(tmp_path / "packs")})
+
+
+def test_the_api_is_described_when_its_document_is_first_read(tmp_path, monkeypatch):
+    """Building the app routes the API's blueprints but leaves the OpenAPI document to its
+    first reader; the document is then exactly the one flask-smorest's own, eager
+    ``register_blueprint`` makes, every blueprint with its tag, in the same order."""
+    api = _whole_app(tmp_path).extensions["chargeback-api"]
+    assert [name for _, name, _ in api._undocumented]  # nothing described yet
+    lazy = json.dumps(api.spec.to_dict(), sort_keys=False)
+    assert not api._undocumented
+
+    monkeypatch.setattr(ChargebackApi, "register_blueprint", flask_smorest.Api.register_blueprint)
+    eager_api = _whole_app(tmp_path / "eager").extensions["chargeback-api"]
+    assert not eager_api._undocumented
+    assert lazy == json.dumps(eager_api.spec.to_dict(), sort_keys=False)
+    tags = [tag["name"] for tag in json.loads(lazy)["tags"]]
+    assert len(tags) == len(set(tags)) >= 9
+
+
+def test_two_first_readers_of_the_api_document_both_get_all_of_it(tmp_path):
+    """The document is described once: a second thread reading it meanwhile waits for it."""
+    api = _whole_app(tmp_path).extensions["chargeback-api"]
+    start = threading.Barrier(4)
+    documents = []
+
+    def read():
+        start.wait()
+        documents.append(json.dumps(api.spec.to_dict()))
+
+    threads = [threading.Thread(target=read) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(documents) == 4 and len(set(documents)) == 1
+    assert len(json.loads(documents[0])["paths"]) > 30
