@@ -80,6 +80,16 @@ def unit_for(session: Session, user, code: str):
     return unit
 
 
+ROLE_PHRASES = {"admin": "An administrator", "central_it": "A central IT user",
+                "finance": "A finance user", "unit_head": "A unit head"}
+
+
+def role_phrase(role: str) -> str:
+    """How a refusal names a role at the start of a sentence ("A finance user does not
+    state stances."): the role's code is not a noun ("A finance", "A admin")."""
+    return ROLE_PHRASES.get(role, f"A {role.replace('_', ' ')} user")
+
+
 def may_edit_scorecard(session: Session, user, unit) -> bool:
     """Unit heads edit their own units' scorecards; central IT and admin edit any."""
     if user.role in MANAGE:

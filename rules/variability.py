@@ -19,7 +19,11 @@ venture's small team cannot staff for peaks or do the customer's part. A unit's 
 statement for a service always wins over the proposal; a proposal is shown as one.
 
 ``contrast`` tells two services' stances apart in plain sentences, for the compare page
-and the pack's ``Why they differ``. It is pure: the stances come in, words come out.
+and the pack's ``Why they differ``. It is pure: the stances come in, words come out. What
+it says of cost rests on the cost of one unit of service (a seat-month), never on total
+spend: a unit twice the size spends more whatever its stances, so a total says nothing of
+variability. When the two services are not each unit's main service in one unit of
+measure, no cost is compared and no cause is claimed.
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+
+from rules.money import CONTEXT
 
 ARRIVAL, REQUEST, CAPABILITY, EFFORT, PREFERENCE = (
     "arrival", "request", "capability", "effort", "subjective_preference")
@@ -125,19 +131,41 @@ def problems(kind: object, stance: object, note: object) -> list[tuple[str, str]
 
 @dataclass(frozen=True, kw_only=True)
 class ServiceStances:
-    """A unit's service as a comparison names it, with its stances (kind -> Stance)."""
+    """A unit's service as a comparison names it, with its stances (kind -> Stance).
+
+    ``uom``, ``spend`` and ``quantity`` say what one unit of the service cost: the unit's
+    spend of the month over the quantity of this service used in it (``quantity`` None
+    when the unit's spend is not put down to this service, i.e. it is not the unit's main
+    service), the cost per unit the pack's ``Why they differ`` prints."""
 
     unit: str  # how the sentence names the unit (its code)
     code: str  # the service's code and name
     name: str
     stances: Mapping[str, Stance]
+    uom: str | None = None
+    spend: Decimal | None = None
+    quantity: Decimal | None = None
+
+    @property
+    def cost_per_unit(self) -> Decimal | None:
+        return unit_cost(self.spend, self.quantity)
 
 
-def contrast(a: ServiceStances, b: ServiceStances, *, spends_more: str | None = None
-             ) -> tuple[str, ...]:
-    """Sentences on where two services take different stances, kind by kind; and, when
-    ``spends_more`` names one of the two units, what that says of their difference in
-    spend (accommodating variability costs more to serve than reducing it)."""
+COST_PLACES = Decimal("0.0001")
+
+
+def unit_cost(spend: Decimal | None, quantity: Decimal | None) -> Decimal | None:
+    """Spend per unit of service, to 4 decimals (a core-hour may cost less than a cent);
+    None without a spend or a quantity used."""
+    if spend is None or quantity is None or quantity <= 0:
+        return None
+    return CONTEXT.divide(spend, quantity).quantize(COST_PLACES, context=CONTEXT)
+
+
+def contrast(a: ServiceStances, b: ServiceStances) -> tuple[str, ...]:
+    """Sentences on where two services take different stances, kind by kind; and what
+    that says of what one unit of service costs at each (accommodating variability costs
+    more to serve than reducing it), when the two are measured alike (``_cost_sentence``)."""
     missing = [side for side in (a, b) if not side.stances]
     if missing:
         return tuple(f"{side.unit} states no stance on customer-introduced variability for "
@@ -150,7 +178,7 @@ def contrast(a: ServiceStances, b: ServiceStances, *, spends_more: str | None = 
                 f"customer-introduced variability on {a.name} ({a.code}) and {b.name} "
                 f"({b.code}), so their difference in spend is not one of variability.",)
     sentences = [_clause(a, b, kinds) for kinds in _grouped(a, b, differing)]
-    return tuple(sentences) + _cost_sentence(a, b, differing, spends_more)
+    return tuple(sentences) + _cost_sentence(a, b, differing)
 
 
 def _grouped(a: ServiceStances, b: ServiceStances,
@@ -188,19 +216,43 @@ def _how(side: ServiceStances, stance: Stance) -> str:
     return f"{side.code}: {stance.note}" if stance.note else side.code
 
 
-def _cost_sentence(a: ServiceStances, b: ServiceStances, differing: Sequence[str],
-                   spends_more: str | None) -> tuple[str, ...]:
-    if spends_more not in (a.unit, b.unit):
-        return ()
-    more, less = (a, b) if spends_more == a.unit else (b, a)
+def _cost_sentence(a: ServiceStances, b: ServiceStances,
+                   differing: Sequence[str]) -> tuple[str, ...]:
+    """What the stances say of cost, decided on the cost of one unit of service when both
+    services are their units' main service in one unit of measure; else no cause claimed
+    (which unit spends more in total may be a matter of size alone)."""
+    mine, theirs = a.cost_per_unit, b.cost_per_unit
+    uncompared = ("so no cost of one unit of service is compared, and the difference in "
+                  "spend, which may be one of size, is not put down to variability.")
+    if a.uom != b.uom:
+        return (f"{a.code} and {b.code} are measured in different units ({a.uom or 'none'}, "
+                f"{b.uom or 'none'}), {uncompared}",)
+    if mine is None or theirs is None:
+        return (f"{a.code} and {b.code} are not both their units' main service with usage in "
+                f"the month, {uncompared}",)
+    uom = a.uom
+    if mine == theirs:
+        return (f"A {uom} costs the same at {a.unit} and {b.unit} ({cost_text(mine)}), so "
+                "their different stances on variability make no difference of cost.",)
+    more, less = (a, b) if mine > theirs else (b, a)
+    costs = (f"a {uom} costs more at {more.unit} ({cost_text(more.cost_per_unit)}) than at "
+             f"{less.unit} ({cost_text(less.cost_per_unit)})")
     accommodated = [k for k in differing if more.stances[k].stance == ACCOMMODATE]
     if accommodated:
         return (f"Accommodating variability costs more to serve than reducing it, which is "
-                f"part of why {more.unit} spends more: it accommodates "
+                f"part of why {costs}: {more.unit} accommodates "
                 f"{and_list([KIND_WORDS[k] for k in accommodated])} variability where "
                 f"{less.unit} reduces it.",)
-    return (f"{more.unit} spends more although it reduces the variability {less.unit} "
-            "accommodates, so the difference in spend is not one of variability.",)
+    return (f"{costs[0].upper()}{costs[1:]} although {more.unit} reduces the variability "
+            f"{less.unit} accommodates, so the difference in cost is not one of "
+            "variability.",)
+
+
+def cost_text(value: Decimal | None) -> str:
+    """130.9432 as 130.9432, 250.0000 as 250.00: at least the cents, no trailing zeros."""
+    text = f"{value:,.4f}".rstrip("0")
+    whole, _, decimals = text.partition(".")
+    return f"{whole}.{decimals.ljust(2, '0')}"
 
 
 def and_list(words: Sequence[str]) -> str:

@@ -64,7 +64,7 @@ def access(*allowed: str):
         def wrapper(*args, **kwargs):
             user = _authenticate()
             if user.role not in allowed:
-                fail(403, f"A {user.role.replace('_', ' ')} may not use this operation.")
+                fail(403, f"{policy.role_phrase(user.role)} may not use this operation.")
             return view(*args, **kwargs)
 
         wrapper.allowed_roles = allowed

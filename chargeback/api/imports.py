@@ -110,7 +110,7 @@ def _check_kind(kind: str, replace: bool) -> None:
     kinds = policy.importable_kinds(current_user())
     if kind not in kinds:
         allowed = ", ".join(kinds) or "none"
-        fail(403, f"A {current_user().role.replace('_', ' ')} does not import {kind} "
+        fail(403, f"{policy.role_phrase(current_user().role)} does not import {kind} "
                   f"(kinds you may import: {allowed}).")
     if replace and kind not in REPLACEABLE_KINDS:
         fail(422, "replace applies to spend and usage only.", {"replace": [

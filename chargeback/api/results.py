@@ -156,7 +156,8 @@ def what_if_dict(found: yardsticks.WhatIf) -> dict:
         "service_model": stick.service_model, "scorecard_version": stick.version,
         "effective_from": stick.effective_from},
         "attainment": found.attainment, "attainment_one_decimal": _tenth(found.attainment),
-        "band": found.band, "criteria": [vars(c) for c in found.criteria],
+        "band": found.band, "banded": found.banded, "rated_count": found.rated_count,
+        "criteria_count": len(found.criteria), "criteria": [vars(c) for c in found.criteria],
         "not_rated": [c.key for c in found.not_rated]}
 
 

@@ -490,7 +490,16 @@ class WhatIfSchema(Schema):
     yardstick = fields.Nested(YardstickSchema, required=True)
     attainment = Nullable(Exact, required=True)
     attainment_one_decimal = Nullable(DecimalString, places=1, required=True)
-    band = fields.String(required=True, validate=validate.OneOf(BANDS))
+    band = fields.String(required=True, validate=validate.OneOf(BANDS), metadata={
+        "description": "the band the scoring gives the attainment; not to be shown when "
+                       "banded is false"})
+    banded = fields.Boolean(required=True, metadata={
+        "description": "false when the criteria that could be rated carry less than half "
+                       "of the yardstick's weight: too few criteria measurable to band"})
+    rated_count = fields.Integer(required=True, metadata={
+        "description": "K of \"rated on K of N criteria\": the yardstick's criteria rated"})
+    criteria_count = fields.Integer(required=True, metadata={
+        "description": "N: the yardstick's criteria"})
     criteria = fields.List(fields.Nested(CriterionResultSchema), required=True)
     not_rated = fields.List(fields.String(), required=True, metadata={
         "description": "keys of the yardstick's criteria the unit has no measure for "

@@ -93,7 +93,7 @@ def version(version_id: int):
 
 def _may_edit(unit) -> None:
     if not policy.may_edit_scorecard(db.session, current_user(), unit):
-        fail(403, f"A {current_user().role.replace('_', ' ')} does not edit scorecards.")
+        fail(403, f"{policy.role_phrase(current_user().role)} does not edit scorecards.")
 
 
 def _as_file(args: dict, unit) -> dict:

@@ -1,7 +1,7 @@
 """What each of a unit's services does with customer-introduced variability.
 
 ``GET /units/{code}/variability`` answers today's stances, or with ``?period=`` a closed
-month's as its close froze them; ``PUT`` states them (the unit's head, central IT, admin).
+month's as its close froze them (a month not closed: today's, marked ``frozen`` false); ``PUT`` states them (the unit's head, central IT, admin).
 A stance the unit has not stated is its service model's template's proposal, with
 ``source`` ``template``. A refused statement is 422 with each problem keyed as the request
 names it (``stances.0.stance``), and nothing is stored.
@@ -51,7 +51,12 @@ class ServiceStancesSchema(Schema):
 class UnitVariabilitySchema(Schema):
     unit = fields.String(required=True)
     period = fields.String(required=True, allow_none=True, metadata={
-        "description": "the closed month whose close froze these stances; null: today"})
+        "description": "the month asked for (null: none, today's stances)"})
+    frozen = fields.Boolean(required=True, metadata={
+        "description": "true: the stances as the close of `period` froze them; false: "
+                       "today's (no period asked, or a month that is not closed)"})
+    note = fields.String(required=True, allow_none=True, metadata={
+        "description": "why today's stances answer for a month that is not closed"})
     services = fields.List(fields.Nested(ServiceStancesSchema), required=True)
 
 
@@ -74,8 +79,9 @@ class VariabilityStatementsSchema(Schema):
                           validate=validate.Length(min=1, max=MAX_STANCES))
 
 
-def _answer(unit_code: str, period: str | None, services) -> dict:
-    return {"unit": unit_code, "period": period, "services": [
+def _answer(unit_code: str, period: str | None, services, *, frozen: bool = False,
+            note: str | None = None) -> dict:
+    return {"unit": unit_code, "period": period, "frozen": frozen, "note": note, "services": [
         {"code": s.code, "name": s.name, "uom": s.uom,
          "stances": [{"kind": k, "stance": v.stance, "note": v.note, "source": v.source}
                      for k, v in s.stances() if v is not None]}
@@ -84,21 +90,24 @@ def _answer(unit_code: str, period: str | None, services) -> dict:
 
 @bp.route("/units/<code:code>/variability")
 @access(*ALL_ROLES)
-@errors(404, 409)
+@errors(404)
 @bp.arguments(VariabilityQuery, location="query")
 @bp.response(200, UnitVariabilitySchema)
 def show(args: dict, code: str):
     """A unit's services with each kind's stance: today, or as `?period`'s close froze
-    them (409 for a month that is not closed)."""
+    them (`frozen` true). A month that is not closed has no frozen stances yet: it answers
+    today's, `frozen` false with a `note`, as the web page shows them with a warning."""
     unit = unit_in_scope(code)
     period = args.get("period")
     if period is None:
         return _answer(unit.code, None, variability.today(db.session, unit))
     if period not in periods.closed(db.session):
-        fail(409, f"{period} is not closed: a month's stances are frozen by its close; "
-                  "ask without a period for today's.")
+        return _answer(unit.code, period, variability.today(db.session, unit), note=(
+            f"{period} is not a closed period: these are today's stances, which a month's "
+            "close freezes."))
     return _answer(unit.code, period,
-                   variability.frozen(db.session, period, [unit.code])[unit.code])
+                   variability.frozen(db.session, period, [unit.code])[unit.code],
+                   frozen=True)
 
 
 @bp.route("/units/<code:code>/variability", methods=["PUT"])
@@ -111,7 +120,7 @@ def state(args: dict, code: str):
     Today's stances come back."""
     unit = unit_in_scope(code)
     if not policy.may_state_variability(db.session, current_user(), unit):
-        fail(403, f"A {current_user().role.replace('_', ' ')} does not state stances.")
+        fail(403, f"{policy.role_phrase(current_user().role)} does not state stances.")
     said = [statements.Statement(service=s["service"], kind=s["kind"], stance=s["stance"],
                                  note=s.get("note"), field=f"stances.{i}.")
             for i, s in enumerate(args["stances"])]

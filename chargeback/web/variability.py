@@ -54,8 +54,18 @@ def _statements(unit):
             prefix = f"s-{index}-{kind}-"
             stance = request.form.get(prefix + "stance", "").strip() or None
             yield statements.Statement(service=service.strip(), kind=kind, stance=stance,
-                                       note=request.form.get(prefix + "note"), field=prefix)
+                                       note=_one_line(request.form.get(prefix + "note")),
+                                       field=prefix)
         index += 1
+
+
+def _one_line(note: str | None) -> str | None:
+    """The note's box wraps long notes over lines; a line break typed in it (Enter) is a
+    space, since a note is one line of text. Any other control character is still refused
+    by its field."""
+    if note is None:
+        return None
+    return " ".join(part.strip() for part in note.replace("\r\n", "\n").split("\n"))
 
 
 def _not_on_the_form(unit, errors: dict[str, str]) -> list[str]:
@@ -79,13 +89,16 @@ def _page(unit, may_edit: bool, *, form=None, errors=None, status: int = 200,
         services = variability.frozen(db.session, asked, [unit.code])[unit.code]
         return render_template("units/variability.html", unit=unit, period=asked, node=node,
                                closed=closed, services=services, kinds=rv.KINDS,
+                               below=variability.units_below(db.session, unit, asked),
                                words=rv.KIND_WORDS, means=rv.KIND_MEANS, may_edit=False,
                                warnings=warnings, proposal={}), status
     models = tree.service_model_names(db.session)
     return render_template(
         "units/variability.html", unit=unit, period=None, node=None, closed=closed,
         services=variability.today(db.session, unit), kinds=rv.KINDS, words=rv.KIND_WORDS,
+        below=variability.units_below(db.session, unit),
         means=rv.KIND_MEANS, may_edit=may_edit, form=form, errors=errors or {},
+        note_length=rv.NOTE_LENGTH,
         elsewhere=elsewhere,
         warnings=warnings, proposal=rv.proposal(unit.service_model_code),
         model_name=models.get(unit.service_model_code, unit.service_model_code)), status

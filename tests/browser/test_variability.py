@@ -91,8 +91,9 @@ def test_unit_heads_state_stances_and_the_compare_page_uses_them(live_server, pa
     sign_in(page, live_server, "unit_head")
     page.goto(f"{live_server}/portfolio/compare?period=2026-03&a=ALT&b=LAB")
     page.locator("#variability").wait_for()
-    assert ("part of why ALT spends more: it accommodates arrival, capability and effort "
-            "variability where LAB reduces it.") in page.locator("#explanation").inner_text()
+    assert ("ALT-DESK and PROTO are measured in different units (seat-month, project-hour), "
+            "so no cost of one unit of service is compared") in page.locator(
+        "#explanation").inner_text()
     shot(page, "variability-compare-unit-head")
     page.goto(f"{live_server}/units/ALT/variability?period=2026-03")
     assert page.locator("#variability-form").count() == 0

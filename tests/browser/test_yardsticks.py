@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import shot
+from tests.browser.conftest import SCREENSHOTS, shot
 from tests.browser.test_journeys import sign_in
 
 pytestmark = pytest.mark.slow
@@ -46,3 +46,32 @@ def test_a_unit_head_judges_within_their_units(live_server, page, users):
     response = page.goto(f"{live_server}/portfolio/compare?period=2026-03&a=ALT&b=WW")
     assert response.status == 403
     assert page.console_errors == [] or all("403" in e for e in page.console_errors)
+
+
+# Each what-if table's box: how much wider its table is than the box (0: it fits).
+WHAT_IF_OVERFLOW_JS = """() => [...document.querySelectorAll('.what-if .table-responsive')]
+    .filter((box) => box.scrollWidth > box.clientWidth)
+    .map((box) => box.getAttribute('aria-label') + ': ' + box.scrollWidth + ' px in '
+         + box.clientWidth)"""
+
+
+@pytest.mark.parametrize("width", [1280, 992, 390])
+def test_the_what_if_tables_fit_their_cards(live_server, page, users, width):
+    """Judged by the other's yardstick at a laptop's 1280 px, at 992 px (the narrowest
+    width with two cards side by side) and at a phone's 390 px (rows stacked): every column, Own score included, shows without scrolling sideways
+    (issue 14 found Own score cut off: a 594 px table in a 574 px box)."""
+    sign_in(page, live_server, "central_it")
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"{live_server}/portfolio/compare?period=2026-03&a=ALT&b=WW"
+              "&template=operational_excellence")
+    page.wait_for_load_state("networkidle")
+    assert page.locator(".what-if").count() == 4
+    cut = page.evaluate(WHAT_IF_OVERFLOW_JS)
+    card = page.locator("#what-if-WW-by-ALT")
+    card.scroll_into_view_if_needed()
+    shot(page, f"yardstick-what-if-{width}")
+    card.screenshot(path=str(SCREENSHOTS / f"yardstick-what-if-{width}-card.png"))
+    assert cut == []
+    assert page.locator("#what-if-WW-by-ALT td.own").first.is_visible()
+    if width != 992:  # at 992 px the menu bar is wider than the page: not this table's
+        assert page.evaluate("document.documentElement.scrollWidth") <= width

@@ -51,6 +51,16 @@ def test_demo_runs_twice_and_leaves_a_users_new_month_alone(runner, session, app
               if r.unit == "WW")
     assert "DEC accommodates it on Plant desktop support (DEC-DESK: a walk-up desk on every " \
            "shift)" in ww.explanation
+    # WW spends more in total, but a seat-month costs more at DEC (the pack's cost per unit,
+    # 130.9432 against 124.7206): the sentence decides on that, never on the totals
+    dec_line = ("Accommodating variability costs more to serve than reducing it, which is part "
+                "of why a seat-month costs more at DEC (130.9432) than at WW (124.7206): DEC "
+                "accommodates arrival variability where WW reduces it.")
+    assert ww.cost_per_unit == Decimal("124.7206")
+    assert ww.explanation.endswith(dec_line)
+    dec_ww = portfolio.compare(session, month, rows, "DEC", "WW")
+    assert dec_ww.difference < 0 and dec_ww.sentences[-1] == dec_line
+    assert not any("spends more although" in s for s in dec_ww.sentences)
 
     budget = tmp_path / "budget.csv"
     budget.write_text("period,unit_code,amount\n2026-11,WW,100.00\n")

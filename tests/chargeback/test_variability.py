@@ -10,11 +10,13 @@ request one "three standard images". DC's CPU (operational excellence) and LAB's
 (product leadership) state nothing: their templates' proposals hold.
 
 So the close freezes 4 services x 5 kinds = 20 stances: 1 + 5 stated, 14 proposed. ALT
-spends 90,600.00, WW 50,000.00: ALT spends more. ALT and WW share the seat-month, so the
-compare page tells ALT-DESK from WW-DESK. ALT's nearest sibling under GRP is LAB; their
+spends 90,600.00, WW 50,000.00. ALT and WW share the seat-month, so the compare page tells
+ALT-DESK from WW-DESK, each its unit's main service: a seat-month costs 90,600.00 / 100 =
+906.00 at ALT and 50,000.00 / 200 = 250.00 at WW. ALT's nearest sibling under GRP is LAB; their
 services share no unit of measure, so their main services are told apart: ALT-DESK (its
 only usage service) and PROTO; of the kinds, LAB's product-leadership template reduces
-arrival, capability and effort, which ALT's accommodates.
+arrival, capability and effort, which ALT's accommodates. A seat-month and a project-hour
+are not one measure, so no cost is compared and nothing is put down to variability.
 """
 
 from __future__ import annotations
@@ -37,14 +39,15 @@ ALT_WW = (
     "Research desktops (ALT-DESK; as its template proposes, not stated by ALT); WW reduces "
     "them on Plant desktops (WW-DESK).",
     "Accommodating variability costs more to serve than reducing it, which is part of why "
-    "ALT spends more: it accommodates arrival, request, capability, effort and subjective "
-    "preference variability where WW reduces it.")
+    "a seat-month costs more at ALT (906.00) than at WW (250.00): ALT accommodates arrival, "
+    "request, capability, effort and subjective preference variability where WW reduces it.")
 ALT_LAB = (
     "ALT accommodates arrival, capability and effort variability on Research desktops "
     "(ALT-DESK; as its template proposes, not stated by ALT); LAB reduces them on Prototype "
-    "engineering (PROTO; as its template proposes, not stated by LAB). Accommodating "
-    "variability costs more to serve than reducing it, which is part of why ALT spends "
-    "more: it accommodates arrival, capability and effort variability where LAB reduces it.")
+    "engineering (PROTO; as its template proposes, not stated by LAB). ALT-DESK and PROTO "
+    "are measured in different units (seat-month, project-hour), so no cost of one unit of "
+    "service is compared, and the difference in spend, which may be one of size, is not put "
+    "down to variability.")
 
 
 def state(session, code: str, *said: tuple[str, str, str | None, str | None]) -> int:
@@ -112,14 +115,15 @@ def test_the_compare_page_explains_the_difference_with_the_stances(desks, sessio
     found = portfolio.compare(session, desks, rows, "ALT", "WW")
     assert (found.variability.a.code, found.variability.b.code) == ("ALT-DESK", "WW-DESK")
     assert found.sentences[-3:] == ALT_WW
-    # the other way round: the same stances, WW's first, and still ALT spends more
+    # the other way round: the same stances, WW's first, and still ALT's seat costs more
     back = portfolio.compare(session, desks, rows, "WW", "ALT")
     assert back.sentences[-3] == (
         "WW reduces request variability on Plant desktops (WW-DESK: three standard images); "
         "ALT accommodates it on Research desktops (ALT-DESK: any software a researcher asks "
         "for).")
-    assert back.sentences[-1].startswith("Accommodating variability costs more to serve "
-                                         "than reducing it, which is part of why ALT")
+    assert back.sentences[-1].startswith(
+        "Accommodating variability costs more to serve than reducing it, which is part of "
+        "why a seat-month costs more at ALT (906.00)")
     # a group offers no service: nothing on variability, the rest as before
     grp = portfolio.compare(session, desks, rows, "GRP", "WW")
     assert grp.variability is None and not any("variability" in s for s in grp.sentences)

@@ -70,6 +70,22 @@ def test_ww_by_alt_scorecard(book):
     assert actual["on_budget"].quantize(Decimal("0.0001")) == Decimal("0.9615")
     assert found.attainment == Decimal(100) and found.band == "exceeds"
     assert one_decimal(found.own.attainment) == Decimal("80.8")
+    # rated on 2 of 4 criteria, but they weigh 1 + 1 = 2 of ALT's 3 + 2 + 1 + 1 = 7: less
+    # than half the yardstick, so the 100.0 is shown without a band
+    assert found.rated_count == 2 and not found.banded
+
+
+def test_a_what_if_is_banded_only_on_half_the_weight():
+    from types import SimpleNamespace as C
+
+    def rows(*pairs):
+        return tuple(C(weight=Decimal(w), score=s) for w, s in pairs)
+
+    # 3 of 6 by weight (one criterion of four by count): exactly half, banded
+    assert yardsticks.banded_by_weight(rows((3, Decimal(50)), (1, None), (1, None), (1, None)))
+    # 2 of 5 by weight (two of three by count): not banded
+    assert not yardsticks.banded_by_weight(rows((1, Decimal(90)), (1, Decimal(90)), (3, None)))
+    assert not yardsticks.banded_by_weight(rows())
 
 
 def test_alt_by_the_operational_excellence_template(book, session):
@@ -82,6 +98,7 @@ def test_alt_by_the_operational_excellence_template(book, session):
                              "on_budget": Decimal(70)}
     assert found.attainment == Decimal(85) and found.band == "meets"
     assert found.yardstick.version is None
+    assert found.rated_count == 2 and not found.banded  # weight 2 of 8
     # on_budget is on both sides: one line, ALT's own score 70 beside the template's 70
     line = next(line for line in found.lines if line.key == "on_budget")
     assert line.judged.score == line.own.score == Decimal(70)
@@ -128,10 +145,10 @@ def test_why_they_differ_has_one_line_per_pair_of_different_models(book, session
     assert alt_lab.models == ("customer_intimacy", "product_leadership")
     assert alt_lab.sentence == (
         "What-if, never a rating: judged by LAB's scorecard, ALT could not be rated at all "
-        "and on its own it scores 87.0 (meets); 2 of LAB's 2 criteria cannot be measured "
-        "at ALT (missing measure prototypes_shipped, missing measure time_to_market_days). "
-        "Judged by ALT's scorecard, LAB could not be rated at all and on its own it scores "
-        "77.5 (meets); 4 of ALT's 4 criteria cannot be measured at LAB (missing measure "
+        "(rated on 0 of 2 criteria) and on its own it scores 87.0 (meets); 2 of LAB's 2 "
+        "criteria cannot be measured at ALT (missing measure prototypes_shipped, missing "
+        "measure time_to_market_days). Judged by ALT's scorecard, LAB could not be rated at "
+        "all (rated on 0 of 4 criteria) and on its own it scores 77.5 (meets); 4 of ALT's 4 criteria cannot be measured at LAB (missing measure "
         "researcher_csat, missing measure turnaround_days, missing measure budget, missing "
         "measure seats).")
     assert pairs["HQ", ("DC", "GRP")].sentence == (
@@ -160,3 +177,18 @@ def test_the_pack_sheet_prints_each_pair_after_the_units(book, session, tmp_path
         ("GRP", "ALT / LAB", "customer intimacy / product leadership")]
     assert all(r["Spend"] is None and r["Attainment"] is None for r in pairs)
     assert pairs[2]["Explanation"].startswith("What-if, never a rating: judged by LAB's")
+
+
+def test_the_pack_line_says_on_how_many_criteria_and_bands_only_on_half_the_weight(book):
+    """WW by ALT's scorecard: 100.0 on 2 of 4 criteria weighing 2 of 7, no band; ALT by the
+    customer intimacy template: 87.0 on 3 of 4 weighing 6 of 7, banded."""
+    sentence = yardsticks.pair_sentence(
+        yardsticks.attempt(book, "WW", scorecard_of="ALT"),
+        yardsticks.attempt(book, "ALT", template="customer_intimacy"))
+    assert sentence.startswith(
+        "What-if, never a rating: judged by ALT's scorecard, WW would score 100.0 (rated on "
+        "2 of 4 criteria: too few criteria measurable to band) and on its own it scores 80.8 "
+        "(meets); 2 of ALT's 4 criteria cannot be measured at WW")
+    assert "exceeds" not in sentence
+    assert ("Judged by customer_intimacy's scorecard, ALT would score 87.0 (meets, rated on 3 "
+            "of 4 criteria)") in sentence

@@ -16,7 +16,8 @@ the same service model whose main services share a unit of measure are compared 
 The sentence then says where the two units' services take different stances on
 customer-introduced variability (``queries.variability``: like for like, else each one's
 main service), with the stances the month's close froze, and what that says of the
-difference in spend: accommodating variability costs more to serve than reducing it.
+difference in cost per unit of service (never in total spend, which may be one of size):
+accommodating variability costs more to serve than reducing it.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ from chargeback.services.queries import charges, variability, yardsticks
 from chargeback.services.queries.closed_month import ClosedMonth
 from chargeback.services.queries.portfolio import Side
 from reports import model as pm
-from rules.money import CONTEXT, ZERO, one_decimal
+from rules.money import ZERO, one_decimal
+from rules.variability import unit_cost
 
 
 def rows(session: Session, month: ClosedMonth, portfolio: Sequence[pm.PortfolioRow],
@@ -115,9 +117,7 @@ def weighs_most(card: pm.UnitScorecard | None) -> str | None:
 def cost_per_unit(spend: Decimal, main: charges.MainService | None) -> Decimal | None:
     """Spend per unit of the main service, to 4 decimals (a core-hour may cost less than a
     cent); None without usage of it."""
-    if main is None or main.quantity <= ZERO:
-        return None
-    return CONTEXT.divide(spend, main.quantity).quantize(Decimal("0.0001"), context=CONTEXT)
+    return unit_cost(spend, main.quantity if main is not None else None)
 
 
 def _explanation(sides: Mapping[str, Side], code: str, siblings: Sequence[str],
@@ -130,9 +130,8 @@ def _explanation(sides: Mapping[str, Side], code: str, siblings: Sequence[str],
         return _compared(sides, code, None, mains)
     other_code = min(others, key=lambda c: (abs(sides[c].row.spend - sides[code].row.spend),
                                             c))
-    gap = sides[code].row.spend - sides[other_code].row.spend
-    contrast = explainer.contrast(code, other_code,
-                                  None if gap == 0 else code if gap > 0 else other_code)
+    contrast = explainer.contrast(code, other_code, {c: sides[c].row.spend
+                                                     for c in (code, other_code)})
     if contrast is None:
         return _compared(sides, code, other_code, mains)
     return " ".join((_compared(sides, code, other_code, mains), *contrast.sentences))

@@ -221,7 +221,7 @@ def compare(session: Session, month: ClosedMonth, portfolio: Sequence[pm.Portfol
     first, second = side(a), side(b)
     gap = first.row.spend - second.row.spend
     contrast = variability.Explainer(session, month, (a, b)).contrast(
-        a, b, spends_more=None if gap == 0 else a if gap > 0 else b)
+        a, b, {a: first.row.spend, b: second.row.spend})
     sentences = explain(first, second)
     if contrast is not None:
         sentences += contrast.sentences

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from chargeback.models import Service, ServiceSnapshot, ServiceVariability, Unit
+from chargeback.models import Service, ServiceSnapshot, ServiceVariability, Unit, UnitTreeSnapshot
 from chargeback.models import VariabilitySnapshot as Frozen
 from chargeback.services.queries import charges
 from chargeback.services.queries.closed_month import ClosedMonth
@@ -76,6 +77,21 @@ def of_month(session: Session, unit: Unit, period: str, frozen: bool
 def frozen_of(session: Session, period: str, unit_code: str) -> list[ServiceStances]:
     """One unit's services and stances as the close of ``period`` froze them."""
     return frozen(session, period, [unit_code])[unit_code]
+
+
+def units_below(session: Session, unit: Unit, period: str | None = None
+                ) -> list[tuple[str, str]]:
+    """(code, name) of the units directly under ``unit``, by code: today's, or as the close
+    of ``period`` froze the tree. A group offers no service of its own; its units state
+    their own stances, and its page says so and links them."""
+    if period is None:
+        query = select(Unit.code, Unit.name).where(Unit.parent_id == unit.id)
+        return [tuple(row) for row in session.execute(query.order_by(Unit.code))]
+    query = (select(UnitTreeSnapshot.unit_code, UnitTreeSnapshot.name)
+             .where(UnitTreeSnapshot.period == period,
+                    UnitTreeSnapshot.parent_code == unit.code)
+             .order_by(UnitTreeSnapshot.unit_code))
+    return [tuple(row) for row in session.execute(query)]
 
 
 def snapshot_rows(period: str, services: Iterable[dict], models: Mapping[str, str],
@@ -139,10 +155,14 @@ class Explainer:
             usage = charges.usage_services(session, month.period)
         self.recovered = {code: {s: found.amount for s, found in usage[node.unit_id].items()}
                           for code, node in month.tree.items() if node.unit_id in usage}
+        self.mains = {code: charges.main_of(dict(usage[node.unit_id]))
+                      for code, node in month.tree.items() if usage.get(node.unit_id)}
 
-    def contrast(self, a: str, b: str, spends_more: str | None = None) -> Contrast | None:
+    def contrast(self, a: str, b: str, spend: Mapping[str, Decimal]) -> Contrast | None:
         """How units ``a`` and ``b`` take variability on the services compared
-        (``rules.variability.pick_pair``); None when either has no service that month."""
+        (``rules.variability.pick_pair``); None when either has no service that month.
+        ``spend``: each unit's spend of the month, for what a unit of its main service
+        cost (the cost sentence is decided on that, never on total spend)."""
         mine, theirs = self.services.get(a, []), self.services.get(b, [])
         pair = rv.pick_pair([(s.code, s.uom) for s in mine], [(s.code, s.uom) for s in theirs],
                             {**self.recovered.get(a, {}), **self.recovered.get(b, {})})
@@ -150,8 +170,15 @@ class Explainer:
             return None
         x = next(s for s in mine if s.code == pair[0])
         y = next(s for s in theirs if s.code == pair[1])
-        sentences = rv.contrast(
-            rv.ServiceStances(unit=a, code=x.code, name=x.name, stances=x.kinds),
-            rv.ServiceStances(unit=b, code=y.code, name=y.name, stances=y.kinds),
-            spends_more=spends_more)
+        sentences = rv.contrast(self._side(a, x, spend.get(a)), self._side(b, y, spend.get(b)))
         return Contrast(a=x, b=y, sentences=sentences)
+
+    def _side(self, unit: str, service: ServiceStances,
+              spend: Decimal | None) -> rv.ServiceStances:
+        """The service for the rules, with the unit's spend put down to it only when it is
+        the unit's main service (the pack's cost per unit)."""
+        main = self.mains.get(unit)
+        quantity = main.quantity if main is not None and main.code == service.code else None
+        return rv.ServiceStances(unit=unit, code=service.code, name=service.name,
+                                 stances=service.kinds, uom=service.uom, spend=spend,
+                                 quantity=quantity)

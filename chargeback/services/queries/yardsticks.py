@@ -95,6 +95,31 @@ class WhatIf:
         """The yardstick's criteria the unit could not be judged on, with the reason."""
         return tuple(c for c in self.criteria if c.score is None)
 
+    @property
+    def rated_count(self) -> int:
+        """K of "rated on K of N criteria": the yardstick's criteria that could be rated."""
+        return len(self.criteria) - len(self.not_rated)
+
+    @property
+    def banded(self) -> bool:
+        """Whether the what-if's band may be shown: only when the criteria that could be
+        rated carry at least half of the yardstick's weight (``banded_by_weight``). A
+        score resting on one criterion of five is that criterion's score, not a verdict on
+        the unit; the attainment is still shown, with its K of N."""
+        return self.attainment is not None and banded_by_weight(self.criteria)
+
+
+def banded_by_weight(criteria: tuple[pm.CriterionRow, ...]) -> bool:
+    """At least half of the total weight is on criteria that could be rated. By weight,
+    not by count, because the attainment is a weighted mean: what counts is how much of
+    the yardstick the score stands for."""
+    total = sum((c.weight for c in criteria), Decimal(0))
+    rated = sum((c.weight for c in criteria if c.score is not None), Decimal(0))
+    return total > 0 and rated * 2 >= total
+
+
+TOO_FEW = "too few criteria measurable to band"
+
 
 class Book:
     """What many what-ifs of one month read, read once: the month's measures of every unit
@@ -231,9 +256,11 @@ def each_by_other(book: Book, a: str, b: str) -> tuple[Attempt, Attempt]:
 
 def pair_sentence(first: Attempt, second: Attempt) -> str:
     """One line for a pair of siblings of different service models, both directions, e.g.
-    "What-if, never a rating: judged by ALT's scorecard, WW would score 100.0 (exceeds)
-    and on its own it scores 80.8 (meets); 2 of ALT's 4 criteria cannot be measured at WW
-    (missing measure researcher_csat, ...). Judged by WW's scorecard, ..."."""
+    "What-if, never a rating: judged by ALT's scorecard, WW would score 60.0 (meets, rated
+    on 3 of 4 criteria) and on its own it scores 80.8 (meets); 1 of ALT's 4 criteria cannot
+    be measured at WW (missing measure researcher_csat). Judged by WW's scorecard, ..."; a
+    score on criteria carrying less than half the yardstick's weight gets no band: "would
+    score 100.0 (rated on 1 of 5 criteria: too few criteria measurable to band)"."""
     first_text, second_text = _told(first), _told(second)
     return (f"What-if, never a rating: {first_text}. "
             f"{second_text[0].upper()}{second_text[1:]}.")
@@ -244,8 +271,13 @@ def _told(one: Attempt) -> str:
         return (f"{one.unit} cannot be judged by {one.by}'s scorecard "
                 f"({one.reason.rstrip('.') if one.reason else 'no scorecard'})")
     found, own = one.what_if, one.what_if.own
-    score = (f"would score {one_decimal(found.attainment)} ({found.band})"
-             if found.attainment is not None else "could not be rated at all")
+    rated_on = f"rated on {found.rated_count} of {len(found.criteria)} criteria"
+    if found.attainment is None:
+        score = f"could not be rated at all ({rated_on})"
+    elif found.banded:
+        score = f"would score {one_decimal(found.attainment)} ({found.band}, {rated_on})"
+    else:
+        score = f"would score {one_decimal(found.attainment)} ({rated_on}: {TOO_FEW})"
     mine = (f"on its own it scores {one_decimal(own.attainment)} ({own.band})"
             if own is not None and own.attainment is not None
             else "on its own it is not rated")

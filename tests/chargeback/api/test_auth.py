@@ -53,9 +53,18 @@ def test_role_refusals_are_403_in_the_error_shape(api):
     response = api("finance").post("/api/v1/periods/2026-03/close")
     assert response.status_code == 403
     assert response.get_json() == {"errors": {}, "message":
-                                   "A finance may not use this operation."}
+                                   "A finance user may not use this operation."}
     assert api("unit_head").get("/api/v1/journal?period=2026-03").status_code == 403
     assert api("unit_head").get("/api/v1/packs").status_code == 403
+    refused = api("unit_head").get("/api/v1/packs").get_json()["message"]
+    assert refused == "A unit head may not use this operation."
+
+
+def test_a_refusal_names_every_role_as_a_noun():
+    from chargeback.access import ALL_ROLES, role_phrase
+
+    assert [role_phrase(role) for role in ALL_ROLES] == [
+        "An administrator", "A central IT user", "A finance user", "A unit head"]
 
 
 def test_only_a_hash_is_stored_and_last_use_is_recorded(app, session, users):

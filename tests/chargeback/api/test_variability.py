@@ -38,4 +38,18 @@ def test_the_api_reads_and_states(api, session):
     assert api("finance").put("/api/v1/units/LAB/variability", json={"stances": [
         {"service": "PROTO", "kind": "effort", "stance": "reduce"}]}).status_code == 403
     assert api("other_head").get("/api/v1/units/LAB/variability").status_code == 403
-    assert head.get("/api/v1/units/LAB/variability?period=2026-04").status_code == 409
+    # a month that is not closed: today's stances, marked not frozen (as the web page)
+    open_month = head.get("/api/v1/units/LAB/variability?period=2026-04")
+    assert open_month.status_code == 200
+    body = open_month.get_json()
+    assert (body["period"], body["frozen"]) == ("2026-04", False)
+    assert body["note"] == ("2026-04 is not a closed period: these are today's stances, "
+                            "which a month's close freezes.")
+    assert body["services"] == head.get("/api/v1/units/LAB/variability").get_json()[
+        "services"]
+    assert body["services"][0]["stances"][0]["stance"] == "accommodate"  # today's arrival
+    assert frozen["frozen"] is True and frozen["note"] is None
+    assert answer["frozen"] is False and answer["note"] is None
+    refused = api("finance").put("/api/v1/units/LAB/variability", json={"stances": [
+        {"service": "PROTO", "kind": "effort", "stance": "reduce"}]})
+    assert refused.get_json()["message"] == "A finance user does not state stances."

@@ -26,6 +26,9 @@ def test_judged_by_another_units_scorecard(api):
     assert (what_if["attainment"], what_if["attainment_one_decimal"], what_if["band"]) == (
         "100", "100.0", "exceeds")
     assert what_if["not_rated"] == ["csat", "turnaround"]
+    # on 2 of 4 criteria weighing 2 of 7: the band is not to be shown
+    assert (what_if["rated_count"], what_if["criteria_count"], what_if["banded"]) == (
+        2, 4, False)
     assert [c["note"] for c in what_if["criteria"]][:2] == [
         "missing measure researcher_csat", "missing measure turnaround_days"]
     assert body["own"]["attainment_one_decimal"] == "80.8"
@@ -42,6 +45,12 @@ def test_judged_by_a_template(api):
     assert body["what_if"]["attainment_one_decimal"] == "85.0"
     assert body["what_if"]["yardstick"]["scorecard_version"] is None
     assert body["what_if"]["not_rated"] == ["cost_per_seat", "availability", "first_day_fix"]
+    assert (body["what_if"]["rated_count"], body["what_if"]["criteria_count"],
+            body["what_if"]["banded"]) == (2, 5, False)
+    intimacy = api("finance").get(URL.format("ALT") + "?template=customer_intimacy").get_json()
+    assert (intimacy["what_if"]["attainment_one_decimal"], intimacy["what_if"]["band"],
+            intimacy["what_if"]["rated_count"], intimacy["what_if"]["banded"]) == (
+        "87.0", "meets", 3, True)
 
 
 def test_refusals_and_scope(api):

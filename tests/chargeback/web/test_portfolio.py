@@ -341,14 +341,26 @@ def test_compare_judges_each_by_the_other_yardstick(company, client_as):
     assert "3 of the 3 criteria cannot be measured at ALT" in alt
     assert "not rated missing measure desktop_spend" in alt
     ww = text(section.split('id="what-if-WW-by-ALT"')[1].split('id="template-form"')[0])
-    assert "By ALT's scorecard (version 1, from 2026-01): 100.0 exceeds" in ww
-    assert "against its own scorecard: 80.8 meets" in ww
+    # the 2 criteria WW can be rated on weigh 2 of ALT's 7: the 100.0 gets no band
+    assert ("By ALT's scorecard (version 1, from 2026-01): 100.0 (too few criteria "
+            "measurable to band) rated on 2 of 4 criteria · against its own scorecard: 80.8 "
+            "meets") in ww
+    assert "exceeds" not in ww
     assert "2 of the 4 criteria cannot be measured at WW" in ww
+    assert "rated on 0 of 3 criteria" in alt
     assert 'id="by-template"' not in page
     judged = get(client_as("finance"), "/portfolio/compare?period=2026-03&a=ALT&b=WW"
                  "&template=operational_excellence")
     alt = text(judged.split('id="what-if-ALT-by-operational_excellence"')[1])
-    assert "By the operational excellence template: 85.0 meets" in alt
+    # cost recovery and on budget weigh 2 of the template's 8
+    assert ("By the operational excellence template: 85.0 (too few criteria measurable to "
+            "band) rated on 2 of 5 criteria") in alt
+    # judged by the customer intimacy template ALT is rated on 3 of 4 criteria, weight 6
+    # of 7: (3 x 100 + 2 x 76 + 1 x 70) / 6 = 87.0, banded
+    intimacy = get(client_as("finance"), "/portfolio/compare?period=2026-03&a=ALT&b=WW"
+                   "&template=customer_intimacy")
+    alt = text(intimacy.split('id="what-if-ALT-by-customer_intimacy"')[1])
+    assert ("By the customer intimacy template: 87.0 meets rated on 3 of 4 criteria") in alt
     bad = get(client_as("finance"), "/portfolio/compare?a=ALT&b=WW&template=nope")
     assert "There is no service model nope to judge by." in bad
 

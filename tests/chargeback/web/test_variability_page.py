@@ -37,7 +37,7 @@ def test_a_unit_head_sees_the_templates_proposals_and_states_a_stance(signed_in)
     assert response.status_code == 302
     html = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "are saved" in html
-    assert 'value="any prototype asked for"' in stance_row(html, "request")
+    assert '>any prototype asked for</textarea>' in stance_row(html, "request")
     assert '<option value="accommodate" selected>' in stance_row(html, "arrival")
     assert "Not stated: the template proposes reduce" in stance_row(html, "effort")
 
@@ -55,7 +55,7 @@ def test_a_refused_form_stores_nothing_and_says_why_by_the_field(signed_in, sess
     assert "&#39;tolerate&#39; is not a stance: write reduce or accommodate" in stance_row(
         html, "effort")
     assert "at most 200 characters (this one has 201)" in stance_row(html, "arrival")
-    assert 'value="' + "n" * 201 + '"' in stance_row(html, "arrival")  # kept as typed
+    assert '>' + "n" * 201 + '</textarea>' in stance_row(html, "arrival")  # kept as typed
     assert session.scalar(select(func.count()).select_from(ServiceVariability)) == 0
 
 
@@ -89,7 +89,7 @@ def test_a_closed_month_shows_its_frozen_stances_read_only(signed_in):
     assert ">reduce</span>" in stance_row(closed, "request")
     assert "any size" not in closed
     today = client.get("/units/DC/variability").get_data(as_text=True)
-    assert 'value="any size"' in today
+    assert '>any size</textarea>' in today
     bad = client.get("/units/DC/variability?period=2031-01").get_data(as_text=True)
     assert "2031-01 is not a closed period: showing today&#39;s stances." in bad
 
@@ -139,3 +139,37 @@ def test_hostile_form_values_are_reasons_by_their_fields_never_a_500(signed_in, 
     assert "one line of text, without control characters" in html
     assert "LAB has no service &#39;" + "X" * 64 + "&#39;" in html
     assert session.scalar(select(func.count()).select_from(ServiceVariability)) == 0
+
+
+def test_the_note_box_holds_a_whole_note_and_a_typed_line_break_is_a_space(signed_in,
+                                                                          session):
+    """The How box is a textarea (a 200-character note shows whole, wrapped); Enter typed
+    in it makes a space, since a note is one line."""
+    client = signed_in("unit_head")
+    html = client.get("/units/LAB/variability").get_data(as_text=True)
+    assert '<textarea class="form-control form-control-sm variability-note"' in stance_row(
+        html, "request")
+    response = client.post("/units/LAB/variability", data={
+        "csrf_token": csrf_from(html), "s-0-code": "PROTO",
+        "s-0-request-stance": "accommodate",
+        "s-0-request-note": "any prototype\r\n asked for"})
+    assert response.status_code == 302
+    assert session.scalar(select(ServiceVariability.note)) == "any prototype asked for"
+
+
+def test_a_groups_page_says_its_units_state_their_own_and_links_them(signed_in):
+    """GRP offers no service: its page is no empty form but the units under it (ALT and
+    LAB), each linked to its own stances; with a closed month, as that close froze them."""
+    client = signed_in("unit_head")  # GRP's head
+    html = client.get("/units/GRP/variability").get_data(as_text=True)
+    assert 'id="variability-form"' not in html
+    assert "GRP is a group: it offers no service of its own" in html
+    assert 'href="/units/ALT/variability">ALT · Altoona R&amp;D Computing</a>' in html
+    assert 'href="/units/LAB/variability">LAB' in html
+    closed = client.get("/units/GRP/variability?period=2026-03").get_data(as_text=True)
+    assert "GRP is a group: it offered no service of its own in 2026-03" in closed
+    assert 'href="/units/LAB/variability?period=2026-03">LAB' in closed
+    # a leaf unit with no service (WW offers none here) keeps the plain sentence
+    leaf = signed_in("central_it").get("/units/WW/variability").get_data(as_text=True)
+    assert "WW offers no service: there is nothing to state a stance on." in leaf
+    assert "is a group" not in leaf
