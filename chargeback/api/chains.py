@@ -1,11 +1,13 @@
-"""Service chains: the upstream services behind a service in a closed month, each with the
-cost it contributed through the cascade (``docs/chains.md``).
+"""Service chains: the upstream services behind a service in a closed month, each with what
+it charged along its link through the cascade and the share of that which reached the
+service (``docs/chains.md``).
 
 Read only from what the month's close froze, like every closed month's answer: a dependency
 imported or removed later does not change it. An unknown month is 404, an open one 409. A
 unit head reads the chains of their own units' services (403 otherwise); of an upstream
-service of another unit they get what tracing needs: its code, name, unit code, the cost it
-contributed and its service level results. Dependencies are entered by import
+service of another unit they get what tracing needs: its code, name, unit code, what it
+charged along its link, the share of that which reached the service, and its service level
+results. Dependencies are entered by import
 (``POST /imports/dependencies``).
 """
 
@@ -45,9 +47,10 @@ def _levels(found) -> dict | None:
 @bp.response(200, ChainSchema)
 def chain(code: str, period: str):
     """Every service upstream of `code` (transitively), nearest first, each with the
-    service it feeds, the cost it contributed in the closed `period` (their sum is
-    `total_contributed`) and its service level results: each offering's targets met,
-    missed or without a result, as on the unit's catalog."""
+    service it feeds, what it charged along the link in the closed `period` (their sum is
+    `internal_charges_along_links`), the share of that which reached `code` (their sum is
+    `upstream_cost_behind_service`) and its service level results: each offering's
+    targets met, missed or without a result, as on the unit's catalog."""
     found = closed_period(period)
     try:
         chain = policy.chain_for(db.session, current_user(), found, code)
@@ -58,7 +61,10 @@ def chain(code: str, period: str):
             "service": _service(chain.service),
             "service_levels": _levels(chain.levels_of(chain.service.code)),
             "upstream": [{"depth": link.depth, "upstream": _service(link.upstream),
-                          "feeds": link.downstream, "cost_contributed": link.amount,
+                          "feeds": link.downstream, "charged_along_link": link.amount,
+                          "reached_service": link.reached,
                           "service_levels": _levels(chain.levels_of(link.upstream.code))}
                          for link in chain.links],
-            "total_contributed": chain.total, "feeds": [_service(s) for s in chain.feeds]}
+            "internal_charges_along_links": chain.total,
+            "upstream_cost_behind_service": chain.total_reached,
+            "feeds": [_service(s) for s in chain.feeds]}

@@ -835,10 +835,16 @@ class ChainLinkSchema(Schema):
     upstream = fields.Nested(ChainServiceSchema, required=True)
     feeds = fields.String(required=True, metadata={
         "description": "the code of the downstream service this upstream service feeds"})
-    cost_contributed = Money(required=True, metadata={
+    charged_along_link = Money(required=True, metadata={
         "description": "what the upstream service charged the downstream service's unit in "
-                       "the month (shared among that unit's services that depend on it in "
-                       "proportion to what each charged; see docs/chains.md)"})
+                       "the month, the internal charge along this link (shared among that "
+                       "unit's services that depend on it in proportion to what each "
+                       "charged; see docs/chains.md)"})
+    reached_service = Money(required=True, metadata={
+        "description": "the share of charged_along_link that reached the chain's service: "
+                       "all of it on a link into the service itself; on a link into X, in "
+                       "the proportion of X's charges that reached the service to all X "
+                       "charged in the month, exactly to the cent (docs/chains.md)"})
     service_levels = Nullable(fields.Nested, nested=ChainLevelsSchema, required=True,
                               metadata={"description": "the upstream service's targets met "
                                                        "or missed in the month (no "
@@ -854,6 +860,12 @@ class ChainSchema(Schema):
                                                        "missed in the month"})
     upstream = fields.List(fields.Nested(ChainLinkSchema), required=True, metadata={
         "description": "every dependency upstream of the service, nearest first"})
-    total_contributed = Money(required=True)
+    internal_charges_along_links = Money(required=True, metadata={
+        "description": "the sum of the links' charged_along_link: the internal charges "
+                       "along the chain, not what the service cost (an upstream unit "
+                       "recovers a charge from all its consumers)"})
+    upstream_cost_behind_service = Money(required=True, metadata={
+        "description": "the sum of the links' reached_service: the upstream cost that "
+                       "reached the service through the chain in the month"})
     feeds = fields.List(fields.Nested(ChainServiceSchema), required=True, metadata={
         "description": "the services that depend on this one directly"})

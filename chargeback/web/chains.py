@@ -1,10 +1,11 @@
-"""A service's chain: the upstream services behind it in a closed month, each with the cost
-it contributed through the cascade (and its service level results, when imported).
+"""A service's chain: the upstream services behind it in a closed month, each with what it
+charged along its link through the cascade, the share of that which reached the service
+(and its service level results, when imported).
 
 The month is read only from what its close froze (``queries.chains``). A unit head opens
 the chain of their own units' services; of an upstream service of a unit outside their
-units they see what tracing needs (its code, name, unit code, the cost it contributed and
-its service level results), with no link to that unit's page (``access.chain_for``).
+units they see what tracing needs (its code, name, unit code, what it charged along its
+link, the share that reached the service and its service level results), with no link to that unit's page (``access.chain_for``).
 """
 
 from __future__ import annotations

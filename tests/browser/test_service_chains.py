@@ -4,8 +4,11 @@ The end-to-end company's 2026-03 is reopened and given a chain of three services
 three units: the data center's CPU (0.06 a core-hour in March) feeds Altoona's new HPC
 service ALT-HPC (2.00 a node-hour), which feeds the lab's PROTO. Altoona (C-ALT) uses
 10,000 core-hours of CPU: DC charges ALT 600.00; the lab (new consumer C-LAB) uses 40
-node-hours of ALT-HPC: ALT charges LAB 80.00. PROTO's chain: ALT-HPC 80.00 at step 1,
-CPU 600.00 at step 2, 680.00 in all. PROTO missed its sprint target (70 % against 75 %);
+node-hours of ALT-HPC: ALT charges LAB 80.00, and the chemistry lab LAB2 (a business cost
+center) 60 node-hours, 120.00. PROTO's chain: ALT-HPC charged 80.00 along its link at step
+1, CPU 600.00 at step 2, 680.00 of internal charges in all; but only 80.00 of ALT-HPC's
+200.00 went to PROTO's lab, so 600.00 x 80 / 200 = 240.00 of CPU's charge reached PROTO:
+the upstream cost behind PROTO is 80.00 + 240.00 = 320.00. PROTO missed its sprint target (70 % against 75 %);
 ALT-HPC met its response time, and the data center's CPU missed its availability (99.7
 against 99.9): the chain shows where the failure starts. The unit head of GRP (ALT and
 LAB) sees every link but no link to DC's page; Walla Walla's head is refused.
@@ -16,6 +19,7 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.conftest import shot
+from tests.browser.test_accessibility import PHONE, SETTLE_JS, overflow_problems
 from tests.browser.test_journeys import sign_in
 from tests.chargeback.helpers import write_csv
 from tests.chargeback.test_close_end_to_end import run
@@ -26,7 +30,8 @@ FILES = (
     ("consumers", "code,name,gl_account,unit_code\nC-LAB,The lab as a consumer,6900-LAB,LAB\n"),
     ("services", "code,unit_code,name,uom\nALT-HPC,ALT,Research HPC,node-hour\n"),
     ("rates", "service_code,effective_from,price\nALT-HPC,2026-03,2.00\n"),
-    ("usage", "period,consumer_code,service_code,quantity\n2026-03,C-LAB,ALT-HPC,40\n"),
+    ("usage", "period,consumer_code,service_code,quantity\n2026-03,C-LAB,ALT-HPC,40\n"
+              "2026-03,LAB2,ALT-HPC,60\n"),
     ("dependencies", "service_code,depends_on\nALT-HPC,CPU\nPROTO,ALT-HPC\n"),
     ("offerings", "service_code,code,name\nCPU,standard,Virtual machine\n"
                   "ALT-HPC,standard,Batch queue\nPROTO,standard,Prototype sprint\n"),
@@ -55,6 +60,11 @@ def _rows(page) -> list[str]:
             for row in page.locator("#chain-table tbody tr").all()]
 
 
+def _cells(page, selector: str) -> list[str]:
+    return [" ".join(cell.inner_text().split())
+            for cell in page.locator(f"#chain-table tbody {selector}").all()]
+
+
 @pytest.mark.parametrize("who", ["central_it", "unit_head"])
 def test_walking_the_chain_from_the_unit_page(chained, page, who):
     base = chained
@@ -65,17 +75,20 @@ def test_walking_the_chain_from_the_unit_page(chained, page, who):
     dc = "DC" if who == "central_it" else "DC (not one of your units)"
     assert [r.split(" USD")[0] for r in _rows(page)] == [
         "1 ALT-HPC Research HPC ALT PROTO 80.00", f"2 CPU Compute {dc} ALT-HPC 600.00"]
+    assert _cells(page, ".chain-reached") == ["80.00 USD", "240.00 USD"]
     statuses = [li.get_attribute("data-status") for li in
                 page.locator("#chain-table .chain-levels li").all()]
     assert statuses == ["met", "missed"]
     assert "missed" in page.locator("#chain-own-levels").inner_text()
     assert " ".join(page.locator("#chain-total").inner_text().split()) == "680.00 USD"
+    assert " ".join(page.locator("#chain-reached-total").inner_text().split()) == "320.00 USD"
     dc_link = page.locator("#chain-table a", has_text="DC")
     assert dc_link.count() == (1 if who == "central_it" else 0)
     shot(page, f"chain-PROTO-{who}")
     page.locator("#chain-table a", has_text="ALT-HPC").click()  # one step up the chain
     page.wait_for_url("**/services/ALT-HPC/chain**")
     assert [r.split(" USD")[0] for r in _rows(page)] == [f"1 CPU Compute {dc} ALT-HPC 600.00"]
+    assert _cells(page, ".chain-reached") == ["600.00 USD"]  # a link into ALT-HPC itself
     assert "PROTO" in page.locator("#chain-feeds").inner_text()
     shot(page, f"chain-ALT-HPC-{who}")
     assert page.console_errors == []
@@ -85,3 +98,30 @@ def test_another_units_head_is_refused(chained, page):
     sign_in(page, chained, "other_head")
     response = page.goto(f"{chained}/services/PROTO/chain?period=2026-03")
     assert response.status == 403
+
+
+def test_the_chain_reads_on_a_phone(chained, page):
+    """At 390 px the page does not scroll sideways, and each link stacks into labelled
+    lines: the two figures and the service levels are on screen, not past a scroll."""
+    sign_in(page, chained, "unit_head")
+    page.set_viewport_size(PHONE)
+    page.goto(f"{chained}/services/PROTO/chain?period=2026-03")
+    page.evaluate(SETTLE_JS)
+    assert overflow_problems(page, "/services/PROTO/chain") == []
+    table = page.locator("#chain-table")
+    assert page.evaluate("(t) => t.parentElement.scrollWidth <= t.parentElement.clientWidth",
+                         table.element_handle())
+    for selector in (".chain-charged", ".chain-reached", ".chain-link-levels"):
+        for cell in page.locator(f"#chain-table tbody {selector}").all():
+            box = cell.bounding_box()
+            assert box and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], selector
+    labels = page.evaluate("""() => [...document.querySelectorAll(
+        '#chain-table tbody tr:first-child td')].map(
+        (td) => getComputedStyle(td, '::before').content)""")
+    assert labels == ['"Step"', '"Upstream"', '"Unit"', '"Feeds"', '"Charged along link"',
+                      '"Reached PROTO"', '"Service levels"']
+    for total in ("#chain-total", "#chain-reached-total"):
+        box = page.locator(total).bounding_box()
+        assert box["x"] + box["width"] <= PHONE["width"], total
+    shot(page, "chain-PROTO-390")
+    assert page.console_errors == []

@@ -9,9 +9,17 @@ ANA, BIZ a business cost center. Usage in 2026-03:
 - C-ANA uses 30 node-hours of LAB-HPC: LAB charges ANA 600.00 (internal);
 - BIZ uses 12 reports of ANA-INSIGHT: 1,200.00.
 
-The chain ANA-INSIGHT <- LAB-HPC <- DC-CPU: LAB-HPC contributed 600.00 to ANA-INSIGHT
-(what it charged ANA), DC-CPU 1,000.00 to LAB-HPC (what it charged LAB); 1,600.00 in all,
-the month's internal charges (1,000.00 + 600.00).
+The chain ANA-INSIGHT <- LAB-HPC <- DC-CPU: LAB-HPC charged 600.00 along its link to
+ANA-INSIGHT (what it charged ANA), DC-CPU 1,000.00 along its link to LAB-HPC (what it
+charged LAB); 1,600.00 in all, the month's internal charges (1,000.00 + 600.00). LAB-HPC's
+only consumer is ANA, so all of its 600.00 reached ANA-INSIGHT and so did all of DC-CPU's
+1,000.00: the upstream cost behind ANA-INSIGHT is 1,600.00 too.
+
+When LAB-HPC also serves BIZ (15 node-hours, 300.00), LAB recovers DC-CPU's 1,000.00 from
+both its consumers: 600.00 of LAB-HPC's 900.00 reached ANA-INSIGHT, so DC-CPU's share that
+reached it is 1,000.00 x 600 / 900 = 666.666...: 666.66 and 333.33 floored, the cent left
+to the larger remainder (0.6 against 0.3), 666.67 reached and 333.33 did not. Links:
+1,600.00; upstream cost behind ANA-INSIGHT: 600.00 + 666.67 = 1,266.67.
 
 With LAB-GPU also depending on DC-CPU, and BIZ using 6 GPU-hours (300.00): DC-CPU's
 1,000.00 to LAB is shared by what LAB-HPC (600.00) and LAB-GPU (300.00) charged, 2 : 1:
@@ -30,6 +38,7 @@ from sqlalchemy import func, select
 from chargeback.models import AuditEntry, InternalCharge, ServiceDependency
 from chargeback.services.importing import import_file
 from chargeback.services.queries import chains
+from rules import chains as chain_rules
 from rules.chains import dependency_cycle
 from tests.chargeback.helpers import data_fingerprint
 from tests.chargeback.test_close_end_to_end import run
@@ -129,6 +138,10 @@ def summary(chain) -> list[tuple]:
             for link in chain.links]
 
 
+def reached(chain) -> list[tuple]:
+    return [(link.upstream.code, link.downstream, link.reached) for link in chain.links]
+
+
 def test_a_chain_of_three_services_adds_up_to_the_cascades_internal_charges(
         company, runner):
     close(runner, company)
@@ -139,11 +152,31 @@ def test_a_chain_of_three_services_adds_up_to_the_cascades_internal_charges(
     internal = company.scalar(select(func.sum(InternalCharge.amount))
                               .where(InternalCharge.period == "2026-03"))
     assert chain.total == D("1600.00") == internal
+    assert reached(chain) == [("LAB-HPC", "ANA-INSIGHT", D("600.00")),
+                              ("DC-CPU", "LAB-HPC", D("1000.00"))]
+    assert chain.total_reached == D("1600.00")  # LAB-HPC's one consumer is ANA
     middle = chains.chain_of(company, "2026-03", "LAB-HPC")
     assert summary(middle) == [(1, "DC-CPU", "DC", "LAB-HPC", D("1000.00"))]
     assert [s.code for s in middle.feeds] == ["ANA-INSIGHT"]
     source = chains.chain_of(company, "2026-03", "DC-CPU")
-    assert source.links == [] and source.total == D("0.00")
+    assert source.links == [] and source.total == source.total_reached == D("0.00")
+
+
+def test_a_middle_unit_serving_two_consumers_passes_on_only_its_share(company, runner):
+    """LAB-HPC also serves BIZ (300.00 of its 900.00): of DC-CPU's 1,000.00 charge to LAB,
+    only 666.67 reached ANA-INSIGHT (worked in the module's docstring)."""
+    close(runner, company, usage=USAGE + "2026-03,BIZ,LAB-HPC,15\n")
+    chain = chains.chain_of(company, "2026-03", "ANA-INSIGHT")
+    assert summary(chain) == [(1, "LAB-HPC", "LAB", "ANA-INSIGHT", D("600.00")),
+                              (2, "DC-CPU", "DC", "LAB-HPC", D("1000.00"))]
+    assert reached(chain) == [("LAB-HPC", "ANA-INSIGHT", D("600.00")),
+                              ("DC-CPU", "LAB-HPC", D("666.67"))]
+    internal = company.scalar(select(func.sum(InternalCharge.amount))
+                              .where(InternalCharge.period == "2026-03"))
+    assert (chain.total, chain.total_reached) == (D("1600.00"), D("1266.67"))
+    assert chain.total == internal
+    middle = chains.chain_of(company, "2026-03", "LAB-HPC")  # its own chain: all of it
+    assert reached(middle) == [("DC-CPU", "LAB-HPC", D("1000.00"))]
 
 
 def levels(chain, code: str) -> list[tuple]:
@@ -172,6 +205,7 @@ def test_a_shared_upstream_is_split_by_what_each_downstream_service_charged(
         (2, "DC-CPU", "DC", "LAB-HPC", D("666.67"))]
     gpu = chains.chain_of(company, "2026-03", "LAB-GPU")
     assert summary(gpu) == [(1, "DC-CPU", "DC", "LAB-GPU", D("333.33"))]
+    assert gpu.total_reached == D("333.33")
     dc_to_lab = company.scalar(select(InternalCharge.amount).where(
         InternalCharge.period == "2026-03",
         InternalCharge.provider_id == _unit_id(company, "DC")))
@@ -265,6 +299,32 @@ def test_a_unit_head_states_the_dependencies_of_their_own_services_only(company)
     assert data_fingerprint() == before
 
 
+def test_reached_shares_follow_a_diamond_and_split_to_the_cent():
+    """R depends on X and Y, Y on X, X on T (all different units). X charged 300.00 in all:
+    100.00 to R's unit, 60.00 to Y's; Y charged 150.00 in all, 50.00 to R's unit. Reached R:
+    X->R 100.00, Y->R 50.00, X->Y 60.00 x 50 / 150 = 20.00; X passed on 100.00 + 20.00 of
+    its 300.00, so of T's 10.00 to X, 10.00 x 120 / 300 = 4.00 reached R. With T charging
+    X 0.01 instead: 0.004 floors to 0.00, the cent goes to the larger remainder, "rest"
+    (0.6 against 0.4): 0.00 reached."""
+    depends_on = {"R": {"X", "Y"}, "Y": {"X"}, "X": {"T"}}
+    amounts = {("X", "R"): D("100.00"), ("Y", "R"): D("50.00"), ("X", "Y"): D("60.00"),
+               ("T", "X"): D("10.00")}
+    revenue = {"R": D("500.00"), "Y": D("150.00"), "X": D("300.00")}
+    links = chain_rules.reach("R", chain_rules.chain("R", depends_on, amounts), revenue)
+    assert [(link.upstream, link.downstream, link.amount, link.reached) for link in links] == [
+        ("X", "R", D("100.00"), D("100.00")), ("Y", "R", D("50.00"), D("50.00")),
+        ("T", "X", D("10.00"), D("4.00")), ("X", "Y", D("60.00"), D("20.00"))]
+    assert chain_rules.total(links) == D("220.00")
+    assert chain_rules.total_reached(links) == D("174.00")
+    cent = chain_rules.reach("R", chain_rules.chain(
+        "R", depends_on, amounts | {("T", "X"): D("0.01")}), revenue)
+    assert cent[2].reached == D("0.00")
+    assert chain_rules.passed_on(D("0.01"), D("180.00"), D("300.00")) == D("0.01")
+    # nothing charged, or nothing passed on: nothing reached
+    assert chain_rules.passed_on(D("10.00"), D("0.00"), D("300.00")) == D("0.00")
+    assert chain_rules.passed_on(D("10.00"), D("5.00"), D("0.00")) == D("0.00")
+
+
 def test_the_cycle_rule_is_the_cascades():
     assert dependency_cycle({"B": {"A"}, "C": {"B"}}) is None
     assert dependency_cycle({"B": {"A"}, "A": {"B"}}) == ["A", "B", "A"]
@@ -320,11 +380,11 @@ def test_the_api_answers_the_chain_for_central_it_and_the_unit_head(app, closed)
     assert body["service"] == {"code": "ANA-INSIGHT", "name": "Insight reports", "unit": "ANA",
                                "uom": "report"}
     assert [(u["depth"], u["upstream"]["code"], u["upstream"]["unit"], u["feeds"],
-             u["cost_contributed"]) for u in body["upstream"]] == [
-        (1, "LAB-HPC", "LAB", "ANA-INSIGHT", "600.00"),
-        (2, "DC-CPU", "DC", "LAB-HPC", "1000.00")]
-    assert (body["total_contributed"], body["currency"], body["feeds"]) == (
-        "1600.00", "USD", [])
+             u["charged_along_link"], u["reached_service"]) for u in body["upstream"]] == [
+        (1, "LAB-HPC", "LAB", "ANA-INSIGHT", "600.00", "600.00"),
+        (2, "DC-CPU", "DC", "LAB-HPC", "1000.00", "1000.00")]
+    assert (body["internal_charges_along_links"], body["upstream_cost_behind_service"],
+            body["currency"], body["feeds"]) == ("1600.00", "1600.00", "USD", [])
     assert body["service_levels"]["counts"] == {"met": 0, "missed": 1, "no result": 0}
     dc = body["upstream"][1]["service_levels"]
     assert dc["offerings"][0]["targets"][0] | {"name": None} == {
@@ -351,6 +411,8 @@ def test_the_chain_page_for_central_it_and_for_unit_heads(app, closed):
     html = page.get_data(as_text=True)
     assert 'data-upstream="DC-CPU" data-feeds="LAB-HPC"' in html
     assert "1,600.00" in html and 'href="/units/DC?period=2026-03"' in html
+    assert "Charged along this link" in html and "Upstream cost behind ANA-INSIGHT" in html
+    assert 'id="chain-reached-total"' in html
     assert 'data-measure="availability" data-status="missed"' in html
     assert 'data-measure="queue_hours" data-status="met"' in html
     head = _client(app, "ana")

@@ -1,5 +1,6 @@
-"""A service's chain in a closed month: every upstream service, the cost it contributed
-through the cascade and its service level results (each offering's targets met or missed,
+"""A service's chain in a closed month: every upstream service, what it charged along its
+link through the cascade, the share of that which reached the service, and its service
+level results (each offering's targets met or missed,
 ``queries.service_levels``: the catalog's one rule).
 
 Read only from what the month's close froze: the services' dependencies
@@ -42,12 +43,14 @@ class ChainService:
 
 @dataclass(frozen=True, kw_only=True)
 class ChainLink:
-    """``upstream`` fed ``downstream`` (the chain's service at depth 1) with ``amount``."""
+    """``upstream`` charged ``downstream``'s unit ``amount`` along the link (the chain's
+    service at depth 1), of which ``reached`` went on down to the chain's service."""
 
     upstream: ChainService
     downstream: str
     depth: int
     amount: Decimal
+    reached: Decimal
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -55,7 +58,8 @@ class Chain:
     period: str
     service: ChainService
     links: list[ChainLink]
-    total: Decimal
+    total: Decimal  # the internal charges along the links
+    total_reached: Decimal  # the upstream cost behind the service (``rules.chains.reach``)
     feeds: list[ChainService]  # the services that depend on this one, directly
     levels: dict[str, ServiceLevels]  # service code -> its service levels in the month
 
@@ -84,15 +88,16 @@ def chain_of(session: Session, period: str, code: str) -> Chain | None:
     ids = {s.service_id: c for c, s in services.items()}
     charged, revenue = _charges(session, period, ids, depends_on)
     contributed = chain_rules.contributions(depends_on, unit_of, charged, revenue)
-    links = chain_rules.chain(code, depends_on, contributed)
+    links = chain_rules.reach(code, chain_rules.chain(code, depends_on, contributed), revenue)
     shown = {code} | {link.upstream for link in links}
     levels = service_levels.service_levels(
         session, (services[c].service_id for c in shown), period)
     return Chain(
         period=period, service=_service(head),
         links=[ChainLink(upstream=_service(services[link.upstream]), downstream=link.downstream,
-                         depth=link.depth, amount=link.amount) for link in links],
-        total=chain_rules.total(links),
+                         depth=link.depth, amount=link.amount, reached=link.reached)
+               for link in links],
+        total=chain_rules.total(links), total_reached=chain_rules.total_reached(links),
         feeds=[_service(services[s]) for s in sorted(depends_on)
                if code in depends_on[s]],
         levels={services[c].code: levels[services[c].service_id] for c in shown
@@ -107,7 +112,8 @@ def _charges(session: Session, period: str, ids: dict[int, str],
              depends_on: dict[str, set[str]]):
     """(upstream service, receiving unit) -> what the service charged that unit's
     consumers, for the upstream services of the month; downstream service -> what it
-    charged in all (the weights of a shared upstream), summed by the database."""
+    charged in all (the weights of a shared upstream, and what its reached share is a
+    proportion of), summed by the database."""
     upstream = {u for found in depends_on.values() for u in found}
     wanted = [i for i, c in ids.items() if c in upstream]
     charged: dict[tuple[str, str], Decimal] = {}
