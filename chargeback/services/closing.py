@@ -430,15 +430,18 @@ def _envelopes(session: Session, period: str, inputs: Inputs, totals) -> dict:
 def check_references(session: Session, period: str) -> None:
     """Every charge and journal line of the month names a unit, consumer and service
     that exists: what foreign keys would check line by line (charges and journal lines
-    have none, so that a month's lines are written at bulk speed), in one anti-join each."""
+    have none, so that a month's lines are written at bulk speed), in one set difference
+    each. Not an anti-join (``NOT EXISTS``): the lines were just written and have no
+    statistics yet, and PostgreSQL then planned it as a nested loop over every pair of
+    line and consumer (0.3-0.7 s for a month of 27,000 charges and 500 consumers, a
+    fifth of a million-line close); ``EXCEPT`` is hashed or sorted whatever the estimate."""
     checks = (
         (Charge, Charge.unit_id, Unit.id), (Charge, Charge.consumer_id, Consumer.id),
         (Charge, Charge.service_id, Service.id), (JournalLine, JournalLine.unit_id, Unit.id),
         (JournalLine, JournalLine.consumer_id, Consumer.id))
     for model, column, key in checks:
-        missing = session.scalar(
-            select(column).where(model.period == period, column.is_not(None),
-                                 ~select(key).where(key == column).exists()).limit(1))
+        named = select(column).where(model.period == period, column.is_not(None))
+        missing = session.scalar(named.except_(select(key)).limit(1))
         if missing is not None:
             raise CloseRefused(period, [rm.RuleError(
                 source=f"period {period}", field=column.key,
