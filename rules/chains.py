@@ -68,7 +68,8 @@ def dependency_cycle(depends_on: Mapping[str, set[str]]) -> list[str] | None:
 def contributions(depends_on: Mapping[str, set[str]], unit_of: Mapping[str, str],
                   charged: Mapping[tuple[str, str], Decimal],
                   revenue: Mapping[str, Decimal]) -> dict[tuple[str, str], Decimal]:
-    """(upstream, downstream service) -> the cost the upstream contributed in the month.
+    """(upstream, downstream service) -> what the upstream charged along the link in the
+    month.
 
     ``unit_of``: service -> its unit; ``charged``: (service, receiving unit) -> what the
     service charged that unit's consumers; ``revenue``: service -> what it charged all its

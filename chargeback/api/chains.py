@@ -26,8 +26,9 @@ from chargeback.refusals import Refused
 from chargeback.services.queries import periods
 
 bp = Blueprint("api_chains", __name__, url_prefix="/api/v1",
-               description="Service chains: the upstream services behind a service and the "
-                           "cost each contributed in a closed period.")
+               description="Service chains: the upstream services behind a service, what "
+                           "each charged along its link in a closed period and the share "
+                           "of that which reached the service.")
 
 
 def _service(s) -> dict:

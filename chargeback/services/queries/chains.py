@@ -5,7 +5,7 @@ level results (each offering's targets met or missed,
 
 Read only from what the month's close froze: the services' dependencies
 (``service_dependency_snapshots``), the services and consumers as they stood, and the
-month's charges; ``rules.chains`` says what "cost contributed" is; service levels are the
+month's charges; ``rules.chains`` says what "charged along the link" and "reached" are; service levels are the
 month's targets as its close froze them and the month's results (frozen with the month). A
 dependency imported or removed after the close changes no closed month's chain. A fixed
 number of queries, whatever the chain's length.
