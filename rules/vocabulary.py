@@ -71,6 +71,28 @@ def is_name(value: object) -> bool:
     return isinstance(value, str) and _NAME.fullmatch(value) is not None
 
 
+PERCENT_MEASURES = ("availability",)
+"""Service level measures that are percentages by name, besides any ending in ``_pct``:
+a value outside 0..100 is refused (docs/catalog.md, "What a measure's name says")."""
+DURATION_SUFFIXES = ("_seconds", "_minutes", "_hours", "_days")
+"""A service level measure whose name ends in one of these is a time (a response, a
+resolution, a restore): a negative value is refused."""
+
+
+def sla_value_problem(measure: str, value) -> str | None:
+    """Why ``value`` cannot be a result or target of ``measure`` (a ``Decimal``), or None.
+
+    The name says the unit, so the rule stays simple: ``availability`` and ``*_pct`` are
+    percentages (0 to 100), ``*_hours``, ``*_minutes``, ``*_days`` and ``*_seconds`` are
+    times (not negative); any other measure takes any number."""
+    if measure in PERCENT_MEASURES or measure.endswith("_pct"):
+        if not 0 <= value <= 100:
+            return f"{value} is not a percentage: {measure} must be from 0 to 100"
+    elif measure.endswith(DURATION_SUFFIXES) and value < 0:
+        return f"{value} is negative: {measure} is a time and cannot be below 0"
+    return None
+
+
 SLA_PREFIX = "sla."
 """Service level measures: ``sla.SERVICE.measure`` (a result for the whole service) and
 ``sla.SERVICE.OFFERING.measure`` (one offering's result), docs/catalog.md."""

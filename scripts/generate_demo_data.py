@@ -519,6 +519,8 @@ def build() -> dict:
         t = i / (len(PERIODS) - 1)
         for svc, offering, measure, start, end, jitter, places_ in SLA_WALKS:
             value = start + (end - start) * t + sla.uniform(-jitter, jitter)
+            if measure == "availability" or measure.endswith("_pct"):
+                value = min(value, 100.0)  # a percentage: the import refuses more than 100
             rows["sla_results"].append([p, svc, offering, measure, fmt(dec(value, places_))])
     rows["dependencies"] = [list(d) for d in DEPENDENCIES]
 
@@ -1100,6 +1102,9 @@ def validate_catalog(data: dict, services: dict) -> list[str]:
             value = r["target"] if kind == "sla_targets" else r["value"]
             if places(value) > 6 or not NAME.match(r["measure"]):
                 errs.append(f"{kind}.csv line {n}: {r['measure']} {value}")
+            elif ((r["measure"] == "availability" or r["measure"].endswith("_pct"))
+                  and not 0 <= Decimal(value) <= 100):
+                errs.append(f"{kind}.csv line {n}: {r['measure']} {value} is not 0..100")
     months = {r["period"] for r in data["sla_results"]}
     if months != set(PERIODS) or len(data["sla_results"]) != len(PERIODS) * len(SLA_WALKS):
         errs.append("sla_results: not every result in every month")

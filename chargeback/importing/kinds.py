@@ -28,6 +28,7 @@ from chargeback.models import (
     Unit,
 )
 from rules.chains import dependency_cycle
+from rules.vocabulary import sla_value_problem
 
 
 def _text(value) -> str | None:
@@ -314,6 +315,16 @@ def offering_of(ctx: ImportContext, line: int, service: tuple[int, int], service
     return found
 
 
+def measured_sensibly(ctx: ImportContext, line: int, column: str, v: dict) -> bool:
+    """A target or result its measure's name allows (a percentage from 0 to 100, a time
+    not negative: ``rules.vocabulary.sla_value_problem``); otherwise an error on
+    ``column``. A rating reads results as they are, so 100.001 % would read as met."""
+    problem = sla_value_problem(v["measure"], v[column])
+    if problem:
+        ctx.error(line, column, problem)
+    return problem is None
+
+
 class SlaTargetsHandler(KeyedHandler):
     """An offering's service level target for a measure; a later row replaces it (the
     catalog of a closed month keeps the target its close froze)."""
@@ -329,7 +340,7 @@ class SlaTargetsHandler(KeyedHandler):
         if service is None:
             return None
         offering_id = offering_of(self.ctx, line, service, v["service_code"], v["offering"])
-        if offering_id is None:
+        if offering_id is None or not measured_sensibly(self.ctx, line, "target", v):
             return None
         return {"offering_id": offering_id, "measure": v["measure"], "target": v["target"],
                 "direction": v["direction"],
@@ -422,6 +433,8 @@ class SlaResultsHandler(PeriodKeyed):
         offering = v["offering"] or ""
         if offering and offering_of(self.ctx, line, service, v["service_code"],
                                     offering) is None:
+            return None
+        if not measured_sensibly(self.ctx, line, "value", v):
             return None
         if not self.ctx.open_period(line, v["period"]):
             return None

@@ -42,6 +42,7 @@ from chargeback.models import (
     Rating,
     ServiceDependencySnapshot,
     ServiceSnapshot,
+    SlaResult,
     UnitPeriodResult,
     UnitPeriodSpend,
     UnitTreeSnapshot,
@@ -140,12 +141,17 @@ WHOLE = {
         ServiceDependencySnapshot.id, ServiceDependencySnapshot.service_id,
         ServiceDependencySnapshot.upstream_id, ServiceDependencySnapshot.service_code,
         ServiceDependencySnapshot.upstream_code)),
+    # the month's service level results (sealed since the catalog): not a snapshot, the
+    # import refuses a closed month's, so the live rows are the month's (a rating reads them)
+    "sla_results": (SlaResult, (
+        SlaResult.service_id, SlaResult.offering, SlaResult.measure, SlaResult.value)),
 }
 ORDER = {"variability": (VariabilitySnapshot.service_id, VariabilitySnapshot.kind),
          "offerings": (OfferingSnapshot.service_id, OfferingSnapshot.offering,
-                       OfferingSnapshot.measure)}
+                       OfferingSnapshot.measure),
+         "sla_results": (SlaResult.service_id, SlaResult.offering, SlaResult.measure)}
 """How a part's rows are read in a fixed order, when not by their first column."""
-LATER_PARTS = frozenset({"variability", "owners", "offerings", "dependencies"})
+LATER_PARTS = frozenset({"variability", "owners", "offerings", "dependencies", "sla_results"})
 """Parts added after seals were first made: a seal made before a part existed does not
 vouch for it, so its absence from an older seal is no finding (``_check_parts``)."""
 CRITERIA = (CriterionResultRow.id, CriterionResultRow.rating_id, CriterionResultRow.position,
@@ -343,6 +349,7 @@ def _described(part: str) -> str:
              "variability": "the services' stances on variability",
              "owners": "the services' owners", "offerings": "the offerings and targets",
              "dependencies": "the service dependencies snapshot",
+             "sla_results": "the service level results",
              "settings": "the settings of the close"}.get(name, name)
     return f"{words} of {unit}" if unit else words
 

@@ -109,6 +109,8 @@ def poisoned_rows(draw, kind: str, *, xlsx: bool = False):
         poisons += ["number", "number", "number"]
     if PERIODS & set(header):
         poisons += ["period", "period"]
+    if kind == "sla_results":  # an availability (a percentage) outside 0..100
+        poisons += ["percentage"]
     if not xlsx:
         poisons += ["bad_byte", "open_quote", "stray_quote", "nul"]
     template = list(good)  # a good row as the header now stands
@@ -122,6 +124,10 @@ def poisoned_rows(draw, kind: str, *, xlsx: bool = False):
         elif poison == "period":
             column = header.index(draw(st.sampled_from(sorted(PERIODS & set(header)))))
             row[column] = draw(hostile_periods)
+        elif poison == "percentage":
+            column = header.index("value")
+            row[header.index("measure")] = "availability"
+            row[column] = draw(st.sampled_from(["100.001", "140", "-5", "-0.01", "1000000"]))
         elif poison in ("cell_control", "nul"):
             # openpyxl refuses to write C0 controls; the reader must refuse the others
             character = "\x00" if poison == "nul" else draw(

@@ -110,6 +110,19 @@ BAD = {
         "sla_results": ("2026-04,HPC,standard,availability,99.8", "measure"),
         "dependencies": ("HPC,DESK", "depends_on"),
     },
+    # A percentage (availability, *_pct) outside 0..100, a time (*_hours) below 0.
+    "percentage over 100": {
+        "sla_targets": ("HPC,standard,uptime_pct,140,higher", "target"),
+        "sla_results": ("2026-04,HPC,,availability,100.001", "value"),
+    },
+    "percentage below 0": {
+        "sla_targets": ("HPC,standard,on_time_pct,-1,higher", "target"),
+        "sla_results": ("2026-04,HPC,,availability,-5", "value"),
+    },
+    "negative time": {
+        "sla_targets": ("HPC,standard,response_hours,-4,lower", "target"),
+        "sla_results": ("2026-04,HPC,standard,resolution_hours,-0.5", "value"),
+    },
     "closed period": {
         "spend": ("2026-03,WW,labor,1.00", "period"),
         "budget": ("2026-03,ALT,1.00", "period"),

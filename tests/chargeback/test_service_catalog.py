@@ -262,3 +262,32 @@ def test_the_seal_vouches_for_the_frozen_catalog(catalog, runner):
     row.seal = seal.chain_digest(row.previous, row.period, row.revision, row.parts)
     catalog.flush()
     assert seal.verify(catalog, "2026-03")[1] == []
+
+
+def test_the_seal_vouches_for_a_closed_months_results(catalog, runner):
+    """A closed month's service level results are read from the live table (the import
+    refuses a closed month's): one changed behind the product's back is found by the seal's
+    check and by ``chargeback verify``; a seal made before results were sealed says nothing."""
+    from sqlalchemy import update
+
+    from chargeback.models import PeriodSeal
+    from chargeback.services import seal
+
+    run(runner, "close", "2026-03")
+    assert seal.verify(catalog, "2026-03")[1] == []
+    catalog.execute(update(SlaResult).where(SlaResult.period == "2026-03",
+                                            SlaResult.measure == "availability")
+                    .values(value=D("100")))
+    catalog.commit()
+    findings = seal.verify(catalog, "2026-03")[1]
+    assert [(f.part, f.message) for f in findings] == [
+        ("sla_results", "the service level results: the 3 line(s) differ from what was "
+                        "sealed")]
+    checked = runner.invoke(args=["verify", "2026-03"])
+    assert checked.exit_code == 1
+    assert "2026-03 r1: sla_results: the service level results" in checked.stderr
+    row = catalog.scalar(select(PeriodSeal).where(PeriodSeal.period == "2026-03"))
+    row.parts = {k: v for k, v in row.parts.items() if k != "sla_results"}
+    row.seal = seal.chain_digest(row.previous, row.period, row.revision, row.parts)
+    catalog.commit()
+    assert seal.verify(catalog, "2026-03")[1] == []

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from rules.expressions import evaluate, parse
-from rules.vocabulary import is_sla_name, sla_name
+from rules.vocabulary import is_sla_name, sla_name, sla_value_problem
 
 D = Decimal
 MEASURES = {"sla.ALT-HPC.availability": D("99.5"),
@@ -69,3 +69,15 @@ def test_a_service_level_name_is_described_for_the_measure_picker():
         "hours")
     assert describe_measure("sla.ALT-HPC.availability", "USD")[0] == (
         "Service level availability of ALT-HPC as a whole (sla_results import)")
+
+
+@pytest.mark.parametrize(("measure", "value", "refused"), [
+    ("availability", "100", False), ("availability", "0", False),
+    ("availability", "100.001", True), ("availability", "-5", True),
+    ("on_time_pct", "140", True), ("on_time_pct", "62", False),
+    ("response_hours", "-0.5", True), ("restore_minutes", "0", False),
+    ("response_hours", "400", False), ("net_score", "-40", False),
+])
+def test_a_measure_name_bounds_its_values(measure, value, refused):
+    problem = sla_value_problem(measure, Decimal(value))
+    assert (problem is not None) is refused, problem
