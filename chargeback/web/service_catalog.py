@@ -36,8 +36,9 @@ def show(code: str):
     catalog = service_levels.catalog_of(db.session, unit.code, period) if period else None
     stances = (variability.of_month(db.session, unit, period, catalog.frozen)
                if catalog else {})
+    below = service_levels.units_below(db.session, unit.code, catalog) if catalog else []
     return render_template("units/catalog.html", unit=unit, months=months, period=period,
-                           warnings=warnings, catalog=catalog,
+                           warnings=warnings, catalog=catalog, below=below,
                            status=dict(months).get(period), stances=stances,
                            variability_kinds=KIND_WORDS,
                            may_state=may_state_variability(db.session, current_user, unit))

@@ -62,3 +62,52 @@ def test_the_import_contract_is_in_the_repository():
     readme = links(ROOT / "README.md")
     assert "docs/spec/interfaces.md" in readme
     assert not [t for t in readme if "shared" in t.split("/")]
+
+
+CITED = re.compile(r"\bdocs/[\w./-]*?\.md\b")
+SOURCES = ("chargeback", "rules", "reports", "scripts", "migrations", "tests", "benchmarks")
+SOURCE_SUFFIXES = {".py", ".html", ".js", ".cfg", ".toml", ".txt"}
+
+
+def cited_documents() -> dict[str, list[str]]:
+    """``docs/....md`` named in the code (docstrings, comments, templates) -> where."""
+    found: dict[str, list[str]] = {}
+    files = [ROOT / "setup.cfg", ROOT / "Makefile"] + [
+        path for top in SOURCES if (ROOT / top).is_dir()
+        for path in sorted((ROOT / top).rglob("*")) if path.suffix in SOURCE_SUFFIXES]
+    for path in files:
+        if not path.is_file() or path == Path(__file__).resolve():
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            for name in CITED.findall(line):
+                found.setdefault(name, []).append(f"{path.relative_to(ROOT)}:{number}")
+    return found
+
+
+def test_every_document_the_code_cites_exists():
+    """A docstring or a page that sends a reader to ``docs/x.md`` sends them somewhere."""
+    cited = cited_documents()
+    assert "docs/catalog.md" in cited and "docs/closing.md" in cited
+    missing = {name: where for name, where in cited.items() if not (ROOT / name).is_file()}
+    assert missing == {}
+
+
+def test_the_contracts_import_table_lists_every_kind_with_its_columns():
+    """docs/spec/interfaces.md's import table names every kind the importer reads, with
+    its columns: required, then (after ``·``) optional. Every column the importer requires
+    is among the contract's required ones (the contract lists units' ``parent_code`` as
+    required, the importer lets the root's file leave it out)."""
+    from chargeback.importing.schemas import SCHEMAS, columns
+
+    text = (ROOT / "docs" / "spec" / "interfaces.md").read_text(encoding="utf-8")
+    table = text[text.index("| kind | columns"):].split("\n\n")[0].splitlines()[2:]
+    listed = {}
+    for row in table:
+        kind, cell = (c.strip() for c in row.strip("|").split("|", 1))
+        parts = [re.sub(r"\([^)]*\)", "", part) for part in cell.strip(" |").split(" · ")]
+        listed[kind] = tuple([c.strip() for c in part.split(",") if c.strip()]
+                             for part in (parts + [""])[:2])
+    assert sorted(listed) == sorted(SCHEMAS)
+    for kind, (required, optional) in listed.items():
+        assert sorted(required + optional) == sorted(sum(columns(kind), [])), kind
+        assert set(columns(kind)[0]) <= set(required), kind

@@ -1,12 +1,17 @@
 """A unit's service catalog in a month: its services with their owner, their offerings,
 each offering's service level targets and the month's result against each target.
 
-One rule, used by every reader (the catalog page, the API, the chain view of another
-unit's services, the scorecards' ``sla.`` measures): an offering's target is judged
+A target is judged by one rule, the same for every reader of targets (the catalog page,
+the API, the chain view of another unit's services): an offering's target is judged
 against that offering's result of the month, or, when the offering has none, against the
 result imported for the whole service (``offering`` empty); ``met`` when the result is at
 least the target (higher is better) or at most it (lower is better), ``missed``
-otherwise, ``no result`` when neither was imported. docs/catalog.md says the same.
+otherwise, ``no result`` when neither was imported.
+
+The scorecards' ``sla.`` measures (``measures_by_unit``) do **not** fall back: each
+result is read by its own name only, ``sla.SERVICE.measure`` the whole service's and
+``sla.SERVICE.OFFERING.measure`` that offering's own, so a criterion reads exactly the
+result it names. docs/catalog.md says the same to a unit head.
 
 A closed month is read from what its close froze: the owner with the service snapshot,
 the offerings and targets from ``offering_snapshots``. Its results are the month's
@@ -167,6 +172,21 @@ def catalog_of(session: Session, unit_code: str, period: str) -> Catalog:
                 else _live_services(session, unit_code=unit_code))
     return Catalog(period=period, frozen=frozen,
                    services=tuple(_assemble(session, period, services, frozen)))
+
+
+def units_below(session: Session, unit_code: str, catalog: Catalog) -> list[tuple[str, str]]:
+    """(code, name) of the units directly below ``unit_code`` in the catalog's month, by
+    code: where a group's catalog (a group offers no service of its own) sends a reader.
+    A frozen month's from its tree snapshot, so a unit moved later stays where it was."""
+    if catalog.frozen:
+        query = (select(UnitTreeSnapshot.unit_code, UnitTreeSnapshot.name)
+                 .where(UnitTreeSnapshot.period == catalog.period,
+                        UnitTreeSnapshot.parent_code == unit_code)
+                 .order_by(UnitTreeSnapshot.unit_code))
+    else:
+        parent = select(Unit.id).where(Unit.code == unit_code).scalar_subquery()
+        query = select(Unit.code, Unit.name).where(Unit.parent_id == parent).order_by(Unit.code)
+    return [(code, name) for code, name in session.execute(query)]
 
 
 def service_levels(session: Session, service_ids: Iterable[int],

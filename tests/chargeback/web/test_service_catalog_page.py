@@ -69,6 +69,40 @@ def test_the_unit_page_links_to_the_catalog(catalog_company, signed_in):
     assert 'href="/units/LAB/catalog?period=2026-03"' in html
 
 
+def test_the_catalog_links_back_to_the_unit_page_of_its_month(catalog_company, runner,
+                                                              signed_in, tmp_path):
+    client = signed_in("central_it")
+    closed = client.get("/units/DC/catalog?period=2026-03").get_data(as_text=True)
+    assert 'id="catalog-unit-link" href="/units/DC?period=2026-03"' in closed
+    # an open month has no unit page of its own: the unit page's default (latest closed)
+    run(runner, "import", "sla_results", str(write_csv(
+        tmp_path, "april.csv", "period,service_code,offering,measure,value\n"
+                               "2026-04,CPU,,availability,99.5\n")))
+    april = client.get("/units/DC/catalog?period=2026-04").get_data(as_text=True)
+    assert 'data-frozen="false"' in april
+    assert 'id="catalog-unit-link" href="/units/DC"' in april
+
+
+def test_a_groups_catalog_lists_its_units_with_their_catalogs(catalog_company, runner,
+                                                              signed_in, tmp_path):
+    """A group offers no service: its catalog sends the reader to its units' catalogs, as
+    the month's tree stood (a unit moved after the close stays under its group)."""
+    client = signed_in("central_it")
+    html = client.get("/units/GRP/catalog?period=2026-03").get_data(as_text=True)
+    assert "GRP offered no service of its own when 2026-03 closed." in html
+    below = html[html.index('id="units-below"'):]
+    assert re.findall(r'href="(/units/[A-Z]+/catalog\?period=2026-03)"', below) == [
+        "/units/ALT/catalog?period=2026-03", "/units/LAB/catalog?period=2026-03"]
+    moved = ("code,name,parent_code,service_model,billing_mode,recovery_account\n"
+             "LAB,Innovation Lab,HQ,product_leadership,showback,4900-LAB\n")
+    run(runner, "import", "units", str(write_csv(tmp_path, "moved.csv", moved)))
+    again = client.get("/units/GRP/catalog?period=2026-03").get_data(as_text=True)
+    assert again[again.index('id="units-below"'):].count("/catalog?period=2026-03") == 2
+    hq = client.get("/units/HQ/catalog?period=2026-03").get_data(as_text=True)
+    assert "/units/LAB/catalog?period=2026-03" not in hq
+    assert "/units/GRP/catalog?period=2026-03" in hq
+
+
 def test_a_month_that_is_not_there_is_said_and_the_default_shown(catalog_company, signed_in):
     html = signed_in("finance").get("/units/DC/catalog?period=2031-01").get_data(as_text=True)
     assert "2031-01 is not a month with data: showing 2026-03." in html
