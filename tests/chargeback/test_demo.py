@@ -61,6 +61,12 @@ def test_demo_runs_twice_and_leaves_a_users_new_month_alone(runner, session, app
     dec_ww = portfolio.compare(session, month, rows, "DEC", "WW")
     assert dec_ww.difference < 0 and dec_ww.sentences[-1] == dec_line
     assert not any("spends more although" in s for s in dec_ww.sentences)
+    # judged by DC's scorecard RND is rated on 1 of its 4 criteria: a score, no band
+    pack = packs_service.build(session, "2026-10", "USD")
+    dc_rnd = next(p for p in pack.judged_by_each_other if p.units == ("DC", "RND"))
+    assert ("Judged by DC's scorecard, RND would score 100.0 (rated on 1 of 4 criteria: too "
+            "few criteria measurable to band)") in dc_rnd.sentence
+    assert "(exceeds)" not in dc_rnd.sentence
 
     budget = tmp_path / "budget.csv"
     budget.write_text("period,unit_code,amount\n2026-11,WW,100.00\n")
