@@ -76,6 +76,15 @@ def test_a_unit_head_walks_their_units_catalog(with_catalog, page):
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"{base}/units/LAB/catalog")
     shot(page, "catalog-unit-head-phone")
+    # the group's catalog: no service of its own, its units' catalogs one click away
+    page.set_viewport_size(DESKTOP)
+    page.goto(f"{base}/units/GRP/catalog?period=2026-03")
+    assert "no service of its own" in page.locator("#no-services").inner_text()
+    shot(page, "catalog-group")
+    page.locator("#units-below a", has_text="LAB").click()
+    page.wait_for_url(f"{base}/units/LAB/catalog?period=2026-03")
+    page.click("#catalog-unit-link")
+    page.wait_for_url(f"{base}/units/LAB?period=2026-03")
     assert page.console_errors == []
     response = page.goto(f"{base}/units/DC/catalog")
     assert response.status == 403
