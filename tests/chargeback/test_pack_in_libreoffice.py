@@ -277,16 +277,18 @@ def test_every_printed_page_says_period_sheet_and_page(office, demo_packs, tmp_p
 def test_the_demos_packs_show_spend_and_budget_like_for_like(demo_packs):
     """Issue 11's finding: for 2026-10 the holding company's row compared spend with
     internal charges eliminated (786,153.32) against the plain sum of the units' budgets
-    (929,300.00). Like for like it is 17,254.76 over: 946,554.76 of spend before
-    eliminations against 929,300.00, or both with the 160,401.44 eliminated taken out."""
+    (933,400.00). Like for like it is 17,861.47 over: 951,261.47 of spend before
+    eliminations against 933,400.00, or both with the 165,108.15 eliminated taken out.
+    (The figures since issue 14's service chain: the lab buys 6 % of Altoona's HPC each
+    month, so more is charged between units and the lab's budget rows are larger.)"""
     book = load_workbook(demo_packs[LAST_MONTH])
     hq = next(r for r in table(book["Portfolio"]) if r["Unit"].value == "HQ")
     eliminated = cents(hq["Internal eliminated"].value)
     assert cents(hq["Spend"].value) == Decimal("786153.32")
-    assert eliminated == Decimal("946554.76") - Decimal("786153.32")
-    assert cents(hq["Budget"].value) == Decimal("929300.00") - eliminated
-    assert cents(hq["Variance"].value) == Decimal("17254.76")
-    assert cents(hq["YTD variance"].value) == Decimal("53417.27")
+    assert eliminated == Decimal("951261.47") - Decimal("786153.32")
+    assert cents(hq["Budget"].value) == Decimal("933400.00") - eliminated
+    assert cents(hq["Variance"].value) == Decimal("17861.47")
+    assert cents(hq["YTD variance"].value) == Decimal("57500.30")
     for month, path in demo_packs.items():  # every pack has every new sheet and column
         names = load_workbook(path, read_only=True).sheetnames
         assert names[:6] == ["Cover", "Summary", "Why they differ", "Trend", "Statements",
