@@ -11,7 +11,7 @@ rules and imports; ``finance`` reads everything, downloads packs, imports spend 
 A service chain is the one place a unit head reads anything of a unit outside their scope:
 the chain of their own unit's service names each upstream service (code, name, its unit's
 code), what it charged along its link, the share of that which reached the service and
-its service level results, which tracing a cost or a
+its own cost in the chain and its service level results, which tracing a cost or a
 failure to its source needs; never that unit's page, charges, consumers or ratings
 (``chain_for``, ``docs/security.md``).
 """

@@ -17,13 +17,17 @@ month's charges alone:
 - a chain lists every dependency upstream of a service, transitively, each with what it
   charged along the link (above, to the service it feeds): the links add up to
   the internal charges along the chain;
-- and each with the share of that charge that **reached** the chain's service (``reach``):
-  the service it feeds passed its costs on to all its consumers, not only down the chain,
-  so only the part of its charges that went down the chain carries the upstream cost with
-  it. reached(T -> X) = charged(T -> X) x (what of X's charges reached the chain's service
-  / what X charged in all), exactly to the cent (the largest-remainder rule splits the
-  charge into the part that reached and the rest); a link into the chain's service itself
-  reached it whole. The reached shares add up to the **upstream cost behind the service**.
+- and each with the share of it that **reached** the chain's service: the part of what the
+  service's unit paid that the link stands for. A link into the chain's service reached it
+  whole. What reached it through a service X further up (X's **carried** part: its own
+  links' reached shares) is traced back through X's cost, not its revenue: the part of it
+  that stands for T's charge into X is reached(T -> X) = carried(X) x charged(T -> X) /
+  cost(X), where cost(X) = X's unit's spend x X's revenue / all the unit charged (X's
+  share of its unit's cost); the rest is X's **own cost in it**. Exact to the cent (the
+  largest-remainder rule splits carried(X) into the parts), never more than carried(X).
+  So the own costs of the chain's upstream services add up to the **upstream cost behind
+  the service**: what its unit paid the services at depth 1, broken down by where the cost
+  started; nothing counts twice.
 
 Charges by rule (driver or fixed splits) name no service, so they are no dependency's cost.
 Pure: no database, no Flask.
@@ -116,24 +120,37 @@ def chain(head: str, depends_on: Mapping[str, set[str]],
     return sorted(links, key=lambda link: (link.depth, link.downstream, link.upstream))
 
 
-def reach(head: str, links: list[Link], revenue: Mapping[str, Decimal]) -> list[Link]:
-    """``links`` (a chain of ``head``) each with the share of its charge that reached
-    ``head``: all of it on a link into ``head``; on a link into X, the charge split by the
-    largest-remainder rule in the proportion of X's charges that reached ``head`` (what
-    X's own links carried there, summed over the services it feeds in the chain) to all
-    X charged in the month (``revenue``), so nothing of X's charges counts twice."""
+def reach(head: str, links: list[Link], revenue: Mapping[str, Decimal],
+          unit_money: Mapping[str, tuple[Decimal, Decimal]]) -> list[Link]:
+    """``links`` (a chain of ``head``) each with the part of what ``head``'s unit paid that
+    it stands for: all of its charge on a link into ``head``; on links into X, what X
+    carried down to ``head`` (its own links' reached shares, summed over the services it
+    feeds in the chain) traced back through X's cost: split by the largest-remainder rule
+    into a part per incoming link, weighed by its charge, and X's own part, weighed by the
+    rest of X's cost (``traced_back``). So what reached ``head`` is never counted twice and
+    never more than its downstream service carried. ``unit_money``: service -> (its unit's
+    spend in the month, internal charges received included; what the unit charged in
+    all)."""
     feeding: dict[str, list[Link]] = defaultdict(list)
+    into: dict[str, list[Link]] = defaultdict(list)
     for link in links:
         feeding[link.upstream].append(link)
-    carried: dict[str, Decimal] = {head: ZERO}
+        into[link.downstream].append(link)
+    carried: dict[str, Decimal] = {}
     reached: dict[tuple[str, str], Decimal] = {}
 
     def reached_of(link: Link) -> Decimal:
         key = (link.upstream, link.downstream)
         if key not in reached:
-            reached[key] = (link.amount if link.downstream == head else
-                            passed_on(link.amount, carried_by(link.downstream),
-                                      revenue.get(link.downstream, ZERO)))
+            if link.downstream == head:
+                reached[key] = link.amount
+            else:
+                service = link.downstream
+                spend, charged = unit_money.get(service, (ZERO, ZERO))
+                parts = traced_back(carried_by(service),
+                                    {lk.upstream: lk.amount for lk in into[service]},
+                                    spend, charged, revenue.get(service, ZERO))
+                reached.update({(code, service): parts[code] for code in parts if code != OWN})
         return reached[key]
 
     def carried_by(service: str) -> Decimal:
@@ -145,15 +162,46 @@ def reach(head: str, links: list[Link], revenue: Mapping[str, Decimal]) -> list[
                  amount=link.amount, reached=reached_of(link)) for link in links]
 
 
-def passed_on(amount: Decimal, carried: Decimal, revenue: Decimal) -> Decimal:
-    """The part of ``amount`` (charged to a service that charged ``revenue`` in all) that
-    went on with the ``carried`` part of that revenue, exactly to the cent: the
-    largest-remainder split of ``amount`` into "reached" and "rest" (ties: "reached")."""
-    if amount == ZERO or revenue <= ZERO or carried <= ZERO:
-        return ZERO
-    carried = min(carried, revenue)
-    return split_largest_remainder(
-        amount, {"reached": carried, "rest": revenue - carried})["reached"]
+OWN = "~own"  # X's own part in ``traced_back`` (sorts after every service code: ties go to links)
+
+
+def traced_back(carried: Decimal, charged: Mapping[str, Decimal], unit_spend: Decimal,
+                unit_charged: Decimal, revenue: Decimal) -> dict[str, Decimal]:
+    """What service X ``carried`` down the chain, split into the part that stands for each
+    upstream charge into X (``charged``: upstream -> charged along its link) and X's own
+    part (key ``OWN``), exactly to the cent.
+
+    X's cost in the month is its share of its unit's: cost(X) = unit_spend x revenue /
+    unit_charged (its revenue's share of all the unit charged). Each upstream part is
+    carried x charged / cost(X); X's own part is carried x (cost(X) - the charges into X) /
+    cost(X). The weights are these numerators times ``unit_charged``, so no division
+    rounds. When the charges into X exceed cost(X) (X's unit put less of an upstream charge
+    into X's prices than the link says), X's own weight is 0: the upstream parts then add up
+    to ``carried``, never more. Nothing carried, or X without cost or revenue: 0.00 each,
+    and X's own part is all of ``carried``.
+    """
+    parts = dict.fromkeys(charged, ZERO)
+    positive = {code: amount for code, amount in charged.items() if amount > ZERO}
+    if (carried <= ZERO or revenue <= ZERO or unit_spend <= ZERO or unit_charged <= ZERO
+            or not positive):
+        return parts | {OWN: carried}
+    into = sum(positive.values(), ZERO)
+    weights = {code: amount * unit_charged for code, amount in positive.items()}
+    weights[OWN] = max(unit_spend * revenue - into * unit_charged, ZERO)
+    return parts | split_largest_remainder(carried, weights)
+
+
+def own_costs(links: list[Link]) -> dict[str, Decimal]:
+    """Upstream service -> its own cost in the chain: what it carried down (its links'
+    reached shares) less what stands for the charges into it (the reached shares of the
+    links into it), nearest first. They add up to ``total_reached``."""
+    own: dict[str, Decimal] = {}
+    for link in links:
+        own[link.upstream] = own.get(link.upstream, ZERO) + link.reached
+    for link in links:
+        if link.downstream in own:
+            own[link.downstream] -= link.reached
+    return own
 
 
 def total(links: list[Link]) -> Decimal:
@@ -162,5 +210,6 @@ def total(links: list[Link]) -> Decimal:
 
 
 def total_reached(links: list[Link]) -> Decimal:
-    """The upstream cost behind the chain's service: what of each link reached it."""
-    return sum((link.reached for link in links), ZERO)
+    """The upstream cost behind the chain's service: what its unit paid its direct upstream
+    services for it (the links at depth 1), which the links further up only break down."""
+    return sum((link.reached for link in links if link.depth == 1), ZERO)

@@ -6,8 +6,8 @@ Read only from what the month's close froze, like every closed month's answer: a
 imported or removed later does not change it. An unknown month is 404, an open one 409. A
 unit head reads the chains of their own units' services (403 otherwise); of an upstream
 service of another unit they get what tracing needs: its code, name, unit code, what it
-charged along its link, the share of that which reached the service, and its service level
-results. Dependencies are entered by import
+charged along its link, the share of that which reached the service, its own cost in the
+chain and its service level results. Dependencies are entered by import
 (``POST /imports/dependencies``).
 """
 
@@ -49,9 +49,11 @@ def _levels(found) -> dict | None:
 def chain(code: str, period: str):
     """Every service upstream of `code` (transitively), nearest first, each with the
     service it feeds, what it charged along the link in the closed `period` (their sum is
-    `internal_charges_along_links`), the share of that which reached `code` (their sum is
-    `upstream_cost_behind_service`) and its service level results: each offering's
-    targets met, missed or without a result, as on the unit's catalog."""
+    `internal_charges_along_links`), the part of what `code`'s unit paid that it stands
+    for (`reached_service`; the depth-1 links' sum is `upstream_cost_behind_service`) and
+    its service level results: each offering's targets met, missed or without a result, as
+    on the unit's catalog. `sources` breaks the upstream cost behind the service down by
+    where it started: each upstream service's `own_cost_in_it`."""
     found = closed_period(period)
     try:
         chain = policy.chain_for(db.session, current_user(), found, code)
@@ -68,4 +70,6 @@ def chain(code: str, period: str):
                          for link in chain.links],
             "internal_charges_along_links": chain.total,
             "upstream_cost_behind_service": chain.total_reached,
+            "sources": [{"upstream": _service(source.service),
+                         "own_cost_in_it": source.own_cost} for source in chain.sources],
             "feeds": [_service(s) for s in chain.feeds]}

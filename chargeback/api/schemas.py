@@ -841,14 +841,25 @@ class ChainLinkSchema(Schema):
                        "unit's services that depend on it in proportion to what each "
                        "charged; see docs/chains.md)"})
     reached_service = Money(required=True, metadata={
-        "description": "the share of charged_along_link that reached the chain's service: "
-                       "all of it on a link into the service itself; on a link into X, in "
-                       "the proportion of X's charges that reached the service to all X "
-                       "charged in the month, exactly to the cent (docs/chains.md)"})
+        "description": "the part of what the chain's service's unit paid that this link "
+                       "stands for: all of charged_along_link on a link into the service "
+                       "itself; on a link into X, what X carried down to the service "
+                       "(X's own links' reached_service) x charged_along_link / X's cost "
+                       "(X's share of its unit's spend), exactly to the cent, never more "
+                       "than X carried (docs/chains.md)"})
     service_levels = Nullable(fields.Nested, nested=ChainLevelsSchema, required=True,
                               metadata={"description": "the upstream service's targets met "
                                                        "or missed in the month (no "
                                                        "offerings: it has no targets)"})
+
+
+class ChainSourceSchema(Schema):
+    upstream = fields.Nested(ChainServiceSchema, required=True)
+    own_cost_in_it = Money(required=True, metadata={
+        "description": "the upstream service's own cost in the upstream cost behind the "
+                       "service: what it carried down the chain (its links' "
+                       "reached_service) less the reached_service of the links into it; "
+                       "the sources' own costs add up to upstream_cost_behind_service"})
 
 
 class ChainSchema(Schema):
@@ -865,7 +876,12 @@ class ChainSchema(Schema):
                        "along the chain, not what the service cost (an upstream unit "
                        "recovers a charge from all its consumers)"})
     upstream_cost_behind_service = Money(required=True, metadata={
-        "description": "the sum of the links' reached_service: the upstream cost that "
-                       "reached the service through the chain in the month"})
+        "description": "what the service's unit paid its direct upstream services in the "
+                       "month (the reached_service of the depth-1 links summed), which "
+                       "`sources` breaks down by where the cost started: the sum of their "
+                       "own_cost_in_it"})
+    sources = fields.List(fields.Nested(ChainSourceSchema), required=True, metadata={
+        "description": "each upstream service once, nearest first, with its own cost in "
+                       "the upstream cost behind the service"})
     feeds = fields.List(fields.Nested(ChainServiceSchema), required=True, metadata={
         "description": "the services that depend on this one directly"})

@@ -5,7 +5,7 @@ charged along its link through the cascade, the share of that which reached the 
 The month is read only from what its close froze (``queries.chains``). A unit head opens
 the chain of their own units' services; of an upstream service of a unit outside their
 units they see what tracing needs (its code, name, unit code, what it charged along its
-link, the share that reached the service and its service level results), with no link to that unit's page (``access.chain_for``).
+link, the share that reached the service, its own cost in the chain and its service level results), with no link to that unit's page (``access.chain_for``).
 """
 
 from __future__ import annotations

@@ -2,13 +2,19 @@
 
 The end-to-end company's 2026-03 is reopened and given a chain of three services across
 three units: the data center's CPU (0.06 a core-hour in March) feeds Altoona's new HPC
-service ALT-HPC (2.00 a node-hour), which feeds the lab's PROTO. Altoona (C-ALT) uses
+service ALT-HPC (20.00 a node-hour), which feeds the lab's PROTO. Altoona (C-ALT) uses
 10,000 core-hours of CPU: DC charges ALT 600.00; the lab (new consumer C-LAB) uses 40
-node-hours of ALT-HPC: ALT charges LAB 80.00, and the chemistry lab LAB2 (a business cost
-center) 60 node-hours, 120.00. PROTO's chain: ALT-HPC charged 80.00 along its link at step
-1, CPU 600.00 at step 2, 680.00 of internal charges in all; but only 80.00 of ALT-HPC's
-200.00 went to PROTO's lab, so 600.00 x 80 / 200 = 240.00 of CPU's charge reached PROTO:
-the upstream cost behind PROTO is 80.00 + 240.00 = 320.00. PROTO missed its sprint target (70 % against 75 %);
+node-hours of ALT-HPC: ALT charges LAB 800.00, and the chemistry lab LAB2 (a business cost
+center) 60 node-hours, 1,200.00. PROTO's chain: ALT-HPC charged 800.00 along its link at
+step 1, CPU 600.00 at step 2, 1,400.00 of internal charges in all. The lab paid ALT-HPC
+800.00: the upstream cost behind PROTO. Where it started: ALT's spend in March is
+90,600.00 (CPU's 600.00 included) and it charged 92,600.00 (its rule shares its whole
+spend, plus ALT-HPC's 2,000.00), so ALT-HPC's cost is 90,600 x 2,000 / 92,600 =
+1,956.80...; of the 800.00 ALT-HPC carried down, 800 x 600 / 1,956.80... = 245.298...
+stands for CPU's charge: split exactly, weights 600 x 92,600 = 55,560,000 (CPU) and
+90,600 x 2,000 - 55,560,000 = 125,640,000 (ALT-HPC's own): 245.29 and 554.70 floored, the
+cent left to the larger remainder (0.80 against 0.198): CPU 245.30, ALT-HPC's own cost
+554.70, 800.00 in all. PROTO missed its sprint target (70 % against 75 %);
 ALT-HPC met its response time, and the data center's CPU missed its availability (99.7
 against 99.9): the chain shows where the failure starts. The unit head of GRP (ALT and
 LAB) sees every link but no link to DC's page; Walla Walla's head is refused.
@@ -29,7 +35,7 @@ pytestmark = pytest.mark.slow
 FILES = (
     ("consumers", "code,name,gl_account,unit_code\nC-LAB,The lab as a consumer,6900-LAB,LAB\n"),
     ("services", "code,unit_code,name,uom\nALT-HPC,ALT,Research HPC,node-hour\n"),
-    ("rates", "service_code,effective_from,price\nALT-HPC,2026-03,2.00\n"),
+    ("rates", "service_code,effective_from,price\nALT-HPC,2026-03,20.00\n"),
     ("usage", "period,consumer_code,service_code,quantity\n2026-03,C-LAB,ALT-HPC,40\n"
               "2026-03,LAB2,ALT-HPC,60\n"),
     ("dependencies", "service_code,depends_on\nALT-HPC,CPU\nPROTO,ALT-HPC\n"),
@@ -74,14 +80,19 @@ def test_walking_the_chain_from_the_unit_page(chained, page, who):
     page.wait_for_url("**/services/PROTO/chain**")
     dc = "DC" if who == "central_it" else "DC (not one of your units)"
     assert [r.split(" USD")[0] for r in _rows(page)] == [
-        "1 ALT-HPC Research HPC ALT PROTO 80.00", f"2 CPU Compute {dc} ALT-HPC 600.00"]
-    assert _cells(page, ".chain-reached") == ["80.00 USD", "240.00 USD"]
+        "1 ALT-HPC Research HPC ALT PROTO 800.00", f"2 CPU Compute {dc} ALT-HPC 600.00"]
+    assert _cells(page, ".chain-reached") == ["800.00 USD", "245.30 USD"]
+    sources = [" ".join(row.inner_text().split())
+               for row in page.locator("#chain-sources tbody tr").all()]
+    assert [s.split(" USD")[0] for s in sources] == [
+        "ALT-HPC Research HPC ALT 554.70", "CPU Compute DC 245.30"]
+    assert " ".join(page.locator("#chain-sources-total").inner_text().split()) == "800.00 USD"
     statuses = [li.get_attribute("data-status") for li in
                 page.locator("#chain-table .chain-levels li").all()]
     assert statuses == ["met", "missed"]
     assert "missed" in page.locator("#chain-own-levels").inner_text()
-    assert " ".join(page.locator("#chain-total").inner_text().split()) == "680.00 USD"
-    assert " ".join(page.locator("#chain-reached-total").inner_text().split()) == "320.00 USD"
+    assert " ".join(page.locator("#chain-total").inner_text().split()) == "1,400.00 USD"
+    assert " ".join(page.locator("#chain-reached-total").inner_text().split()) == "800.00 USD"
     dc_link = page.locator("#chain-table a", has_text="DC")
     assert dc_link.count() == (1 if who == "central_it" else 0)
     shot(page, f"chain-PROTO-{who}")
@@ -111,8 +122,11 @@ def test_the_chain_reads_on_a_phone(chained, page):
     table = page.locator("#chain-table")
     assert page.evaluate("(t) => t.parentElement.scrollWidth <= t.parentElement.clientWidth",
                          table.element_handle())
-    for selector in (".chain-charged", ".chain-reached", ".chain-link-levels"):
-        for cell in page.locator(f"#chain-table tbody {selector}").all():
+    for selector in ("#chain-table tbody .chain-charged", "#chain-table tbody .chain-reached",
+                     "#chain-table tbody .chain-link-levels", "#chain-sources tbody .chain-own"):
+        cells = page.locator(selector).all()
+        assert cells, selector
+        for cell in cells:
             box = cell.bounding_box()
             assert box and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], selector
     labels = page.evaluate("""() => [...document.querySelectorAll(
@@ -120,7 +134,7 @@ def test_the_chain_reads_on_a_phone(chained, page):
         (td) => getComputedStyle(td, '::before').content)""")
     assert labels == ['"Step"', '"Upstream"', '"Unit"', '"Feeds"', '"Charged along link"',
                       '"Reached PROTO"', '"Service levels"']
-    for total in ("#chain-total", "#chain-reached-total"):
+    for total in ("#chain-total", "#chain-reached-total", "#chain-sources-total"):
         box = page.locator(total).bounding_box()
         assert box["x"] + box["width"] <= PHONE["width"], total
     shot(page, "chain-PROTO-390")

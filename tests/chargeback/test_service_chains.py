@@ -9,17 +9,21 @@ ANA, BIZ a business cost center. Usage in 2026-03:
 - C-ANA uses 30 node-hours of LAB-HPC: LAB charges ANA 600.00 (internal);
 - BIZ uses 12 reports of ANA-INSIGHT: 1,200.00.
 
+LAB's spend in March: 200.00 of staff (external) + DC's 1,000.00 = 1,200.00.
+
 The chain ANA-INSIGHT <- LAB-HPC <- DC-CPU: LAB-HPC charged 600.00 along its link to
 ANA-INSIGHT (what it charged ANA), DC-CPU 1,000.00 along its link to LAB-HPC (what it
-charged LAB); 1,600.00 in all, the month's internal charges (1,000.00 + 600.00). LAB-HPC's
-only consumer is ANA, so all of its 600.00 reached ANA-INSIGHT and so did all of DC-CPU's
-1,000.00: the upstream cost behind ANA-INSIGHT is 1,600.00 too.
+charged LAB); 1,600.00 in all, the month's internal charges (1,000.00 + 600.00). ANA paid
+LAB-HPC 600.00: that is the upstream cost behind ANA-INSIGHT, all of it reached. LAB
+charged 600.00 in all (LAB-HPC's 600.00; it under-recovers its 1,200.00), so LAB-HPC's cost
+is 1,200.00 x 600 / 600 = 1,200.00, of which DC-CPU's 1,000.00: of the 600.00 LAB-HPC
+carried down, 600.00 x 1,000 / 1,200 = 500.00 stands for DC-CPU's charge (reached), and
+LAB-HPC's own cost in it is 100.00. Own costs: DC-CPU 500.00 + LAB-HPC 100.00 = 600.00.
 
-When LAB-HPC also serves BIZ (15 node-hours, 300.00), LAB recovers DC-CPU's 1,000.00 from
-both its consumers: 600.00 of LAB-HPC's 900.00 reached ANA-INSIGHT, so DC-CPU's share that
-reached it is 1,000.00 x 600 / 900 = 666.666...: 666.66 and 333.33 floored, the cent left
-to the larger remainder (0.6 against 0.3), 666.67 reached and 333.33 did not. Links:
-1,600.00; upstream cost behind ANA-INSIGHT: 600.00 + 666.67 = 1,266.67.
+When LAB-HPC also serves BIZ (15 node-hours, 300.00), LAB charged 900.00 in all: LAB-HPC's
+cost is 1,200.00 x 900 / 900 = 1,200.00 still, and of the 600.00 it carried down to
+ANA-INSIGHT, 500.00 stands for DC-CPU's charge, 100.00 is LAB-HPC's own. Links: 1,600.00;
+upstream cost behind ANA-INSIGHT: 600.00 (what ANA paid), not 600.00 + 666.67.
 
 With LAB-GPU also depending on DC-CPU, and BIZ using 6 GPU-hours (300.00): DC-CPU's
 1,000.00 to LAB is shared by what LAB-HPC (600.00) and LAB-GPU (300.00) charged, 2 : 1:
@@ -33,6 +37,8 @@ import io
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from chargeback.models import AuditEntry, InternalCharge, ServiceDependency
@@ -71,7 +77,7 @@ ANA-INSIGHT,2026-01,100.00
 """,
     "spend": """period,unit_code,cost_pool,amount
 2026-03,DC,hosting,1000.00
-2026-03,LAB,staff,300.00
+2026-03,LAB,staff,200.00
 2026-03,ANA,staff,200.00
 """,
 }
@@ -142,6 +148,10 @@ def reached(chain) -> list[tuple]:
     return [(link.upstream.code, link.downstream, link.reached) for link in chain.links]
 
 
+def own(chain) -> list[tuple]:
+    return [(source.service.code, source.own_cost) for source in chain.sources]
+
+
 def test_a_chain_of_three_services_adds_up_to_the_cascades_internal_charges(
         company, runner):
     close(runner, company)
@@ -153,30 +163,55 @@ def test_a_chain_of_three_services_adds_up_to_the_cascades_internal_charges(
                               .where(InternalCharge.period == "2026-03"))
     assert chain.total == D("1600.00") == internal
     assert reached(chain) == [("LAB-HPC", "ANA-INSIGHT", D("600.00")),
-                              ("DC-CPU", "LAB-HPC", D("1000.00"))]
-    assert chain.total_reached == D("1600.00")  # LAB-HPC's one consumer is ANA
+                              ("DC-CPU", "LAB-HPC", D("500.00"))]
+    assert own(chain) == [("LAB-HPC", D("100.00")), ("DC-CPU", D("500.00"))]
+    assert chain.total_reached == D("600.00")  # what ANA paid LAB-HPC
     middle = chains.chain_of(company, "2026-03", "LAB-HPC")
     assert summary(middle) == [(1, "DC-CPU", "DC", "LAB-HPC", D("1000.00"))]
     assert [s.code for s in middle.feeds] == ["ANA-INSIGHT"]
     source = chains.chain_of(company, "2026-03", "DC-CPU")
     assert source.links == [] and source.total == source.total_reached == D("0.00")
+    assert source.sources == []
 
 
 def test_a_middle_unit_serving_two_consumers_passes_on_only_its_share(company, runner):
-    """LAB-HPC also serves BIZ (300.00 of its 900.00): of DC-CPU's 1,000.00 charge to LAB,
-    only 666.67 reached ANA-INSIGHT (worked in the module's docstring)."""
+    """LAB-HPC also serves BIZ (300.00 of its 900.00): ANA paid 600.00, of which 500.00
+    stands for DC-CPU's charge and 100.00 is LAB-HPC's own (worked in the module's
+    docstring); the upstream cost behind ANA-INSIGHT is 600.00, not 1,266.67."""
     close(runner, company, usage=USAGE + "2026-03,BIZ,LAB-HPC,15\n")
     chain = chains.chain_of(company, "2026-03", "ANA-INSIGHT")
     assert summary(chain) == [(1, "LAB-HPC", "LAB", "ANA-INSIGHT", D("600.00")),
                               (2, "DC-CPU", "DC", "LAB-HPC", D("1000.00"))]
     assert reached(chain) == [("LAB-HPC", "ANA-INSIGHT", D("600.00")),
-                              ("DC-CPU", "LAB-HPC", D("666.67"))]
+                              ("DC-CPU", "LAB-HPC", D("500.00"))]
+    assert own(chain) == [("LAB-HPC", D("100.00")), ("DC-CPU", D("500.00"))]
     internal = company.scalar(select(func.sum(InternalCharge.amount))
                               .where(InternalCharge.period == "2026-03"))
-    assert (chain.total, chain.total_reached) == (D("1600.00"), D("1266.67"))
+    assert (chain.total, chain.total_reached) == (D("1600.00"), D("600.00"))
     assert chain.total == internal
     middle = chains.chain_of(company, "2026-03", "LAB-HPC")  # its own chain: all of it
     assert reached(middle) == [("DC-CPU", "LAB-HPC", D("1000.00"))]
+    assert own(middle) == [("DC-CPU", D("1000.00"))]
+
+
+def test_the_reached_shares_are_capped_at_what_the_middle_service_carried(
+        company, runner, tmp_path):
+    """LAB also charges BIZ its 200.00 staff pool by a fixed split: LAB charged 800.00 of
+    its 1,200.00, LAB-HPC 600.00 of it. LAB-HPC's cost is 1,200.00 x 600 / 800 = 900.00,
+    less than DC-CPU's 1,000.00 charge into it: 600.00 x 1,000 / 900 = 666.67 would stand
+    for DC-CPU, more than the 600.00 LAB-HPC carried down. The cap holds it to 600.00, and
+    LAB-HPC's own cost in it is 0.00: the upstream cost behind ANA-INSIGHT stays 600.00."""
+    rules = tmp_path / "rules.json"
+    rules.write_text('{"unit": "LAB", "effective_from": "2026-03", "rules": [{"pool": '
+                     '"staff", "method": "fixed", "splits": [{"consumer": "BIZ", '
+                     '"percent": 100}]}]}')
+    run(runner, "rules", "import", str(rules))
+    close(runner, company)
+    chain = chains.chain_of(company, "2026-03", "ANA-INSIGHT")
+    assert reached(chain) == [("LAB-HPC", "ANA-INSIGHT", D("600.00")),
+                              ("DC-CPU", "LAB-HPC", D("600.00"))]
+    assert own(chain) == [("LAB-HPC", D("0.00")), ("DC-CPU", D("600.00"))]
+    assert chain.total_reached == D("600.00")
 
 
 def levels(chain, code: str) -> list[tuple]:
@@ -300,29 +335,80 @@ def test_a_unit_head_states_the_dependencies_of_their_own_services_only(company)
 
 
 def test_reached_shares_follow_a_diamond_and_split_to_the_cent():
-    """R depends on X and Y, Y on X, X on T (all different units). X charged 300.00 in all:
-    100.00 to R's unit, 60.00 to Y's; Y charged 150.00 in all, 50.00 to R's unit. Reached R:
-    X->R 100.00, Y->R 50.00, X->Y 60.00 x 50 / 150 = 20.00; X passed on 100.00 + 20.00 of
-    its 300.00, so of T's 10.00 to X, 10.00 x 120 / 300 = 4.00 reached R. With T charging
-    X 0.01 instead: 0.004 floors to 0.00, the cent goes to the larger remainder, "rest"
-    (0.6 against 0.4): 0.00 reached."""
+    """R depends on X and Y, Y on X, X on T (all different units, each recovering exactly
+    its spend, so a service's cost is its revenue). X charged 300.00 in all: 100.00 to R's
+    unit, 60.00 to Y's; Y charged 150.00 in all, 50.00 to R's unit. R's unit paid 150.00
+    (X->R 100.00, Y->R 50.00). Y carried 50.00: X->Y stands for 50 x 60 / 150 = 20.00 of it,
+    Y's own cost is 30.00. X carried 100.00 + 20.00 = 120.00: T->X stands for
+    120 x 10 / 300 = 4.00, X's own cost is 116.00. Own costs: T 4.00 + X 116.00 + Y 30.00 =
+    150.00, what R's unit paid. With T charging X 0.01 instead: 120 x 0.01 / 300 = 0.004
+    floors to 0.00, the cent goes to the larger remainder, X's own (0.6 against 0.4)."""
     depends_on = {"R": {"X", "Y"}, "Y": {"X"}, "X": {"T"}}
     amounts = {("X", "R"): D("100.00"), ("Y", "R"): D("50.00"), ("X", "Y"): D("60.00"),
                ("T", "X"): D("10.00")}
     revenue = {"R": D("500.00"), "Y": D("150.00"), "X": D("300.00")}
-    links = chain_rules.reach("R", chain_rules.chain("R", depends_on, amounts), revenue)
+    money = {"X": (D("300.00"), D("300.00")), "Y": (D("150.00"), D("150.00"))}
+    links = chain_rules.reach("R", chain_rules.chain("R", depends_on, amounts), revenue, money)
     assert [(link.upstream, link.downstream, link.amount, link.reached) for link in links] == [
         ("X", "R", D("100.00"), D("100.00")), ("Y", "R", D("50.00"), D("50.00")),
         ("T", "X", D("10.00"), D("4.00")), ("X", "Y", D("60.00"), D("20.00"))]
     assert chain_rules.total(links) == D("220.00")
-    assert chain_rules.total_reached(links) == D("174.00")
+    assert chain_rules.total_reached(links) == D("150.00")
+    assert chain_rules.own_costs(links) == {"X": D("116.00"), "Y": D("30.00"), "T": D("4.00")}
     cent = chain_rules.reach("R", chain_rules.chain(
-        "R", depends_on, amounts | {("T", "X"): D("0.01")}), revenue)
+        "R", depends_on, amounts | {("T", "X"): D("0.01")}), revenue, money)
     assert cent[2].reached == D("0.00")
-    assert chain_rules.passed_on(D("0.01"), D("180.00"), D("300.00")) == D("0.01")
-    # nothing charged, or nothing passed on: nothing reached
-    assert chain_rules.passed_on(D("10.00"), D("0.00"), D("300.00")) == D("0.00")
-    assert chain_rules.passed_on(D("10.00"), D("5.00"), D("0.00")) == D("0.00")
+    assert chain_rules.own_costs(cent)["X"] == D("120.00")
+    # nothing carried, no revenue or no cost: nothing traced back, all X's own
+    nothing = {"T": D("0.00"), chain_rules.OWN: D("5.00")}
+    assert chain_rules.traced_back(D("5.00"), {"T": D("10.00")}, D("9"), D("9"),
+                                   D("0.00")) == nothing
+    assert chain_rules.traced_back(D("5.00"), {"T": D("10.00")}, D("0"), D("9"),
+                                   D("3")) == nothing
+    assert chain_rules.traced_back(D("0.00"), {"T": D("10.00")}, D("9"), D("9"), D("3")) == {
+        "T": D("0.00"), chain_rules.OWN: D("0.00")}
+
+
+AMOUNT = st.integers(min_value=0, max_value=10**7).map(lambda c: Decimal(c).scaleb(-2))
+
+
+@st.composite
+def random_chains(draw):
+    """A chain of service 0 over up to 6 more services: each service i > 0 feeds at least
+    one service below it (so all are upstream of 0, no cycle), with any charges, revenues
+    and unit spends, recovering or not."""
+    size = draw(st.integers(min_value=1, max_value=6))
+    depends_on: dict[str, set[str]] = {}
+    for i in range(1, size + 1):
+        fed = draw(st.sets(st.integers(min_value=0, max_value=i - 1), min_size=1))
+        for j in fed:
+            depends_on.setdefault(f"S{j}", set()).add(f"S{i}")
+    amounts = {(up, down): draw(AMOUNT) for down, ups in depends_on.items() for up in ups}
+    codes = [f"S{i}" for i in range(size + 1)]
+    revenue = {code: draw(AMOUNT) for code in codes}
+    money = {code: (draw(AMOUNT), draw(AMOUNT)) for code in codes}
+    return depends_on, amounts, revenue, money
+
+
+@settings(max_examples=300, deadline=None)
+@given(random_chains())
+def test_own_costs_add_up_to_what_the_service_paid_and_nothing_exceeds_what_was_carried(
+        drawn):
+    depends_on, amounts, revenue, money = drawn
+    links = chain_rules.reach("S0", chain_rules.chain("S0", depends_on, amounts), revenue,
+                              money)
+    own = chain_rules.own_costs(links)
+    assert sum(own.values(), D("0.00")) == chain_rules.total_reached(links) == sum(
+        (link.amount for link in links if link.downstream == "S0"), D("0.00"))
+    assert all(value >= 0 for value in own.values())
+    carried = {code: sum((lk.reached for lk in links if lk.upstream == code), D("0.00"))
+               for code in own}
+    for link in links:
+        if link.downstream != "S0":
+            assert D("0.00") <= link.reached <= carried[link.downstream]
+    for code in own:
+        into = sum((lk.reached for lk in links if lk.downstream == code), D("0.00"))
+        assert into <= carried[code]
 
 
 def test_the_cycle_rule_is_the_cascades():
@@ -382,9 +468,12 @@ def test_the_api_answers_the_chain_for_central_it_and_the_unit_head(app, closed)
     assert [(u["depth"], u["upstream"]["code"], u["upstream"]["unit"], u["feeds"],
              u["charged_along_link"], u["reached_service"]) for u in body["upstream"]] == [
         (1, "LAB-HPC", "LAB", "ANA-INSIGHT", "600.00", "600.00"),
-        (2, "DC-CPU", "DC", "LAB-HPC", "1000.00", "1000.00")]
+        (2, "DC-CPU", "DC", "LAB-HPC", "1000.00", "500.00")]
     assert (body["internal_charges_along_links"], body["upstream_cost_behind_service"],
-            body["currency"], body["feeds"]) == ("1600.00", "1600.00", "USD", [])
+            body["currency"], body["feeds"]) == ("1600.00", "600.00", "USD", [])
+    assert [(s["upstream"]["code"], s["upstream"]["unit"], s["own_cost_in_it"])
+            for s in body["sources"]] == [("LAB-HPC", "LAB", "100.00"),
+                                          ("DC-CPU", "DC", "500.00")]
     assert body["service_levels"]["counts"] == {"met": 0, "missed": 1, "no result": 0}
     dc = body["upstream"][1]["service_levels"]
     assert dc["offerings"][0]["targets"][0] | {"name": None} == {
@@ -412,7 +501,11 @@ def test_the_chain_page_for_central_it_and_for_unit_heads(app, closed):
     assert 'data-upstream="DC-CPU" data-feeds="LAB-HPC"' in html
     assert "1,600.00" in html and 'href="/units/DC?period=2026-03"' in html
     assert "Charged along this link" in html and "Upstream cost behind ANA-INSIGHT" in html
-    assert 'id="chain-reached-total"' in html
+    assert 'id="chain-reached-total"' in html and "by where it started" in html
+    assert 'data-source="LAB-HPC"' in html and 'data-source="DC-CPU"' in html
+    sources = html.split('id="chain-sources"')[1]
+    assert [row.split('chain-own">')[1].split("<")[0].split()[0]
+            for row in sources.split("data-source=")[1:]] == ["100.00", "500.00"]
     assert 'data-measure="availability" data-status="missed"' in html
     assert 'data-measure="queue_hours" data-status="met"' in html
     head = _client(app, "ana")

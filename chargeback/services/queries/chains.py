@@ -5,7 +5,9 @@ level results (each offering's targets met or missed,
 
 Read only from what the month's close froze: the services' dependencies
 (``service_dependency_snapshots``), the services and consumers as they stood, and the
-month's charges; ``rules.chains`` says what "charged along the link" and "reached" are; service levels are the
+month's charges and each unit's spend and charges as the close froze them
+(``unit_period_results``); ``rules.chains`` says what "charged along the link", "reached"
+and "own cost in it" are; service levels are the
 month's targets as its close froze them and the month's results (frozen with the month). A
 dependency imported or removed after the close changes no closed month's chain. A fixed
 number of queries, whatever the chain's length.
@@ -24,6 +26,8 @@ from chargeback.models import (
     ConsumerSnapshot,
     ServiceDependencySnapshot,
     ServiceSnapshot,
+    Unit,
+    UnitPeriodResult,
 )
 from chargeback.services.queries import service_levels
 from chargeback.services.queries.service_levels import ServiceLevels
@@ -54,12 +58,22 @@ class ChainLink:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ChainSource:
+    """An upstream service's own cost in the chain: the part of the upstream cost behind the
+    chain's service that started with it (``rules.chains.own_costs``)."""
+
+    service: ChainService
+    own_cost: Decimal
+
+
+@dataclass(frozen=True, kw_only=True)
 class Chain:
     period: str
     service: ChainService
     links: list[ChainLink]
     total: Decimal  # the internal charges along the links
-    total_reached: Decimal  # the upstream cost behind the service (``rules.chains.reach``)
+    total_reached: Decimal  # the upstream cost behind the service (the depth-1 links)
+    sources: list[ChainSource]  # each upstream service's own cost in it: they add up to it
     feeds: list[ChainService]  # the services that depend on this one, directly
     levels: dict[str, ServiceLevels]  # service code -> its service levels in the month
 
@@ -88,7 +102,11 @@ def chain_of(session: Session, period: str, code: str) -> Chain | None:
     ids = {s.service_id: c for c, s in services.items()}
     charged, revenue = _charges(session, period, ids, depends_on)
     contributed = chain_rules.contributions(depends_on, unit_of, charged, revenue)
-    links = chain_rules.reach(code, chain_rules.chain(code, depends_on, contributed), revenue)
+    money = _unit_money(session, period)
+    links = chain_rules.reach(
+        code, chain_rules.chain(code, depends_on, contributed), revenue,
+        {c: money.get(s.unit_code, (Decimal("0.00"), Decimal("0.00")))
+         for c, s in services.items()})
     shown = {code} | {link.upstream for link in links}
     levels = service_levels.service_levels(
         session, (services[c].service_id for c in shown), period)
@@ -98,6 +116,8 @@ def chain_of(session: Session, period: str, code: str) -> Chain | None:
                          depth=link.depth, amount=link.amount, reached=link.reached)
                for link in links],
         total=chain_rules.total(links), total_reached=chain_rules.total_reached(links),
+        sources=[ChainSource(service=_service(services[c]), own_cost=own)
+                 for c, own in chain_rules.own_costs(links).items()],
         feeds=[_service(services[s]) for s in sorted(depends_on)
                if code in depends_on[s]],
         levels={services[c].code: levels[services[c].service_id] for c in shown
@@ -106,6 +126,15 @@ def chain_of(session: Session, period: str, code: str) -> Chain | None:
 
 def _service(row: ServiceSnapshot) -> ChainService:
     return ChainService(code=row.code, name=row.name, unit=row.unit_code, uom=row.uom)
+
+
+def _unit_money(session: Session, period: str) -> dict[str, tuple[Decimal, Decimal]]:
+    """Unit code -> (its spend in the month, internal charges received included; what it
+    charged in all), as the month's close froze them: a service's share of its unit's cost."""
+    return {code: (spend, charged) for code, spend, charged in session.execute(
+        select(Unit.code, UnitPeriodResult.spend, UnitPeriodResult.charged)
+        .join(Unit, Unit.id == UnitPeriodResult.unit_id)
+        .where(UnitPeriodResult.period == period))}
 
 
 def _charges(session: Session, period: str, ids: dict[int, str],
