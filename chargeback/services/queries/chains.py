@@ -26,8 +26,8 @@ from chargeback.models import (
     ConsumerSnapshot,
     ServiceDependencySnapshot,
     ServiceSnapshot,
-    Unit,
     UnitPeriodResult,
+    UnitTreeSnapshot,
 )
 from chargeback.services.queries import service_levels
 from chargeback.services.queries.service_levels import ServiceLevels
@@ -130,10 +130,13 @@ def _service(row: ServiceSnapshot) -> ChainService:
 
 def _unit_money(session: Session, period: str) -> dict[str, tuple[Decimal, Decimal]]:
     """Unit code -> (its spend in the month, internal charges received included; what it
-    charged in all), as the month's close froze them: a service's share of its unit's cost."""
+    charged in all), as the month's close froze them (the unit's code too, as the tree
+    snapshot has it: a unit recoded later changes nothing): a service's share of its unit's
+    cost."""
     return {code: (spend, charged) for code, spend, charged in session.execute(
-        select(Unit.code, UnitPeriodResult.spend, UnitPeriodResult.charged)
-        .join(Unit, Unit.id == UnitPeriodResult.unit_id)
+        select(UnitTreeSnapshot.unit_code, UnitPeriodResult.spend, UnitPeriodResult.charged)
+        .join(UnitTreeSnapshot, and_(UnitTreeSnapshot.period == UnitPeriodResult.period,
+                                     UnitTreeSnapshot.unit_id == UnitPeriodResult.unit_id))
         .where(UnitPeriodResult.period == period))}
 
 
