@@ -203,7 +203,8 @@ class LaterChanges(RuleBasedStateMachine):
     def state_a_stance_and_change_the_model(self, service, kind, stance, model):
         unit = db.session.scalar(select(Unit).where(Unit.code == service[0]))
         stances.state(db.session, unit, [stances.Statement(
-            service=service[1], kind=kind, stance=stance, note="said later")], "test")
+            service=service[1], kind=kind, stance=stance,
+            note="said later" if stance else None)], "test")  # no note without a stance
         unit.service_model_code = model
         db.session.commit()
 
