@@ -241,7 +241,8 @@ def portfolio_row(row: pm.PortfolioRow) -> dict:
 def portfolio_view(args: dict):
     """The portfolio of a closed period, as on the Portfolio page and the pack's sheet: every
     unit of the tree as it stood at the close, groups rolled up with internal charges
-    eliminated, in tree order. A unit head gets their units and the units below them."""
+    eliminated, in tree order. A unit head gets their units and the units below them.
+    ``notes`` (figures of the whole holding) come only with the whole tree, unfiltered."""
     period = closed_period(args.get("period"))
     month = _month(period)
     rows, notes, _ = history.portfolio_of(db.session, month)
@@ -256,7 +257,9 @@ def portfolio_view(args: dict):
     if model and model not in month.models():
         fail(422, f"There is no service model {model!r} in the tree of {period}.",
              {"model": [f"There is no service model {model!r} in the tree of {period}."]})
-    shown = portfolio_rows.pick(rows, visible=visible_codes(), within=within, model=model)
+    visible = visible_codes()
+    shown = portfolio_rows.pick(rows, visible=visible, within=within, model=model)
+    notes = portfolio_rows.notes_shown(notes, visible=visible, within=within, model=model)
     return {"period": period, "currency": month.currency,
             "rows": [portfolio_row(r) for r in shown], "notes": list(notes)}
 

@@ -77,6 +77,7 @@ def _shown(closed: list[str]) -> Shown:
     model = _model_arg(models, warnings)
     within = subtree(month.parents(), group) if group else None
     shown = service.pick(scoped, within=within, model=model)
+    notes = service.notes_shown(notes, visible=visible, within=within, model=model)
     return Shown(period, month, notes, scoped, shown, group, model, models, visible, warnings)
 
 

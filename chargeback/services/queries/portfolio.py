@@ -175,6 +175,15 @@ def pick(portfolio: Iterable[pm.PortfolioRow], *, visible: set[str] | None = Non
             and (model is None or r.service_model == model)]
 
 
+def notes_shown(notes: Sequence[str], *, visible: set[str] | None,
+                within: set[str] | None = None, model: str | None = None) -> tuple[str, ...]:
+    """The month's notes when the whole tree is shown unfiltered, else none: they speak of
+    the whole holding (its external spend, its internal charges, every unit's budget and
+    envelope), which a unit head may not see and a filtered view does not add up to. The
+    Portfolio page and the API both ask here, so they show notes to the same people."""
+    return tuple(notes) if visible is None and within is None and model is None else ()
+
+
 # --- comparing two units without one yardstick ------------------------------------------
 
 

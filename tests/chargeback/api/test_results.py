@@ -87,12 +87,15 @@ def test_portfolio_is_scoped_and_filtered_like_the_page(api):
     head = api("unit_head")
     mine = head.get("/api/v1/portfolio?period=2026-03").get_json()
     assert [r["unit"] for r in mine["rows"]] == ["GRP", "ALT", "LAB"]
+    assert mine["notes"] == []  # the holding's figures are not a unit head's (as on the page)
     assert head.get("/api/v1/portfolio?group=WW").status_code == 403
     finance = api("finance")
     group = finance.get("/api/v1/portfolio?group=GRP").get_json()
     assert [r["unit"] for r in group["rows"]] == ["GRP", "ALT", "LAB"]
     model = finance.get("/api/v1/portfolio?model=operational_excellence").get_json()
     assert [r["unit"] for r in model["rows"]] == ["HQ", "DC", "WW"]
+    assert group["notes"] == [] and model["notes"] == []
+    assert len(finance.get("/api/v1/portfolio").get_json()["notes"]) == 6
     bad = finance.get("/api/v1/portfolio?model=nope&group=NOPE")
     assert bad.status_code == 422 and "group" in bad.get_json()["errors"]
 
