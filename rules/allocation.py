@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 
 from rules.model import (
@@ -62,7 +62,7 @@ def split_largest_remainder(amount: Decimal, weights: Mapping[str, Decimal]) -> 
     floors = {code: whole_cents * w // denominator for code, w in scaled.items()}
     remainders = {code: whole_cents * w % denominator for code, w in scaled.items()}
     leftover = whole_cents - sum(floors.values())
-    for code in sorted(scaled, key=lambda c: (-remainders[c], c))[:leftover]:
+    for code in heapq.nsmallest(leftover, scaled, key=lambda c: (-remainders[c], c)):
         floors[code] += 1
     sign = -1 if amount < ZERO else 1
     return {code: Decimal(sign * floors[code]).scaleb(-2) for code in weights}
@@ -71,10 +71,9 @@ def split_largest_remainder(amount: Decimal, weights: Mapping[str, Decimal]) -> 
 def _as_integer(value: Decimal, places: int) -> int:
     """``value * 10**places`` as an exact int, for a value with nothing below ``places``
     decimals (``Decimal("1.000")`` at 2 places is 100: its last zero is dropped)."""
-    sign, digits, exponent = value.as_tuple()
-    number, shift = int("".join(map(str, digits)) or "0"), exponent + places
-    number = number * 10**shift if shift >= 0 else number // 10**-shift
-    return -number if sign else number
+    numerator, denominator = value.as_integer_ratio()  # exact, denominator 2**a * 5**b
+    number = abs(numerator) * 10**places // denominator
+    return -number if numerator < 0 else number
 
 
 def split_fixed(amount: Decimal, splits: Sequence[tuple[str, Decimal]]) -> dict[str, Decimal]:
@@ -87,9 +86,13 @@ def split_fixed(amount: Decimal, splits: Sequence[tuple[str, Decimal]]) -> dict[
 # --- rated usage ---------------------------------------------------------------------
 
 
+UsageTotals = Mapping[tuple[str, str], Decimal]
+"""(consumer, service) -> the sum of its usage lines' quantities (``aggregate_usage``)."""
+
+
 def rate_usage(
     period: str,
-    usage: Iterable[UsageLine],
+    usage: Iterable[UsageLine] | UsageTotals,
     *,
     services: Mapping[str, Service],
     consumers: Mapping[str, Consumer],
@@ -99,28 +102,43 @@ def rate_usage(
 
     Rounding once per consumer and service (not per usage line) keeps a bill free of
     per-line rounding drift, and a month of millions of usage lines to a few thousand
-    charges. ``usage`` may hold many lines of a pair or one line each, already summed (the
-    close sums them in the database); either gives the same charges, ordered by consumer
-    then service. Refused: a service with no price in force, an unknown service or
-    consumer, and a unit using its own service (a unit cannot charge itself). One error
-    per service and problem.
+    charges. ``usage`` may hold many lines of a pair or one line each, or be the sums
+    themselves (``UsageTotals``: the close sums them in the database and hands them over
+    as they come, with no object per pair); each gives the same charges, ordered by
+    consumer then service. Refused: a service with no price in force, an unknown service
+    or consumer, and a unit using its own service (a unit cannot charge itself). One
+    error per service and problem.
     """
-    totals = aggregate_usage(usage)
+    totals = usage if isinstance(usage, Mapping) else aggregate_usage(usage)
     charges: list[Charge] = []
     errors: dict[RuleError, None] = {}  # each problem once, in the order first seen
-    for (consumer, code), quantity in sorted(totals.items()):
-        service = services.get(code)
-        problem = _usage_problem(period, consumer, code, service, consumers, prices)
-        if problem is not None:
-            errors[problem] = None
+    bases: dict[str, str] = {}  # the basis in words, made once per service
+    for consumer, code, quantity in _in_order(totals):
+        service, buyer, rate = services.get(code), consumers.get(consumer), prices.get(code)
+        if service is None or buyer is None or rate is None or buyer.unit == service.unit:
+            errors[_usage_problem(period, consumer, code, service, consumers, prices)] = None
             continue
-        rate = prices[code]
+        basis = bases.get(code)
+        if basis is None:
+            basis = bases[code] = f"service {code} at {rate} per {service.uom}"
         charges.append(Charge(
-            unit=service.unit, consumer=consumer, service=code, method="usage",
-            basis=f"service {code} at {rate} per {service.uom}",
+            unit=service.unit, consumer=consumer, service=code, method="usage", basis=basis,
             quantity=quantity, rate=rate, amount=cents(CONTEXT.multiply(quantity, rate)),
         ))
     return charges, list(errors)
+
+
+def _in_order(totals: UsageTotals) -> Iterator[tuple[str, str, Decimal]]:
+    """(consumer, service, quantity) by consumer, then service: the consumers sorted
+    once, then each one's few services, rather than every pair compared as a tuple (a
+    third of the rating's time at 20,000 pairs)."""
+    by_consumer: dict[str, dict[str, Decimal]] = defaultdict(dict)
+    for (consumer, service), quantity in totals.items():
+        by_consumer[consumer][service] = quantity
+    for consumer in sorted(by_consumer):
+        quantities = by_consumer[consumer]
+        for service in sorted(quantities):
+            yield consumer, service, quantities[service]
 
 
 def aggregate_usage(usage: Iterable[UsageLine]) -> dict[tuple[str, str], Decimal]:
@@ -434,14 +452,15 @@ def allocate(
     consumers: Sequence[Consumer],
     services: Sequence[Service],
     prices: Mapping[str, Decimal],
-    usage: Iterable[UsageLine],
+    usage: Iterable[UsageLine] | UsageTotals,
     drivers: Mapping[tuple[str, str], Decimal],
 ) -> tuple[AllocationResult | None, list[RuleError]]:
     """Allocate one period: rated usage, then each unit's rules, in dependency order.
 
-    ``prices`` maps a service code to its price in force for the period; ``drivers`` maps
-    (driver, consumer) to a quantity. Returns None and every error when the data does not
-    allow a charge (no price, missing or zero drivers, splits not summing to 100, a cycle).
+    ``prices`` maps a service code to its price in force for the period; ``usage`` holds
+    usage lines or their sums (``rate_usage``); ``drivers`` maps (driver, consumer) to a
+    quantity. Returns None and every error when the data does not allow a charge (no
+    price, missing or zero drivers, splits not summing to 100, a cycle).
     """
     errors = _index_errors(period, units, consumers, services)
     if errors:
@@ -595,9 +614,10 @@ def build_journal(
     Consumers netting to 0.00 get no line; a unit netting nothing at all posts no journal.
     """
     accounts = {consumer.code: consumer.gl_account for consumer in consumers}
-    by_unit: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
+    by_unit: dict[str, dict[str, Decimal]] = defaultdict(dict)
     for charge in result.charges:
-        by_unit[charge.unit][charge.consumer] += charge.amount
+        nets = by_unit[charge.unit]
+        nets[charge.consumer] = nets.get(charge.consumer, ZERO) + charge.amount
     lines: list[JournalLine] = []
     errors: list[RuleError] = []
     for unit in sorted(units, key=lambda u: u.code):
@@ -628,19 +648,24 @@ def _unit_journal(
     if errors:
         return [], errors
     journal = f"CB-{period}-{unit.code}"
-    line = {"journal": journal, "period": period, "unit": unit.code, "currency": currency}
-    lines = [_posting(**line, account=accounts[code], consumer=code, amount=amount,
-                      description=f"Chargeback {period} from {unit.code}")
+    description = f"Chargeback {period} from {unit.code}"
+    lines = [_posting(journal, period=period, unit=unit.code, currency=currency,
+                      account=accounts[code], consumer=code, description=description,
+                      amount=amount)
              for code, amount in nets.items()]
     total = sum(nets.values(), ZERO)
-    lines.append(_posting(**line, account=unit.recovery_account, consumer=None, amount=-total,
-                          description=f"Recovery {period} {unit.code}"))
+    lines.append(_posting(journal, period=period, unit=unit.code, currency=currency,
+                          account=unit.recovery_account, consumer=None,
+                          description=f"Recovery {period} {unit.code}", amount=-total))
     return lines, []
 
 
-def _posting(*, amount: Decimal, **fields: str | None) -> JournalLine:
+def _posting(journal: str, *, period: str, unit: str, currency: str, account: str,
+             consumer: str | None, description: str, amount: Decimal) -> JournalLine:
     """A journal line for a signed amount: positive is a debit, negative a credit."""
-    return JournalLine(**fields, debit=max(amount, ZERO), credit=max(-amount, ZERO))
+    return JournalLine(journal=journal, period=period, unit=unit, account=account,
+                       consumer=consumer, description=description, debit=max(amount, ZERO),
+                       credit=max(-amount, ZERO), currency=currency)
 
 
 def check_journal_balance(lines: Sequence[JournalLine]) -> list[RuleError]:
