@@ -346,10 +346,11 @@ def _usage(session: Session, period: str, consumers: dict[int, str],
     """The month's usage summed per consumer and service, as the imports keep it
     (``usage_totals``, a few thousand rows): the rules rate each pair once, and the close
     never reads the month's usage lines (millions of them). Handed to the rules as the
-    sums they are, keyed by codes, with no object per pair."""
-    rows = session.execute(
+    sums they are, keyed by codes, with no object per pair (and read through the Core
+    connection: the ORM's row wrapping was a third of this step's time)."""
+    rows = session.connection().execute(
         select(UsageTotal.consumer_id, UsageTotal.service_id, UsageTotal.quantity_micros)
-        .where(UsageTotal.period == period))
+        .where(UsageTotal.period == period)).all()
     return {(consumers[c], services[s]): from_micros(q) for c, s, q in rows}
 
 
