@@ -40,8 +40,9 @@ COMMANDS: dict[str, LazyCommand] = {
                               "Write the statement of each consumer of a closed PERIOD: one "
                               "workbook per consumer."),
     "verify": LazyCommand("chargeback.cli.periods:verify_command",
-                          "Recompute the seals of the closed months (or of PERIOD) and name "
-                          "what differs."),
+                          "Recompute the seals of the closed months (or of PERIOD) and check "
+                          "every published pack file against its recorded checksum; name what "
+                          "differs (exit 1)."),
     "user": LazyCommand("chargeback.cli.people:user_group",
                         "People who sign in to the web app."),
     "token": LazyCommand("chargeback.cli.tokens:token_group",

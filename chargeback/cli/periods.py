@@ -52,19 +52,27 @@ def reopen_command(period: str, reason: str) -> None:
 @click.argument("period", type=PERIOD)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               help="write a copy here (the published pack itself is never overwritten)")
+@click.option("--restore", is_flag=True,
+              help="the published file changed: set it aside and write the pack again "
+                   "(same figures, new checksum recorded and audited)")
 @with_appcontext
-def pack_command(period: str, out: Path | None) -> None:
+def pack_command(period: str, out: Path | None, restore: bool) -> None:
     """Write the pack of a closed PERIOD again, from its frozen figures.
 
     Without --out: a published pack that is missing is written again; one that is there
-    and intact is left as it is. The month must still match its seal.
+    and intact is left as it is; one that changed since it was published is only replaced
+    with --restore, which keeps the changed file beside it. The month must still match its
+    seal.
     """
     from chargeback.extensions import db
     from chargeback.services.publication import rewrite_pack
 
-    with unit_of_work(writer=False):  # it writes only to restore a missing pack
+    if restore and out is not None:
+        raise click.UsageError("--restore writes the published pack in place; --out writes "
+                               "a copy: give one of them")
+    with unit_of_work(writer=False):  # it writes only to restore a missing or changed pack
         path, what = rewrite_pack(db.session, period, out, cli_actor(),
-                                  default_currency=_currency())
+                                  default_currency=_currency(), restore=restore)
     click.echo(what, err=True)
     click.echo(str(path))
 
@@ -122,22 +130,37 @@ class _StatementsProgress:
 @click.argument("period", type=PERIOD, required=False)
 @with_appcontext
 def verify_command(period: str | None) -> None:
-    """Recompute the seals of the closed months (or of PERIOD) and name what differs."""
+    """Recompute the seals of the closed months (or of PERIOD) and check every published
+    pack file against its recorded checksum; name what differs (exit 1)."""
     from chargeback.extensions import db
     from chargeback.services import publication, seal
+    from chargeback.services.queries import packs as pack_files
 
     with unit_of_work(writer=False):  # _finish takes the write lock if it has work
         publication.finish_interrupted(db.session)
     checked, findings = seal.verify(db.session, period)
+    files, file_findings = pack_files.check_files(db.session, period)
     db.session.rollback()
+    problems = [str(f) for f in findings] + [str(f) for f in file_findings]
     if not checked:
-        refuse(f"no sealed close{' of ' + period if period else ''} to verify")
-    if findings:
-        refuse("\n".join(str(f) for f in findings) + f"\n{len(findings)} difference(s) from "
-               "the seals: these figures are not the ones that were closed")
+        refuse("\n".join([*problems, f"no sealed close{' of ' + period if period else ''} "
+                                      "to verify"]))
+    if problems:
+        refuse("\n".join(problems) + _verdict(findings, file_findings))
     months = sorted({s.period for s in checked})
     click.echo(f"{len(checked)} seal(s) of {len(months)} month(s) verified: every sealed "
-               "figure and audit entry is as it was closed")
+               f"figure and audit entry is as it was closed; {len(files)} pack file(s) "
+               "match their recorded checksums")
+
+
+def _verdict(findings: list, file_findings: list) -> str:
+    parts = []
+    if findings:
+        parts.append(f"{len(findings)} difference(s) from the seals: these figures are not "
+                     "the ones that were closed")
+    if file_findings:
+        parts.append(f"{len(file_findings)} pack file(s) missing or changed")
+    return "\n" + "; ".join(parts)
 
 
 COMMANDS = (close_command, reopen_command, pack_command, statements_command, verify_command)

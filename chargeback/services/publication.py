@@ -188,14 +188,19 @@ class PackRefused(Conflict):
 
 
 def rewrite_pack(session: Session, period: str, out: Path | None, actor: str, *,
-                 default_currency: str) -> tuple[Path, str]:
+                 default_currency: str, restore: bool = False) -> tuple[Path, str]:
     """Write a closed month's pack again from its frozen figures: (path, what was done).
 
-    A published pack is never overwritten. Without ``out``: the published file, if it is
-    there and intact, is left as it is; if it is missing, it is written again (the same
-    figures, the close's own time and seal) and its new checksum recorded; if it changed
-    since publication, nothing is written. With ``out``: a copy, anywhere but over a
-    published pack. Either way the month must still match its seal.
+    Without ``out``: the published file (the month's latest revision), if it is there and
+    intact, is left as it is; if it is missing, it is written again (the same figures, the
+    close's own time and seal) and its new checksum recorded; if it changed since
+    publication, nothing is written unless ``restore``: then the changed file is set aside
+    beside it (kept, never deleted: it may be evidence) and the pack written again the same
+    way. A workbook's bytes carry the moment it was saved, so the file written again has
+    the same cells but a new checksum: it is recorded, and the audit entry
+    (``pack.restore``) keeps the old and new checksums and where the changed file went.
+    With ``out``: a copy, anywhere but over a published pack. Either way the month must
+    still match its seal.
     """
     row = session.get(Period, period)
     if row is None or row.close_count == 0:
@@ -207,7 +212,7 @@ def rewrite_pack(session: Session, period: str, out: Path | None, actor: str, *,
     if findings:
         raise PackRefused(*[f"the figures of {period} no longer match its seal: {f}"
                             for f in findings])
-    path, what = _rewrite(session, period, out, actor, default_currency)
+    path, what = _rewrite(session, period, out, actor, default_currency, restore)
     if not checked:
         what += (f" ({period} was closed before seals were kept: its figures were not "
                  "checked against a seal; close it again after a reopen to seal it)")
@@ -215,24 +220,51 @@ def rewrite_pack(session: Session, period: str, out: Path | None, actor: str, *,
 
 
 def _rewrite(session: Session, period: str, out: Path | None, actor: str,
-             default_currency: str) -> tuple[Path, str]:
+             default_currency: str, restore: bool) -> tuple[Path, str]:
     published = pack_files.latest(session, period)
     if out is not None:
         return _copy(session, period, out, default_currency)
     target = Path(published.path)
     if pack_files.intact(target, published.sha256):
         return target, f"{target.name} is published and intact; it was left as it is"
-    if target.exists():
+    if not target.exists():
+        _restore(session, published, actor, default_currency,
+                 "the published file was missing; written again from the frozen figures")
+        return target, (f"{target.name} was missing and is written again from the frozen "
+                        "figures")
+    if not restore:
         raise PackRefused(f"{target} is not the pack that was published (its checksum "
-                          "differs); it is not overwritten. Write a copy with --out, and "
-                          f"check the month with `chargeback verify {period}`")
-    written = packs.write(session, period, target, default_currency)
+                          "differs); it is not overwritten. `chargeback pack "
+                          f"{period} --restore` sets it aside and writes the pack again "
+                          "from the frozen figures; or write a copy with --out")
+    aside = _set_aside(target)
+    _restore(session, published, actor, default_currency,
+             f"the published file had changed (its checksum differed; set aside as "
+             f"{aside.name}); written again from the frozen figures",
+             changed={"changed_sha256": packs.sha256_of(aside), "set_aside_as": aside.name})
+    return target, (f"{target.name} had changed: it is set aside as {aside.name} and the "
+                    "pack is written again from the frozen figures (same figures, new "
+                    "checksum recorded)")
+
+
+def _restore(session: Session, published: PackFile, actor: str, default_currency: str,
+             reason: str, changed: dict | None = None) -> None:
+    """Write the published pack again in place and record its new checksum, audited."""
+    target = Path(published.path)
+    written = packs.write(session, published.period, target, default_currency)
     record(session, actor, "pack.restore", "pack", target.name,
-           before={"sha256": published.sha256}, after={"sha256": written.sha256},
-           reason="the published file was missing; written again from the frozen figures")
+           before={"sha256": published.sha256, **(changed or {})},
+           after={"sha256": written.sha256}, reason=reason)
     published.sha256 = written.sha256
     session.flush()
-    return target, f"{target.name} was missing and is written again from the frozen figures"
+
+
+def _set_aside(target: Path) -> Path:
+    """Rename a changed pack file out of the way, beside it, under a name that says when."""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    aside = target.with_name(f"{target.name}.changed-{stamp}")
+    os.replace(target, aside)
+    return aside
 
 
 def _copy(session: Session, period: str, out: Path, default_currency: str

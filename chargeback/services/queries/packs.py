@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from itertools import groupby
 from pathlib import Path
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from chargeback.models import PackFile
 from chargeback.refusals import Conflict, NotFound
@@ -113,20 +114,67 @@ def intact(path: Path, sha256: str) -> bool:
     return path.is_file() and sha256_of(path) == sha256
 
 
+def recovery(pack_file: PackFile) -> str:
+    """What central IT can do about a pack whose file is missing or changed. Only the
+    latest final revision of a closed month can be written again: its figures are the ones
+    frozen now. An earlier revision's were replaced by a later close, and a provisional
+    draft is written again by the next draft run."""
+    period = pack_file.period
+    if pack_file.kind != "final":
+        return ("It is a provisional draft: the next provisional pack run (Jobs page) writes "
+                "it again.")
+    newest = latest(object_session(pack_file), period)
+    if newest is None or newest.id != pack_file.id:
+        return (f"It is an earlier revision: {period} was closed again since, so its figures "
+                "are not on the server any more; put the file back from a backup (its "
+                f"checksum is {pack_file.sha256}).")
+    return (f"Central IT can write it again from the frozen figures with `chargeback pack "
+            f"{period} --restore`; `chargeback verify {period}` names every missing or "
+            "changed pack file.")
+
+
 def verified_file(pack_file: PackFile) -> Path:
     """The pack's file, checked against the checksum recorded when it was written; a
     missing or changed file is refused with what to do about it."""
     path = Path(pack_file.path)
-    if not path.is_file():
+    problem = file_problem(pack_file)
+    if problem == "missing":
         raise PackMissing(
             f"The pack {path.name} (period {pack_file.period}, revision "
             f"{pack_file.revision}) is recorded but its file is no longer on the server. "
-            f"Central IT can write it again from the frozen figures with "
-            f"`chargeback pack {pack_file.period}`.", kind="pack")
-    if sha256_of(path) != pack_file.sha256:
+            + recovery(pack_file), kind="pack")
+    if problem == "changed":
         raise PackChanged(
             f"The file of the pack {path.name} is not the file that was published: its "
-            "checksum differs. It is not served; central IT can check the month with "
-            f"`chargeback verify {pack_file.period}` and write the pack again with "
-            f"`chargeback pack {pack_file.period}`.", kind="pack")
+            "checksum differs. It is not served. " + recovery(pack_file), kind="pack")
     return path
+
+
+def file_problem(pack_file: PackFile) -> str | None:
+    """``missing``, ``changed`` (its checksum differs from the one recorded) or None."""
+    path = Path(pack_file.path)
+    if not path.is_file():
+        return "missing"
+    return None if sha256_of(path) == pack_file.sha256 else "changed"
+
+
+@dataclass(frozen=True)
+class FileFinding:
+    """A published pack whose file is not the one recorded, with what to do about it."""
+
+    pack: PackFile
+    problem: str
+
+    def __str__(self) -> str:
+        p = self.pack
+        return (f"{p.period}: pack {Path(p.path).name} ({p.kind}, revision {p.revision}) "
+                f"is {self.problem} on the server. {recovery(p)}")
+
+
+def check_files(session: Session, period: str | None = None
+                ) -> tuple[list[PackFile], list[FileFinding]]:
+    """Every published pack of ``period`` (or of every month) read against its recorded
+    checksum: (the packs checked, those missing or changed)."""
+    checked = every(session, period)
+    return checked, [FileFinding(p, problem) for p in checked
+                     if (problem := file_problem(p)) is not None]

@@ -87,3 +87,54 @@ def test_packs_list_and_download(api, session):
     gone = finance.get(f"/api/v1/packs/{packs[0]['id']}/download")
     assert gone.status_code == 404 and "chargeback pack 2026-03" in gone.get_json()["message"]
     assert finance.get("/api/v1/packs").get_json()[0]["on_server"] is False
+
+
+def test_a_changed_pack_file_is_named_by_verify_and_restored(api, session, runner):
+    """A published pack changed on the server: the download refuses it and says what to
+    run; `chargeback verify` names it (exit 1); `chargeback pack --restore` sets it aside,
+    writes the pack again from the frozen figures and records the new checksum, audited;
+    the download then serves it, with the original's cells."""
+    finance = api("finance")
+    listed = finance.get("/api/v1/packs").get_json()[0]
+    pack = session.get(PackFile, listed["id"])
+    path, recorded = Path(pack.path), pack.sha256
+    original = openpyxl.load_workbook(path)
+    assert runner.invoke(args=["verify", "2026-03"]).exit_code == 0
+    path.write_bytes(path.read_bytes() + b"tampered")
+    download = f"/api/v1/packs/{listed['id']}/download"
+    refused = finance.get(download)
+    assert refused.status_code == 409
+    assert "chargeback pack 2026-03 --restore" in refused.get_json()["message"]
+    verify = runner.invoke(args=["verify", "2026-03"])
+    assert verify.exit_code == 1
+    assert "pack chargeback-2026-03.xlsx (final, revision 1) is changed" in verify.stderr
+    plain = runner.invoke(args=["pack", "2026-03"])
+    assert plain.exit_code == 1 and "--restore" in plain.stderr  # never overwritten unasked
+    assert runner.invoke(args=["pack", "2026-03", "--restore", "--out", "x.xlsx"]
+                         ).exit_code == 2
+    restored = runner.invoke(args=["pack", "2026-03", "--restore"])
+    assert restored.exit_code == 0, restored.output
+    assert restored.stdout.strip() == str(path)
+    aside = list(path.parent.glob("chargeback-2026-03.xlsx.changed-*"))
+    assert len(aside) == 1 and aside[0].read_bytes().endswith(b"tampered")
+    session.expire_all()
+    entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "pack.restore")
+                            ).one()
+    assert entry.before["sha256"] == recorded and entry.before["set_aside_as"] == aside[0].name
+    assert entry.after["sha256"] == session.get(PackFile, listed["id"]).sha256
+    assert runner.invoke(args=["verify", "2026-03"]).exit_code == 0
+    served = finance.get(download)
+    assert served.status_code == 200
+    again = openpyxl.load_workbook(io.BytesIO(served.data))
+    assert again.sheetnames == original.sheetnames
+    for name in original.sheetnames:
+        assert [[c.value for c in row] for row in again[name].iter_rows()] == \
+            [[c.value for c in row] for row in original[name].iter_rows()], name
+
+
+def test_verify_names_a_missing_pack_file(api, session, runner):
+    pack = session.get(PackFile, api("finance").get("/api/v1/packs").get_json()[0]["id"])
+    Path(pack.path).unlink()
+    verify = runner.invoke(args=["verify"])
+    assert verify.exit_code == 1 and "chargeback-2026-03.xlsx" in verify.stderr
+    assert "is missing" in verify.stderr
