@@ -60,6 +60,15 @@ class Text(fields.String):
         return text
 
 
+def Said(what: str, max_length: int, **kwargs) -> Text:  # noqa: N802  (a field factory)
+    """Words a person must give (a reason, a comment): spaces alone are none, and are
+    refused here like an empty string (422 on the field), not deeper as a state error."""
+    return Text(required=True, validate=[
+        validate.Length(min=1, max=max_length),
+        validate.Regexp(r"\S", error=f"{what} is required: spaces alone are not one.")],
+        **kwargs)
+
+
 def Code(**kwargs) -> Text:  # noqa: N802  (a field factory, named like the fields)
     """A unit, service or consumer code: 1 to 64 characters."""
     return Text(validate=validate.Length(min=1, max=64), **kwargs)

@@ -25,6 +25,7 @@ from chargeback.api.fields import (
     Code,
     DecimalString,
     Period,
+    Said,
     Text,
     Timestamp,
     decimal_problem,
@@ -347,7 +348,7 @@ class ApproveSchema(Schema):
 
 
 class SendBackSchema(Schema):
-    comment = Text(required=True, validate=validate.Length(min=1, max=2000))
+    comment = Said("A comment", 2000)
 
 
 class ScorecardsQuery(Schema):
@@ -366,7 +367,7 @@ class PeriodSchema(Schema):
 
 
 class ReopenSchema(Schema):
-    reason = Text(required=True, validate=validate.Length(min=1, max=1000))
+    reason = Said("A reason", 1000)
 
 
 class UploadSchema(Schema):

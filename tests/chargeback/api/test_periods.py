@@ -62,6 +62,10 @@ def test_reopen_needs_a_reason_and_a_closed_month(api, session):
     cit = api("central_it")
     missing = cit.post("/api/v1/periods/2026-03/reopen", json={})
     assert missing.status_code == 422 and "reason" in missing.get_json()["errors"]
+    for blank in ("", "   ", " \t\n"):  # spaces alone are no reason: the same 422
+        refused = cit.post("/api/v1/periods/2026-03/reopen", json={"reason": blank})
+        assert refused.status_code == 422, blank
+        assert list(refused.get_json()["errors"]) == ["reason"], blank
     reopened = cit.post("/api/v1/periods/2026-03/reopen", json={"reason": "late GL credit"})
     assert reopened.status_code == 200 and reopened.get_json()["status"] == "open"
     entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "period.reopen"))

@@ -107,6 +107,8 @@ def test_central_it_sends_back_with_a_comment(api):
     cit = api("central_it")
     empty = cit.post(f"/api/v1/scorecards/{version_id}/send-back", json={"comment": ""})
     assert empty.status_code == 422 and "comment" in empty.get_json()["errors"]
+    blank = cit.post(f"/api/v1/scorecards/{version_id}/send-back", json={"comment": "  "})
+    assert blank.status_code == 422 and list(blank.get_json()["errors"]) == ["comment"]
     back = cit.post(f"/api/v1/scorecards/{version_id}/send-back",
                     json={"comment": "Add a turnaround criterion."})
     assert back.status_code == 200
