@@ -41,7 +41,8 @@ def jobs_group() -> None:
 
 
 @jobs_group.command("list")
-@click.option("--limit", default=20, show_default=True)
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(min=1),
+              help="how many of the latest runs to list (at least 1)")
 @with_appcontext
 def jobs_list(limit: int) -> None:
     """The latest job runs."""

@@ -254,6 +254,11 @@ def test_jobs_work_once_through_the_command_line(reference, runner):
     assert usage_lines() == USAGE_ROWS
     listed = runner.invoke(args=["jobs", "list"]).output
     assert "import" in listed and "succeeded" in listed
+    one = runner.invoke(args=["jobs", "list", "--limit", "1"])
+    assert one.exit_code == 0 and f"{queued.id:>5} import" in one.output
+    for bad in ("0", "-5"):  # not "no job runs yet", not every run: a usage error
+        refused = runner.invoke(args=["jobs", "list", "--limit", bad])
+        assert refused.exit_code == 2 and "--limit" in refused.stderr, refused.output
 
 
 def test_jobs_work_once_in_a_process_of_its_own(reference, app):
