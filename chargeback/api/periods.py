@@ -34,10 +34,10 @@ from chargeback.extensions import db
 from chargeback.refusals import Refused
 from chargeback.services import job_runs, upload_jobs
 from chargeback.services.closing import reopen_period
+from chargeback.services.publication import close_refusal
 from chargeback.services.queries import packs as pack_files
 from chargeback.services.queries import periods as months
 from chargeback.services.queries import runs
-from chargeback.vocabulary import FROZEN_STATUSES, PERIOD_PUBLISHING
 
 bp = Blueprint("periods", __name__, url_prefix="/api/v1",
                description="Periods, closing them as jobs, job runs and packs.")
@@ -99,12 +99,9 @@ def period(period: str):
 def close(period: str):
     """Queue the close of `period` for the scheduler; 202 with the job run."""
     row = _period(period)
-    if row.status == PERIOD_PUBLISHING:
-        fail(409, f"Period {period} is being closed: its pack is being published.",
-             {"period": [f"{period} is {row.status}."]})
-    if row.status in FROZEN_STATUSES:
-        fail(409, f"Period {period} is already closed; reopen it first to close it again.",
-             {"period": [f"{period} is {row.status}."]})
+    refusal = close_refusal(db.session, period)
+    if refusal:
+        fail(409, refusal, {"period": [f"{period} is {row.status}."]})
     run = runs.pending_close(db.session, period) or job_runs.queue(
         db.session, "close-month", period, current_user().email)
     return run_dict(run), 202, {

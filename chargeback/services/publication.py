@@ -44,6 +44,21 @@ from chargeback.services.queries.periods import publishing
 from chargeback.vocabulary import PERIOD_CLOSED, PERIOD_OPEN, PERIOD_PUBLISHING
 
 
+def close_refusal(session: Session, period: str) -> str | None:
+    """Why a close of ``period`` may not be asked for now, or None: a month already closed
+    (reopen it first) or whose close is being published. The API (409) and the Jobs page's
+    "run now" (a flash, nothing queued) ask here, so neither queues a run that can only
+    say the month is closed."""
+    row = session.get(Period, period)
+    if row is None:
+        return None
+    if row.status == PERIOD_PUBLISHING:
+        return f"Period {period} is being closed: its pack is being published."
+    if row.status == PERIOD_CLOSED:
+        return f"Period {period} is already closed; reopen it first to close it again."
+    return None
+
+
 def close_and_publish(session: Session, period: str, actor: str, *, pack_dir: Path,
                       default_currency: str) -> Path:
     """Close ``period`` and publish its pack; returns the pack's path. Raises CloseRefused
@@ -278,5 +293,5 @@ def _copy(session: Session, period: str, out: Path, default_currency: str
     return out, f"a copy of the {period} pack is written to {out}"
 
 
-__all__ = ["PeriodRefused", "close_and_publish", "finish_interrupted", "publish",
+__all__ = ["PeriodRefused", "close_and_publish", "close_refusal", "finish_interrupted", "publish",
            "rewrite_pack"]

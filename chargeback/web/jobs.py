@@ -29,6 +29,7 @@ from wtforms.validators import DataRequired, Optional, Regexp
 from chargeback.access import MANAGE, READ_ALL
 from chargeback.extensions import db
 from chargeback.services import job_runs
+from chargeback.services.publication import close_refusal
 from chargeback.services.queries import listing
 from chargeback.services.queries import runs as job_list
 from chargeback.web.guards import roles
@@ -88,6 +89,11 @@ def run_now():
     if not form.validate_on_submit():
         for field, errors in form.errors.items():
             flash(f"{field}: {'; '.join(errors)}", "danger")
+        return redirect(url_for("jobs.index"))
+    refusal = form.job.data == "close-month" and form.period.data and close_refusal(
+        db.session, form.period.data)
+    if refusal:  # as the API's 409 and the command line's exit 1: nothing is queued
+        flash(refusal, "danger")
         return redirect(url_for("jobs.index"))
     run = job_runs.queue(db.session, form.job.data, form.period.data or None,
                          current_user.email)

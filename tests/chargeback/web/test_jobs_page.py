@@ -42,6 +42,20 @@ def test_bad_period_is_refused_without_queueing(company, signed_in, session):
     assert session.scalar(select(JobRun)) is None
 
 
+def test_closing_a_closed_month_is_refused_without_queueing(company, signed_in, session):
+    """As the API (409) and the command line (exit 1): no run that can only say "already
+    closed", but an error naming the month."""
+    client = signed_in("admin")
+    token = csrf_from(client.get("/jobs").get_data(as_text=True))
+    response = client.post("/jobs/run", data={"job": "close-month", "period": "2026-03",
+                                              "csrf_token": token}, follow_redirects=True)
+    text = response.get_data(as_text=True)
+    assert "Period 2026-03 is already closed; reopen it first" in text
+    assert "Run 1 queued" not in text
+    session.rollback()
+    assert session.scalar(select(JobRun)) is None
+
+
 def test_waiting_month_is_shown_in_red_and_finance_cannot_run(company, signed_in):
     run = job_runs.start(db.engine, "close-month", "2026-04", "scheduler")
     job_runs.finish(db.engine, run.id, "waiting", "waiting (0 day(s) so far) for: no spend for WW")
