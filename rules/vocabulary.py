@@ -38,6 +38,17 @@ def period_out_of_range(value: object) -> bool:
             and not is_period(value))
 
 
+def period_problem(value: object) -> str | None:
+    """Why ``value`` is not a period the product keeps, in words for whoever typed it (None:
+    it is one). A well-formed month outside the range is told the range, not the form it
+    is already in. The web forms, the API and the command line all say it this way."""
+    if is_period(value):
+        return None
+    if period_out_of_range(value):
+        return f"'{value}' is outside the periods kept ({FIRST_PERIOD} to {LAST_PERIOD})"
+    return f"'{value}' is not a period: {PERIOD_HINT}"
+
+
 MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August",
                "September", "October", "November", "December")
 

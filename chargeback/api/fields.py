@@ -19,7 +19,7 @@ from decimal import Decimal
 
 from marshmallow import ValidationError, fields, validate
 
-from rules.vocabulary import PERIOD_ANCHORED
+from rules.vocabulary import PERIOD_ANCHORED, period_problem
 
 DECIMAL_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
 CENT = Decimal("0.01")
@@ -74,11 +74,24 @@ def Code(**kwargs) -> Text:  # noqa: N802  (a field factory, named like the fiel
     return Text(validate=validate.Length(min=1, max=64), **kwargs)
 
 
+class PeriodText(validate.Regexp):
+    """``YYYY-MM`` from 1900-01 to 2999-12 (still a pattern in the OpenAPI document), its
+    error in the product's words: a month out of range is told the range."""
+
+    def __init__(self):
+        super().__init__(PERIOD_ANCHORED)
+
+    def __call__(self, value):
+        problem = period_problem(value)
+        if problem:
+            raise ValidationError(problem[0].upper() + problem[1:] + ".")
+        return value
+
+
 def Period(**kwargs) -> Text:  # noqa: N802
     """A ``YYYY-MM`` month."""
     metadata = {"example": "2026-03", **kwargs.pop("metadata", {})}
-    return Text(validate=validate.Regexp(PERIOD_ANCHORED, error="Write the month as YYYY-MM."),
-                metadata=metadata, **kwargs)
+    return Text(validate=PeriodText(), metadata=metadata, **kwargs)
 
 
 def plain(value: Decimal) -> str:

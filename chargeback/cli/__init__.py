@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 import click
 
 from chargeback.refusals import CONTENTION, Refused
-from rules.vocabulary import PERIOD_HINT, is_period
+from rules.vocabulary import period_problem
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -45,9 +45,10 @@ class PeriodType(click.ParamType):
     name = "YYYY-MM"
 
     def convert(self, value, param, ctx):
-        if is_period(value):
+        problem = period_problem(value)
+        if problem is None:
             return value
-        self.fail(f"'{value}' is not a period: {PERIOD_HINT}", param, ctx)
+        self.fail(problem, param, ctx)
 
 
 PERIOD = PeriodType()

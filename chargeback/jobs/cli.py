@@ -12,11 +12,12 @@ from flask.cli import with_appcontext
 
 
 def _period(ctx, param, value):
-    from rules.vocabulary import PERIOD_HINT, is_period
+    from rules.vocabulary import period_problem
 
-    if value is None or is_period(value):
+    problem = None if value is None else period_problem(value)
+    if problem is None:
         return value
-    raise click.BadParameter(f"'{value}' is not a period: {PERIOD_HINT}")
+    raise click.BadParameter(problem)
 
 
 @click.command("scheduler")

@@ -24,7 +24,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Optional, Regexp
+from wtforms.validators import DataRequired, Optional, ValidationError
 
 from chargeback.access import MANAGE, READ_ALL
 from chargeback.extensions import db
@@ -33,10 +33,18 @@ from chargeback.services.publication import close_refusal
 from chargeback.services.queries import listing
 from chargeback.services.queries import runs as job_list
 from chargeback.web.guards import roles
-from rules.vocabulary import PERIOD_ANCHORED
+from rules.vocabulary import period_problem
 
 bp = Blueprint("jobs", __name__)
 PAGE_SIZE = 50
+
+
+def a_period(form, field) -> None:
+    """The product's one period check (``rules.vocabulary.period_problem``): a month out
+    of range is told the range, not the form it is already written in."""
+    problem = period_problem(field.data)
+    if problem:
+        raise ValidationError(problem)
 
 
 class RunNowForm(FlaskForm):
@@ -44,7 +52,7 @@ class RunNowForm(FlaskForm):
                                       SelectChoice("provisional", "Provisional pack")],
                       validators=[DataRequired()])
     period = StringField("Period (YYYY-MM, empty: what is due)", validators=[
-        Optional(), Regexp(PERIOD_ANCHORED, message="write YYYY-MM")])
+        Optional(), a_period])
 
 
 @bp.route("/jobs")

@@ -45,6 +45,16 @@ def test_usage_errors_exit_2(runner, tmp_path):
     assert runner.invoke(args=["no-such-command"]).exit_code == 2
 
 
+@pytest.mark.parametrize("args", [["close", "1800-01"], ["verify", "3000-01"],
+                                  ["jobs", "run", "close-month", "--period", "1899-12"]])
+def test_a_month_out_of_range_is_told_the_range(runner, args):
+    """Written as YYYY-MM already: the usage error names the range kept, not the form."""
+    result = runner.invoke(args=args)
+    assert result.exit_code == 2
+    assert f"'{args[-1]}' is outside the periods kept (1900-01 to 2999-12)" in result.stderr
+    assert "write YYYY-MM" not in result.stderr
+
+
 @pytest.mark.slow
 def test_console_script_end_to_end(tmp_path):
     """``chargeback db upgrade`` then an import, in a separate process, as a user runs it."""

@@ -56,6 +56,9 @@ def test_ratings_need_a_closed_period(api):
     assert finance.get("/api/v1/ratings/2026-03/NOPE").status_code == 404
     assert finance.get("/api/v1/ratings?period=2026-07").status_code == 404
     assert finance.get("/api/v1/ratings?period=2026-3").status_code == 422
+    far = finance.get("/api/v1/ratings?period=1899-12")  # a month, outside the range kept
+    assert far.status_code == 422 and far.get_json()["errors"]["period"] == [
+        "'1899-12' is outside the periods kept (1900-01 to 2999-12)."]
     api("central_it").post("/api/v1/periods/2026-03/reopen", json={"reason": "fix"})
     reopened = finance.get("/api/v1/ratings?period=2026-03")
     assert reopened.status_code == 409 and "is open" in reopened.get_json()["message"]

@@ -40,6 +40,13 @@ def test_bad_period_is_refused_without_queueing(company, signed_in, session):
     assert "write YYYY-MM" in response.get_data(as_text=True)
     session.rollback()
     assert session.scalar(select(JobRun)) is None
+    far = client.post("/jobs/run", data={"job": "close-month", "period": "1800-01",
+                                         "csrf_token": token}, follow_redirects=True)
+    text = far.get_data(as_text=True)  # in the form already: the range is what is wrong
+    assert "&#39;1800-01&#39; is outside the periods kept (1900-01 to 2999-12)" in text
+    assert "write YYYY-MM" not in text
+    session.rollback()
+    assert session.scalar(select(JobRun)) is None
 
 
 def test_closing_a_closed_month_is_refused_without_queueing(company, signed_in, session):
