@@ -54,7 +54,7 @@ from chargeback.services.queries import listing
 from chargeback.services.queries import packs as pack_files
 from chargeback.services.queries import periods as months
 from chargeback.unit_of_work import keep_refused
-from chargeback.vocabulary import IMPORT_KINDS, REPLACEABLE_KINDS
+from chargeback.vocabulary import IMPORT_KINDS, PERIOD_OPEN, REPLACEABLE_KINDS
 from chargeback.web import downloads
 from chargeback.web.guards import page_number, roles
 from rules.vocabulary import is_period
@@ -266,9 +266,21 @@ def packs():
     groups = pack_files.by_period(page.items)
     return render_template("data/packs.html", page=page, groups=groups,
                            spec=pack_files.LIST, asked=asked, on_disk=on_disk,
+                           state={period: _month_state(period) for period, _ in groups},
                            latest=pack_files.latest_revisions(db.session,
                                                               [period for period, _ in groups]),
                            name_of=lambda p: Path(p.path).name)
+
+
+def _month_state(period: str) -> str:
+    """What a month's packs stand for now, from the period itself: ``closed`` (its latest
+    final pack is its figures), ``reopened`` (closed before, open for corrections now: its
+    last pack is no longer final word, its statements are not shown), ``publishing`` or
+    ``open`` (never closed: only a provisional draft)."""
+    row = months.period(db.session, period)
+    if row is None or row.status == PERIOD_OPEN:
+        return "reopened" if row is not None and row.close_count else "open"
+    return row.status
 
 
 @bp.get("/packs/<int:pack_id>/download")

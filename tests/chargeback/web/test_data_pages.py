@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from chargeback.extensions import db
 from chargeback.models import AuditEntry, Budget, ImportBatch, MetricObservation, PackFile, Period
+from chargeback.services.closing import reopen_period
 from chargeback.services.users import create_user
 from tests.chargeback.helpers import data_fingerprint
 from tests.chargeback.web.conftest import PASSWORD, csrf_from, sign_in
@@ -240,6 +241,24 @@ def test_a_missing_pack_file_is_a_clear_404(company, signed_in, session):
     text = response.get_data(as_text=True)
     assert "Pack file missing" in text and "chargeback pack 2026-03" in text
     assert "file missing on the server" in client.get("/packs").get_data(as_text=True)
+
+
+def test_a_reopened_month_is_marked_on_the_packs_page(company, signed_in, session):
+    """The last close's pack is no longer the month's final word: the month says it is
+    reopened for corrections (from the period's status), and offers no statements (they
+    are a closed month's)."""
+    client = signed_in("finance")
+    closed = client.get("/packs").get_data(as_text=True)
+    assert 'final <span class="badge text-bg-success">latest</span>' in closed
+    assert "/statements?period=2026-03" in closed and "reopened for corrections" not in closed
+    reopen_period(session, "2026-03", "late usage", "test")
+    session.commit()
+    reopened = client.get("/packs").get_data(as_text=True)
+    assert "chargeback-2026-03.xlsx" in reopened  # what the close published stays listed
+    assert "reopened for corrections" in reopened
+    assert "of the last close (reopened since)" in reopened
+    assert 'badge text-bg-success">latest' not in reopened
+    assert "/statements?period=2026-03" not in reopened
 
 
 def test_empty_states(app):
