@@ -249,8 +249,14 @@ def logout():
 
 @bp.route("/forgot", methods=["GET", "POST"])
 def forgot():
+    """Ask for a link to set a new password. A server without mail settings offers no
+    form and sends nothing: it says to ask an admin, and a POST (an old page, a script)
+    gets the same page, never word of a link on its way (the same for every address)."""
     form = ForgotForm()
     mail_on = bool(current_app.config.get("CHARGEBACK_SMTP_HOST"))
+    if not mail_on:
+        return render_template("auth/forgot.html", form=None, mail_on=False,
+                               asked=request.method == "POST")
     if not form.validate_on_submit():
         status = 400 if request.method == "POST" else 200
         return render_template("auth/forgot.html", form=form, mail_on=mail_on), status

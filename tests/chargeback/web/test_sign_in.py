@@ -244,6 +244,24 @@ def outbox(app):
     controller.stop()
 
 
+def test_without_mail_the_forgot_page_offers_no_form_and_promises_no_link(app, users):
+    """No mail settings: the page says to ask an admin and has nothing to send; a POST
+    anyway (an old page, a script) sends nothing and says no link was sent."""
+    assert not app.config.get("CHARGEBACK_SMTP_HOST")
+    client = app.test_client()
+    page = client.get("/forgot")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "This server sends no mail" in text
+    assert "Send the link" not in text and 'name="email"' not in text
+    token = csrf_from(client.get("/login").get_data(as_text=True))  # an old page's form
+    answer = client.post("/forgot", data={"email": users["finance"].email,
+                                          "csrf_token": token}, follow_redirects=True)
+    said = answer.get_data(as_text=True)
+    assert answer.status_code == 200
+    assert "No link was sent" in said and "on its way" not in said
+    assert "Send the link" not in said
+
+
 def _reset_link(app, outbox, email: str) -> str:
     client = app.test_client()
     page = client.get("/forgot").get_data(as_text=True)
