@@ -29,6 +29,9 @@ def user_add(email: str, role: str, units: tuple[str, ...]) -> None:
     from chargeback.extensions import db
     from chargeback.services.users import create_user, generate_password
 
+    if role == "unit_head" and not units:  # as docs/cli.md says: required, so exit 2
+        raise click.UsageError("a unit head needs at least one unit in their scope: give "
+                               "--unit CODE (repeat it for more units)")
     password = "" if sys.stdin.isatty() else sys.stdin.readline().rstrip("\r\n")
     generated = not password
     if generated:

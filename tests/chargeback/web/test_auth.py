@@ -87,7 +87,9 @@ def test_user_add_reads_one_line_or_generates(runner, session, company):
     assert [u.code for u in user.units] == ["ALT"]
     assert user.password_hash.startswith("scrypt:")
     head = runner.invoke(args=["user", "add", "c@example.com", "--role", "unit_head"], input="x"*12)
-    assert head.exit_code == 1 and "needs at least one unit" in head.stderr
+    assert head.exit_code == 2  # a usage error: --unit is required for a unit head
+    assert "a unit head needs at least one unit in their scope" in head.stderr
+    assert session.scalar(select(User).where(User.email == "c@example.com")) is None
     bad = runner.invoke(args=["user", "add", "d@example.com", "--role", "king"])
     assert bad.exit_code == 2
 
