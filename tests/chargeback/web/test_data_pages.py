@@ -86,6 +86,10 @@ def test_kind_choices_follow_the_role(company, signed_in):
     head = import_form_kinds(page)
     assert 'value="metrics"' in head and 'value="spend"' not in head
     assert 'name="replace"' not in page  # nothing a unit head imports can be replaced
+    offered = re.findall(r'<option[^>]*value="([a-z_]+)"', head)
+    assert offered == ["metrics", "sla_results", "dependencies"]
+    assert ("You import metrics, sla_results and dependencies for your own units only"
+            in " ".join(page.split()))  # the text says what the form offers
     assert "period, unit_code, measure, value" in page  # the columns of the kinds offered
     central = import_form_kinds(signed_in("central_it").get("/imports").get_data(as_text=True))
     assert 'value="units"' in central and 'value="drivers"' in central
