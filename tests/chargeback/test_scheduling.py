@@ -159,6 +159,9 @@ def test_provisional_pack_changes_nothing(bound, runner, tmp_path, app):
         sheet = book[name]
         texts = [str(c) for row in sheet.iter_rows(values_only=True) for c in row if c]
         assert any("PROVISIONAL" in t.upper() for t in texts), name
+    cover = dict(book["Cover"].iter_rows(min_row=2, max_col=2, values_only=True))
+    assert "conservation checked when this provisional pack was computed" in cover["Note 1"]
+    assert "at the close" not in cover["Note 1"]  # the month is not closed
     again = jobs.provisional(at("2026-03-21T01:30:00"))
     assert again.status == "succeeded"
     assert db.session.scalar(select(func.count()).select_from(PackFile)) == 1

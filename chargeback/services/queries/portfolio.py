@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from chargeback.services.queries import ratings, variability
 from chargeback.services.queries.closed_month import ClosedMonth
+from chargeback.vocabulary import FROZEN_STATUSES
 from reports import model as pm
 from rules.envelope import Envelope, fiscal_year
 from rules.model import RollupNode
@@ -92,9 +93,12 @@ def notes(month: ClosedMonth) -> tuple[str, ...]:
     charged = spend - absorbed
     lacking = sorted(code for code in month.tree
                      if month.money.get(code) is None or month.money[code].budget is None)
+    checked = ("conservation checked at the close" if month.status in FROZEN_STATUSES else
+               "conservation checked when this provisional pack was computed; the month is "
+               "not closed")
     return (
         f"External spend {spend:,.2f} = charged to business consumers {charged:,.2f} "
-        f"+ absorbed by units {absorbed:,.2f} (conservation checked at the close).",
+        f"+ absorbed by units {absorbed:,.2f} ({checked}).",
         f"Internal charges between units: {moved:,.2f}, eliminated in the group roll-ups.",
         f"Of the {charged:,.2f} charged to business consumers, {charged - showback:,.2f} is "
         f"posted to the journal and {showback:,.2f} is showback (computed and reported, "
