@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, object_session
 
-from chargeback.models import PackFile
+from chargeback.models import PackFile, Period
 from chargeback.refusals import Conflict, NotFound
 from chargeback.services.packs import sha256_of
 from chargeback.services.queries.listing import (
@@ -21,7 +21,7 @@ from chargeback.services.queries.listing import (
     select_page,
 )
 from chargeback.services.queries.sql import Page
-from chargeback.vocabulary import PACK_KINDS
+from chargeback.vocabulary import PACK_KINDS, PERIOD_CLOSED
 
 LIST = ListSpec(
     sorts={"period": Sort("Period", (PackFile.period,)),
@@ -123,11 +123,17 @@ def recovery(pack_file: PackFile) -> str:
     if pack_file.kind != "final":
         return ("It is a provisional draft: the next provisional pack run (Jobs page) writes "
                 "it again.")
-    newest = latest(object_session(pack_file), period)
+    session = object_session(pack_file)
+    newest = latest(session, period)
     if newest is None or newest.id != pack_file.id:
         return (f"It is an earlier revision: {period} was closed again since, so its figures "
                 "are not on the server any more; put the file back from a backup (its "
                 f"checksum is {pack_file.sha256}).")
+    month = session.get(Period, period)
+    if month is None or month.status != PERIOD_CLOSED:
+        return (f"{period} is reopened for corrections, so its pack cannot be written again "
+                "now: its next close writes the next revision; or put this file back from "
+                f"a backup (its checksum is {pack_file.sha256}).")
     return (f"Central IT can write it again from the frozen figures with `chargeback pack "
             f"{period} --restore`; `chargeback verify {period}` names every missing or "
             "changed pack file.")

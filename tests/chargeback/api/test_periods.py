@@ -142,3 +142,9 @@ def test_verify_names_a_missing_pack_file(api, session, runner):
     verify = runner.invoke(args=["verify"])
     assert verify.exit_code == 1 and "chargeback-2026-03.xlsx" in verify.stderr
     assert "is missing" in verify.stderr
+    assert "chargeback pack 2026-03 --restore" in verify.stderr
+    api("central_it").post("/api/v1/periods/2026-03/reopen", json={"reason": "late usage"})
+    gone = api("finance").get(f"/api/v1/packs/{pack.id}/download")
+    assert gone.status_code == 404  # and no promise of a command that would refuse
+    assert "is reopened for corrections" in gone.get_json()["message"]
+    assert "--restore" not in gone.get_json()["message"]
