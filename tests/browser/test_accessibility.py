@@ -6,8 +6,8 @@ their URL arguments from its ``targets``), so a page added to the app is checked
 soon as it has its access rule. A page that answers with something other than HTML (a
 download, JSON) is not a page and is left out; an error page (the reset page's 404 for
 a made-up link) is a page like any other.  The signed-out visitor is checked on the
-public pages (sign-in, forgotten password). Each page is also screenshotted at 390 px
-(``build/screenshots/390-<who>-<endpoint>.png``).
+public pages (sign-in, forgotten password). With ``CHARGEBACK_SCREENSHOTS=1`` each page is
+also screenshotted at 390 px (``build/screenshots/390-<who>-<endpoint>.png``).
 
 axe runs at a desktop width (1400 px, the menu open); the overflow check then narrows the
 same page to 390x844. Wide tables scroll inside their own ``.table-responsive`` box, which
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import shot
+from tests.browser.conftest import SETTLE_JS, settle, shot
 from tests.browser.test_journeys import sign_in
 from tests.chargeback.web.test_authorization import (  # noqa: F401  (targets: a fixture)
     PUBLIC,
@@ -69,12 +69,6 @@ CULPRITS_JS = """() => {
   return found.slice(0, 8);
 }"""
 
-# Chart.js and the like resize on the next animation frames: wait for a few.
-SETTLE_JS = """() => new Promise((done) => {
-  let frames = 4;
-  const next = () => (--frames ? requestAnimationFrame(next) : done());
-  requestAnimationFrame(next);
-})"""
 
 
 def pages_for(app, who: str | None):
@@ -89,12 +83,26 @@ def pages_for(app, who: str | None):
         yield rule.endpoint, rule
 
 
-def axe_problems(page, path: str) -> list[str]:
+def axe_source() -> str:
     from axe_playwright_python.sync_playwright import Axe
 
-    results = Axe().run(page, options=AXE_OPTIONS)
+    return Axe().axe_script
+
+
+def with_axe_on_every_page(page):
+    """axe-core loaded into every document the page opens, as it is created: sending its
+    half a megabyte of script to each page after it loads costs 60-90 ms more a page."""
+    page.add_init_script(axe_source())
+    return page
+
+
+def axe_problems(page, path: str) -> list[str]:
+    if page.evaluate("typeof axe") == "undefined":
+        page.evaluate(axe_source())
+    violations = page.evaluate("(options) => axe.run(options).then((r) => r.violations)",
+                               AXE_OPTIONS)
     problems = []
-    for violation in results.response["violations"]:
+    for violation in violations:
         if violation.get("impact") not in FAILING_IMPACTS:
             continue
         for node in violation["nodes"]:
@@ -121,7 +129,7 @@ def check_page(page, base: str, who: str, endpoint: str, path: str) -> list[str]
         return [f"{path}: no response"]
     if "text/html" not in (response.headers.get("content-type") or ""):
         return []  # a download or JSON: not a page
-    page.wait_for_load_state("networkidle")
+    settle(page)
     problems = axe_problems(page, path) + overflow_problems(page, path)
     shot(page, f"390-{who}-{endpoint.replace('.', '-')}")
     return problems
@@ -139,6 +147,7 @@ def is_download(page, base: str, path: str) -> bool:
 @pytest.mark.parametrize("who", (None, *ROLES), ids=("signed_out", *ROLES))
 def test_every_page_is_accessible_and_fits_a_phone(live_server, page, app, users, targets,  # noqa: F811
                                                    who):
+    with_axe_on_every_page(page)
     if who is not None:
         sign_in(page, live_server, who)
     problems, checked = [], 0
@@ -158,7 +167,7 @@ def test_scorecard_editor_and_approval_states(live_server, page, users):
     base, problems = live_server, []
 
     def check(name: str) -> None:
-        page.wait_for_load_state("networkidle")
+        settle(page)
         path = page.url.removeprefix(base)
         problems.extend(axe_problems(page, path) + overflow_problems(page, path))
         shot(page, f"390-{name}")
@@ -191,7 +200,7 @@ def test_compare_shows_every_column_on_a_laptop(live_server, page, users):
     sign_in(page, live_server, "finance")
     page.set_viewport_size({"width": 1366, "height": 900})
     page.goto(f"{live_server}/portfolio/compare?a=ALT&b=LAB&period=2026-03")
-    page.wait_for_load_state("networkidle")
+    settle(page)
     cut = page.evaluate("""() => [...document.querySelectorAll('.table-responsive')]
         .filter((box) => box.scrollWidth > box.clientWidth)
         .map((box) => box.getAttribute('aria-label') + ': ' + box.scrollWidth + ' px in '

@@ -14,7 +14,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from tests.browser.conftest import shot
+from tests.browser.conftest import settle, shot
 from tests.chargeback.test_close_end_to_end import DATA, run
 from tests.chargeback.web.conftest import PASSWORD, USERS
 
@@ -119,5 +119,5 @@ def test_pages_render_without_console_errors(live_server, page, users):
                  "/portfolio/compare?a=ALT&b=WW"):
         response = page.goto(live_server + path)
         assert response.status == 200, path
-        page.wait_for_load_state("networkidle")
+        settle(page)
     assert page.console_errors == [], page.console_errors

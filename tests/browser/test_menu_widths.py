@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import shot
+from tests.browser.conftest import settle, shot
 from tests.browser.test_journeys import sign_in
 from tests.chargeback.web.test_authorization import ROLES
 
@@ -25,7 +25,7 @@ def test_the_menu_never_makes_the_page_wider_than_the_screen(live_server, page, 
     for width in WIDTHS:
         page.set_viewport_size({"width": width, "height": 800})
         page.goto(f"{live_server}/")
-        page.wait_for_load_state("networkidle")
+        settle(page)
         scroll_width = page.evaluate("document.documentElement.scrollWidth")
         shot(page, f"menu-{who}-{width}")
         if scroll_width > width:

@@ -71,7 +71,7 @@ def test_a_unit_head_finds_builds_and_submits_a_scorecard(live_server, page, use
     top = page.locator("#preview").bounding_box()["y"]  # relative to the viewport
     assert -2 <= top < 200  # the result is where the page opens (to a pixel)
     shot(page, "scorecard-preview-at-the-top")
-    page.screenshot(path="build/screenshots/scorecard-preview-viewport.png")
+    shot(page, "scorecard-preview-viewport", full_page=False)
 
     page.click("#submit-for-approval")
     assert page.locator("#waiting").is_visible() and page.locator("#withdraw").is_visible()

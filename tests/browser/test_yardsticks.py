@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import SCREENSHOTS, shot
+from tests.browser.conftest import settle, shot
 from tests.browser.test_journeys import sign_in
 
 pytestmark = pytest.mark.slow
@@ -64,13 +64,13 @@ def test_the_what_if_tables_fit_their_cards(live_server, page, users, width):
     page.set_viewport_size({"width": width, "height": 900})
     page.goto(f"{live_server}/portfolio/compare?period=2026-03&a=ALT&b=WW"
               "&template=operational_excellence")
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert page.locator(".what-if").count() == 4
     cut = page.evaluate(WHAT_IF_OVERFLOW_JS)
     card = page.locator("#what-if-WW-by-ALT")
     card.scroll_into_view_if_needed()
     shot(page, f"yardstick-what-if-{width}")
-    card.screenshot(path=str(SCREENSHOTS / f"yardstick-what-if-{width}-card.png"))
+    shot(page, f"yardstick-what-if-{width}-card", element=card)
     assert cut == []
     assert page.locator("#what-if-WW-by-ALT td.own").first.is_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= width

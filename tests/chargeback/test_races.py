@@ -42,6 +42,15 @@ from chargeback.models import (
 )
 from chargeback.services import publication
 from tests.chargeback.helpers import write_csv
+from tests.chargeback.lock_waits import (
+    FOLDER_VARIABLE,
+    arrived,
+    probed_cli,
+    release,
+    released_when,
+    someone_waits,
+    statements_tracked,
+)
 from tests.chargeback.test_close_end_to_end import DATA, load_company, run
 
 pytestmark = pytest.mark.slow
@@ -69,16 +78,59 @@ def wait_for(condition, seconds: float = 60) -> None:
         time.sleep(0.1)
 
 
-def paused(app, tmp_path, point: str, seconds: int, *args) -> subprocess.Popen:
-    """``chargeback *args`` in a process of its own, paused ``seconds`` at the failpoint
-    ``point``: returned once it is there (or has ended without getting there)."""
+# A paused side waits at most this long: the test releases it (``lock_waits``) as soon as
+# the other side is queued behind it, so only a broken lock makes a test wait it out.
+PAUSE = 30
+
+
+@pytest.fixture
+def statements(tmp_path):
+    """The statements this process runs, written down (``lock_waits``)."""
+    with statements_tracked(tmp_path / "statements") as folder:
+        yield folder
+
+
+def marks_for(tmp_path, point: str) -> Path:
     marks = tmp_path / f"marks-{point}"
-    marks.mkdir()
+    marks.mkdir(exist_ok=True)
+    return marks
+
+
+def paused(app, tmp_path, point: str, seconds: int, *args) -> subprocess.Popen:
+    """``chargeback *args`` in a process of its own, paused at most ``seconds`` at the
+    failpoint ``point``: returned once it is there (or has ended without getting there)."""
+    marks = marks_for(tmp_path, point)
     process = subprocess.Popen(cli(*args), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                text=True, env=env(app, CHARGEBACK_FAILPOINT=f"{point}:{seconds}",
                                                   CHARGEBACK_FAILPOINT_DIR=str(marks)))
     wait_for(lambda: (marks / point).exists() or process.poll() is not None)
     return process
+
+
+def once_queued(app, tmp_path, point: str, paused_process, statements):
+    """A block inside which ``paused_process`` (paused at ``point``) is released as soon as
+    another session waits for a lock: the side the block runs."""
+    engine = db.engine
+    return released_when(lambda: someone_waits(engine, statements, but=paused_process.pid),
+                         marks_for(tmp_path, point), point)
+
+
+def queued_behind(app, tmp_path, point: str, first, statements, *args):
+    """``chargeback *args`` run while ``first`` is paused at ``point``, ``first`` released
+    once that run waits for a lock (or has ended); the run's result and ``first``'s
+    output."""
+    second = subprocess.Popen(probed_cli(*args), stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True,
+                              env=env(app, **{FOLDER_VARIABLE: str(statements)}))
+    engine = db.engine
+    wait_for(lambda: someone_waits(engine, statements, but=first.pid)
+             or second.poll() is not None)
+    queued = second.poll() is None and first.poll() is None
+    release(marks_for(tmp_path, point), point)
+    out, err = second.communicate(timeout=120)
+    first_out, _ = first.communicate(timeout=120)
+    assert queued, ("the second run did not queue behind the first", out, err, first_out)
+    return subprocess.CompletedProcess(second.args, second.returncode, out, err), first_out
 
 
 def pack_dir(app) -> Path:
@@ -89,17 +141,15 @@ def pack_dir(app) -> Path:
 
 
 def test_an_import_during_a_close_waits_and_is_refused_in_the_closed_month(
-        app, runner, tmp_path):
+        app, runner, tmp_path, statements):
     load_company(runner)
     usage_before = count(UsageLine, UsageLine.period == "2026-03")
-    close = subprocess.Popen(cli("close", "2026-03"), stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT, text=True,
-                             env=env(app, CHARGEBACK_FAILPOINT="close.before-commit:3"))
-    wait_for(lambda: list(pack_dir(app).glob(".*.pending")) or close.poll() is not None)
-    assert close.poll() is None, close.communicate()[0]  # frozen, not yet committed
+    close = paused(app, tmp_path, "close.before-commit", PAUSE, "close", "2026-03")
+    assert list(pack_dir(app).glob(".*.pending")), close.communicate()[0]  # not committed
     late = write_csv(tmp_path, "late.csv", "period,consumer_code,service_code,quantity\n"
                                            "2026-03,LAB1,CPU,777777\n")
-    result = runner.invoke(args=["import", "usage", str(late)])
+    with once_queued(app, tmp_path, "close.before-commit", close, statements):
+        result = runner.invoke(args=["import", "usage", str(late)])
     out, _ = close.communicate(timeout=120)
     assert close.returncode == 0, out
     assert result.exit_code == 1, result.output
@@ -113,15 +163,18 @@ def test_an_import_during_a_close_waits_and_is_refused_in_the_closed_month(
     assert Decimal(usage_charged) == Decimal(used)  # every usage line is in the close
 
 
-def test_a_unit_moved_while_a_month_closes_moves_after_the_close(app, runner, tmp_path):
+def test_a_unit_moved_while_a_month_closes_moves_after_the_close(app, runner, tmp_path,
+                                                                 statements):
     """The close reads the tree once and keeps that tree as the month's: a move saved while
     it runs waits for its commit (PostgreSQL: the reference lock; SQLite: one writer), so
     the month's snapshot is the tree its figures were allocated and rolled up on."""
     load_company(runner)
-    close = paused(app, tmp_path, "close.after-gather", 3, "close", "2026-03")
+    close = paused(app, tmp_path, "close.after-gather", PAUSE, "close", "2026-03")
     units = (DATA / "units.csv").read_text().replace(
         "LAB,Innovation Lab,GRP,", "LAB,Innovation Lab,HQ,")
-    moved = runner.invoke(args=["import", "units", str(write_csv(tmp_path, "units.csv", units))])
+    with once_queued(app, tmp_path, "close.after-gather", close, statements):
+        moved = runner.invoke(args=["import", "units",
+                                    str(write_csv(tmp_path, "units.csv", units))])
     frozen = count(Period, Period.period == "2026-03",
                    Period.status.in_(("publishing", "closed")))
     assert frozen == 1  # the move waited for the close's commit
@@ -137,15 +190,16 @@ def test_a_unit_moved_while_a_month_closes_moves_after_the_close(app, runner, tm
 
 
 def test_a_draft_pack_asked_for_while_the_month_closes_waits_and_is_refused(
-        app, runner, tmp_path):
+        app, runner, tmp_path, statements):
     """The scheduler's draft of a month being closed waits for the close and is then told
     the month is closed, instead of writing into the close's tables beside it."""
     from chargeback import jobs
 
     jobs.bind(app)
     load_company(runner)
-    close = paused(app, tmp_path, "close.before-commit", 3, "close", "2026-03")
-    outcome = jobs.provisional(period="2026-03")
+    close = paused(app, tmp_path, "close.before-commit", PAUSE, "close", "2026-03")
+    with once_queued(app, tmp_path, "close.before-commit", close, statements):
+        outcome = jobs.provisional(period="2026-03")
     out, _ = close.communicate(timeout=120)
     assert close.returncode == 0, out
     assert (outcome.status, outcome.message) == (
@@ -160,14 +214,16 @@ def test_verify_answers_while_a_month_closes(app, runner, tmp_path):
     load_company(runner)
     run(runner, "close", "2026-03")
     run(runner, "reopen", "2026-03", "--reason", "late usage")
-    close = paused(app, tmp_path, "close.before-commit", 12, "close", "2026-03")
+    close = paused(app, tmp_path, "close.before-commit", PAUSE, "close", "2026-03")
     try:
         start = time.monotonic()
         checked = runner.invoke(args=["verify"])
         assert time.monotonic() - start < 8, "verify waited for the close"
+        assert close.poll() is None, "the close was not paused all along"
         assert checked.exit_code == 0, (checked.output, checked.stderr)
         assert "1 seal(s) of 1 month(s) verified" in checked.output
     finally:
+        release(marks_for(tmp_path, "close.before-commit"), "close.before-commit")
         out, _ = close.communicate(timeout=120)
     assert close.returncode == 0, out
 
@@ -439,20 +495,18 @@ def test_a_rule_set_is_checked_only_in_the_months_it_would_govern(app, runner, t
 # --- two imports at once ------------------------------------------------------------------
 
 
-def test_two_imports_naming_the_same_new_consumer_at_once_both_land(app, runner, tmp_path):
+def test_two_imports_naming_the_same_new_consumer_at_once_both_land(app, runner, tmp_path,
+                                                                    statements):
     """Batches of one kind take turns: the second sees the first's new consumer and updates
     it, instead of inserting it a second time (a unique-key crash)."""
     load_company(runner)
     header = "code,name,gl_account,unit_code\n"
     files = [write_csv(tmp_path, f"consumers-{n}.csv", header + f"LAB9,Lab nine {n},6100-009,\n")
              for n in (1, 2)]
-    slow = subprocess.Popen(cli("import", "consumers", str(files[0])), stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True,
-                            env=env(app, CHARGEBACK_FAILPOINT="import.before-checksum:3"))
-    time.sleep(1.5)
-    fast = subprocess.run(cli("import", "consumers", str(files[1])), capture_output=True,
-                          text=True, env=env(app), timeout=120)
-    out, _ = slow.communicate(timeout=120)
+    slow = paused(app, tmp_path, "import.before-checksum", PAUSE, "import", "consumers",
+                  str(files[0]))
+    fast, out = queued_behind(app, tmp_path, "import.before-checksum", slow, statements,
+                              "import", "consumers", str(files[1]))
     assert slow.returncode == 0, out
     assert fast.returncode == 0, fast.stderr
     assert count(Consumer, Consumer.code == "LAB9") == 1
@@ -461,7 +515,7 @@ def test_two_imports_naming_the_same_new_consumer_at_once_both_land(app, runner,
 
 
 def test_two_imports_locking_months_in_opposite_orders_never_half_store(
-        app, runner, tmp_path):
+        app, runner, tmp_path, statements):
     """Spend for May then June beside usage for June then May: on PostgreSQL each holds a
     month the other wants and the server stops one of them (a deadlock). That one is
     refused whole and recorded ("import the file again"); the other is stored whole. On
@@ -473,10 +527,21 @@ def test_two_imports_locking_months_in_opposite_orders_never_half_store(
                       "2026-06,ALT,labor,200.00,end_user,6020,Staff\n")
     usage = write_csv(tmp_path, "usage.csv", "period,consumer_code,service_code,quantity\n"
                       "2026-06,LAB1,CPU,10\n2026-05,LAB1,CPU,20\n")
-    pause = env(app, CHARGEBACK_FAILPOINT="import.month-locked:3")
-    processes = [subprocess.Popen(cli("import", kind, str(path)), stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, text=True, env=pause)
+    point, marks = "import.month-locked", marks_for(tmp_path, "import.month-locked")
+    pause = env(app, CHARGEBACK_FAILPOINT=f"{point}:{PAUSE}",
+                CHARGEBACK_FAILPOINT_DIR=str(marks), **{FOLDER_VARIABLE: str(statements)})
+    processes = [subprocess.Popen(probed_cli("import", kind, str(path)),
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                  env=pause)
                  for kind, path in (("spend", spend), ("usage", usage))]
+    # released once each holds its first month (PostgreSQL), or once the one holding its
+    # month has the other queued behind it (SQLite's one writer)
+    engine = db.engine
+    wait_for(lambda: arrived(marks, point) == 2 or (
+        arrived(marks, point) == 1 and engine.dialect.name != "postgresql"
+        and someone_waits(engine, statements))
+        or any(p.poll() is not None for p in processes))
+    release(marks, point)
     answers = [p.communicate(timeout=180) for p in processes]
     codes = [p.returncode for p in processes]
     assert all("Traceback" not in err for _, err in answers), answers
@@ -498,7 +563,8 @@ def test_two_imports_locking_months_in_opposite_orders_never_half_store(
 # --- scorecards and rule sets saved at once ----------------------------------------------
 
 
-def test_two_scorecard_versions_saved_at_once_get_two_numbers(app, runner, tmp_path):
+def test_two_scorecard_versions_saved_at_once_get_two_numbers(app, runner, tmp_path,
+                                                              statements):
     """A version's number is taken under its unit's row lock: a second save waits for the
     first, instead of taking the same number (a unique-key crash). Start months far ahead,
     where no month row exists to serialise them."""
@@ -510,11 +576,10 @@ def test_two_scorecard_versions_saved_at_once_get_two_numbers(app, runner, tmp_p
         path.write_text(card.replace('"effective_from": "2026-01"',
                                      f'"effective_from": "{start}"'))
         files.append(path)
-    first = paused(app, tmp_path, "scorecard.numbered", 3, "scorecard", "import",
+    first = paused(app, tmp_path, "scorecard.numbered", PAUSE, "scorecard", "import",
                    str(files[0]))
-    second = subprocess.run(cli("scorecard", "import", str(files[1])), capture_output=True,
-                            text=True, env=env(app), timeout=120)
-    out, _ = first.communicate(timeout=120)
+    second, out = queued_behind(app, tmp_path, "scorecard.numbered", first, statements,
+                                "scorecard", "import", str(files[1]))
     assert first.returncode == 0, out
     assert second.returncode == 0, second.stderr
     db.session.rollback()
@@ -526,7 +591,8 @@ def test_two_scorecard_versions_saved_at_once_get_two_numbers(app, runner, tmp_p
     assert [start for start, _ in numbers[1:]] == ["2027-01", "2027-02"]
 
 
-def test_two_rule_sets_saved_at_once_cannot_together_close_a_circle(app, runner, tmp_path):
+def test_two_rule_sets_saved_at_once_cannot_together_close_a_circle(app, runner, tmp_path,
+                                                                    statements):
     """WW charging the lab's consumer is fine alone, and so is the lab charging WW's; saved
     at once, both checks would pass and the next close would find a circle. Rule sets are
     saved one at a time: the second is checked with the first in force, and refused."""
@@ -541,10 +607,9 @@ def test_two_rule_sets_saved_at_once_cannot_together_close_a_circle(app, runner,
                               f'"rules": [{{"pool": "all", "method": '
                               f'"fixed", "splits": [{{"consumer": "{receiver}", '
                               '"percent": 100}]}]}')
-    first = paused(app, tmp_path, "rules.checked", 3, "rules", "import", str(sets["WW"]))
-    second = subprocess.run(cli("rules", "import", str(sets["LAB"])), capture_output=True,
-                            text=True, env=env(app), timeout=120)
-    out, _ = first.communicate(timeout=120)
+    first = paused(app, tmp_path, "rules.checked", PAUSE, "rules", "import", str(sets["WW"]))
+    second, out = queued_behind(app, tmp_path, "rules.checked", first, statements,
+                                "rules", "import", str(sets["LAB"]))
     assert first.returncode == 0, out
     assert second.returncode == 1, second.stdout
     assert "internal charges form a cycle" in second.stderr, second.stderr

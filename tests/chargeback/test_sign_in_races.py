@@ -10,13 +10,12 @@ import json
 import subprocess
 import sys
 import textwrap
-import time
 
 import pytest
 
 from chargeback.extensions import db
 from chargeback.services.users import create_user
-from tests.chargeback.test_races import env
+from tests.chargeback.test_races import env, wait_for
 from tests.conftest import FAST_HASH
 
 pytestmark = pytest.mark.slow
@@ -26,15 +25,18 @@ ATTEMPTS = 8
 
 WORKER = textwrap.dedent("""
     import json, sys, time
+    from pathlib import Path
     from chargeback import create_app
 
-    worker, start = int(sys.argv[1]), float(sys.argv[2])
+    worker, folder = int(sys.argv[1]), Path(sys.argv[2])
     app = create_app({"WTF_CSRF_ENABLED": False, "CHARGEBACK_SIGNIN_LOCK_FAILURES": __LOCK_AFTER__,
                       "CHARGEBACK_SIGNIN_FREE_FAILURES": 1000,
                       "CHARGEBACK_SIGNIN_ADDRESS_FAILURES": 1000})
     client = app.test_client()
     client.get("/login")  # everything imported and connected before the start
-    time.sleep(max(0.0, start - time.time()))
+    (folder / f"ready-{worker}").touch()
+    while not (folder / "go").exists():  # both start at once, when both are ready
+        time.sleep(0.001)
     answers = []
     for n in range(__ATTEMPTS__):
         response = client.post("/login", data={"email": "fin@example.com",
@@ -45,15 +47,17 @@ WORKER = textwrap.dedent("""
 """).replace("__LOCK_AFTER__", str(LOCK_AFTER)).replace("__ATTEMPTS__", str(ATTEMPTS))
 
 
-def test_two_workers_failing_at_once_get_the_lock_count_and_no_more(app):
+def test_two_workers_failing_at_once_get_the_lock_count_and_no_more(app, tmp_path):
     create_user(db.session, "fin@example.com", "finance", "correct horse battery", "test",
                 hash_method=FAST_HASH)
     db.session.commit()
-    start = time.time() + 8
-    workers = [subprocess.Popen([sys.executable, "-c", WORKER, str(n), str(start)],
+    workers = [subprocess.Popen([sys.executable, "-c", WORKER, str(n), str(tmp_path)],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                 env=env(app))
                for n in (1, 2)]
+    wait_for(lambda: all((tmp_path / f"ready-{n}").exists() for n in (1, 2))
+             or any(worker.poll() is not None for worker in workers))
+    (tmp_path / "go").touch()
     answers = []
     for worker in workers:
         out, err = worker.communicate(timeout=180)
