@@ -194,10 +194,24 @@ class _Block:
         return months, codes
 
     def _digest(self, columns: dict[str, list[str]]) -> None:
-        """The rows' text for the content checksum, as ``LineRows`` writes it."""
-        row = "\x1f".join(f"{name}=%s" for name in self.canonical) + "\x1e"
-        values = zip(*(columns[name] for name in self.canonical), strict=True)
-        self.ctx.content.update("".join(map(row.__mod__, values)).encode())
+        """The rows' text for the content checksum, as ``LineRows`` writes it
+        (``name=value`` joined by ``\\x1f``, each row ended by ``\\x1e``)."""
+        parts: list = []
+        for name in self.canonical:
+            parts += ["\x1f" + name + "=" if parts else name + "=", columns[name]]
+        self.ctx.content.update(rows_text(parts + ["\x1e"], len(columns[name])).encode())
+
+
+def rows_text(parts: list, count: int) -> str:
+    """The text of ``count`` rows, row i the concatenation of ``parts``: each a constant
+    text or a column (a list, its cell i). One ``str.join`` of a list filled by slice
+    assignments: loops in C, no Python call per row (a ``%`` format per row cost 1.6 times as
+    much for the content checksum's text)."""
+    step = len(parts)
+    flat: list = [None] * (step * count)
+    for k, part in enumerate(parts):
+        flat[k::step] = [part] * count if isinstance(part, str) else part
+    return "".join(flat)
 
 
 LOOKUPS = {"consumer_code": "consumers", "service_code": "services"}
@@ -209,13 +223,14 @@ class _Copy:
     month is locked and checked open, the code held ``FOR KEY SHARE`` (what a foreign key
     would hold, as the staging path holds it), and a new ``COPY`` goes on."""
 
-    COPY = ("COPY usage_lines (batch_id, period, consumer_id, service_id, quantity) "
+    COPY = ("COPY usage_lines (period, consumer_id, service_id, quantity, batch_id) "
             "FROM STDIN")
 
     def __init__(self, ctx: ImportContext):
         self.ctx = ctx
         self.driver = ctx.session.connection().connection.driver_connection
         self.copy = self.open = None
+        self.end = f"\t{ctx.batch_id}\n"  # each line ends with the batch (one join per block)
         self.after = totals.last_line_id(ctx.session)
         self.consumers = {code: str(cid) for code, cid in ctx.consumers.items()}
         self.services = {code: str(sid) for code, (sid, _) in ctx.services.items()}
@@ -238,11 +253,10 @@ class _Copy:
             self.open = ExitStack()
             cursor = self.open.enter_context(self.driver.cursor())
             self.copy = self.open.enter_context(cursor.copy(self.COPY))
-        rows = zip(repeat(str(self.ctx.batch_id)), columns["period"],
-                   map(self.consumers.__getitem__, columns["consumer_code"]),
-                   map(self.services.__getitem__, columns["service_code"]),
-                   columns["quantity"])
-        self.copy.write(("\n".join(map("\t".join, rows)) + "\n").encode())
+        rows = zip(columns["period"], map(self.consumers.__getitem__, columns["consumer_code"]),
+                   map(self.services.__getitem__, columns["service_code"]), columns["quantity"],
+                   strict=True)
+        self.copy.write((self.end.join(map("\t".join, rows)) + self.end).encode())
 
     def _end(self, error) -> None:
         """End the COPY: its rows are in (or, after an error, it fails and takes them)."""
@@ -264,8 +278,8 @@ class _Copy:
         self._end(None)
         if self.ctx.rows_read:
             totals.add_grouped(self.ctx.session, (
-                "SELECT period, service_id, consumer_id, sum(quantity) AS quantity, "
-                "count(*) AS lines FROM usage_lines WHERE id > :after AND batch_id = :batch "
+                f"SELECT period, service_id, consumer_id, {totals.MICROS_SUM}, count(*) "
+                "FROM usage_lines WHERE id > :after AND batch_id = :batch "
                 "GROUP BY period, service_id, consumer_id"),
                 {"after": self.after, "batch": self.ctx.batch_id})
 

@@ -147,9 +147,9 @@ def _add_totals(ctx: ImportContext, spec: LineKind) -> None:
     lines just inserted."""
     consumers, services = spec.lookups
     totals.add_grouped(ctx.session, (
-        "SELECT g.period, l1.id AS service_id, l0.id AS consumer_id, g.quantity, g.lines "
+        "SELECT g.period, l1.id, l0.id, g.micros, g.lines "
         f"FROM (SELECT period, {consumers.column}, {services.column}, "
-        f"sum(quantity) AS quantity, count(*) AS lines FROM {STAGE} "
+        f"{totals.MICROS_SUM} AS micros, count(*) AS lines FROM {STAGE} "
         f"GROUP BY period, {consumers.column}, {services.column}) g "
         f"JOIN {consumers.table} l0 ON l0.code = g.{consumers.column} "
         f"JOIN {services.table} l1 ON l1.code = g.{services.column}"), {})

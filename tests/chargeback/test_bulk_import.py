@@ -297,7 +297,7 @@ def test_postgresql_copies_a_plain_usage_file_straight_into_its_table(reference,
         pytest.skip("COPY is PostgreSQL's")
     result, copies, statements = _recorded(monkeypatch, reference, usage_file(12_000))
     assert result.status == "stored", result.errors[:3]
-    assert copies == ["COPY usage_lines (batch_id, period, consumer_id, service_id, quantity) "
+    assert copies == ["COPY usage_lines (period, consumer_id, service_id, quantity, batch_id) "
                       "FROM STDIN"]
     assert not any("import_stage" in s or s.startswith("INSERT INTO usage_lines")
                    for s in statements)

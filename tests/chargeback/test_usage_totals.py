@@ -176,6 +176,25 @@ def test_two_imports_at_once_both_count(reference):  # noqa: F811
 
 
 @pytest.mark.postgres
+def test_a_session_holding_older_ids_still_sums_its_whole_batch(reference):  # noqa: F811
+    """PostgreSQL hands a session usage line ids a thousand at a time: a session that
+    imported before holds the rest of its thousand, below the ids another session has used
+    since. A plain file's sums are grouped from the lines above the highest id stored when
+    it starts, so those older ids are let go first: every line of the batch is counted."""
+    _postgresql_only()
+    with db.engine.connect() as one, db.engine.connect() as other:
+        first, second = Session(bind=one), Session(bind=other)
+        stored(first, USAGE + "2026-04,LAB1,DESK,1\n")
+        stored(second, USAGE + "2026-04,LAB1,DESK,2\n")  # the next thousand
+        stored(first, USAGE + "2026-04,LINE2,DESK,3\n2026-04,LAB1,HPC,4\n")
+        first.close()
+        second.close()
+    assert_exact(reference)
+    assert total_of(reference, "2026-04", "LINE2", "DESK") == (Decimal("3.000000"), 1)
+    assert total_of(reference, "2026-04", "LAB1", "DESK") == (Decimal("3.000000"), 2)
+
+
+@pytest.mark.postgres
 def test_two_upserts_at_once_add_up(reference):  # noqa: F811
     """Below the import's own turn-taking: the second upsert of a total waits for the first
     transaction and adds to what it committed (a read-then-write would have lost it, or
@@ -184,17 +203,17 @@ def test_two_upserts_at_once_add_up(reference):  # noqa: F811
     service, consumer = (reference.scalar(select(Service.id).where(Service.code == "DESK")),
                          reference.scalar(text("SELECT id FROM consumers WHERE code = 'LAB1'")))
     source = ("SELECT '2026-04' AS period, CAST(:service AS integer) AS service_id, "
-              "CAST(:consumer AS integer) AS consumer_id, CAST(:q AS numeric) AS quantity, "
+              "CAST(:consumer AS integer) AS consumer_id, CAST(:q AS bigint) AS quantity_micros, "
               "1 AS lines")
     engine = db.engine
     first = Session(engine)
-    totals.add_grouped(first, source, {"service": service, "consumer": consumer, "q": "1.5"})
+    totals.add_grouped(first, source, {"service": service, "consumer": consumer, "q": 1_500_000})
     done = threading.Event()
 
     def second() -> None:
         with Session(engine) as own:
             totals.add_grouped(own, source, {"service": service, "consumer": consumer,
-                                            "q": "2.25"})
+                                            "q": 2_250_000})
             own.commit()
         done.set()
 
