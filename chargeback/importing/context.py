@@ -29,6 +29,7 @@ class ImportContext:
     errors: list[Problem] = field(default_factory=list)
     content: hashlib._Hash = field(default_factory=hashlib.sha256)  # of the parsed rows
     rows_read: int = 0
+    closed_rows: int = 0  # bad rows whose only fault is a frozen month (``closed``)
     # Unit codes the importer may name (a unit head's subtree); None: any unit.
     allowed_units: frozenset[str] | None = None
     _units: dict[str, int] | None = None
@@ -43,7 +44,7 @@ class ImportContext:
     def start_over(self) -> None:
         """Forget what a rolled-back reading of the file counted, hashed and locked (its
         savepoint let the locks go and any month it created), to read the file again."""
-        self.rows_read = 0
+        self.rows_read = self.closed_rows = 0
         self.content = hashlib.sha256()
         self._months = {}
         self._locked_from = self._frozen = None
@@ -110,9 +111,19 @@ class ImportContext:
     def open_period(self, line: int, period: str) -> bool:
         """False (with an error) when the row targets a frozen month (``month_status``)."""
         if self.month_status(period) in FROZEN_STATUSES:
-            self.error(line, "period", closed_period_message(period))
+            self.closed(line, period)
             return False
         return True
+
+    def closed(self, line: int, period: str) -> None:
+        """A row of a frozen month: a bad row, counted apart because a file whose every bad
+        row is one may be a stored batch sent again after its month closed (``only_closed``)."""
+        self.error(line, "period", closed_period_message(period))
+        self.closed_rows += 1
+
+    def only_closed(self) -> bool:
+        """Every bad row is a row of a frozen month, and nothing else is wrong."""
+        return bool(self.errors) and self.closed_rows == len(self.errors)
 
     def month_status(self, period: str) -> str:
         """The month's status, read under its lock.

@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from sqlalchemy import text
 
 from chargeback.importing import totals
-from chargeback.importing.context import ImportContext, closed_period_message
+from chargeback.importing.context import ImportContext
 from chargeback.importing.lines import USAGE, LineKind, LineRows
 from chargeback.importing.readers import FileFormatError
 from chargeback.vocabulary import FROZEN_STATUSES
@@ -191,5 +191,5 @@ def _report(ctx: ImportContext, spec: LineKind, frozen: set[str]) -> None:
                 ctx.unknown(line, lookup.column, lookup.what, code)
                 unknown = True
         if not unknown and period in frozen:
-            ctx.error(line, "period", closed_period_message(period))
+            ctx.closed(line, period)
     ctx.errors.sort(key=lambda problem: problem.line or 0)

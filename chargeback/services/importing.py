@@ -119,6 +119,8 @@ def import_file(session: Session, kind: str, stream: BinaryIO, filename: str, ac
     try:
         with session.begin_nested():
             _read_and_store(ctx, kind, stream, filename, progress, limits or ImportLimits())
+            if ctx.only_closed() and _stored_content(session, kind, ctx) is not None:
+                raise AlreadyStored  # sent again after its month closed: nothing to refuse
             if ctx.errors:
                 raise BatchRefused
             failpoint("import.before-checksum")
@@ -168,10 +170,15 @@ def _stored(session: Session, kind: str, condition) -> ImportBatch | None:
         ImportBatch.kind == kind, ImportBatch.status == "stored", condition).limit(1))
 
 
+def _stored_content(session: Session, kind: str, ctx: ImportContext) -> ImportBatch | None:
+    """The stored batch of ``kind`` whose rows are the rows read (their checksum)."""
+    return _stored(session, kind, ImportBatch.content_sha256 == ctx.content.hexdigest())
+
+
 def _already_imported(session: Session, batch: ImportBatch, ctx: ImportContext) -> ImportResult:
     """Another stored batch has exactly these rows (it may have been committed while this
     one was being read): nothing of this one is kept but the record that it was tried."""
-    earlier = _stored(session, batch.kind, ImportBatch.content_sha256 == ctx.content.hexdigest())
+    earlier = _stored_content(session, batch.kind, ctx)
     batch.status, batch.rows = "already_imported", ctx.rows_read
     session.flush()
     return ImportResult(batch.kind, batch.filename, "already_imported",

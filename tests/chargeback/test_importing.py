@@ -327,6 +327,48 @@ def test_rows_in_a_closed_period_are_bad_rows(reference):
                 "DESK,2026-04,50\n").status == "stored"
 
 
+@pytest.mark.parametrize("kind, first, again", [
+    ("usage", "period,consumer_code,service_code,quantity\n2026-03,LAB1,DESK,2\n"
+              "2026-03,LINE2,DESK,1.5\n",
+     # the same rows: CRLF, quoted cells, 2.0 for 2, the columns in another order
+     'quantity,period,service_code,consumer_code\r\n"2.0",2026-03,DESK,LAB1\r\n'
+     '1.50,"2026-03",DESK,LINE2\r\n'),
+    ("spend", "period,unit_code,cost_pool,amount\n2026-03,WW,labor,10.00\n",
+     "period,unit_code,cost_pool,amount\r\n2026-03,WW,labor,10\r\n"),
+    ("budget", "period,unit_code,amount\n2026-03,WW,100.00\n",
+     '"period","unit_code","amount"\n"2026-03","WW","100"\n'),
+])
+def test_the_same_rows_sent_again_after_their_month_closed_are_already_imported(
+        reference, kind, first, again):
+    """A stored batch sent again in another form after its month closed is "already
+    imported" (as it is while the month is open), not refused for the closed month; a file
+    with one row more, or another fault beside the closed month, is still refused."""
+    stored = load(reference, kind, first)
+    reference.get(Period, "2026-03").status = "closed"
+    reference.commit()
+    before = data_fingerprint()
+    result = load(reference, kind, again, name="re-export.csv")
+    assert (result.status, result.batch_id, result.errors) == (
+        "already_imported", stored.batch_id, [])
+    reference.commit()
+    assert data_fingerprint() == before
+    closed = ("line 2: period: period 2026-03 is closed; corrections go into an open "
+              "period, or central IT reopens it")
+    more = again + again.splitlines()[-1].replace("2026-03", "2026-04") + "\n"
+    changed = load(reference, kind, more, name="one-more.csv")
+    assert changed.status == "refused" and changed.errors[0] == closed
+
+
+def test_a_closed_months_row_beside_another_fault_is_refused_for_both(reference):
+    load(reference, "spend", "period,unit_code,cost_pool,amount\n2026-03,WW,labor,1.00\n")
+    reference.get(Period, "2026-03").status = "closed"
+    reference.commit()
+    refused(reference, "spend", "period,unit_code,cost_pool,amount\n2026-03,WW,labor,1.00\n"
+            "2026-04,NOPE,labor,1.00\n",
+            "line 2: period: period 2026-03 is closed; corrections go into an open period, "
+            "or central IT reopens it", "line 3: unit_code: unknown unit 'NOPE'")
+
+
 def test_tree_rules_for_units(reference):
     refused(reference, "units", "code,name,parent_code,service_model\n"
             "ROOT2,Another root,,operational_excellence\n",
