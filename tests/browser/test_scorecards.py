@@ -74,11 +74,12 @@ def test_a_unit_head_finds_builds_and_submits_a_scorecard(live_server, page, use
     shot(page, "scorecard-preview-viewport", full_page=False)
 
     page.click("#submit-for-approval")
-    assert page.locator("#waiting").is_visible() and page.locator("#withdraw").is_visible()
+    expect(page.locator("#waiting")).to_be_visible()  # waits for the page the post answers
+    expect(page.locator("#withdraw")).to_be_visible()
     page.click("#withdraw")
-    assert "withdrawn" in page.locator(".alert-success").inner_text()
+    expect(page.locator(".alert-success")).to_contain_text("withdrawn")
     page.click("#submit-for-approval")
-    assert page.locator("#waiting").is_visible()
+    expect(page.locator("#waiting")).to_be_visible()
     page.click("#compare-versions")
     page.wait_for_selector("#compare-table")
     assert "changed" in page.locator("#compare-summary").inner_text()
