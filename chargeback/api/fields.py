@@ -65,7 +65,9 @@ def Said(what: str, max_length: int, **kwargs) -> Text:  # noqa: N802  (a field 
     refused here like an empty string (422 on the field), not deeper as a state error."""
     return Text(required=True, validate=[
         validate.Length(min=1, max=max_length),
-        validate.Regexp(r"\S", error=f"{what} is required: spaces alone are not one.")],
+        # Anchored at the start (marshmallow matches there, JSON Schema searches): some
+        # character that is not a space, anywhere, so " late usage" is words.
+        validate.Regexp(r"[\s\S]*\S", error=f"{what} is required: spaces alone are not one.")],
         **kwargs)
 
 
