@@ -70,7 +70,9 @@ def pack_command(period: str, out: Path | None, restore: bool) -> None:
     if restore and out is not None:
         raise click.UsageError("--restore writes the published pack in place; --out writes "
                                "a copy: give one of them")
-    with unit_of_work(writer=False):  # it writes only to restore a missing or changed pack
+    # A copy (--out) only reads the database; the published file is rewritten by one
+    # writer at a time (a restore of a missing or changed pack records its checksum).
+    with unit_of_work(writer=out is None):
         path, what = rewrite_pack(db.session, period, out, cli_actor(),
                                   default_currency=_currency(), restore=restore)
     click.echo(what, err=True)

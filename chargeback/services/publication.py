@@ -215,9 +215,11 @@ def rewrite_pack(session: Session, period: str, out: Path | None, actor: str, *,
     the same cells but a new checksum: it is recorded, and the audit entry
     (``pack.restore``) keeps the old and new checksums and where the changed file went.
     With ``out``: a copy, anywhere but over a published pack. Either way the month must
-    still match its seal.
+    still match its seal. Without ``out`` the month's row is locked first (the caller is a
+    writer: on SQLite ``BEGIN IMMEDIATE``), so two restores take turns: the second finds
+    the file the first wrote, recorded, and leaves it as it is.
     """
-    row = session.get(Period, period)
+    row = session.get(Period, period) if out is not None else lock_period(session, period)
     if row is None or row.close_count == 0:
         raise PackRefused(f"period {period} has never been closed: close it first")
     if row.status != PERIOD_CLOSED:
@@ -272,6 +274,7 @@ def _restore(session: Session, published: PackFile, actor: str, default_currency
            after={"sha256": written.sha256}, reason=reason)
     published.sha256 = written.sha256
     session.flush()
+    failpoint("pack.restore-before-commit")
 
 
 def _set_aside(target: Path) -> Path:

@@ -290,6 +290,31 @@ def test_a_published_pack_is_never_overwritten_and_downloads_check_it(app, runne
     assert _download(app, path.name) == 200
 
 
+def test_two_restores_of_a_changed_pack_at_once_take_turns(app, runner, tmp_path, statements):
+    """Two `chargeback pack --restore` at once: the second waits for the first's commit,
+    then finds the file it wrote, recorded, and leaves it as it is: one file set aside, one
+    audit entry, and the recorded checksum is the file's."""
+    import hashlib
+
+    from chargeback.models import AuditEntry, PackFile
+
+    load_company(runner)
+    path = Path(run(runner, "close", "2026-03").stdout.strip().splitlines()[-1])
+    path.write_bytes(path.read_bytes() + b"tampered")
+    point = "pack.restore-before-commit"
+    first = paused(app, tmp_path, point, PAUSE, "pack", "2026-03", "--restore")
+    second, first_out = queued_behind(app, tmp_path, point, first, statements,
+                                      "pack", "2026-03", "--restore")
+    assert first.returncode == 0, first_out
+    assert "set aside" in first_out
+    assert second.returncode == 0, (second.stdout, second.stderr)
+    assert "published and intact" in second.stderr
+    assert len(list(path.parent.glob(f"{path.name}.changed-*"))) == 1
+    assert count(AuditEntry, AuditEntry.action == "pack.restore") == 1
+    recorded = db.session.scalar(select(PackFile.sha256).where(PackFile.path == str(path)))
+    assert recorded == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def finance_client(app):
     """A test client signed in as finance (the user is made on first use)."""
     from chargeback.services.queries import people
