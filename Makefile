@@ -17,8 +17,9 @@ $(BIN)/.installed: setup.cfg pyproject.toml
 demo: $(BIN)/.installed
 	$(BIN)/chargeback demo
 
+# the browser tests beside the rest, two processes (scripts/run_tests.py, docs/testing.md)
 test: $(BIN)/.installed
-	$(BIN)/pytest
+	$(BIN)/python scripts/run_tests.py
 
 test-fast: $(BIN)/.installed
 	$(BIN)/pytest -m "not slow"
