@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import delete, func, literal, select, union_all
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import delete, literal, select, union_all
+from sqlalchemy.orm import Session
 
 from chargeback.bulk_write import write_rows
 from chargeback.failpoints import failpoint
@@ -41,7 +41,6 @@ from chargeback.models import (
     Period,
     PortfolioFigures,
     Rating,
-    ScorecardVersion,
     Service,
     ServiceDependency,
     ServiceDependencySnapshot,
@@ -488,7 +487,7 @@ def _rate_units(session: Session, period: str, inputs: Inputs,
     rating before it, was a fifth of a close's statements)."""
     session.flush()
     month = measure_data.for_month(session, period)
-    versions = scorecards_in_force(session, period)
+    versions = scorecards.all_in_force(session, period)
     for unit in inputs.units:
         unit_id = inputs.unit_ids[unit.code]
         version = versions.get(unit_id)
@@ -496,22 +495,6 @@ def _rate_units(session: Session, period: str, inputs: Inputs,
             continue
         rating = attain(scorecards.to_rules(version, unit.code), month.of(unit_id), limits)
         _store_rating(session, period, unit_id, version, rating)
-
-
-def scorecards_in_force(session: Session, period: str) -> dict[int, ScorecardVersion]:
-    """unit id -> its scorecard version in force for ``period``, criteria loaded, for
-    every unit in two queries: ``scorecards.in_force``'s rule (the latest approved
-    version effective from the month or before, the highest version first among those
-    of one month) as a window over the units."""
-    latest = (ScorecardVersion.effective_from.desc(), ScorecardVersion.version.desc())
-    ranked = (select(ScorecardVersion.id, func.row_number().over(
-        partition_by=ScorecardVersion.unit_id, order_by=latest).label("rank"))
-        .where(ScorecardVersion.status == "approved",
-               ScorecardVersion.effective_from <= period).subquery())
-    versions = session.scalars(
-        select(ScorecardVersion).join(ranked, ranked.c.id == ScorecardVersion.id)
-        .where(ranked.c.rank == 1).options(selectinload(ScorecardVersion.criteria)))
-    return {version.unit_id: version for version in versions}
 
 
 def _store_rating(session: Session, period: str, unit_id: int, version,

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from chargeback.failpoints import failpoint
 from chargeback.importing.text import text_problem
@@ -145,13 +145,33 @@ def approve(session: Session, version: ScorecardVersion, actor: str,
     session.flush()
 
 
+def _approved_by(period: str) -> tuple:
+    """The versions that may be in force for ``period``: approved, effective by then."""
+    return (ScorecardVersion.status == "approved", ScorecardVersion.effective_from <= period)
+
+
+# Among those, the one in force: the latest month, the highest version within a month.
+LATEST_FIRST = (ScorecardVersion.effective_from.desc(), ScorecardVersion.version.desc())
+
+
 def in_force(session: Session, unit_id: int, period: str) -> ScorecardVersion | None:
     return session.scalar(
         select(ScorecardVersion)
-        .where(ScorecardVersion.unit_id == unit_id, ScorecardVersion.status == "approved",
-               ScorecardVersion.effective_from <= period)
-        .order_by(ScorecardVersion.effective_from.desc(), ScorecardVersion.version.desc())
-        .limit(1))
+        .where(ScorecardVersion.unit_id == unit_id, *_approved_by(period))
+        .order_by(*LATEST_FIRST).limit(1))
+
+
+def all_in_force(session: Session, period: str) -> dict[int, ScorecardVersion]:
+    """unit id -> its scorecard version in force for ``period``, criteria loaded, for
+    every unit in two queries (the close's: one query per unit was a fifth of its
+    statements): ``in_force``'s rule as a window over the units."""
+    ranked = (select(ScorecardVersion.id, func.row_number().over(
+        partition_by=ScorecardVersion.unit_id, order_by=LATEST_FIRST).label("rank"))
+        .where(*_approved_by(period)).subquery())
+    versions = session.scalars(
+        select(ScorecardVersion).join(ranked, ranked.c.id == ScorecardVersion.id)
+        .where(ranked.c.rank == 1).options(selectinload(ScorecardVersion.criteria)))
+    return {version.unit_id: version for version in versions}
 
 
 # --- the unit head's way: draft -> submitted -> approved (or back to draft) -----------

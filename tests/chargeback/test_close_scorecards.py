@@ -1,4 +1,4 @@
-"""The close reads every unit's scorecard in force at once (``closing.scorecards_in_force``):
+"""The close reads every unit's scorecard in force at once (``scorecards.all_in_force``):
 for each unit and month it is the version ``scorecards.in_force`` picks one unit at a time,
 with its criteria, among approved, draft, later and replaced versions."""
 
@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from chargeback.models import Unit
 from chargeback.services import scorecards
-from chargeback.services.closing import scorecards_in_force
+from chargeback.services.scorecards import all_in_force as scorecards_in_force
 from tests.chargeback.test_close_end_to_end import DATA, load_company
 
 MONTHS = ("2025-12", "2026-01", "2026-03", "2026-04", "2026-05", "2026-07")
